@@ -384,3 +384,12 @@ def _copy_verified(
                 f"expected {f.sha256[:12]}…; nothing was saved",
                 hint="the published file changed or the download was damaged",
             )
+
+
+def ensure(artifact: Artifact, quiet: bool | None = None) -> dict[str, Path]:
+    """Return verified paths of ``artifact``'s files, fetching with a progress bar if needed."""
+    from dltool.context import current
+    from dltool.report import FetchProgress
+
+    with FetchProgress(quiet=current().quiet if quiet is None else quiet) as progress:
+        return ArtifactStore().ensure(artifact, progress)

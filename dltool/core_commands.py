@@ -11,6 +11,7 @@ import typer
 
 from dltool.context import current
 from dltool.errors import DltoolError
+from dltool.report import FetchProgress
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETION_FILES = {"bash": "dltool.bash", "zsh": "_dltool", "fish": "dltool.fish"}
@@ -78,54 +79,6 @@ def models(
     rep.table("Models", rows, key="models")
 
 
-class FetchProgress:
-    """Rich progress for artifact fetches: one task per stage (download, extract)."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TransferSpeedColumn,
-        )
-
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeElapsedColumn(),
-            console=Console(file=sys.stderr),
-            disable=current().quiet,
-        )
-        self.task: Any = None
-
-    def stage(self, description: str, total: int | None) -> None:
-        """Start a new stage of ``total`` bytes (None: unknown)."""
-        if self.task is not None:
-            self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0)
-        self.task = self.progress.add_task(description, total=total)
-
-    def advance(self, n: int) -> None:
-        """Count ``n`` more bytes."""
-        self.progress.update(self.task, advance=n)
-
-    def __enter__(self) -> FetchProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.task is not None and exc[0] is None:
-            total = self.progress.tasks[-1].total
-            self.progress.update(self.task, total=total or 1, completed=total or 1)
-        self.progress.stop()
-
-
 def _store() -> Any:
     """Return the artifact store at the configured cache root."""
     from dltool.artifacts import ArtifactStore
@@ -170,7 +123,7 @@ def weights_fetch(
     from dltool.cli import manager_of
 
     art = manager_of(ctx).artifacts.get(name)
-    with FetchProgress() as progress:
+    with FetchProgress(quiet=current().quiet) as progress:
         paths = _store().fetch(art, progress, force=force)
     rep = current().reporter
     rep.table(
@@ -207,7 +160,7 @@ def weights_path(
     from dltool.cli import manager_of
 
     art = manager_of(ctx).artifacts.get(name)
-    with FetchProgress() as progress:
+    with FetchProgress(quiet=current().quiet) as progress:
         paths = _store().ensure(art, progress)
     rep = current().reporter
     if rep.json_mode:

@@ -174,6 +174,54 @@ class LoopProgress:
             self._progress.stop()
 
 
+class FetchProgress:
+    """Rich byte progress on stderr for fetches: one task per stage (download, extract)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            disable=quiet,
+        )
+        self.task: Any = None
+
+    def stage(self, description: str, total: int | None) -> None:
+        """Start a new stage of ``total`` bytes (None: unknown)."""
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0)
+        self.task = self.progress.add_task(description, total=total)
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` more bytes."""
+        self.progress.update(self.task, advance=n)
+
+    def __enter__(self) -> FetchProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.task is not None and exc[0] is None:
+            total = self.progress.tasks[-1].total
+            self.progress.update(self.task, total=total or 1, completed=total or 1)
+        self.progress.stop()
+
+
 @contextlib.contextmanager
 def figure(path: str | os.PathLike, nrows: int = 1, ncols: int = 1, **kwargs: Any) -> Iterator[Any]:
     """Yield ``(fig, axes)`` from matplotlib (Agg) and save the figure atomically as PNG."""
