@@ -1,0 +1,1 @@
+"""Math that more than one plugin needs (gradient checking, update rules, activations)."""
