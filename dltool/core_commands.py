@@ -42,11 +42,9 @@ def plugins(ctx: typer.Context) -> None:
         for info in sorted(manager.infos.values(), key=lambda i: i.name)
     ]
     rep = current().reporter
-    if not rows:
-        rep.result("plugins", [], label="plugins")
-        rep.info("no plugins loaded (DLTOOL_PLUGINS may restrict them)")
-        return
     rep.table("Plugins", rows, key="plugins")
+    if not rows:
+        rep.line("no plugins loaded (DLTOOL_PLUGINS may restrict them)")
 
 
 def models(
@@ -72,11 +70,9 @@ def models(
             row["parameters"] = sum(p.numel() for p in model.parameters())
         rows.append(row)
     rep = current().reporter
-    if not rows:
-        rep.result("models", [], label="models")
-        rep.info("no models registered: install or enable plugins that provide them")
-        return
     rep.table("Models", rows, key="models")
+    if not rows:
+        rep.line("no models registered: install or enable plugins that provide them")
 
 
 def _store() -> Any:

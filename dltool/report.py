@@ -58,7 +58,8 @@ class Reporter:
 
         self.json_mode = json_mode
         self.quiet = quiet
-        self.out = Console(file=sys.stdout, soft_wrap=True)
+        wide = None if sys.stdout.isatty() else 160  # pipes and files get full rows
+        self.out = Console(file=sys.stdout, soft_wrap=True, width=wide)
         self.err = Console(file=sys.stderr)
         self.document: dict[str, Any] = {}
 
@@ -73,12 +74,14 @@ class Reporter:
         if self.json_mode:
             self.document[key or _slug(title)] = _jsonable(list(rows))
             return
+        if not rows:
+            return
         from rich.table import Table
 
         cols = list(columns or (rows[0].keys() if rows else []))
         table = Table(title=title, title_justify="left")
         for col in cols:
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in cols))
         self.out.print(table)
@@ -110,7 +113,7 @@ class Reporter:
 
     def flush(self) -> None:
         """Print the collected JSON document (once), when --json is on."""
-        if self.json_mode and self.document:
+        if self.json_mode:
             sys.stdout.write(json.dumps(self.document, indent=2) + "\n")
             sys.stdout.flush()
             self.document = {}
