@@ -1,0 +1,136 @@
+"""Device selection, seeding, threads, atomic files, run directories and reporter output."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from dltool import atomic, device
+from dltool.context import Session
+from dltool.errors import DltoolError
+from dltool.report import Reporter, RunDir, figure
+
+
+@pytest.mark.parametrize("spec", ["auto", "cpu", "CUDA", "cuda:1", "mps"])
+def test_valid_specs(spec):
+    assert device.check_spec(spec) == spec.lower()
+
+
+@pytest.mark.parametrize("spec", ["gpu", "cuda:", "cuda:x", "", "cpu0"])
+def test_invalid_specs(spec):
+    with pytest.raises(DltoolError, match="unknown device"):
+        device.check_spec(spec)
+
+
+def test_auto_and_cpu_select_a_real_device():
+    assert device.select_device("cpu") == torch.device("cpu")
+    assert device.select_device("auto").type in {"cpu", "cuda", "mps"}
+    assert device.available_devices()[-1] == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_absent_cuda_lists_available():
+    with pytest.raises(DltoolError, match=r"device 'cuda:0' is not available here; available: cpu"):
+        device.select_device("cuda:0")
+
+
+def test_seed_makes_numpy_and_torch_reproducible():
+    session = Session(device_spec="cpu", seed=123)
+    session.apply()
+    _ = session.device
+    first = (np.random.rand(3), torch.rand(3))
+    session = Session(device_spec="cpu", seed=123)
+    session.apply()
+    _ = session.device
+    second = (np.random.rand(3), torch.rand(3))
+    np.testing.assert_array_equal(first[0], second[0])
+    assert torch.equal(first[1], second[1])
+
+
+def test_threads_set_torch_and_blas_together():
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    try:
+        device.set_threads(1)
+        assert torch.get_num_threads() == 1
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    finally:
+        device.set_threads(before)
+    with pytest.raises(DltoolError):
+        device.set_threads(0)
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.bin"
+    atomic.write_bytes(target, b"old")
+    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_run_dir_numbering_and_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLTOOL_RUNS", str(tmp_path / "r"))
+    a = RunDir.create("p", "c")
+    b = RunDir.create("p", "c")
+    assert (a.path.name, b.path.name) == ("1", "2")
+    out = RunDir.create("p", "c", tmp_path / "mine")
+    assert out.path == tmp_path / "mine" and out.path.is_dir()
+    a.write_json("m.json", {"x": np.float32(1.5), "a": np.arange(2)})
+    assert json.loads(a.file("m.json").read_text()) == {"x": 1.5, "a": [0, 1]}
+
+
+def test_run_dir_error_is_user_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(DltoolError, match="cannot create run directory"):
+        RunDir.create("p", "c", blocker / "sub")
+
+
+def test_reporter_json_document(capsys):
+    rep = Reporter(json_mode=True)
+    rep.table("Top classes", [{"class": "cat", "p": np.float64(0.9)}])
+    rep.result("accuracy", 0.5)
+    rep.line("not in json")
+    rep.flush()
+    assert json.loads(capsys.readouterr().out) == {
+        "top_classes": [{"class": "cat", "p": 0.9}],
+        "accuracy": 0.5,
+    }
+
+
+def test_reporter_table_and_quiet_progress(capsys):
+    rep = Reporter(quiet=True)
+    rep.table("T", [{"a": 1, "b": 0.123456}])
+    with rep.progress(3, "train") as bar:
+        for _ in range(3):
+            bar.advance(loss=0.5)
+    out, err = capsys.readouterr()
+    assert "0.1235" in out and err == ""
+    assert bar.steps == 3 and bar.metrics == {"loss": 0.5}
+
+
+def test_progress_shows_metrics_on_stderr(capsys):
+    rep = Reporter()
+    with rep.progress(2, "fit") as bar:
+        bar.advance(loss=0.25)
+        bar.advance(loss=0.125)
+    err = capsys.readouterr().err
+    assert "fit" in err and "loss=0.125" in err and "2/2" in err
+
+
+def test_figure_writes_png(tmp_path):
+    path = tmp_path / "plot.png"
+    with figure(path) as (fig, ax):
+        ax.plot([0, 1], [1, 0])
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError), figure(tmp_path / "bad.png") as (fig, ax):
+        raise ValueError("no")
+    assert not (tmp_path / "bad.png").exists()

@@ -1,0 +1,116 @@
+"""Plugin discovery through entry points, isolation of broken plugins, lazy sub-apps."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from conftest import run_dltool
+
+from dltool.plugins import PluginManager
+
+
+def _env(site, **extra):
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), **extra}
+
+
+def test_external_plugin_shows_in_help_and_plugins(fake_site):
+    help_run = run_dltool("--help", env=_env(fake_site))
+    assert help_run.returncode == 0
+    assert "hello" in help_run.stdout and "Say hello (fake plugin)." in help_run.stdout
+    assert "warning: plugin 'broken' disabled" in help_run.stderr
+    assert "a_module_that_does_not_exist_42" in help_run.stderr
+
+    listing = run_dltool("plugins", "--json", env=_env(fake_site))
+    assert listing.returncode == 0, listing.stderr
+    rows = {r["name"]: r for r in json.loads(listing.stdout)["plugins"]}
+    assert rows["hello"]["status"] == "ok"
+    assert rows["hello"]["distribution"] == "fakeplug"
+    assert rows["hello"]["version"] == "1.2.3"
+    assert rows["hello"]["commands"] == "hello"
+    assert "register_commands" in rows["hello"]["hooks"]
+    assert rows["broken"]["status"].startswith("import failed: ModuleNotFoundError")
+
+
+def test_broken_plugin_does_not_break_other_commands(fake_site):
+    run = run_dltool("hello", "greet", "--name", "ada", env=_env(fake_site))
+    assert run.returncode == 0, run.stderr
+    assert "hello ada" in run.stdout
+
+
+def test_strict_mode_turns_plugin_failure_into_error(fake_site):
+    run = run_dltool("plugins", env=_env(fake_site, DLTOOL_STRICT_PLUGINS="1"))
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: plugin 'broken' failed")
+    assert "Traceback" not in run.stderr
+
+
+def test_load_only_selected_plugins(fake_site):
+    run = run_dltool("plugins", "--json", env=_env(fake_site, DLTOOL_PLUGINS="hello"))
+    names = [r["name"] for r in json.loads(run.stdout)["plugins"]]
+    assert names == ["hello"] and run.stderr == ""
+    none = run_dltool("plugins", "--json", env=_env(fake_site, DLTOOL_PLUGINS=""))
+    assert json.loads(none.stdout)["plugins"] == []
+    assert "hello" not in run_dltool("--help", env=_env(fake_site, DLTOOL_PLUGINS="")).stdout
+
+
+def test_help_does_not_import_the_plugin_command_module(fake_app, invoke):
+    sys.modules.pop("fakeplug.cli", None)
+    result = invoke(fake_app, "--help")
+    assert result.exit_code == 0
+    assert "Plugin commands" in result.stdout and "hello" in result.stdout
+    assert "fakeplug.cli" not in sys.modules
+    result = invoke(fake_app, "hello", "greet")
+    assert result.exit_code == 0, result.stderr
+    assert "fakeplug.cli" in sys.modules
+
+
+def test_failing_hook_is_isolated_and_rolled_back():
+    import types
+
+    import dltool
+
+    good = types.ModuleType("good")
+    bad = types.ModuleType("bad")
+
+    @dltool.hookimpl
+    def register_commands(commands):
+        commands.add_lazy("good", "good.cli:app", help="good")
+
+    @dltool.hookimpl
+    def register_commands_bad(commands):
+        commands.add_lazy("half", "bad.cli:app", help="registered before the failure")
+        raise ValueError("oops")
+
+    good.register_commands = register_commands
+    bad.register_commands = register_commands_bad
+    manager = PluginManager.from_modules({"good": good, "bad": bad}, warn=False)
+    assert list(manager.commands.entries) == ["good"]
+    assert manager.infos["bad"].status == "register_commands failed: ValueError: oops"
+    assert manager.infos["good"].ok
+
+
+def test_duplicate_command_name_is_reported_for_the_second_plugin():
+    import types
+
+    import dltool
+
+    first, second = types.ModuleType("first"), types.ModuleType("second")
+
+    @dltool.hookimpl
+    def register_commands(commands):
+        commands.add_lazy("same", "x.cli:app", help="x")
+
+    first.register_commands = register_commands
+    second.register_commands = register_commands
+    manager = PluginManager.from_modules({"first": first, "second": second}, warn=False)
+    assert manager.commands.entries["same"].plugin == "first"
+    assert "already registered by plugin 'first'" in manager.infos["second"].status
+
+
+def test_models_command_counts_parameters(fake_app, invoke):
+    result = invoke(fake_app, "--json", "models")
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)["models"]
+    assert row["name"] == "tiny-mlp" and row["parameters"] == 4 * 8 + 8 + 8 * 2 + 2
