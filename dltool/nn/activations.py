@@ -13,9 +13,15 @@ import numpy as np
 LEAKY_SLOPE = 0.01
 
 
+def _float(Z) -> np.ndarray:
+    """Return Z as a floating array (integers become float64, float32 stays float32)."""
+    Z = np.asarray(Z)
+    return Z if Z.dtype.kind == "f" else Z.astype(np.float64)
+
+
 def sigmoid(Z: np.ndarray) -> np.ndarray:
     """Return σ(Z) = 1/(1+e^{-Z}), evaluated as e^{Z}/(1+e^{Z}) where Z < 0."""
-    Z = np.asarray(Z, dtype=np.float64) if not np.issubdtype(np.asarray(Z).dtype, np.floating) else Z
+    Z = _float(Z)
     E = np.exp(-np.abs(Z))  # never overflows
     return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E))
 
@@ -44,7 +50,8 @@ def relu(Z: np.ndarray) -> np.ndarray:
 
 def relu_derivative(Z: np.ndarray) -> np.ndarray:
     """Return 1 where Z > 0, else 0 (the subgradient 0 at Z = 0)."""
-    return (Z > 0).astype(np.result_type(Z, np.float64) if np.asarray(Z).dtype.kind != "f" else Z.dtype)
+    Z = _float(Z)
+    return (Z > 0).astype(Z.dtype)
 
 
 def leaky_relu(Z: np.ndarray, alpha: float = LEAKY_SLOPE) -> np.ndarray:
@@ -54,8 +61,8 @@ def leaky_relu(Z: np.ndarray, alpha: float = LEAKY_SLOPE) -> np.ndarray:
 
 def leaky_relu_derivative(Z: np.ndarray, alpha: float = LEAKY_SLOPE) -> np.ndarray:
     """Return 1 where Z > 0, else α."""
-    one = np.ones_like(Z, dtype=np.result_type(Z, np.float32))
-    return np.where(Z > 0, one, alpha * one)
+    Z = _float(Z)
+    return np.where(Z > 0, 1.0, alpha).astype(Z.dtype)
 
 
 def softmax(Z: np.ndarray, axis: int = 0) -> np.ndarray:
