@@ -17,17 +17,11 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 
 
-def wall(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
-    """Return the wall times of ``runs`` executions of ``cmd`` (after 2 warm-ups)."""
-    times = []
-    for i in range(runs + 2):
-        start = time.perf_counter()
-        subprocess.run(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
-        )
-        if i >= 2:
-            times.append(time.perf_counter() - start)
-    return times
+def wall(cmd: list[str], env: dict[str, str]) -> float:
+    """Return the wall time of one execution of ``cmd``."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -52,11 +46,14 @@ def main() -> None:
         "completion (bash): dltool pl<TAB>": ([dltool], comp_env),
     }
     medians = {}
+    for cmd, e in cases.values():  # warm the file cache
+        wall(cmd, e)
+        wall(cmd, e)
     # interleave the cases so machine noise hits them alike
     samples: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(args.runs):
         for name, (cmd, e) in cases.items():
-            samples[name] += wall(cmd, e, 1)
+            samples[name].append(wall(cmd, e))
     anchor = None
     version = sys.version.split()[0]
     print(f"threads: n/a (start-up is single-threaded); runs: {args.runs}; python {version}")

@@ -114,3 +114,13 @@ def test_version(fake_app, invoke):
     from dltool import __version__
 
     assert invoke(fake_app, "--version").stdout.strip() == f"dltool {__version__}"
+
+
+def test_python_dash_m_runs_the_same_cli():
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "dltool", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0 and run.stdout.startswith("dltool ")
