@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ import typer
 
 from dltool.context import current
 from dltool.errors import DltoolError
-from dltool.report import FetchProgress
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETION_FILES = {"bash": "dltool.bash", "zsh": "_dltool", "fish": "dltool.fish"}
@@ -117,6 +115,7 @@ def weights_fetch(
 ) -> None:
     """Fetch (or locate) an artifact and verify its SHA-256."""
     from dltool.cli import manager_of
+    from dltool.report import FetchProgress
 
     art = manager_of(ctx).artifacts.get(name)
     with FetchProgress(quiet=current().quiet) as progress:
@@ -154,6 +153,7 @@ def weights_path(
 ) -> None:
     """Print the paths of an artifact's files (fetching them if needed)."""
     from dltool.cli import manager_of
+    from dltool.report import FetchProgress
 
     art = manager_of(ctx).artifacts.get(name)
     with FetchProgress(quiet=current().quiet) as progress:
@@ -168,6 +168,8 @@ def weights_path(
 
 def doctor(ctx: typer.Context) -> None:
     """Check the installation: versions, devices, threads, cache, plugins and weights."""
+    import platform
+
     import numpy
     import torch
 

@@ -7,7 +7,6 @@ importing torch; availability is checked when a command first asks for the devic
 from __future__ import annotations
 
 import os
-import random
 import re
 import sys
 from typing import Any
@@ -61,6 +60,8 @@ def select_device(spec: str = "auto") -> Any:
 
 def seed_everything(seed: int) -> None:
     """Seed python's ``random``, NumPy's legacy global generator and torch (all devices)."""
+    import random
+
     random.seed(seed)
     import numpy as np
 
