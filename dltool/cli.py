@@ -131,7 +131,7 @@ class DltoolGroup(TyperGroup):
         """Run the command; turn user errors, Ctrl-C and bugs into one line and an exit code."""
         try:
             result = super().invoke(ctx)
-            current().reporter.flush() if current()._reporter is not None else None
+            current().flush()
             return result
         except DltoolError as exc:
             print_error(exc.message, exc.hint)

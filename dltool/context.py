@@ -55,6 +55,11 @@ class Session:
             self._reporter = Reporter(json_mode=self.json, quiet=self.quiet)
         return self._reporter
 
+    def flush(self) -> None:
+        """Print what the reporter collected (the JSON document under --json)."""
+        if self._reporter is not None:
+            self._reporter.flush()
+
     def apply(self) -> None:
         """Apply threads and seed to the libraries that are (or will be) loaded."""
         if self.threads is not None:

@@ -27,13 +27,15 @@ def plugins(ctx: typer.Context) -> None:
     from dltool.cli import manager_of
 
     manager = manager_of(ctx)
-    manager.artifacts  # run register_artifacts so its failures show too  # noqa: B018
+    _ = manager.artifacts  # asks plugins for their artifacts, so those failures show too
     rows = [
         {
             "name": info.name,
             "version": info.version or "",
             "distribution": info.distribution or "",
             "commands": ", ".join(info.commands),
+            "models": len(info.models),
+            "artifacts": len(info.artifacts),
             "hooks": ", ".join(info.hooks),
             "status": info.status,
         }
