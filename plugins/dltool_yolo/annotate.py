@@ -1,0 +1,77 @@
+"""Outputs of ``detect``: the annotated image, YOLO-format label lines and object crops.
+
+Boxes are drawn with Pillow, one colour per class, with "name score" labels; label
+lines are ``class x_center y_center width height`` normalised to 0..1 (YOLO format).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from dltool import atomic
+from dltool_yolo.detect import Detection
+
+PALETTE = (
+    "FF3838", "2C99A8", "FF9D97", "FF701F", "FFB21D", "CFD231", "48F90A", "92CC17", "3DDB86",
+    "1A9334", "00D4BB", "FF6FDD", "00C2FF", "344593", "6473FF", "0018EC", "8438FF", "520085",
+    "CB38FF", "FF95C8",
+)  # fmt: skip
+
+
+def color(cls: int) -> tuple[int, int, int]:
+    """Return the RGB colour of class ``cls``."""
+    h = PALETTE[cls % len(PALETTE)]
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def draw(image: np.ndarray, detections: list[Detection]) -> Image.Image:
+    """Return a copy of RGB ``image`` with each detection's box and "name score" label."""
+    im = Image.fromarray(image).convert("RGB")
+    canvas = ImageDraw.Draw(im)
+    line = max(2, round(0.003 * (im.width + im.height)))
+    font = ImageFont.load_default(size=max(12, line * 6))
+    for d in detections:
+        rgb = color(d.cls)
+        canvas.rectangle(d.box, outline=rgb, width=line)
+        text = f"{d.name} {d.score:.2f}"
+        x0, y0, x1, y1 = canvas.textbbox((0, 0), text, font=font)
+        tw, th = x1 - x0 + 2 * line, y1 - y0 + 2 * line
+        top = d.box[1] - th if d.box[1] - th >= 0 else d.box[1]
+        canvas.rectangle((d.box[0], top, d.box[0] + tw, top + th), fill=rgb)
+        canvas.text((d.box[0] + line, top + line - y0), text, fill=(255, 255, 255), font=font)
+    return im
+
+
+def save_image(im: Image.Image, dest: Path) -> Path:
+    """Write ``im`` atomically as ``dest`` (format from the suffix)."""
+    fmt = "PNG" if dest.suffix.lower() == ".png" else "JPEG"
+    with atomic.atomic_path(dest) as tmp, open(tmp, "wb") as fh:
+        im.save(fh, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return dest
+
+
+def label_lines(detections: list[Detection], width: int, height: int) -> str:
+    """Return YOLO label lines: class x_c/W y_c/H w/W h/H for each detection."""
+    rows = []
+    for d in detections:
+        x1, y1, x2, y2 = d.box
+        xc, yc = (x1 + x2) / 2 / width, (y1 + y2) / 2 / height
+        rows.append(f"{d.cls} {xc:.6f} {yc:.6f} {(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}")
+    return "".join(r + "\n" for r in rows)
+
+
+def save_crops(image: np.ndarray, detections: list[Detection], folder: Path, stem: str) -> int:
+    """Write each detection's pixels to ``folder/<class>/<stem>_<i>.jpg``; return the count."""
+    n = 0
+    for i, d in enumerate(detections):
+        x1, y1, x2, y2 = (round(v) for v in d.box)
+        if x2 <= x1 or y2 <= y1:
+            continue
+        dest = folder / d.name.replace("/", "_").replace(" ", "_") / f"{stem}_{i}.jpg"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        save_image(Image.fromarray(image[y1:y2, x1:x2]), dest)
+        n += 1
+    return n

@@ -1,0 +1,103 @@
+"""The ``dltool yolo`` sub-app. Heavy imports (torch, numpy, PIL) happen inside commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dltool.context import current
+from dltool.errors import DltoolError
+
+app = typer.Typer(
+    help="YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP.",
+    no_args_is_help=True,
+)
+
+DEMO_SIZE = 320
+
+
+@app.callback()
+def main() -> None:
+    """YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP."""
+
+
+def check_unit(name: str, value: float) -> float:
+    """Return ``value`` if it lies in [0, 1], else raise naming the option."""
+    if not 0.0 <= value <= 1.0:
+        raise DltoolError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
+def _detector(cfg: Path | None, weights: Path | None, names: Path | None, size: int):
+    """Return the user's Darknet model, or the default YOLOv3-tiny COCO artifact."""
+    from dltool_yolo.detect import Detector, default_detector
+
+    s = current()
+    if cfg is None and weights is None:
+        if names is not None:
+            raise DltoolError("--names needs --cfg and --weights")
+        return default_detector(s.device, size)
+    if cfg is None or weights is None:
+        raise DltoolError("--cfg and --weights go together", hint="give both, or neither")
+    if names is None:
+        from dltool.artifacts import ensure
+        from dltool_yolo.weights import NAMES, YOLOV3_TINY
+
+        names = ensure(YOLOV3_TINY)[NAMES]
+    return Detector.from_files(cfg, weights, names, s.device, size)
+
+
+@app.command()
+def detect(
+    sources: list[str] = typer.Argument(None, help="Images, folders or globs.", show_default=False),
+    demo: bool = typer.Option(False, "--demo", help="Run on sample photos shipped by packages."),
+    weights: Path = typer.Option(None, "--weights", help="Darknet .weights file."),
+    cfg: Path = typer.Option(None, "--cfg", help="Darknet .cfg matching --weights."),
+    names: Path = typer.Option(None, "--names", help="Class names, one per line (default: COCO)."),
+    size: int = typer.Option(
+        None, "--size", help="Network input size, multiple of 32. [default: 416; 320 for --demo]"
+    ),
+    score_threshold: float = typer.Option(
+        0.25, "--score-threshold", help="Keep boxes with box_confidence × class_prob ≥ this."
+    ),
+    iou_threshold: float = typer.Option(0.45, "--iou-threshold", help="NMS IoU threshold."),
+    max_boxes: int = typer.Option(100, "--max-boxes", help="At most this many boxes per image."),
+    classes: str = typer.Option(None, "--classes", help="Only these classes, e.g. person,dog."),
+    save_txt: bool = typer.Option(False, "--save-txt", help="Write YOLO-format label files."),
+    save_crops: bool = typer.Option(False, "--save-crops", help="Write each object's crop."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/detect/N)."),
+) -> None:
+    """Detect objects in images with a Darknet YOLO model (default: YOLOv3-tiny, COCO)."""
+    from dltool_yolo import predict
+    from dltool_yolo import sources as src
+
+    check_unit("--score-threshold", score_threshold)
+    check_unit("--iou-threshold", iou_threshold)
+    if max_boxes < 1:
+        raise DltoolError(f"--max-boxes must be at least 1, got {max_boxes}")
+    if not sources and not demo:
+        raise DltoolError("give images, folders or globs to detect on", hint="or try --demo")
+    paths = (src.demo_photos() if demo else []) + src.count(list(sources or []))
+    size = size or (DEMO_SIZE if demo and not sources else 416)
+    detector = _detector(cfg, weights, names, size)
+    opts = predict.Options(
+        score_threshold,
+        iou_threshold,
+        max_boxes,
+        predict.class_indices(classes, detector.names),
+        save_txt,
+        save_crops,
+    )
+    s = current()
+    run_dir = s.run_dir("yolo", "detect", out)
+    run_dir.write_config(
+        {"sources": [str(p) for p in paths], "weights": str(weights or "yolov3-tiny"),
+         "cfg": str(cfg or "yolov3-tiny"), "size": size, "score_threshold": score_threshold,
+         "iou_threshold": iou_threshold, "max_boxes": max_boxes, "classes": classes}
+    )  # fmt: skip
+    result = predict.run(detector, paths, run_dir, opts)
+    if not result["images"]:
+        predict.report_end(result, run_dir, opts, size)
+        raise DltoolError(f"none of the {len(paths)} file(s) could be read as an image")
+    predict.report_end(result, run_dir, opts, size)

@@ -1,0 +1,337 @@
+"""Darknet networks in PyTorch: build a module from a ``.cfg``, load a ``.weights`` file.
+
+Layers follow Darknet's C sources (``parser.c``, ``*_layer.c``): convolution with
+optional batch norm (folded into the convolution for inference,
+``w' = w·γ/√(σ²+ε)``, ``b' = β − μ·γ/√(σ²+ε)``), leaky ReLU with slope 0.1, max pooling
+with Darknet's ``padding = size − 1`` (so ``size=2 stride=1`` keeps the grid), nearest
+upsampling, ``route`` (channel concatenation), ``shortcut`` (residual sum), YOLOv2's
+``reorg`` and the detection heads ``[yolo]`` (YOLOv3) and ``[region]`` (YOLOv2).
+
+The ``.weights`` format: an int32 header ``major, minor, revision``, then ``seen`` as
+int64 when ``major·10 + minor ≥ 2`` (int32 before), then float32 per convolution:
+biases, and for batch-norm layers scales, running means and variances, then weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dltool.errors import DltoolError
+from dltool_yolo.cfg import BUILTIN_CFGS, Section, parse_cfg, read_cfg
+
+ACTIVATIONS = ("leaky", "linear", "relu", "logistic", "mish", "swish")
+
+
+@dataclass
+class Head:
+    """A detection layer: its anchors in input pixels, class count and kind (yolo/region)."""
+
+    kind: str
+    anchors: list[tuple[float, float]]
+    classes: int
+    layer: int
+
+
+def activation(name: str, x: torch.Tensor) -> torch.Tensor:
+    """Return Darknet activation ``name`` of ``x`` (leaky: max(0.1x, x))."""
+    if name == "leaky":
+        return F.leaky_relu(x, 0.1)
+    if name == "relu":
+        return F.relu(x)
+    if name == "logistic":
+        return torch.sigmoid(x)
+    if name == "mish":
+        return F.mish(x)
+    if name == "swish":
+        return F.silu(x)
+    return x
+
+
+class Conv(nn.Module):
+    """Darknet [convolutional]: Conv2d, optional BatchNorm2d, activation."""
+
+    def __init__(self, c_in: int, s: Section) -> None:
+        super().__init__()
+        self.filters = s.int("filters")
+        size, stride = s.int("size", 1), s.int("stride", 1)
+        pad = size // 2 if s.int("pad", 0) else s.int("padding", 0)
+        self.bn = bool(s.int("batch_normalize", 0))
+        self.act = s.str("activation", "logistic")
+        if self.act not in ACTIVATIONS:
+            raise DltoolError(f"[convolutional] at line {s.line}: unknown activation {self.act}")
+        self.conv = nn.Conv2d(c_in, self.filters, size, stride, pad, bias=not self.bn)
+        self.norm = nn.BatchNorm2d(self.filters, eps=1e-6) if self.bn else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return act(BN(conv(x)))."""
+        x = self.conv(x)
+        if self.norm is not None:
+            x = self.norm(x)
+        return activation(self.act, x)
+
+    def fuse(self) -> None:
+        """Fold batch norm into the convolution: w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)."""
+        if self.norm is None:
+            return
+        n = self.norm
+        scale = n.weight / torch.sqrt(n.running_var + n.eps)  # (filters,)
+        fused = nn.Conv2d(
+            self.conv.in_channels,
+            self.conv.out_channels,
+            self.conv.kernel_size,
+            self.conv.stride,
+            self.conv.padding,
+            bias=True,
+        ).to(self.conv.weight.device, self.conv.weight.dtype)
+        with torch.no_grad():
+            fused.weight.copy_(self.conv.weight * scale[:, None, None, None])
+            fused.bias.copy_(n.bias - n.running_mean * scale)
+        self.conv, self.norm = fused, None
+
+
+class MaxPool(nn.Module):
+    """Darknet [maxpool]: total padding ``size − 1`` split left/right, padded with −∞."""
+
+    def __init__(self, s: Section) -> None:
+        super().__init__()
+        self.size = s.int("size", s.int("stride", 1))
+        self.stride = s.int("stride", 1)
+        pad = s.int("padding", self.size - 1)
+        self.pads = (pad // 2, pad - pad // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the max over each size×size window after Darknet's padding."""
+        lo, hi = self.pads
+        if lo or hi:
+            x = F.pad(x, (lo, hi, lo, hi), value=float("-inf"))
+        return F.max_pool2d(x, self.size, self.stride)
+
+
+def out_size(n: int, size: int, stride: int, pad: int) -> int:
+    """Return Darknet's pooled size (n + pad − size) // stride + 1."""
+    return (n + pad - size) // stride + 1
+
+
+def reorg(x: torch.Tensor, stride: int) -> torch.Tensor:
+    """Return Darknet's reorg of x (B, C, H, W) → (B, C·s², H/s, W/s), index for index."""
+    b, c, h, w = x.shape
+    s = stride
+    oc = c // (s * s)
+    xv = x.reshape(b, oc, h, s, w, s)  # Darknet reads the input as (oc, H·s, W·s)
+    mid = xv.permute(0, 3, 5, 1, 2, 4).reshape(b, c, h, w)  # k = (dy·s + dx)·oc + c2
+    return mid.reshape(b, c * s * s, h // s, w // s)
+
+
+def reorg_reference(x: np.ndarray, stride: int) -> np.ndarray:
+    """Return Darknet's ``reorg_cpu(forward=0)`` of x (B, C, H, W), loop for loop."""
+    b, c, h, w = x.shape
+    flat, out = x.reshape(-1), np.empty(x.size, dtype=x.dtype)
+    oc = c // (stride * stride)
+    for bi in range(b):
+        for k in range(c):
+            for j in range(h):
+                for i in range(w):
+                    in_index = i + w * (j + h * (k + c * bi))
+                    c2, offset = k % oc, k // oc
+                    w2, h2 = i * stride + offset % stride, j * stride + offset // stride
+                    out[in_index] = flat[w2 + w * stride * (h2 + h * stride * (c2 + oc * bi))]
+    return out.reshape(b, c * stride * stride, h // stride, w // stride)
+
+
+class Darknet(nn.Module):
+    """A Darknet network; ``forward`` returns the raw output of every detection head."""
+
+    def __init__(self, sections: list[Section], source: str = "<cfg>") -> None:
+        super().__init__()
+        net = sections[0]
+        self.width, self.height = net.int("width", 416), net.int("height", 416)
+        self.channels = net.int("channels", 3)
+        self.source = source
+        self.kinds: list[str] = []
+        self.args: list[object] = []
+        self.heads: list[Head] = []
+        self.layers = nn.ModuleList()
+        self._build(sections[1:])
+
+    def _build(self, sections: list[Section]) -> None:
+        """Create the layers, tracking channels per layer to size convolutions and routes."""
+        chans: list[int] = []
+        c = self.channels
+        for i, s in enumerate(sections):
+            module: nn.Module = nn.Identity()
+            arg: object = None
+            if s.type == "convolutional":
+                module = Conv(c, s)
+                c = module.filters
+            elif s.type == "maxpool":
+                module = MaxPool(s)
+            elif s.type == "upsample":
+                arg = s.int("stride", 2)
+            elif s.type == "reorg":
+                arg = s.int("stride", 2)
+                c = c * arg * arg
+            elif s.type == "route":
+                arg = [self._index(i, v, s) for v in s.ints("layers")]
+                c = sum(chans[j] for j in arg)
+            elif s.type == "shortcut":
+                arg = (self._index(i, s.int("from"), s), s.str("activation", "linear"))
+            elif s.type in ("yolo", "region"):
+                self.heads.append(self._head(s, i, c))
+            self.kinds.append(s.type)
+            self.args.append(arg)
+            self.layers.append(module)
+            chans.append(c)
+
+    def _index(self, i: int, v: int, s: Section) -> int:
+        """Return the absolute layer index of a route/shortcut reference ``v`` at layer ``i``."""
+        j = i + v if v < 0 else v
+        if not 0 <= j < i:
+            raise DltoolError(
+                f"{self.source}:{s.line}: [{s.type}] refers to layer {v}, "
+                f"but only layers 0..{i - 1} precede it"
+            )
+        return j
+
+    def _head(self, s: Section, i: int, c: int) -> Head:
+        """Return the Head of a [yolo] or [region] section, checking its input channels."""
+        classes = s.int("classes", 20)
+        values = s.floats("anchors")
+        pairs = list(zip(values[0::2], values[1::2], strict=False))
+        if s.type == "yolo":
+            mask = s.ints("mask", ",".join(str(k) for k in range(len(pairs))))
+            pairs = [pairs[k] for k in mask]
+        else:
+            pairs = pairs[: s.int("num", len(pairs))]
+        need = len(pairs) * (5 + classes)
+        if c != need:
+            raise DltoolError(
+                f"{self.source}:{s.line}: [{s.type}] with {len(pairs)} anchors and {classes} "
+                f"classes needs {need} input channels, the layer before gives {c}"
+            )
+        return Head(s.type, pairs, classes, i)
+
+    @property
+    def classes(self) -> int:
+        """Return the number of classes the heads predict."""
+        return self.heads[0].classes
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Return the raw maps (B, A·(5+C), H, W) of each detection head for x (B, 3, h, w)."""
+        outs: list[torch.Tensor] = []
+        heads: list[torch.Tensor] = []
+        for kind, arg, layer in zip(self.kinds, self.args, self.layers, strict=True):
+            if kind == "upsample":
+                x = F.interpolate(x, scale_factor=arg, mode="nearest")
+            elif kind == "reorg":
+                x = reorg(x, arg)
+            elif kind == "route":
+                x = torch.cat([outs[j] for j in arg], 1) if len(arg) > 1 else outs[arg[0]]
+            elif kind == "shortcut":
+                x = activation(arg[1], x + outs[arg[0]])
+            elif kind in ("yolo", "region"):
+                heads.append(x)
+            else:
+                x = layer(x)
+            outs.append(x)
+        return heads
+
+    def fuse(self) -> Darknet:
+        """Fold every batch norm into its convolution (inference only); return self."""
+        for layer in self.layers:
+            if isinstance(layer, Conv):
+                layer.fuse()
+        return self
+
+    def convs(self) -> list[Conv]:
+        """Return the convolutional layers in file order."""
+        return [m for m in self.layers if isinstance(m, Conv)]
+
+
+def weights_count(model: Darknet) -> int:
+    """Return the number of float32 values a .weights file holds for ``model``."""
+    total = 0
+    for conv in model.convs():
+        n = conv.filters
+        total += n * (4 if conv.bn else 1) + conv.conv.weight.numel()
+    return total
+
+
+def read_header(data: bytes, path: str) -> tuple[tuple[int, int, int], int, int]:
+    """Return ``(major, minor, revision)``, ``seen`` and the header size of .weights ``data``."""
+    if len(data) < 16:
+        raise DltoolError(f"{path} is {len(data)} bytes: too short for a Darknet weights header")
+    major, minor, revision = (int(v) for v in np.frombuffer(data[:12], dtype="<i4"))
+    wide = (major * 10 + minor) >= 2 and major < 1000 and minor < 1000
+    if wide:
+        return (major, minor, revision), int(np.frombuffer(data[12:20], dtype="<i8")[0]), 20
+    return (major, minor, revision), int(np.frombuffer(data[12:16], dtype="<i4")[0]), 16
+
+
+def load_weights(model: Darknet, path: Path) -> tuple[int, int, int]:
+    """Copy a Darknet .weights file into ``model`` (before fusing); return its version."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise DltoolError(f"cannot read weights file {path}: {exc.strerror}") from exc
+    version, _seen, offset = read_header(data, str(path))
+    need = weights_count(model)
+    have_bytes, need_bytes = len(data), offset + 4 * need
+    if have_bytes != need_bytes:
+        raise DltoolError(
+            f"{path} is {have_bytes:,} bytes but {model.source} needs {need_bytes:,} "
+            f"({offset}-byte header + 4 × {need:,} parameters)",
+            hint="use the .weights file that was trained with this .cfg",
+        )
+    values = torch.from_numpy(np.frombuffer(data, dtype="<f4", offset=offset).copy())
+    pos = 0
+
+    def take(t: torch.Tensor) -> None:
+        nonlocal pos
+        with torch.no_grad():
+            t.copy_(values[pos : pos + t.numel()].view_as(t))
+        pos += t.numel()
+
+    for conv in model.convs():
+        if conv.norm is not None:
+            for t in (conv.norm.bias, conv.norm.weight, conv.norm.running_mean):
+                take(t)
+            take(conv.norm.running_var)
+        else:
+            take(conv.conv.bias)
+        take(conv.conv.weight)
+    return version
+
+
+def save_weights(model: Darknet, path: Path, seen: int = 0) -> None:
+    """Write ``model`` (unfused) as a Darknet .weights file, version 0.2.0 (64-bit seen)."""
+    from dltool import atomic
+
+    parts = [np.array([0, 2, 0], dtype="<i4").tobytes(), np.array([seen], dtype="<i8").tobytes()]
+    for conv in model.convs():
+        if conv.norm is not None:
+            n = conv.norm
+            tensors = [n.bias, n.weight, n.running_mean, n.running_var]
+        else:
+            tensors = [conv.conv.bias]
+        for t in [*tensors, conv.conv.weight]:
+            parts.append(t.detach().cpu().to(torch.float32).numpy().astype("<f4").tobytes())
+    atomic.write_bytes(path, b"".join(parts))
+
+
+def build(cfg: str | Path, source: str | None = None) -> Darknet:
+    """Return the Darknet module of a cfg file path or built-in name (yolov3-tiny, small)."""
+    if isinstance(cfg, str) and cfg in BUILTIN_CFGS:
+        return Darknet(parse_cfg(BUILTIN_CFGS[cfg](), cfg), cfg)
+    path = Path(cfg)
+    return Darknet(read_cfg(path), source or str(path))
+
+
+def yolov3_tiny(classes: int = 80) -> Darknet:
+    """Return an untrained YOLOv3-tiny (the Darknet architecture) for ``classes`` classes."""
+    return Darknet(parse_cfg(BUILTIN_CFGS["yolov3-tiny"](classes), "yolov3-tiny"), "yolov3-tiny")

@@ -1,0 +1,178 @@
+"""The detector: image in, boxes out, with a Darknet YOLO model in PyTorch.
+
+Pre-process: RGB in 0..1, letterbox to ``size×size`` (aspect kept, grey 0.5 padding,
+bilinear resize). Inference: the Darknet module with batch norm folded. Post-process:
+decode each head (``σ(t_xy)+c``, ``p·e^{t_wh}``), score = ``box_confidence ×
+class_probability`` per class, keep scores ≥ threshold, per-class greedy NMS, then map
+boxes back through the letterbox to the original pixels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dltool.errors import DltoolError
+from dltool_yolo import boxes_torch as bt
+from dltool_yolo.darknet import Darknet, build, load_weights
+
+
+@dataclass
+class Detection:
+    """One detected object: class, score and corners (x1, y1, x2, y2) in image pixels."""
+
+    cls: int
+    name: str
+    score: float
+    box: tuple[float, float, float, float]
+
+    def row(self) -> dict:
+        """Return the detection as a table/JSON row."""
+        x1, y1, x2, y2 = (round(v, 1) for v in self.box)
+        return {"class": self.name, "score": round(self.score, 4), "x1": x1, "y1": y1,
+                "x2": x2, "y2": y2}  # fmt: skip
+
+
+@dataclass
+class Timing:
+    """Milliseconds spent in pre-process, inference and post-process."""
+
+    pre: float = 0.0
+    infer: float = 0.0
+    post: float = 0.0
+    images: int = 0
+    per: list[float] = field(default_factory=list)
+
+
+def read_names(path: Path) -> list[str]:
+    """Return the class names of a Darknet ``.names`` file (one per line)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise DltoolError(f"cannot read names file {path}: {exc.strerror}") from exc
+    return [ln.strip() for ln in lines if ln.strip()]
+
+
+def load_image(path: Path) -> np.ndarray:
+    """Return the image at ``path`` as RGB uint8 (h, w, 3); DltoolError if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        reason = "not an image" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        raise DltoolError(f"cannot read image {path}: {reason}") from exc
+
+
+class Detector:
+    """A Darknet YOLO model with its class names, ready to detect on images."""
+
+    def __init__(self, model: Darknet, names: list[str], device: torch.device, size: int) -> None:
+        if len(names) < model.classes:
+            raise DltoolError(
+                f"the names file lists {len(names)} classes but the model predicts {model.classes}",
+                hint="pass the .names file that belongs to these weights",
+            )
+        if size % 32:
+            raise DltoolError(f"--size must be a multiple of 32, got {size}")
+        self.model = model.eval().fuse().to(device)
+        self.names, self.device, self.size = names, device, size
+        self.anchors = [torch.tensor(h.anchors, device=device) for h in model.heads]
+
+    @classmethod
+    def from_files(
+        cls, cfg: Path, weights: Path, names: Path, device: torch.device, size: int = 416
+    ) -> Detector:
+        """Return a detector built from Darknet cfg/weights/names files."""
+        model = build(cfg)
+        load_weights(model, weights)
+        return cls(model, read_names(names), device, size)
+
+    def preprocess(self, image: np.ndarray) -> torch.Tensor:
+        """Return the letterboxed input (1, 3, S, S) in 0..1 for an RGB uint8 image (h, w, 3)."""
+        h, w = image.shape[:2]
+        r = min(self.size / h, self.size / w)
+        nh, nw = max(1, round(h * r)), max(1, round(w * r))
+        x = torch.from_numpy(np.array(image, copy=True)).to(self.device)  # (h, w, 3)
+        x = x.permute(2, 0, 1)[None].float().div_(255)  # (1, 3, h, w)
+        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
+        top, left = (self.size - nh) // 2, (self.size - nw) // 2
+        pad = (left, self.size - nw - left, top, self.size - nh - top)
+        return F.pad(x, pad, value=0.5)  # (1, 3, S, S)
+
+    @torch.inference_mode()
+    def infer(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Return the raw head maps for the batch x (B, 3, S, S)."""
+        return self.model(x)
+
+    def postprocess(
+        self,
+        heads: list[torch.Tensor],
+        image_shape: tuple[int, int],
+        score_threshold: float = 0.25,
+        iou_threshold: float = 0.45,
+        max_boxes: int = 100,
+        classes: list[int] | None = None,
+    ) -> list[Detection]:
+        """Return the detections of one image from its head maps (1, A·(5+C), H, W)."""
+        boxes, scores, cls = [], [], []
+        for head, raw, anchors in zip(self.model.heads, heads, self.anchors, strict=True):
+            conf, xy, wh, probs = bt.decode_head(
+                raw, anchors, head.classes, (self.size, self.size), head.kind == "region"
+            )
+            corners = torch.cat([xy - wh / 2, xy + wh / 2], -1).reshape(-1, 4)  # (N, 4) 0..1
+            class_scores = (conf * probs).reshape(-1, head.classes)  # (N, C)
+            if classes is not None:
+                class_scores = class_scores[:, classes]
+            idx, c = torch.nonzero(class_scores >= score_threshold, as_tuple=True)
+            boxes.append(corners[idx])
+            scores.append(class_scores[idx, c])
+            cls.append(c if classes is None else torch.tensor(classes, device=c.device)[c])
+        b, s, c = torch.cat(boxes), torch.cat(scores), torch.cat(cls)
+        keep = bt.batched_nms(b, s, c, iou_threshold)[:max_boxes]
+        b = self._unletterbox(b[keep] * self.size, image_shape)
+        return [
+            Detection(int(ci), self.names[int(ci)], float(si), tuple(float(v) for v in bi))
+            for bi, si, ci in zip(b.cpu(), s[keep].cpu(), c[keep].cpu(), strict=True)
+        ]
+
+    def _unletterbox(self, corners: torch.Tensor, image_shape: tuple[int, int]) -> torch.Tensor:
+        """Return (x1, y1, x2, y2) mapped from the letterboxed input to the image: (v − pad)/r."""
+        h, w = image_shape
+        r = min(self.size / h, self.size / w)
+        nh, nw = max(1, round(h * r)), max(1, round(w * r))
+        top, left = (self.size - nh) // 2, (self.size - nw) // 2
+        out = (corners - corners.new_tensor([left, top, left, top])) / r
+        return torch.minimum(out.clamp(min=0), corners.new_tensor([w, h, w, h]))
+
+    def detect(self, image: np.ndarray, timing: Timing | None = None, **kw) -> list[Detection]:
+        """Return the detections in an RGB uint8 image (h, w, 3), adding to ``timing``."""
+        t0 = time.perf_counter()
+        x = self.preprocess(image)
+        t1 = time.perf_counter()
+        heads = self.infer(x)
+        t2 = time.perf_counter()
+        dets = self.postprocess(heads, image.shape[:2], **kw)
+        t3 = time.perf_counter()
+        if timing is not None:
+            timing.pre += (t1 - t0) * 1e3
+            timing.infer += (t2 - t1) * 1e3
+            timing.post += (t3 - t2) * 1e3
+            timing.images += 1
+            timing.per.append((t3 - t0) * 1e3)
+        return dets
+
+
+def default_detector(device: torch.device, size: int = 416, quiet: bool | None = None) -> Detector:
+    """Return YOLOv3-tiny COCO, fetching the artifact on first use."""
+    from dltool.artifacts import ensure
+    from dltool_yolo.weights import CFG, NAMES, WEIGHTS, YOLOV3_TINY
+
+    paths = ensure(YOLOV3_TINY, quiet=quiet)
+    return Detector.from_files(paths[CFG], paths[WEIGHTS], paths[NAMES], device, size)

@@ -1,0 +1,140 @@
+"""``dltool yolo detect``: stream images through the detector and report each one.
+
+One line per image (``image 1/9 path WxH: 2 person, 1 dog, 41 ms``), a table of its
+boxes, an annotated copy in the run directory (plus YOLO label files and crops on
+request), a final speed line and where results were saved. Images that cannot be
+read are skipped with a warning and listed at the end.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dltool import atomic
+from dltool.context import current
+from dltool.errors import DltoolError
+from dltool_yolo.annotate import draw, label_lines, save_crops, save_image
+from dltool_yolo.detect import Detection, Detector, Timing, load_image
+
+
+@dataclass
+class Options:
+    """What the user asked ``detect`` for."""
+
+    score_threshold: float = 0.25
+    iou_threshold: float = 0.45
+    max_boxes: int = 100
+    classes: list[int] | None = None
+    save_txt: bool = False
+    save_crops: bool = False
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def summary(detections: list[Detection]) -> str:
+    """Return "2 person, 1 dog" (most frequent first) or "0 detections"."""
+    if not detections:
+        return "0 detections"
+    counts = Counter(d.name for d in detections)
+    return ", ".join(f"{n} {name}" for name, n in counts.most_common())
+
+
+def output_name(path: Path, taken: set[str]) -> str:
+    """Return a unique output stem for ``path`` within one run."""
+    stem, n = path.stem, 1
+    while stem in taken:
+        n += 1
+        stem = f"{path.stem}_{n}"
+    taken.add(stem)
+    return stem
+
+
+def class_indices(spec: str | None, names: list[str]) -> list[int] | None:
+    """Return the indices of the comma-separated class names ``spec`` (None: all)."""
+    if not spec:
+        return None
+    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise DltoolError(
+            f"unknown class {', '.join(repr(u) for u in unknown)} for --classes",
+            hint="classes of this model: " + ", ".join(names[:12]) + ", …",
+        )
+    return sorted({names.index(w) for w in wanted})
+
+
+def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> dict[str, Any]:
+    """Detect on every image of ``paths``; report as it goes; return the totals."""
+    rep = current().reporter
+    timing, taken, images = Timing(), set(), []
+    total = len(paths)
+    for i, path in enumerate(paths, start=1):
+        try:
+            image = load_image(path)
+        except DltoolError as exc:
+            rep.warn(f"skipped {path}: {exc.message}")
+            opts.skipped.append((str(path), exc.message))
+            continue
+        dets = detector.detect(
+            image,
+            timing,
+            score_threshold=opts.score_threshold,
+            iou_threshold=opts.iou_threshold,
+            max_boxes=opts.max_boxes,
+            classes=opts.classes,
+        )
+        h, w = image.shape[:2]
+        stem = output_name(path, taken)
+        rep.line(f"image {i}/{total} {path} {w}x{h}: {summary(dets)}, {timing.per[-1]:.0f} ms")
+        if dets and not rep.json_mode:
+            rep.table(f"{path.name}", [d.row() for d in dets])
+        images.append(_save(image, dets, path, stem, run_dir, opts, timing.per[-1]))
+    return {"images": images, "timing": timing}
+
+
+def _save(
+    image: Any, dets: list[Detection], path: Path, stem: str, run_dir: Any, opts: Options, ms: float
+) -> dict[str, Any]:
+    """Write the annotated image (and labels/crops) of one image; return its JSON record."""
+    h, w = image.shape[:2]
+    suffix = ".png" if path.suffix.lower() == ".png" else ".jpg"
+    annotated = save_image(draw(image, dets), run_dir.file(stem + suffix))
+    record: dict[str, Any] = {
+        "path": str(path),
+        "width": w,
+        "height": h,
+        "detections": [d.row() | {"class_id": d.cls} for d in dets],
+        "annotated": str(annotated),
+        "ms": round(ms, 1),
+    }
+    if opts.save_txt:
+        labels = run_dir.file("labels")
+        labels.mkdir(exist_ok=True)
+        record["labels"] = str(atomic.write_text(labels / f"{stem}.txt", label_lines(dets, w, h)))
+    if opts.save_crops:
+        record["crops"] = save_crops(image, dets, run_dir.file("crops"), stem)
+    return record
+
+
+def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -> None:
+    """Report the speed line, the skipped files and where the results are."""
+    rep = current().reporter
+    t: Timing = result["timing"]
+    n = max(t.images, 1)
+    speed = {"preprocess_ms": t.pre / n, "inference_ms": t.infer / n, "postprocess_ms": t.post / n}
+    rep.line(
+        f"Speed: {speed['preprocess_ms']:.1f}ms pre-process, {speed['inference_ms']:.1f}ms "
+        f"inference, {speed['postprocess_ms']:.1f}ms post-process per image at shape "
+        f"(1, 3, {size}, {size})"
+    )
+    if opts.skipped:
+        rep.line(f"Skipped {len(opts.skipped)} file(s):")
+        for path, why in opts.skipped:
+            rep.line(f"  {path}: {why}")
+    if rep.json_mode:
+        rep.result("images", result["images"])
+        rep.result("speed", {k: round(v, 2) for k, v in speed.items()})
+        rep.result("skipped", [{"path": p, "reason": r} for p, r in opts.skipped])
+    rep.result("results_dir", str(run_dir.path), label="Results saved to")
