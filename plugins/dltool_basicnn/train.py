@@ -1,0 +1,124 @@
+"""Gradient-descent training loop for the L-layer network, with a NumPy and a torch backend.
+
+Per epoch: when the mini-batch is smaller than m, one ``np.random.permutation(m)`` on the
+global generator; per mini-batch: the dropout masks D1 … D{L-1} (see ``network``), then
+θ ← θ − α dθ. Both backends draw permutations and masks from NumPy in the same order, so
+with the same seed they follow the same path (up to rounding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dltool_basicnn import network
+
+
+class NonFiniteCost(Exception):
+    """The cost became NaN or infinite at ``epoch``."""
+
+    def __init__(self, epoch: int, cost: float):
+        super().__init__(f"cost is {cost} at epoch {epoch}")
+        self.epoch, self.cost = epoch, cost
+
+
+@dataclass
+class Settings:
+    """Hyperparameters of one training run."""
+
+    hidden: str = "relu"
+    learning_rate: float = 0.0075
+    epochs: int = 2500
+    batch_size: int | None = None
+    keep_prob: float = 1.0
+    lambd: float = 0.0
+
+
+def batches(m: int, batch_size: int | None) -> list[np.ndarray]:
+    """Return index arrays of the mini-batches of one epoch (a permutation when shuffled)."""
+    if batch_size is None or batch_size >= m:
+        return [np.arange(m)]
+    order = np.random.permutation(m)
+    return [order[i : i + batch_size] for i in range(0, m, batch_size)]
+
+
+def step_numpy(X, Y, params, s: Settings) -> float:
+    """Run one forward/backward/update on (X, Y); return the cost before the update."""
+    ZL, caches = network.forward(X, params, s.hidden, s.keep_prob)
+    cost = network.compute_cost(ZL, Y, params, s.lambd)
+    if not math.isfinite(cost):
+        return cost
+    grads = network.backward(ZL, Y, caches, s.hidden, s.keep_prob, s.lambd)
+    network.update_parameters(params, grads, s.learning_rate)
+    return cost
+
+
+def fit(
+    X: np.ndarray,
+    labels: np.ndarray,
+    params: dict[str, np.ndarray],
+    s: Settings,
+    backend: str = "numpy",
+    device=None,
+    on_epoch: Callable[[int, float, Callable[[], dict]], None] | None = None,
+) -> tuple[dict[str, np.ndarray], list[float]]:
+    """Train on X (n_x, m), labels (m,); return the params and the cost of every epoch."""
+    if backend == "torch":
+        return _fit_torch(X, labels, params, s, device, on_epoch)
+    dims = network.layer_dims_of(params)
+    Y = network.targets(labels, dims[-1])
+    costs: list[float] = []
+    m = X.shape[1]
+    for epoch in range(1, s.epochs + 1):
+        total = 0.0
+        for idx in batches(m, s.batch_size):
+            Xb, Yb = (X, Y) if idx.shape[0] == m else (X[:, idx], Y[:, idx])
+            cost = step_numpy(Xb, Yb, params, s)
+            if not math.isfinite(cost):
+                raise NonFiniteCost(epoch, cost)
+            total += cost * idx.shape[0]
+        costs.append(total / m)
+        if on_epoch is not None:
+            on_epoch(epoch, costs[-1], lambda: params)
+    return params, costs
+
+
+def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
+    """Train the torch twin on ``device`` (float64), drawing batches and masks from NumPy."""
+    import torch
+
+    from dltool_basicnn import network_torch as nt
+
+    dims = network.layer_dims_of(params)
+    model = nt.build(dims, s.hidden, s.keep_prob, params, device, torch.float64)
+    Xt = torch.as_tensor(X.T, dtype=torch.float64, device=device)  # (m, n_x)
+    yt = torch.as_tensor(labels, device=device)
+    m = X.shape[1]
+    costs: list[float] = []
+    for epoch in range(1, s.epochs + 1):
+        total = 0.0
+        for idx in batches(m, s.batch_size):
+            full = idx.shape[0] == m
+            ti = None if full else torch.as_tensor(idx, device=device)
+            Xb, yb = (Xt, yt) if full else (Xt[ti], yt[ti])
+            masks = None
+            if s.keep_prob < 1:
+                drawn = network.draw_masks(dims, idx.shape[0], s.keep_prob)
+                masks = nt.masks_to_torch(drawn, device=device, dtype=torch.float64)
+            J = nt.cost(model, model(Xb, masks), yb, s.lambd)
+            cost = J.item()
+            if not math.isfinite(cost):
+                raise NonFiniteCost(epoch, cost)
+            model.zero_grad(set_to_none=True)
+            J.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= s.learning_rate * p.grad
+            total += cost * idx.shape[0]
+        costs.append(total / m)
+        if on_epoch is not None:
+            on_epoch(epoch, costs[-1], lambda: nt.to_params(model))
+    return nt.to_params(model), costs

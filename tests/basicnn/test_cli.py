@@ -1,0 +1,243 @@
+"""basicnn commands through the CLI: outputs, run directories and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import dltool_basicnn
+import numpy as np
+import pytest
+import yaml
+
+from dltool.cli import create_app
+from dltool.plugins import PluginManager
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(PluginManager.from_modules({"basicnn": dltool_basicnn}))
+
+
+@pytest.fixture
+def run(app, invoke):
+    def _run(*args):
+        return invoke(app, "--quiet", "basicnn", *args)
+
+    return _run
+
+
+def _fail(result, text):
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output + result.stderr
+    assert result.stderr.startswith("error: ") and text in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 3)
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    lines = ["a,b,c,label"] + [f"{r[0]},{r[1]},{r[2]},{t}" for r, t in zip(X, y, strict=True)]
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_train_writes_run_directory_and_reports_accuracy(run, tmp_path):
+    out = tmp_path / "r"
+    res = run("train", "--dataset", "moons", "--epochs", "300", "--lr", "0.3", "--out", str(out))
+    assert res.exit_code == 0, res.stderr
+    for name in ("config.yaml", "metrics.jsonl", "model.npz", "cost.png", "decision_boundary.png"):
+        assert (out / name).stat().st_size > 0, name
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["layers"] == [2, 20, 7, 5, 1] and config["seed"] == 1
+    metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert metrics[-1]["epoch"] == 300 and metrics[-1]["cost"] < metrics[0]["cost"]
+    assert "train" in res.stdout and "dev" in res.stdout and "test" in res.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["accuracy"][0]["accuracy_%"] > 85
+
+
+def test_train_is_reproducible_and_backends_agree(app, invoke, tmp_path):
+    costs = []
+    for i, backend in enumerate(("numpy", "numpy", "torch")):
+        out = tmp_path / f"r{i}"
+        args = ["--quiet", "--seed", "3", "--json", "basicnn", "train", "--dataset", "circles"]
+        args += ["--epochs", "40", "--keep-prob", "0.8", "--l2", "0.1", "--batch-size", "64"]
+        res = invoke(app, *args, "--backend", backend, "--out", str(out))
+        assert res.exit_code == 0, res.stderr
+        costs.append(json.loads(res.stdout)["final_cost"])
+    assert costs[0] == costs[1]
+    assert costs[2] == pytest.approx(costs[0], rel=1e-9)
+
+
+def test_train_on_digits_softmax_and_predict(run, tmp_path):
+    out = tmp_path / "d"
+    res = run("train", "--dataset", "digits", "--layers", "64,16,10", "--epochs", "20",
+              "--batch-size", "128", "--lr", "0.2", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert not (out / "decision_boundary.png").exists()
+    pred = run("predict", str(out / "model.npz"), "digits", "--out", str(tmp_path / "p.csv"))
+    assert pred.exit_code == 0, pred.stderr
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "row,predicted,probability,label" and len(lines) == 1798
+    acc = np.mean([row.split(",")[1] == row.split(",")[3] for row in lines[1:]])
+    assert acc > 0.8
+
+
+def test_csv_train_predict_json(run, app, invoke, csv_file, tmp_path):
+    out = tmp_path / "c"
+    res = run("train", "--data", str(csv_file), "--target", "label", "--layers", "3,4,1",
+              "--epochs", "200", "--lr", "0.5", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    pred = invoke(app, "--json", "basicnn", "predict", str(out / "model.npz"), str(csv_file))
+    assert pred.exit_code == 0, pred.stderr
+    doc = json.loads(pred.stdout)
+    assert len(doc["predictions"]) == 120 and doc["accuracy_%"] > 90
+    assert {r["predicted"] for r in doc["predictions"]} <= {"no", "yes"}
+    features_only = tmp_path / "f.csv"
+    features_only.write_text("c,a,b\n0.1,2.0,1.0\n0.0,-2.0,-1.0\n")  # other column order
+    pred = invoke(app, "--json", "basicnn", "predict", str(out / "model.npz"), str(features_only))
+    assert [r["predicted"] for r in json.loads(pred.stdout)["predictions"]] == ["yes", "no"]
+
+
+def test_config_file_and_flags(run, tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("epochs: 5\nlr: 0.05\nlayers: 2,3,1\ndataset: circles\n")
+    out = tmp_path / "k"
+    res = run("train", "--config", str(cfg), "--lr", "0.01", "--out", str(out))
+    assert res.exit_code == 0, res.stderr
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["epochs"] == 5 and config["lr"] == 0.01 and config["layers"] == [2, 3, 1]
+    cfg.write_text("epoch: 5\n")
+    _fail(run("train", "--config", str(cfg)), "unknown key 'epoch'")
+
+
+def test_logreg_binary_and_one_vs_rest(run, app, invoke, tmp_path):
+    res = invoke(app, "--quiet", "--json", "basicnn", "logreg", "--dataset", "blobs",
+                 "--classes", "2", "--epochs", "200", "--out", str(tmp_path / "l"))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["accuracy"][0]["accuracy_%"] > 95 and len(doc["w"]) == 2
+    _fail(run("logreg", "--dataset", "digits"), "logistic regression separates two classes")
+    res = run("logreg", "--dataset", "digits", "--positive", "0", "--epochs", "50",
+              "--out", str(tmp_path / "l2"))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+
+
+def test_gradcheck_passes_and_detects_broken_backprop(app, invoke):
+    ok = invoke(app, "--json", "basicnn", "gradcheck", "--keep-prob", "0.8", "--l2", "0.3")
+    assert ok.exit_code == 0, ok.stderr
+    doc = json.loads(ok.stdout)
+    assert doc["verdict"] == "excellent" and len(doc["parameters"]) == 6
+    broken = invoke(app, "--json", "basicnn", "gradcheck", "--break-backprop")
+    assert broken.exit_code == 0
+    rows = {r["parameter"]: r["band"] for r in json.loads(broken.stdout)["parameters"]}
+    assert rows["W1"] == "wrong" and rows["W2"] == "excellent"
+    torch_ok = invoke(app, "--json", "basicnn", "gradcheck", "--backend", "torch")
+    assert json.loads(torch_ok.stdout)["verdict"] == "excellent"
+
+
+@pytest.mark.parametrize(
+    "train,dev,expected",
+    [("1", "11", "high variance;"), ("15", "16", "high bias;"), ("15", "30", "high bias and high")],
+)
+def test_diagnose_reproduces_the_notes_table(app, invoke, train, dev, expected):
+    res = invoke(app, "--json", "basicnn", "diagnose", "--train-error", train, "--dev-error", dev)
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["diagnosis"].startswith(expected)
+    assert {g["gap"] for g in doc["gaps"]} == {"avoidable bias", "variance"}
+
+
+def test_diagnose_full_table(app, invoke):
+    args = ["--train-error", "2", "--dev-error", "10", "--human-error", "1"]
+    res = invoke(
+        app, "basicnn", "diagnose", *args, "--train-dev-error", "2.5", "--test-error", "14"
+    )
+    assert res.exit_code == 0
+    for text in ("data mismatch", "overfitting to dev", "bigger dev set", "error analysis"):
+        assert text in res.stdout
+    _fail(invoke(app, "basicnn", "diagnose", "--train-error", "-1", "--dev-error", "2"), "[0, 100]")
+
+
+def test_activations_table_and_png(app, invoke, tmp_path):
+    res = invoke(app, "--json", "basicnn", "activations", "--points", "-1,0,2", "--out",
+                 str(tmp_path / "a"))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    row = doc["values"][1]
+    assert row["z"] == 0 and row["sigmoid"] == 0.5 and row["d_sigmoid"] == 0.25
+    assert row["d_tanh"] == 1 and row["relu"] == 0
+    assert sum(r["softmax"] for r in doc["values"]) == pytest.approx(1)
+    assert (tmp_path / "a" / "activations.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- bad input: one line (plus hint), exit 1, nothing half-written ---------------------------
+
+
+def test_layers_that_do_not_match_the_data(run):
+    _fail(run("train", "--dataset", "moons", "--layers", "3,5,1"), "data have 2 features")
+    _fail(run("train", "--dataset", "spirals", "--layers", "2,5,1"), "data have 3 classes")
+    _fail(run("train", "--layers", "2,x,1"), "not a comma-separated list")
+
+
+def test_csv_problems(run, tmp_path, csv_file):
+    missing = tmp_path / "m.csv"
+    missing.write_text("a,b,label\n1,2,0\n3,,1\n")
+    _fail(run("train", "--data", str(missing), "--target", "label"), "line 3, column 'b': missing")
+    text = tmp_path / "t.csv"
+    text.write_text("a,b,label\n1,2,0\n3,abc,1\n")
+    _fail(run("train", "--data", str(text), "--target", "label"), "'abc' is not a number")
+    _fail(run("train", "--data", str(csv_file), "--target", "nope"), "has no column 'nope'")
+    _fail(run("train", "--data", str(csv_file)), "say which column holds the labels")
+    _fail(run("train", "--data", str(tmp_path / "none.csv"), "--target", "x"), "does not exist")
+
+
+@pytest.mark.parametrize(
+    "args,text",
+    [
+        (["--keep-prob", "0"], "--keep-prob must be in (0.0, 1.0]"),
+        (["--keep-prob", "1.5"], "--keep-prob must be in (0.0, 1.0]"),
+        (["--l2", "-0.1"], "--l2 (λ) must be ≥ 0"),
+        (["--lr", "0"], "--lr must be in > 0"),
+        (["--split", "0.5,0.1"], "--split '0.5,0.1' must be"),
+        (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--backend", "jax"], "unknown backend 'jax'"),
+    ],
+)
+def test_bad_hyperparameters(run, args, text):
+    _fail(run("train", *args), text)
+
+
+def test_model_file_problems(run, tmp_path, csv_file):
+    out = tmp_path / "m"
+    assert run("train", "--dataset", "moons", "--epochs", "3", "--out", str(out)).exit_code == 0
+    model = out / "model.npz"
+    _fail(
+        run("predict", str(model), "digits"), "digits has 64 features but the model's input layer"
+    )
+    npz = tmp_path / "x.npz"
+    np.savez(npz, X=np.zeros((4, 5)))
+    _fail(run("predict", str(model), str(npz)), "has 5 features but the model's input layer has 2")
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(model.read_bytes()[:200])
+    _fail(run("predict", str(corrupt), "moons"), "not a readable basicnn model file")
+    with np.load(model) as f:
+        arrays = dict(f)
+    arrays["W2"] = np.zeros((3, 3))
+    other = tmp_path / "other.npz"
+    np.savez(other, **arrays)
+    _fail(run("predict", str(other), "moons"), "W2 has shape (3, 3)")
+    _fail(run("predict", str(tmp_path / "absent.npz"), "moons"), "does not exist")
+
+
+def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path):
+    out = tmp_path / "n"
+    res = _fail(run("train", "--dataset", "moons", "--lr", "1e200", "--epochs", "50",
+                    "--out", str(out)), "the cost became nan at epoch 2")  # fmt: skip
+    assert "last good checkpoint (epoch 1)" in res.stderr and "try --lr" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "metrics.jsonl", "model.npz"]
+    ok = run("predict", str(out / "model.npz"), "moons")
+    assert ok.exit_code == 0, ok.stderr
