@@ -41,10 +41,10 @@ def _detector(cfg: Path | None, weights: Path | None, names: Path | None, size: 
     if cfg is None or weights is None:
         raise DltoolError("--cfg and --weights go together", hint="give both, or neither")
     if names is None:
-        from dltool.artifacts import ensure
-        from dltool_yolo.weights import NAMES, YOLOV3_TINY
+        from dltool_yolo.detect import default_files
+        from dltool_yolo.weights import NAMES
 
-        names = ensure(YOLOV3_TINY)[NAMES]
+        names = default_files()[NAMES]
     return Detector.from_files(cfg, weights, names, s.device, size)
 
 
@@ -76,6 +76,8 @@ def detect(
     check_unit("--iou-threshold", iou_threshold)
     if max_boxes < 1:
         raise DltoolError(f"--max-boxes must be at least 1, got {max_boxes}")
+    if size is not None and (size < 32 or size % 32):
+        raise DltoolError(f"--size must be a positive multiple of 32, got {size}")
     if not sources and not demo:
         raise DltoolError("give images, folders or globs to detect on", hint="or try --demo")
     paths = (src.demo_photos() if demo else []) + src.count(list(sources or []))

@@ -58,6 +58,14 @@ def read_names(path: Path) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip()]
 
 
+class ImageReadError(DltoolError):
+    """An image file that cannot be read; ``reason`` says why without the path."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot read image {path}: {reason}")
+        self.reason = reason
+
+
 def load_image(path: Path) -> np.ndarray:
     """Return the image at ``path`` as RGB uint8 (h, w, 3); DltoolError if unreadable."""
     from PIL import Image, UnidentifiedImageError
@@ -67,7 +75,9 @@ def load_image(path: Path) -> np.ndarray:
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         reason = "not an image" if isinstance(exc, UnidentifiedImageError) else str(exc)
-        raise DltoolError(f"cannot read image {path}: {reason}") from exc
+        if isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror
+        raise ImageReadError(path, reason) from exc
 
 
 class Detector:
@@ -169,10 +179,20 @@ class Detector:
         return dets
 
 
+def default_files(quiet: bool | None = None) -> dict[str, Path]:
+    """Return the verified YOLOv3-tiny COCO files, fetching them (with progress) on first use."""
+    from dltool.artifacts import ArtifactStore, ensure
+    from dltool_yolo.weights import YOLOV3_TINY
+
+    store = ArtifactStore()
+    if store.status(YOLOV3_TINY) == "verified":  # no progress display when nothing to fetch
+        return store.ensure(YOLOV3_TINY)
+    return ensure(YOLOV3_TINY, quiet=quiet)
+
+
 def default_detector(device: torch.device, size: int = 416, quiet: bool | None = None) -> Detector:
     """Return YOLOv3-tiny COCO, fetching the artifact on first use."""
-    from dltool.artifacts import ensure
-    from dltool_yolo.weights import CFG, NAMES, WEIGHTS, YOLOV3_TINY
+    from dltool_yolo.weights import CFG, NAMES, WEIGHTS
 
-    paths = ensure(YOLOV3_TINY, quiet=quiet)
+    paths = default_files(quiet)
     return Detector.from_files(paths[CFG], paths[WEIGHTS], paths[NAMES], device, size)

@@ -17,7 +17,7 @@ from dltool import atomic
 from dltool.context import current
 from dltool.errors import DltoolError
 from dltool_yolo.annotate import draw, label_lines, save_crops, save_image
-from dltool_yolo.detect import Detection, Detector, Timing, load_image
+from dltool_yolo.detect import Detection, Detector, ImageReadError, Timing, load_image
 
 
 @dataclass
@@ -73,9 +73,9 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
     for i, path in enumerate(paths, start=1):
         try:
             image = load_image(path)
-        except DltoolError as exc:
-            rep.warn(f"skipped {path}: {exc.message}")
-            opts.skipped.append((str(path), exc.message))
+        except ImageReadError as exc:
+            rep.warn(f"skipped {path}: {exc.reason}")
+            opts.skipped.append((str(path), exc.reason))
             continue
         dets = detector.detect(
             image,

@@ -87,7 +87,8 @@ def test_decode_head_known_cell_and_torch_parity():
     np.testing.assert_allclose(xy[2, 5, 0], [(0.5 + 5) / 13, (0.5 + 2) / 13])
     np.testing.assert_allclose(wh[2, 5, 0], [10 / 416, 14 / 416])
     raw = t(feats).permute(2, 0, 1)[None]  # (1, A·(5+C), H, W)
-    for ref, tw in zip((conf, xy, wh, probs), T.decode_head(raw, t(anchors), 80, (416, 416))):
+    twins = T.decode_head(raw, t(anchors), 80, (416, 416))
+    for ref, tw in zip((conf, xy, wh, probs), twins, strict=True):
         np.testing.assert_allclose(tw[0].numpy(), ref, atol=1e-12)
     soft = B.decode_head(feats, anchors, 80, (416, 416), softmax_classes=True)[3]
     np.testing.assert_allclose(soft.sum(-1), 1.0)

@@ -1,0 +1,182 @@
+"""The real YOLOv3-tiny COCO model (fetched once as an artifact) on real photos from packages."""
+
+from __future__ import annotations
+
+import json
+
+import dltool_yolo
+import numpy as np
+import pytest
+import torch
+from dltool_yolo import boxes as B
+from dltool_yolo import nms as N
+from dltool_yolo.detect import Detector, default_detector, load_image
+from dltool_yolo.sources import package_file
+
+GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
+ASTRONAUT = package_file("skimage", "data/astronaut.png")
+CHELSEA = package_file("skimage", "data/chelsea.png")
+COFFEE = package_file("skimage", "data/coffee.png")
+MOTORCYCLE = package_file("skimage", "data/motorcycle_left.png")
+CAMERA = package_file("skimage", "data/camera.png")
+
+
+@pytest.fixture(scope="module")
+def detector320() -> Detector:
+    return default_detector(torch.device("cpu"), 320, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def detector416(detector320) -> Detector:
+    return Detector(detector320.model, detector320.names, torch.device("cpu"), 416)
+
+
+@pytest.fixture
+def app():
+    from dltool.cli import create_app
+    from dltool.plugins import PluginManager
+
+    return create_app(PluginManager.from_modules({"yolo": dltool_yolo}))
+
+
+def best(dets, name):
+    """Return the highest-scoring detection of class ``name`` (or None)."""
+    found = [d for d in dets if d.name == name]
+    return max(found, key=lambda d: d.score) if found else None
+
+
+def area_fraction(det, image):
+    x1, y1, x2, y2 = det.box
+    return (x2 - x1) * (y2 - y1) / (image.shape[0] * image.shape[1])
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "min_score", "min_area"),
+    [
+        (GRACE, "person", 0.5, 0.6),
+        (ASTRONAUT, "person", 0.25, 0.4),
+        (CAMERA, "person", 0.8, 0.3),
+        (CHELSEA, "cat", 0.35, 0.6),
+        (COFFEE, "cup", 0.7, 0.2),
+        (MOTORCYCLE, "motorbike", 0.7, 0.5),
+    ],
+)
+def test_detects_the_main_object_at_320(detector320, path, name, min_score, min_area):
+    image = load_image(path)
+    dets = detector320.detect(image)
+    top = best(dets, name)
+    assert top is not None, [(d.name, d.score) for d in dets]
+    assert top.score >= min_score and area_fraction(top, image) >= min_area
+    assert dets[0].name == name  # the most confident detection
+    x1, y1, x2, y2 = top.box
+    assert 0 <= x1 < x2 <= image.shape[1] and 0 <= y1 < y2 <= image.shape[0]
+
+
+def test_detects_at_416_with_grace_hoppers_tie(detector416):
+    assert best(detector416.detect(load_image(COFFEE)), "cup").score > 0.5
+    assert best(detector416.detect(load_image(MOTORCYCLE)), "motorbike").score > 0.5
+    tie = best(detector416.detect(load_image(GRACE)), "tie")
+    assert tie is not None and 200 < tie.box[0] < tie.box[2] < 320  # the tie is mid-image
+
+
+def test_class_filter_and_max_boxes(detector320):
+    image = load_image(MOTORCYCLE)
+    assert {d.name for d in detector320.detect(image, classes=[0])} <= {"person"}
+    assert len(detector320.detect(image, score_threshold=0.01, max_boxes=3)) == 3
+
+
+def test_torch_pipeline_matches_numpy_reference(detector320):
+    """Decode + score + per-class NMS + un-letterbox in NumPy float64 gives the same boxes."""
+    image = load_image(GRACE)
+    heads = detector320.infer(detector320.preprocess(image))
+    corners, scores, classes = [], [], []
+    for head, raw in zip(detector320.model.heads, heads, strict=True):
+        feats = raw[0].double().permute(1, 2, 0).numpy()  # (H, W, A·85)
+        conf, xy, wh, probs = B.decode_head(feats, np.array(head.anchors), 80, (320, 320))
+        c = np.concatenate([xy - wh / 2, xy + wh / 2], -1).reshape(-1, 4) * 320
+        s = (conf * probs).reshape(-1, 80)
+        i, k = np.nonzero(s >= 0.25)
+        corners.append(c[i]), scores.append(s[i, k]), classes.append(k)
+    c, s, k = np.concatenate(corners), np.concatenate(scores), np.concatenate(classes)
+    kept = []
+    for cls in np.unique(k):
+        idx = np.flatnonzero(k == cls)
+        kept += list(idx[N.nms_indices(c[idx], s[idx], 0.45)])
+    kept = sorted(kept, key=lambda j: -s[j])
+    ref = B.unletterbox_corners(c[kept], image.shape[:2], 320)
+    dets = detector320.detect(image)
+    assert [d.cls for d in dets] == [int(k[j]) for j in kept]
+    np.testing.assert_allclose([d.score for d in dets], s[kept], atol=1e-5)
+    np.testing.assert_allclose([d.box for d in dets], ref, atol=0.05)
+
+
+def test_cli_detect_outputs(app, invoke, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    out = tmp_path / "run"
+    args = ["yolo", "detect", str(GRACE), str(notes), str(COFFEE), "--size", "320"]
+    result = invoke(app, *args, "--save-txt", "--save-crops", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(ln.startswith(f"image 1/3 {GRACE} 512x600: 1 person, 1 tie,") for ln in lines)
+    assert any(ln.startswith(f"image 3/3 {COFFEE} 600x400: 1 cup,") for ln in lines)
+    assert "Skipped 1 file(s):" in result.stdout and f"{notes}: not an image" in result.stdout
+    assert "not an image" in " ".join(result.stderr.split())
+    assert f"Results saved to: {out}" in result.stdout
+    assert result.stdout.count("ms inference") == 1
+    assert (out / "grace_hopper.jpg").is_file() and (out / "coffee.png").is_file()
+    label = (out / "labels" / "coffee.txt").read_text().split()
+    assert label[0] == "41" and all(0 < float(v) < 1 for v in label[1:])  # 41: cup
+    assert list((out / "crops" / "person").glob("*.jpg"))
+
+
+def test_cli_json_and_zero_detections(app, invoke, tmp_path):
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (128, 128, 128)).save(blank)
+    result = invoke(app, "yolo", "detect", str(blank), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0 and "64x48: 0 detections" in result.stdout
+    result = invoke(app, "--json", "yolo", "detect", str(COFFEE), "--out", str(tmp_path / "j"))
+    doc = json.loads(result.stdout)
+    assert doc["images"][0]["detections"][0]["class"] == "cup"
+    assert set(doc["speed"]) == {"preprocess_ms", "inference_ms", "postprocess_ms"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.jpg"], "error: image not found: missing.jpg"),
+        ([str(COFFEE), "--score-threshold", "1.5"], "--score-threshold must be between 0 and 1"),
+        ([str(COFFEE), "--iou-threshold", "-0.1"], "--iou-threshold must be between 0 and 1"),
+        ([str(COFFEE), "--classes", "person,unicorn"], "unknown class 'unicorn'"),
+        ([str(COFFEE), "--size", "300"], "--size must be a positive multiple of 32"),
+        ([], "give images, folders or globs"),
+    ],
+)
+def test_cli_bad_input_is_one_line(app, invoke, args, message):
+    result = invoke(app, "yolo", "detect", *args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr.splitlines()[0]
+    assert "Traceback" not in result.output
+
+
+def test_cli_names_file_with_too_few_classes(app, invoke, tmp_path, detector320):
+    from dltool_yolo.weights import YOLOV3_TINY
+
+    from dltool.artifacts import ArtifactStore
+
+    paths = ArtifactStore().locate(YOLOV3_TINY)
+    names = tmp_path / "few.names"
+    names.write_text("person\ncar\n")
+    args = ["--cfg", str(paths["yolov3-tiny.cfg"]), "--weights", str(paths["yolov3-tiny.weights"])]
+    result = invoke(app, "yolo", "detect", str(COFFEE), *args, "--names", str(names))
+    assert result.exit_code == 1
+    assert "names file lists 2 classes but the model predicts 80" in result.stderr
+
+
+def test_cli_only_non_images_fails(app, invoke, tmp_path):
+    bad = tmp_path / "a.jpg"
+    bad.write_bytes(b"\x00garbage")
+    result = invoke(app, "yolo", "detect", str(bad), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 1 and "none of the 1 file(s) could be read" in result.stderr
