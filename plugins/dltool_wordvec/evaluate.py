@@ -1,0 +1,152 @@
+"""Intrinsic evaluation of word vectors: analogy accuracy, word-pair correlation, WEAT.
+
+* Analogies (Mikolov et al. 2013, ``questions-words.txt``): ``a b c d`` lines grouped in
+  ``: section`` blocks; a question is right when 3CosAdd (or 3CosMul) over the ``restrict``
+  most frequent words, inputs excluded, returns d. Questions with a word outside those
+  words are skipped, as in word2vec's ``compute-accuracy``.
+* Word pairs (WordSim-353, SimLex-999): Spearman's ρ between human scores and cosines.
+* WEAT (Caliskan et al. 2017): ``s(w, A, B) = mean_a cos(w, a) − mean_b cos(w, b)`` and the
+  effect size ``(mean_x s(x) − mean_y s(y)) / std_{w ∈ X∪Y} s(w)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from dltool.errors import DltoolError
+from dltool_wordvec.similarity import analogy_batch
+
+
+def gensim_test_file(name: str) -> Path:
+    """Return the path of ``name`` in gensim's test data (questions-words.txt, wordsim353.tsv…)."""
+    from gensim.test.utils import datapath
+
+    return Path(datapath(name))
+
+
+def read_analogies(path: Path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    """Return [(section, [(a, b, c, d), …]), …] from a questions-words style file."""
+    sections: list[tuple[str, list]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DltoolError(f"cannot read analogy file {path}: {exc}") from None
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(":"):
+            sections.append((line[1:].strip(), []))
+            continue
+        words = line.split()
+        if len(words) != 4:
+            raise DltoolError(f"{path}:{lineno}: expected 4 words 'a b c d', got {len(words)}")
+        if not sections:
+            sections.append(("questions", []))
+        sections[-1][1].append(tuple(words))
+    if not any(qs for _, qs in sections):
+        raise DltoolError(f"{path} holds no analogy questions")
+    return sections
+
+
+def restricted_index(words: list[str], restrict: int) -> dict[str, int]:
+    """Return {word: row} for the first ``restrict`` words, lowercase forms added when absent."""
+    index = {w: i for i, w in enumerate(words[:restrict])}
+    for w, i in list(index.items()):
+        index.setdefault(w.lower(), i)
+    return index
+
+
+def analogy_accuracy(
+    words: list[str],
+    unit: np.ndarray,
+    sections: list[tuple[str, list]],
+    restrict: int = 30000,
+    method: str = "add",
+    search: Callable = analogy_batch,
+) -> list[dict]:
+    """Return one row per section (and a ``total`` row): correct, asked, skipped, accuracy."""
+    index = restricted_index(words, restrict)
+    rows = []
+    for name, questions in sections:
+        known = [[index.get(w, index.get(w.lower(), -1)) for w in q] for q in questions]
+        known = np.array([q for q in known if min(q) >= 0], dtype=np.int64).reshape(-1, 4)
+        preds = search(unit[:restrict], known[:, :3], method) if len(known) else known[:, 0]
+        correct = int(np.sum(np.asarray(preds) == known[:, 3]))
+        rows.append(_accuracy_row(name, correct, len(known), len(questions) - len(known)))
+    total = _accuracy_row(
+        "total", *(sum(r[k] for r in rows) for k in ("correct", "asked", "skipped"))
+    )
+    return [*rows, total]
+
+
+def _accuracy_row(section: str, correct: int, asked: int, skipped: int) -> dict:
+    """Return a table row with accuracy = correct / asked."""
+    accuracy = correct / asked if asked else float("nan")
+    return {
+        "section": section,
+        "correct": correct,
+        "asked": asked,
+        "skipped": skipped,
+        "accuracy": accuracy,
+    }
+
+
+def read_word_pairs(path: Path) -> list[tuple[str, str, float]]:
+    """Return [(w1, w2, human score), …] from a tab/space separated file (# comments)."""
+    pairs = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DltoolError(f"cannot read word-pair file {path}: {exc}") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t") if "\t" in line else line.split()
+        try:
+            pairs.append((parts[0].strip(), parts[1].strip(), float(parts[2])))
+        except (IndexError, ValueError):
+            raise DltoolError(f"{path}:{lineno}: expected 'word1 word2 score'") from None
+    if not pairs:
+        raise DltoolError(f"{path} holds no word pairs")
+    return pairs
+
+
+def word_pair_correlation(
+    lookup: Callable[[str], int | None], unit: np.ndarray, pairs: list[tuple[str, str, float]]
+) -> dict:
+    """Return Spearman's ρ (and its p-value) between human scores and cosines of known pairs."""
+    from scipy.stats import spearmanr
+
+    human, model = [], []
+    for w1, w2, score in pairs:
+        i, j = lookup(w1), lookup(w2)
+        if i is not None and j is not None:
+            human.append(score)
+            model.append(float(unit[i] @ unit[j]))
+    if len(human) < 3:
+        raise DltoolError("fewer than 3 word pairs have both words in the vocabulary")
+    rho, p = spearmanr(human, model)
+    return {
+        "pairs": len(pairs),
+        "used": len(human),
+        "skipped": len(pairs) - len(human),
+        "spearman": float(rho),
+        "p_value": float(p),
+    }
+
+
+def weat_s(unit_w: np.ndarray, unit_A: np.ndarray, unit_B: np.ndarray) -> np.ndarray:
+    """Return s(w, A, B) = mean_a cos(w, a) − mean_b cos(w, b) for every row w, shape (k,)."""
+    return (unit_w @ unit_A.T).mean(axis=1) - (unit_w @ unit_B.T).mean(axis=1)
+
+
+def weat_effect_size(
+    unit_X: np.ndarray, unit_Y: np.ndarray, unit_A: np.ndarray, unit_B: np.ndarray
+) -> float:
+    """Return (mean_x s(x) − mean_y s(y)) / std_{w ∈ X∪Y} s(w) (sample std)."""
+    s_x, s_y = weat_s(unit_X, unit_A, unit_B), weat_s(unit_Y, unit_A, unit_B)
+    return float((s_x.mean() - s_y.mean()) / np.concatenate([s_x, s_y]).std(ddof=1))

