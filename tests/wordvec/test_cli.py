@@ -1,0 +1,179 @@
+"""The wordvec commands as a user runs them: real GloVe for a few, synthetic files for the rest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from dltool_wordvec import debias, vectors, wordlists
+
+
+@pytest.fixture
+def glove(cache_env):
+    """The embedded GloVe vectors through the shared test cache."""
+    return cache_env
+
+
+def test_similar_king_on_glove(cli, glove):
+    res = cli("wordvec", "similar", "king", "-n", "5", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["similar"]
+    assert [r["word"] for r in rows][:2] == ["prince", "queen"]
+    assert (glove / "wordvec").is_dir()
+
+
+def test_analogy_and_similarity_on_glove(cli, glove):
+    res = cli("wordvec", "analogy", "man", "woman", "king", "--json")
+    assert json.loads(res.stdout)["analogy"][0]["word"] == "queen"
+    res = cli("wordvec", "analogy", "man", "woman", "king", "--method", "mul", "--json")
+    assert json.loads(res.stdout)["analogy"][0]["word"] == "queen"
+    res = cli("wordvec", "similarity", "man", "woman", "--json")
+    assert json.loads(res.stdout)["cosine"] == pytest.approx(0.886, abs=1e-3)
+    res = cli("wordvec", "doesnt-match", "breakfast", "cereal", "dinner", "lunch", "--json")
+    assert json.loads(res.stdout)["doesnt_match"] == "cereal"
+
+
+def test_unknown_word_suggests_spellings(cli, glove):
+    res = cli("wordvec", "similar", "kingg")
+    assert res.exit_code == 1
+    assert "'kingg' is not in the vocabulary" in res.stderr
+    assert "did you mean king" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_bias_professions_on_glove(cli, glove, tmp_path):
+    png = tmp_path / "bias.png"
+    res = cli("wordvec", "bias", "--professions", "-o", png, "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["bias"]
+    by_word = {r["word"]: r["projection"] for r in rows}
+    assert by_word["receptionist"] > 0.2 > -0.2 > by_word["captain"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_help_imports_nothing_heavy():
+    code = (
+        "import sys\nfrom dltool.cli import main\n"
+        "try:\n    main(['wordvec', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('torch', 'numpy', 'gensim', 'PIL', 'matplotlib', 'scipy', 'pyarrow')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "similar" in out and "HEAVY []" in out
+
+
+@pytest.mark.parametrize("method", ["course", "bolukbasi"])
+def test_debias_synthetic_writes_input_format(cli, glove_file, tmp_path, method):
+    out = tmp_path / "debiased.txt"
+    res = cli("wordvec", "debias", "-V", glove_file, "-o", out, "--method", method, "--json")
+    assert res.exit_code == 0, res.output
+    assert vectors.detect_format(out) == "glove"
+    before, after = vectors.load(glove_file), vectors.load(out)
+    assert after.words == before.words
+    U = before.unit.astype(np.float64)
+    if method == "course":
+        g = U[before.index("woman")] - U[before.index("man")]
+    else:
+        rows = [[before.index(w) for w in p] for p in wordlists.pairs("definitional_pairs")]
+        g = debias.bias_direction_pca(U[np.array(rows)])
+    for w in ("nurse", "engineer", "receptionist", "captain"):
+        assert abs(after.vectors[after.index(w)] @ g) < 1e-5
+    for f, m in (("woman", "man"), ("girl", "boy"), ("queen", "king")):
+        pf, pm = (after.vectors[after.index(w)] @ g for w in (f, m))
+        assert pf == pytest.approx(-pm, abs=1e-5)
+    doc = json.loads(res.stdout)
+    summary = {r["measure"]: r for r in doc["before_after"]}
+    bias = summary["mean |projection| of professions on g"]
+    assert bias["after"] < 1e-5 < bias["before"]
+
+
+def test_debias_pairs_file_with_unknown_words(cli, glove_file, tmp_path):
+    pairs = tmp_path / "pairs.yaml"
+    pairs.write_text("pairs:\n  - [woman, man]\n  - [zorblette, zorblax]\n")
+    out = tmp_path / "out.txt"
+    res = cli("wordvec", "debias", "-V", glove_file, "-o", out, "--equalize-pairs", pairs)
+    assert res.exit_code == 1
+    assert "zorblax, zorblette" in res.stderr and "--skip-missing" in res.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    res = cli(
+        "wordvec",
+        "debias",
+        "-V",
+        glove_file,
+        "-o",
+        out,
+        "--equalize-pairs",
+        pairs,
+        "--skip-missing",
+    )
+    assert res.exit_code == 0, res.output
+    assert out.exists()
+
+
+def test_bad_vector_files(cli, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 2 3\nb 1 x 3\n")
+    res = cli("wordvec", "similar", "a", "-V", bad)
+    assert res.exit_code == 1 and "bad.txt:2: 'x' is not a number" in res.stderr
+    bad.write_text("a 1 2 3\nb 1 2 3\nc 1 2\n")
+    res = cli("wordvec", "similar", "a", "-V", bad)
+    assert res.exit_code == 1 and "bad.txt:3" in res.stderr and "mixed dimensions" in res.stderr
+    out = tmp_path / "o.txt"
+    res = cli("wordvec", "debias", "-V", bad, "-o", out)
+    assert res.exit_code == 1 and not out.exists()
+    res = cli("wordvec", "similar", "a", "-V", bad, "--format", "nope")
+    assert res.exit_code == 1 and "unknown format" in res.stderr
+
+
+def test_train_on_small_corpus_and_empty_corpus(cli, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    rng = np.random.default_rng(0)
+    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma"]
+    corpus.write_text("\n".join(" ".join(rng.choice(words, 8)) for _ in range(200)))
+    out = tmp_path / "vectors.kv"
+    res = cli(
+        "wordvec",
+        "train",
+        corpus,
+        "--dim",
+        "8",
+        "--epochs",
+        "2",
+        "--min-count",
+        "1",
+        "--workers",
+        "1",
+        "-o",
+        out,
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    emb = vectors.load(out)
+    assert sorted(emb.words) == sorted(words) and emb.dim == 8
+    run = next((tmp_path / "runs" / "wordvec" / "train").iterdir())
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n ... \n")
+    res = cli("wordvec", "train", empty, "-o", tmp_path / "e.kv")
+    assert res.exit_code == 1 and "empty" in res.stderr and not (tmp_path / "e.kv").exists()
+    res = cli("wordvec", "train", corpus, "--min-count", "100000", "-o", tmp_path / "e.kv")
+    assert res.exit_code == 1 and "--min-count" in res.stderr
+
+
+def test_evaluate_and_plot_synthetic(cli, glove_file, tmp_path):
+    q = tmp_path / "q.txt"
+    q.write_text(": family\nman woman king queen\nboy girl he she\n")
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("man\twoman\t8\nking\tqueen\t7\nriver\tmusic\t1\ntable\tnurse\t2\n")
+    res = cli("wordvec", "evaluate", glove_file, "--analogies", q, "--similarity", pairs, "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["analogies"][-1]["asked"] == 2 and doc["similarity"][0]["used"] == 4
+    png = tmp_path / "w.png"
+    res = cli("wordvec", "plot", "man", "woman", "king", "queen", "-V", glove_file, "-o", png)
+    assert res.exit_code == 0, res.output and png.stat().st_size > 1000
+    res = cli("wordvec", "plot", "man", "womn", "-V", glove_file, "-o", png)
+    assert res.exit_code == 1 and "woman" in res.stderr
