@@ -103,3 +103,74 @@ def detect(
         predict.report_end(result, run_dir, opts, size)
         raise DltoolError(f"none of the {len(paths)} file(s) could be read as an image")
     predict.report_end(result, run_dir, opts, size)
+
+
+@app.command()
+def anchors(
+    labels: Path = typer.Argument(..., help="Folder of YOLO label files, or a data.yaml."),
+    k: int = typer.Option(5, "--k", help="Anchors to choose (table for 1..k)."),
+    size: int = typer.Option(416, "--size", help="Network input size: anchors in its pixels."),
+    seed: int = typer.Option(0, "--init-seed", help="Seed of the initial centroids."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/anchors/N)."),
+) -> None:
+    """Choose anchor boxes by k-means with distance 1 − IoU (as YOLOv2 did)."""
+    from dltool.report import figure
+    from dltool_yolo.anchors import kmeans
+    from dltool_yolo.labels import read_wh
+
+    if k < 1:
+        raise DltoolError(f"--k must be at least 1, got {k}")
+    wh = read_wh(labels)
+    if k > len(wh):
+        raise DltoolError(f"--k {k} is more than the {len(wh)} boxes in {labels}")
+    rep = current().reporter
+    rows, best = [], None
+    with rep.progress(k, "k-means") as bar:
+        for j in range(1, k + 1):
+            centroids, mean_iou, _ = kmeans(wh, j, seed)
+            rows.append({"k": j, "mean_iou": round(mean_iou, 4)})
+            best = centroids
+            bar.advance(mean_iou=mean_iou)
+    run = current().run_dir("yolo", "anchors", out)
+    run.write_config({"labels": str(labels), "k": k, "size": size, "init_seed": seed})
+    with figure(run.file("anchors.png"), 1, 1, figsize=(5, 3.5)) as (_fig, ax):
+        ax.plot([r["k"] for r in rows], [r["mean_iou"] for r in rows], "o-")
+        ax.set(xlabel="k (number of anchors)", ylabel="mean IoU", title=f"{len(wh)} boxes")
+        ax.grid(alpha=0.3)
+    pixels = [[round(float(w) * size, 1), round(float(h) * size, 1)] for w, h in best]
+    run.write_json("anchors.json", {"k": k, "size": size, "anchors": pixels, "table": rows})
+    rep.table(f"Mean IoU of the best anchor per box ({len(wh)} boxes)", rows, key="mean_iou")
+    rep.table(f"Anchors for k={k} at {size}×{size}", [{"w": w, "h": h} for w, h in pixels])
+    cfg_line = ", ".join(f"{round(w)},{round(h)}" for w, h in pixels)
+    rep.result("cfg_anchors", cfg_line, label="cfg line: anchors =")
+    rep.result("results_dir", str(run.path), label="Results saved to")
+
+
+@app.command()
+def synth(
+    out: Path = typer.Argument(..., help="Folder to write the dataset into."),
+    n: int = typer.Option(500, "--n", help="Number of images."),
+    size: int = typer.Option(256, "--size", help="Image side in pixels."),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of images in val."),
+    seed: int = typer.Option(0, "--data-seed", help="Seed of the generator."),
+) -> None:
+    """Generate a detection dataset (shapes on textured backgrounds) in YOLO format."""
+    from dltool_yolo.synth import CLASSES, write_dataset
+
+    if n < 2:
+        raise DltoolError(f"--n must be at least 2 (one train and one val image), got {n}")
+    if size < 32:
+        raise DltoolError(f"--size must be at least 32, got {size}")
+    check_unit("--val-fraction", val_fraction)
+    if (out / "data.yaml").exists():
+        raise DltoolError(f"{out} already holds a dataset", hint="choose another folder")
+    counts = {"train": [0, 0], "val": [0, 0]}
+    with current().reporter.progress(n, "synth") as bar:
+        for split, boxes in write_dataset(out, n, size, val_fraction, seed):
+            counts[split][0] += 1
+            counts[split][1] += boxes
+            bar.advance()
+    rows = [{"split": s, "images": c[0], "objects": c[1]} for s, c in counts.items()]
+    rep = current().reporter
+    rep.table(f"Synthetic dataset ({', '.join(CLASSES)})", rows, key="splits")
+    rep.result("data", str(out / "data.yaml"), label="Dataset written, data.yaml at")
