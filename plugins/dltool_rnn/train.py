@@ -1,0 +1,254 @@
+"""Train the character model with truncated backpropagation through time.
+
+The text is cut into m parallel streams; step k feeds x = characters [kT, (k+1)T) of
+every stream and targets the next characters, carrying the hidden state from one
+chunk to the next but not its gradient (truncated BPTT, T = ``seq_len``). Gradients
+are clipped (by value as in the notes, or by global norm) and applied with Adam.
+Both backends — the NumPy reference (``charmodel``) and the torch twin
+(``cells_torch.CharModel``) on the selected device — share data, optimizer formula,
+checkpoints and sampling.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dltool.errors import DltoolError
+from dltool_rnn import charmodel, checkpoint, clipping, sampling
+from dltool_rnn.optim import Adam
+
+
+def streams(ids: np.ndarray, batch: int, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return inputs and targets (m, L), L a multiple of seq_len, from m contiguous streams."""
+    m = max(1, min(batch, (len(ids) - 1) // seq_len))
+    length = (len(ids) - 1) // m // seq_len * seq_len
+    X = np.stack([ids[i * length : (i + 1) * length] for i in range(m)])  # (m, L)
+    Y = np.stack([ids[i * length + 1 : (i + 1) * length + 1] for i in range(m)])
+    return X, Y
+
+
+def unigram_loss(train_ids: np.ndarray, eval_ids: np.ndarray, n_x: int) -> float:
+    """Return −mean log p(c) on eval_ids with p the (add-one) character frequencies of train."""
+    counts = np.bincount(train_ids, minlength=n_x) + 1.0
+    logp = np.log(counts / counts.sum())
+    return float(-logp[eval_ids].mean())
+
+
+class NumpyBackend:
+    """The NumPy reference model: forward, backward, clip and Adam on float32 arrays."""
+
+    name = "numpy"
+
+    def __init__(self, params: dict) -> None:
+        self.params = params
+        self.cell, self.n_x, self.n_a, self.layers, _ = charmodel.describe(params)
+
+    def zero_state(self, m: int) -> list:
+        """Return zero hidden states for m streams."""
+        return charmodel.initial_state(self.cell, self.layers, self.n_a, m, np.float32)
+
+    def loss_and_grads(self, X: np.ndarray, Y: np.ndarray, state):
+        """Return (J, {key: dJ/dθ}, new state) for inputs/targets (m, T)."""
+        x = charmodel.one_hot(X, self.n_x, np.float32)
+        logp, new_state, caches = charmodel.forward(self.cell, self.params, x, state)
+        loss = charmodel.loss(logp, Y)
+        grads = charmodel.backward(self.cell, self.params, logp, Y, caches)
+        return loss, {k: grads["d" + k] for k in self.params}, new_state
+
+    def evaluate(self, X: np.ndarray, Y: np.ndarray, state):
+        """Return (J, new state) without gradients."""
+        x = charmodel.one_hot(X, self.n_x, np.float32)
+        logp, new_state, _ = charmodel.forward(self.cell, self.params, x, state)
+        return charmodel.loss(logp, Y), new_state
+
+    def tensors(self) -> dict:
+        """Return the parameters Adam updates in place."""
+        return self.params
+
+    def to_flat(self) -> dict:
+        """Return the flat NumPy parameters."""
+        return self.params
+
+
+class TorchBackend:
+    """The torch twin (``cells_torch.CharModel``) on a torch device, float32."""
+
+    name = "torch"
+
+    def __init__(self, params: dict, device: Any) -> None:
+        import torch
+
+        from dltool_rnn.cells_torch import CharModel
+
+        self.torch = torch
+        self.device = device
+        self.model = CharModel.from_flat(params, dtype=torch.float32).to(device)
+        self.n_x = params["by"].shape[0]
+
+    def zero_state(self, m: int) -> None:
+        """Return None: the model starts every layer from zeros."""
+        return None
+
+    def _x(self, X: np.ndarray):
+        """Return the one-hot input (n_x, m, T) on the device."""
+        idx = self.torch.as_tensor(X, device=self.device)
+        return self.torch.nn.functional.one_hot(idx, self.n_x).permute(2, 0, 1).float()
+
+    def loss_and_grads(self, X, Y, state):
+        """Return (J, {key: dJ/dθ}, new state) for inputs/targets (m, T)."""
+        from dltool_rnn.cells_torch import sequence_loss
+
+        self.model.zero_grad(set_to_none=True)
+        logp, new_state = self.model(self._x(X), state)
+        loss = sequence_loss(logp, self.torch.as_tensor(Y, device=self.device))
+        loss.backward()
+        grads = {k: p.grad for k, p in self.model.flat_items()}
+        detached = [tuple(s.detach() for s in st) for st in new_state]
+        return float(loss.item()), grads, detached
+
+    def evaluate(self, X, Y, state):
+        """Return (J, new state) without gradients."""
+        from dltool_rnn.cells_torch import sequence_loss
+
+        with self.torch.no_grad():
+            logp, new_state = self.model(self._x(X), state)
+            loss = sequence_loss(logp, self.torch.as_tensor(Y, device=self.device))
+        return float(loss.item()), new_state
+
+    def tensors(self) -> dict:
+        """Return the parameter tensors (``.data``) Adam updates in place."""
+        return {k: p.data for k, p in self.model.flat_items()}
+
+    def to_flat(self) -> dict:
+        """Return the parameters as flat NumPy arrays."""
+        return self.model.to_flat()
+
+
+@dataclass
+class TrainState:
+    """Where training is: epoch, step within it, global step, last loss."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    step: int = 0
+    loss: float = float("nan")
+
+
+class Interrupt:
+    """Turn Ctrl-C into a flag checked between steps, so a checkpoint is never half-updated."""
+
+    def __enter__(self) -> Interrupt:
+        self.hit = False
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.hit = True
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._old)
+
+
+def mean_loss(backend, X: np.ndarray, Y: np.ndarray, seq_len: int) -> float:
+    """Return the mean per-character loss over all chunks of (X, Y), carrying the state."""
+    state = backend.zero_state(X.shape[0])
+    total = 0.0
+    chunks = X.shape[1] // seq_len
+    for k in range(chunks):
+        sl = slice(k * seq_len, (k + 1) * seq_len)
+        loss, state = backend.evaluate(X[:, sl], Y[:, sl], state)
+        total += loss
+    return total / max(chunks, 1)
+
+
+def clip(grads: dict, mode: str, value: float) -> tuple[dict, float]:
+    """Return clipped gradients (``value`` ≤ 0: none) and their global norm before clipping."""
+    norm = clipping.global_norm(grads)
+    if value <= 0:
+        return grads, norm
+    if mode == "norm":
+        return clipping.clip_by_norm(grads, value)[0], norm
+    return clipping.clip_by_value(grads, value), norm
+
+
+def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, ts: TrainState):
+    """Run the epochs from ``ts``; log, sample and checkpoint; return the final TrainState."""
+    X, Y = data["train"]
+    T = cfg["seq_len"]
+    per_epoch = X.shape[1] // T
+    total = per_epoch * cfg["epochs"]
+    rng = np.random.default_rng(cfg["seed"])
+    ckpt = run.file(checkpoint.FILENAME)
+    saved_step = ts.step if ckpt.exists() else None
+    started = time.perf_counter()
+
+    def save() -> None:
+        nonlocal saved_step
+        meta.update(epoch=ts.epoch, step_in_epoch=ts.step_in_epoch, step=ts.step, loss=ts.loss)
+        checkpoint.save(ckpt, backend.to_flat(), meta, adam)
+        saved_step = ts.step
+
+    def stop_for_nan(loss: float) -> None:
+        where = f"{ckpt} (step {saved_step})" if saved_step is not None else "none was written"
+        raise DltoolError(
+            f"loss became {loss} at step {ts.step + 1}; training stopped, last checkpoint: {where}",
+            hint="lower --lr, or clip gradients with --clip (e.g. --clip 5)",
+        )
+
+    with (
+        reporter.progress(total, f"train {meta['cell']} ({backend.name})") as bar,
+        Interrupt() as stop,
+    ):
+        bar.advance(ts.step)
+        while ts.epoch < cfg["epochs"]:
+            state = backend.zero_state(X.shape[0])
+            while ts.step_in_epoch < per_epoch:
+                sl = slice(ts.step_in_epoch * T, (ts.step_in_epoch + 1) * T)
+                loss, grads, state = backend.loss_and_grads(X[:, sl], Y[:, sl], state)
+                if not math.isfinite(loss):
+                    stop_for_nan(loss)
+                grads, norm = clip(grads, cfg["clip_mode"], cfg["clip"])
+                adam.step(backend.tensors(), grads)
+                ts.step += 1
+                ts.step_in_epoch += 1
+                ts.loss = loss
+                bar.advance(1, loss=round(loss, 4), epoch=ts.epoch + 1)
+                if ts.step % 10 == 0:
+                    elapsed = time.perf_counter() - started
+                    run.log_metrics(
+                        step=ts.step,
+                        epoch=ts.epoch + 1,
+                        loss=loss,
+                        grad_norm=norm,
+                        seconds=round(elapsed, 3),
+                    )
+                if cfg["sample_every"] and ts.step % cfg["sample_every"] == 0:
+                    text = sampling.sample(
+                        backend.to_flat(), meta["vocab"], 1, 0.8, max_len=100, rng=rng
+                    )[0]
+                    reporter.info(f"step {ts.step} loss {loss:.3f}: {text!r}")
+                if ts.step % cfg["checkpoint_every"] == 0:
+                    save()
+                if stop.hit:
+                    save()
+                    reporter.warn(f"interrupted at step {ts.step}; checkpoint saved to {ckpt}")
+                    raise KeyboardInterrupt
+            ts.epoch += 1
+            ts.step_in_epoch = 0
+            row = {"epoch": ts.epoch, "step": ts.step, "train_loss": ts.loss}
+            if data.get("val") is not None:
+                row["val_loss"] = mean_loss(backend, *data["val"], T)
+            run.log_metrics(name="epochs.jsonl", **row)
+            reporter.info(
+                "  ".join(
+                    f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
+                )
+            )
+            save()
+    return ts

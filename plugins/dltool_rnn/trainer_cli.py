@@ -1,0 +1,174 @@
+"""The ``dltool rnn train`` command body: settings, resume, data, backend, summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dltool.context import current
+from dltool.errors import DltoolError
+from dltool.report import RunDir
+from dltool_rnn import charmodel, checkpoint, sampling
+from dltool_rnn.cli import MODEL_KEYS, RESUMABLE
+from dltool_rnn.corpus import Vocabulary, read_text
+from dltool_rnn.optim import Adam
+from dltool_rnn.train import NumpyBackend, TorchBackend, TrainState, fit, streams, unigram_loss
+
+
+def _user_set(ctx, params: dict) -> set[str]:
+    """Return the option names whose value differs from the command's default."""
+    defaults = {p.name: p.default for p in ctx.command.params}
+    return {k for k, v in params.items() if v != getattr(defaults.get(k), "value", defaults.get(k))}
+
+
+def _resume_settings(ctx, params: dict):
+    """Return (params, saved params, meta, adam state, run dir) for --resume."""
+    saved, meta, moments = checkpoint.load(params["resume"])
+    given = _user_set(ctx, params)
+    for key in MODEL_KEYS:
+        if key in given and params[key] != meta[key]:
+            raise DltoolError(
+                f"--{key.replace('_', '-')} {params[key]} does not match the checkpoint, a "
+                f"{meta['cell']} model with hidden {meta['hidden']}, layers {meta['layers']}",
+                hint="drop the model options when resuming, or start a new run",
+            )
+        params[key] = meta[key]
+    for key in RESUMABLE:
+        if key not in given:
+            params[key] = meta["config"][key]
+    if params["text_file"] is None and meta.get("text") is not None:
+        params["text_file"] = Path(meta["text"])
+    run = RunDir(checkpoint.resolve(params["resume"]).parent)
+    return params, saved, meta, moments, run
+
+
+def _prepare(params: dict, vocab: Vocabulary | None):
+    """Return (vocab, data dict, unigram loss) for the text and settings in ``params``."""
+    text, source = read_text(params["text_file"], params["encoding"])
+    if vocab is None:
+        vocab = Vocabulary(text)
+    else:
+        missing = vocab.missing(text)
+        if missing:
+            raise DltoolError(
+                f"{source} has {len(missing)} characters outside the model's vocabulary "
+                f"({''.join(missing[:20])!r}); the checkpoint was trained on other text",
+                hint="resume with the text the run was trained on, or start a new run",
+            )
+    ids = np.array(vocab.encode(text), dtype=np.int64)
+    T = params["seq_len"]
+    if len(ids) - 1 < T:
+        raise DltoolError(
+            f"--seq-len {T} is longer than the text ({len(ids)} characters)",
+            hint=f"use --seq-len {max(1, len(ids) - 1)} or less, or a longer text",
+        )
+    n_val = int(len(ids) * params["val_fraction"])
+    if n_val < T + 1 or len(ids) - n_val - 1 < T:
+        n_val = 0
+    train_ids, val_ids = ids[: len(ids) - n_val], ids[len(ids) - n_val :]
+    data = {"train": streams(train_ids, params["batch_size"], T)}
+    data["val"] = streams(val_ids, params["batch_size"], T) if n_val else None
+    baseline_ids = val_ids if n_val else train_ids
+    return vocab, data, unigram_loss(train_ids, baseline_ids[1:], len(vocab)), source, len(ids)
+
+
+def _one_thread_default(session) -> None:
+    """Use one CPU thread unless --threads was given: each step's matrices are small, and
+    thread hand-offs cost more than they save (10x slower on a busy 2-core machine)."""
+    if session.threads is None and session.device.type == "cpu":
+        from dltool import device as devices
+
+        devices.set_threads(1)
+
+
+def run_training(ctx, params: dict, out: Path | None) -> None:
+    """Train (or resume) a character model as ``params`` say and report the result."""
+    s = current()
+    seed = 0 if s.seed is None else s.seed
+    saved, meta, moments = None, None, None
+    if params["resume"]:
+        params, saved, meta, moments, run = _resume_settings(ctx, params)
+        vocab = Vocabulary(meta["vocab"])
+    else:
+        vocab = None
+    if params["clip"] < 0:
+        raise DltoolError(f"--clip must be 0 (off) or positive, got {params['clip']}")
+    vocab, data, unigram, source, n_chars = _prepare(params, vocab)
+    if saved is None:
+        saved = charmodel.init_model(
+            params["cell"],
+            len(vocab),
+            params["hidden"],
+            params["layers"],
+            np.random.default_rng(seed),
+            params["reset_after"],
+            np.float32,
+        )
+        run = s.run_dir("rnn", "train", out)
+    _one_thread_default(s)
+    if params["backend"] == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+        backend = TorchBackend(saved, s.device)
+        to_state = lambda a: torch.as_tensor(a, device=s.device)  # noqa: E731
+    else:
+        backend = NumpyBackend({k: v.astype(np.float32) for k, v in saved.items()})
+        to_state = lambda a: a.astype(np.float32)  # noqa: E731
+    adam = Adam(lr=params["lr"])
+    ts = TrainState()
+    if meta is not None:
+        adam.t = int(meta.get("adam_t", 0))
+        adam.v = {k: to_state(v) for k, v in moments["v"].items()}
+        adam.s = {k: to_state(v) for k, v in moments["s"].items()}
+        ts = TrainState(meta["epoch"], meta["step_in_epoch"], meta["step"], meta["loss"])
+        if ts.epoch >= params["epochs"]:
+            raise DltoolError(
+                f"the run already trained {ts.epoch} epochs",
+                hint=f"give --epochs above {ts.epoch} to train further",
+            )
+    cfg = {**params, "seed": seed}
+    text_path = None if params["text_file"] is None else str(Path(params["text_file"]).resolve())
+    meta = {
+        "cell": params["cell"],
+        "hidden": params["hidden"],
+        "layers": params["layers"],
+        "reset_after": params["reset_after"],
+        "vocab": vocab.chars,
+        "text": text_path,
+        "unigram_loss": unigram,
+        "config": {k: params[k] for k in RESUMABLE},
+    }
+    run.write_config({**params, "text_file": text_path or f"built-in ({source})"})
+    X = data["train"][0]
+    s.reporter.info(
+        f"{source}: {n_chars} characters, vocabulary {len(vocab)}, {X.shape[0]} streams x "
+        f"{X.shape[1] // params['seq_len']} steps of {params['seq_len']} per epoch; "
+        f"unigram baseline {unigram:.3f} nats/char; run directory {run.path}"
+    )
+    started = time.perf_counter()
+    ts = fit(backend, adam, data, cfg, meta, run, s.reporter, ts)
+    seconds = time.perf_counter() - started
+    from dltool_rnn.train import mean_loss
+
+    val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
+    rows = [
+        {"metric": "train loss (last step)", "value": ts.loss},
+        {"metric": "validation loss", "value": val},
+        {"metric": "unigram baseline", "value": unigram},
+        {"metric": "steps", "value": ts.step},
+        {"metric": "seconds", "value": round(seconds, 1)},
+    ]
+    s.reporter.table(
+        f"Character model: {params['cell']} ({params['backend']})", rows, key="summary"
+    )
+    rng = np.random.default_rng(seed)
+    texts = sampling.sample(backend.to_flat(), vocab.chars, 3, 0.8, max_len=160, rng=rng)
+    s.reporter.result("samples", texts) if s.json else None
+    from dltool_rnn.cli import _escape
+
+    for text in texts:
+        s.reporter.line(_escape(text))
+    s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
