@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -32,13 +33,32 @@ class PluginInfo:
 
     name: str
     module: str
-    distribution: str | None = None
-    version: str | None = None
+    dist_path: str | None = None  # the .dist-info folder; its METADATA is read only on demand
     status: str = "ok"
     hooks: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
+
+    def _dist(self) -> Any:
+        """Return the importlib.metadata Distribution of the plugin, or None."""
+        if self.dist_path is None:
+            return None
+        from importlib.metadata import PathDistribution
+
+        return PathDistribution(Path(self.dist_path))
+
+    @property
+    def distribution(self) -> str | None:
+        """Return the name of the distribution that installed the plugin."""
+        dist = self._dist()
+        return dist.metadata["Name"] if dist is not None else None
+
+    @property
+    def version(self) -> str | None:
+        """Return the version of the plugin's distribution."""
+        dist = self._dist()
+        return dist.version if dist is not None else None
 
     @property
     def ok(self) -> bool:
@@ -136,8 +156,8 @@ class ModelRegistry(_Registry):
 def load_object(import_path: str) -> Any:
     """Return the object at ``module:attr``."""
     module_name, _, attr = import_path.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in filter(None, attr.strip().split(".")):
         obj = getattr(obj, part)
     return obj
 
@@ -170,7 +190,7 @@ class PluginManager:
     @classmethod
     def from_entry_points(cls, warn: bool = True) -> PluginManager:
         """Discover and load every plugin in the ``dltool`` entry-point group."""
-        from importlib.metadata import entry_points
+        from dltool.entry_points import entry_points
 
         manager = cls(warn=warn)
         selected = _selected_names()
@@ -179,15 +199,9 @@ class PluginManager:
             if ep.name in seen or (selected is not None and ep.name not in selected):
                 continue
             seen.add(ep.name)
-            dist = getattr(ep, "dist", None)
-            info = PluginInfo(
-                ep.name,
-                ep.value,
-                distribution=dist.metadata["Name"] if dist else None,
-                version=dist.version if dist else None,
-            )
+            info = PluginInfo(ep.name, ep.value, dist_path=ep.dist_path)
             try:
-                module = ep.load()
+                module = load_object(ep.value)
             except Exception as exc:  # a broken plugin must not break the CLI
                 manager._fail(info, f"import failed: {type(exc).__name__}: {exc}")
                 continue
