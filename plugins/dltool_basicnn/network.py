@@ -96,16 +96,21 @@ def compute_cost(
 
 
 def linear_backward(
-    dZ: np.ndarray, cache: dict[str, np.ndarray], lambd: float = 0.0, broken: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dZ: np.ndarray,
+    cache: dict[str, np.ndarray],
+    lambd: float = 0.0,
+    broken: bool = False,
+    need_dA_prev: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Return dA_prev = Wᵀ dZ, dW = (1/m) dZ A_prevᵀ + (λ/m) W, db = (1/m) Σ_columns dZ."""
     A_prev, W = cache["A_prev"], cache["W"]
     m = A_prev.shape[1]
-    dW = (2.0 if broken else 1.0) / m * (dZ @ A_prev.T)  # (n_l, n_{l-1}); broken: the 2/m bug
+    dW = dZ @ A_prev.T  # (n_l, n_{l-1})
+    dW *= (2.0 if broken else 1.0) / m  # broken: the 2/m bug that gradient checking catches
     if lambd:
         dW = dW + (lambd / m) * W
     db = np.sum(dZ, axis=1, keepdims=True) / m  # (n_l, 1)
-    dA_prev = W.T @ dZ  # (n_{l-1}, m)
+    dA_prev = W.T @ dZ if need_dA_prev else None  # (n_{l-1}, m)
     return dA_prev, dW, db
 
 
@@ -117,16 +122,23 @@ def backward(
     keep_prob: float = 1.0,
     lambd: float = 0.0,
     broken: bool = False,
+    input_grad: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Return {dW{l}, db{l}, dA{l-1}} of J for the caches of :func:`forward`."""
+    """Return {dW{l}, db{l}, dA{l-1}} of J for the caches of :func:`forward`.
+
+    ``input_grad=False`` skips dA0 = W1ᵀ dZ1, which training does not need.
+    """
     gprime = act.derivative(hidden)
     L = len(caches)
     grads: dict[str, np.ndarray] = {}
     dZ = output_activation(ZL) - Y  # (n_y, m): σ/softmax with cross-entropy
     for k in range(L, 0, -1):
         cache = caches[k - 1]
-        dA_prev, dW, db = linear_backward(dZ, cache, lambd, broken=broken and k == 1)
-        grads[f"dW{k}"], grads[f"db{k}"], grads[f"dA{k - 1}"] = dW, db, dA_prev
+        need = k > 1 or input_grad
+        dA_prev, dW, db = linear_backward(dZ, cache, lambd, broken and k == 1, need)
+        grads[f"dW{k}"], grads[f"db{k}"] = dW, db
+        if need:
+            grads[f"dA{k - 1}"] = dA_prev
         if k > 1:
             prev = caches[k - 2]
             if prev["D"] is not None:

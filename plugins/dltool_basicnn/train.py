@@ -51,7 +51,7 @@ def step_numpy(X, Y, params, s: Settings) -> float:
     cost = network.compute_cost(ZL, Y, params, s.lambd)
     if not math.isfinite(cost):
         return cost
-    grads = network.backward(ZL, Y, caches, s.hidden, s.keep_prob, s.lambd)
+    grads = network.backward(ZL, Y, caches, s.hidden, s.keep_prob, s.lambd, input_grad=False)
     network.update_parameters(params, grads, s.learning_rate)
     return cost
 
