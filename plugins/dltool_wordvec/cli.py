@@ -147,7 +147,7 @@ def _resolve_pairs(
         i, j = emb.lookup(w1), emb.lookup(w2)
         missing += [w for w, k in ((w1, i), (w2, j)) if k is None]
         if i is not None and j is not None:
-            rows.append((emb.kv.key_to_index[i], emb.kv.key_to_index[j]))
+            rows.append((emb.key_to_index[i], emb.key_to_index[j]))
     _missing(missing, skip_missing, user_file, "pairs")
     return rows
 
@@ -245,7 +245,7 @@ def _with_case_variants(emb: Any, pairs: list[tuple[str, str]]) -> list[tuple[st
         for form in (str.lower, str.title, str.upper):
             v1, v2 = form(w1), form(w2)
             if (v1, v2) not in out and (
-                form is str.lower or (v1 in emb.kv.key_to_index and v2 in emb.kv.key_to_index)
+                form is str.lower or (v1 in emb.key_to_index and v2 in emb.key_to_index)
             ):
                 out.append((v1, v2))
     return out
@@ -313,7 +313,7 @@ def debias(
     g = _direction(emb, method, definitional_pairs, skip_missing, unit=True)
     defn = wordlists.pairs("definitional_pairs", definitional_pairs)
     keep = set(spec_rows) | {r for p in pair_rows for r in p}
-    keep |= {emb.kv.key_to_index[k] for p in defn for w in p if (k := emb.lookup(w))}
+    keep |= {emb.key_to_index[k] for p in defn for w in p if (k := emb.lookup(w))}
     neutral = np.ones(len(emb.words), dtype=bool)
     neutral[sorted(keep)] = False
     rep.info(
@@ -466,7 +466,7 @@ def evaluate(
 
     def row_of(w: str) -> int | None:
         key = emb.lookup(w)
-        return None if key is None else emb.kv.key_to_index[key]
+        return None if key is None else emb.key_to_index[key]
 
     corr = ev.word_pair_correlation(row_of, emb.unit, pairs)
     rep.table(f"Word-pair similarity ({pairs_path.name})", [corr], key="similarity")

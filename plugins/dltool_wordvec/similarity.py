@@ -26,11 +26,11 @@ def normalize_rows(E: np.ndarray) -> np.ndarray:
 
 
 def top_n(scores: np.ndarray, n: int, exclude=()) -> tuple[np.ndarray, np.ndarray]:
-    """Return (rows, scores) of the ``n`` largest ``scores``, best first, skipping ``exclude``."""
-    scores = np.array(scores, copy=True)
+    """Return (rows, scores) of the ``n`` largest ``scores``, best first, skipping ``exclude``
+    (``scores`` is overwritten there with −inf)."""
     scores[list(exclude)] = -np.inf
     n = min(n, scores.size - len(set(exclude)))
-    rows = np.argpartition(-scores, n - 1)[:n] if n < scores.size else np.arange(scores.size)
+    rows = np.argpartition(scores, scores.size - n)[-n:] if n < scores.size else np.arange(n)
     rows = rows[np.argsort(-scores[rows], kind="stable")][:n]
     return rows, scores[rows]
 

@@ -39,33 +39,50 @@ SUFFIX_FORMATS = {
     ".txt": "glove",
 }
 DEFAULT_NAME = "glove-6b-50d"
+WORDS_FILE = "words.txt"
 CHUNK_LINES = 20000
 _ALPHABET = string.ascii_lowercase + string.digits + "-'"
 
 
 @dataclass
 class Embeddings:
-    """Word vectors (a gensim ``KeyedVectors``) with where they came from and in which format."""
+    """Word vectors (V, d) under their words, where they came from and in which format.
 
-    kv: Any
+    ``kv`` gives them as a gensim ``KeyedVectors`` (built on first use, sharing the array), so
+    commands that only compute cosines never import gensim.
+    """
+
+    words: list[str]
+    vectors: np.ndarray
     source: str
     format: str
+    _kv: Any = field(default=None, repr=False)
+    _k2i: Any = field(default=None, repr=False)
     _unit: Any = field(default=None, repr=False)
 
-    @property
-    def words(self) -> list[str]:
-        """Return the vocabulary in file order (most frequent first for GloVe/word2vec)."""
-        return self.kv.index_to_key
+    @classmethod
+    def from_kv(cls, kv: Any, source: str, fmt: str) -> Embeddings:
+        """Wrap a gensim KeyedVectors."""
+        return cls(kv.index_to_key, kv.vectors, source, fmt, _kv=kv, _k2i=kv.key_to_index)
 
     @property
-    def vectors(self) -> np.ndarray:
-        """Return the vectors, shape (V, d)."""
-        return self.kv.vectors
+    def kv(self) -> Any:
+        """Return the vectors as a gensim KeyedVectors."""
+        if self._kv is None:
+            self._kv = make_kv(self.words, self.vectors, self.key_to_index)
+        return self._kv
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """Return {word: row}."""
+        if self._k2i is None:
+            self._k2i = {w: i for i, w in enumerate(self.words)}
+        return self._k2i
 
     @property
     def dim(self) -> int:
         """Return the dimension d."""
-        return int(self.kv.vector_size)
+        return int(self.vectors.shape[1])
 
     @property
     def unit(self) -> np.ndarray:
@@ -78,7 +95,7 @@ class Embeddings:
 
     def lookup(self, word: str) -> str | None:
         """Return the vocabulary entry for ``word`` (exact, else lowercase), or None."""
-        k2i = self.kv.key_to_index
+        k2i = self.key_to_index
         if word in k2i:
             return word
         lower = word.lower()
@@ -88,10 +105,10 @@ class Embeddings:
         """Return the row of ``word``; an unknown word is an error that suggests spellings."""
         key = self.lookup(word)
         if key is None:
-            near = suggest(word, self.kv.key_to_index)
+            near = suggest(word, self.key_to_index)
             hint = f"did you mean {', '.join(near)}?" if near else "check the spelling"
             raise DltoolError(f"'{word}' is not in the vocabulary of {self.source}", hint=hint)
-        return self.kv.key_to_index[key]
+        return self.key_to_index[key]
 
     def indices(self, words: list[str], skip_missing: bool = False) -> tuple[list[int], list[str]]:
         """Return (rows of the known words, unknown words); unknown words are an error unless
@@ -102,7 +119,7 @@ class Embeddings:
             if key is None:
                 missing.append(w)
             else:
-                rows.append(self.kv.key_to_index[key])
+                rows.append(self.key_to_index[key])
         if len(missing) == 1 and not skip_missing:
             self.index(missing[0])  # raises, with near spellings
         if missing and not skip_missing:
@@ -136,14 +153,14 @@ def suggest(word: str, key_to_index: dict[str, int], n: int = 3) -> list[str]:
     return sorted(near, key=lambda c: (-closeness[c], key_to_index[c]))[:n]
 
 
-def make_kv(words: list[str], vectors: np.ndarray) -> Any:
+def make_kv(words: list[str], vectors: np.ndarray, key_to_index: dict | None = None) -> Any:
     """Return a gensim KeyedVectors holding ``vectors`` (V, d) under ``words``."""
     from gensim.models import KeyedVectors
 
     vectors = np.asarray(vectors)
     kv = KeyedVectors(vectors.shape[1], count=0, dtype=vectors.dtype)
     kv.index_to_key = list(words)
-    kv.key_to_index = {w: i for i, w in enumerate(kv.index_to_key)}
+    kv.key_to_index = key_to_index or {w: i for i, w in enumerate(kv.index_to_key)}
     kv.vectors = vectors
     return kv
 
@@ -185,6 +202,7 @@ def build_default_cache(path: Path, quiet: bool | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=path.parent.parent))
     try:
         kv.save(str(tmp / path.name))  # vectors go to a side .npy file, memory-mappable
+        (tmp / WORDS_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
         try:
             os.replace(tmp, path.parent)
         except OSError:
@@ -195,20 +213,30 @@ def build_default_cache(path: Path, quiet: bool | None = None) -> None:
 
 
 def load_default(quiet: bool | None = None) -> Embeddings:
-    """Return the embedded GloVe 6B 50d vectors (memory-mapped from the cache)."""
-    from gensim.models import KeyedVectors
+    """Return the embedded GloVe 6B 50d vectors, memory-mapped from the cache.
 
+    The cache holds gensim's native copy (``vectors.kv`` + ``vectors.kv.vectors.npy``, loadable
+    with ``KeyedVectors.load(path, mmap="r")``) and the word list; reading the .npy and the list
+    directly keeps gensim out of quick commands.
+    """
     path = default_cache_path()
     if not path.is_file():
         build_default_cache(path, quiet)
     try:
-        kv = KeyedVectors.load(str(path), mmap="r")
-    except Exception as exc:  # a damaged cache entry: rebuild it once
+        return _read_cache(path)
+    except (OSError, ValueError):  # a damaged cache entry: rebuild it once
         shutil.rmtree(path.parent, ignore_errors=True)
         build_default_cache(path, quiet)
-        kv = KeyedVectors.load(str(path), mmap="r")
-        del exc
-    return Embeddings(kv, DEFAULT_NAME, "builtin")
+        return _read_cache(path)
+
+
+def _read_cache(path: Path) -> Embeddings:
+    """Return the Embeddings of a cache entry written by ``build_default_cache``."""
+    vectors = np.load(f"{path}.vectors.npy", mmap_mode="r")  # (V, d) float32
+    words = (path.parent / WORDS_FILE).read_text(encoding="utf-8").split("\n")[:-1]
+    if len(words) != vectors.shape[0]:
+        raise ValueError("cache entry has mismatched words and vectors")
+    return Embeddings(words, vectors, DEFAULT_NAME, "builtin")
 
 
 # ---------------------------------------------------------------- reading files
@@ -242,15 +270,13 @@ def load(path: str | os.PathLike | None, fmt: str | None = None) -> Embeddings:
         raise DltoolError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS)}")
     fmt = fmt or detect_format(path)
     if fmt == "kv":
-        kv = _load_kv(path)
+        return Embeddings.from_kv(_load_kv(path), str(path), fmt)
+    if fmt == "word2vec-bin":
+        words, matrix = read_word2vec_binary(path)
     else:
-        if fmt == "word2vec-bin":
-            words, matrix = read_word2vec_binary(path)
-        else:
-            words, matrix = read_text(path, header=fmt == "word2vec")
-        words, matrix = _drop_duplicates(path, words, matrix)
-        kv = make_kv(words, matrix)
-    return Embeddings(kv, str(path), fmt)
+        words, matrix = read_text(path, header=fmt == "word2vec")
+    words, matrix = _drop_duplicates(path, words, matrix)
+    return Embeddings(words, matrix, str(path), fmt)
 
 
 def _load_kv(path: Path) -> Any:

@@ -22,7 +22,13 @@ def test_similar_king_on_glove(cli, glove):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["similar"]
     assert [r["word"] for r in rows][:2] == ["prince", "queen"]
-    assert (glove / "wordvec").is_dir()
+    from gensim.models import KeyedVectors
+
+    native = vectors.default_cache_path()
+    assert native.is_relative_to(glove)
+    kv = KeyedVectors.load(str(native), mmap="r")
+    assert kv.vectors.shape == (400000, 50) and kv.index_to_key[:3] == ["the", ",", "."]
+    np.testing.assert_allclose(kv["the"][:3], [0.418, 0.24968, -0.41242], rtol=1e-6)
 
 
 def test_analogy_and_similarity_on_glove(cli, glove):
