@@ -1,0 +1,40 @@
+"""cnn: convolution and pooling from scratch, classic CNN architectures, augmentation, training."""
+
+import dltool
+
+MODELS = (
+    ("lenet5", "lenet5", "LeNet-5 (LeCun 1998): tanh, average pooling, sigmoid C5-F6", (1, 32, 32)),
+    ("alexnet", "alexnet", "AlexNet (Krizhevsky 2012), single-tower, ReLU", (3, 227, 227)),
+    ("vgg16", "vgg16", "VGG-16 (Simonyan 2014): 13 conv 3x3 + 3 FC", (3, 224, 224)),
+    ("resnet18", "resnet18", "ResNet-18 (He 2015): basic residual blocks", (3, 224, 224)),
+    ("resnet34", "resnet34", "ResNet-34 (He 2015): basic residual blocks", (3, 224, 224)),
+    (
+        "resnet50",
+        "resnet50",
+        "ResNet-50: identity + convolutional bottleneck blocks",
+        (3, 224, 224),
+    ),
+    (
+        "googlenet",
+        "googlenet",
+        "GoogLeNet / Inception v1 (Szegedy 2014), no aux heads",
+        (3, 224, 224),
+    ),
+)
+
+
+@dltool.hookimpl
+def register_commands(commands):
+    """Mount ``dltool cnn``."""
+    commands.add_lazy(
+        "cnn",
+        "dltool_cnn.cli:app",
+        help="Convolution from scratch, classic CNNs, augmentation, training, transfer learning.",
+    )
+
+
+@dltool.hookimpl
+def register_models(models):
+    """Register the classic architectures of the notes' "Model Examples Summary"."""
+    for name, builder, description, input_size in MODELS:
+        models.add(name, f"dltool_cnn.models:{builder}", description, input_size)

@@ -1,0 +1,232 @@
+"""Convolution and pooling layers in NumPy, forward and backward, in the notes' NHWC layout.
+
+Shapes follow the course notes ("CNN"): ``A_prev`` is ``(m, n_H_prev, n_W_prev, n_C_prev)``,
+``W`` is ``(f, f, n_C_prev, n_C)`` and ``b`` is ``(1, 1, 1, n_C)``. Convolution is
+cross-correlation, and every output side is ``n = ⌊(n_prev + 2p − f) / s⌋ + 1``.
+
+Each layer exists twice: the loop version mirrors the notes line by line (the oracle, for
+reading) and the vectorized version builds the windows with ``sliding_window_view`` and
+contracts them with ``einsum``/``matmul`` (for speed). Tests hold both against torch autograd.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def output_size(n_prev: int, f: int, stride: int, pad: int) -> int:
+    """Return ⌊(n_prev + 2·pad − f) / stride⌋ + 1, the output side of a conv or pool."""
+    return (n_prev + 2 * pad - f) // stride + 1
+
+
+def same_padding(f: int) -> int:
+    """Return p = (f − 1) / 2, the "same" padding for stride 1 (f must be odd)."""
+    if f % 2 == 0:
+        raise ValueError(f"'same' padding needs an odd filter size, got f={f}")
+    return (f - 1) // 2
+
+
+def check_output(n_H_prev: int, n_W_prev: int, f: int, stride: int, pad: int) -> tuple[int, int]:
+    """Return (n_H, n_W), raising ValueError when the layer has no output."""
+    if f < 1 or stride < 1 or pad < 0:
+        raise ValueError(f"need f ≥ 1, stride ≥ 1 and pad ≥ 0, got f={f} s={stride} p={pad}")
+    n_H = output_size(n_H_prev, f, stride, pad)
+    n_W = output_size(n_W_prev, f, stride, pad)
+    if n_H < 1 or n_W < 1 or n_H_prev + 2 * pad < f or n_W_prev + 2 * pad < f:
+        raise ValueError(
+            f"no output: input {n_H_prev}x{n_W_prev} with pad {pad} is smaller than the filter {f}"
+        )
+    return n_H, n_W
+
+
+def zero_pad(X: np.ndarray, pad: int) -> np.ndarray:
+    """Return X (m, n_H, n_W, n_C) with ``pad`` zeros around height and width."""
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant")
+
+
+def conv_single_step(a_slice_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> float:
+    """Return Z = Σ(a_slice_prev ⊙ W) + b for one (f, f, n_C_prev) window and one filter."""
+    return float(np.sum(a_slice_prev * W) + float(np.squeeze(b)))
+
+
+# ---------------------------------------------------------------- loop versions (the notes)
+
+
+def conv_forward_loop(A_prev, W, b, hparameters):
+    """Return Z (m, n_H, n_W, n_C) = A_prev ⋆ W + b with loops, and the cache for backward."""
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, pad)
+    Z = np.zeros((m, n_H, n_W, n_C))
+    A_prev_pad = zero_pad(A_prev, pad)
+    for i in range(m):
+        a_prev_pad = A_prev_pad[i]
+        for h in range(n_H):
+            vert_start = h * stride
+            vert_end = vert_start + f
+            for w in range(n_W):
+                horiz_start = w * stride
+                horiz_end = horiz_start + f
+                a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                for c in range(n_C):
+                    Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+    return Z, (A_prev, W, b, hparameters)
+
+
+def conv_backward_loop(dZ, cache):
+    """Return dA_prev, dW, db of a conv layer with loops: dA += W·dZ, dW += a_slice·dZ, db += dZ."""
+    (A_prev, W, b, hparameters) = cache
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    (m, n_H, n_W, n_C) = dZ.shape
+    dA_prev_pad = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev))
+    dW = np.zeros_like(W, dtype=np.float64)
+    db = np.zeros_like(b, dtype=np.float64)
+    A_prev_pad = zero_pad(A_prev, pad)
+    for i in range(m):
+        a_prev_pad, da_prev_pad = A_prev_pad[i], dA_prev_pad[i]
+        for h in range(n_H):
+            for w in range(n_W):
+                vs, hs = h * stride, w * stride
+                a_slice = a_prev_pad[vs : vs + f, hs : hs + f, :]
+                for c in range(n_C):
+                    da_prev_pad[vs : vs + f, hs : hs + f, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                    dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                    db[:, :, :, c] += dZ[i, h, w, c]
+    dA_prev = dA_prev_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev, :]
+    return dA_prev, dW, db
+
+
+def create_mask_from_window(x: np.ndarray) -> np.ndarray:
+    """Return the mask x == max(x): True where the window's maximum is (first one only)."""
+    mask = np.zeros(x.shape, dtype=bool)
+    mask[np.unravel_index(np.argmax(x), x.shape)] = True
+    return mask
+
+
+def distribute_value(dz: float, shape: tuple[int, int]) -> np.ndarray:
+    """Return a (n_H, n_W) array holding dz / (n_H·n_W) everywhere (average-pool backward)."""
+    (n_H, n_W) = shape
+    return np.full(shape, dz / (n_H * n_W))
+
+
+def pool_forward_loop(A_prev, hparameters, mode="max"):
+    """Return A (m, n_H, n_W, n_C), the max or average of every f×f window, and the cache."""
+    (m, n_H_prev, n_W_prev, n_C) = A_prev.shape
+    f, stride = hparameters["f"], hparameters["stride"]
+    n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, 0)
+    A = np.zeros((m, n_H, n_W, n_C))
+    reduce = np.max if mode == "max" else np.mean
+    for i in range(m):
+        for h in range(n_H):
+            vs = h * stride
+            for w in range(n_W):
+                hs = w * stride
+                for c in range(n_C):
+                    A[i, h, w, c] = reduce(A_prev[i, vs : vs + f, hs : hs + f, c])
+    return A, (A_prev, hparameters)
+
+
+def pool_backward_loop(dA, cache, mode="max"):
+    """Return dA_prev: dA routed to the max (mask) or spread evenly over each window (average)."""
+    (A_prev, hparameters) = cache
+    f, stride = hparameters["f"], hparameters["stride"]
+    (m, n_H, n_W, n_C) = dA.shape
+    dA_prev = np.zeros(A_prev.shape)
+    for i in range(m):
+        for h in range(n_H):
+            vs = h * stride
+            for w in range(n_W):
+                hs = w * stride
+                for c in range(n_C):
+                    if mode == "max":
+                        window = A_prev[i, vs : vs + f, hs : hs + f, c]
+                        mask = create_mask_from_window(window)
+                        dA_prev[i, vs : vs + f, hs : hs + f, c] += mask * dA[i, h, w, c]
+                    else:
+                        spread = distribute_value(dA[i, h, w, c], (f, f))
+                        dA_prev[i, vs : vs + f, hs : hs + f, c] += spread
+    return dA_prev
+
+
+# ---------------------------------------------------------------- vectorized versions
+
+
+def windows(A_pad: np.ndarray, f: int, stride: int, n_H: int, n_W: int) -> np.ndarray:
+    """Return the strided view (m, n_H, n_W, n_C, f, f) of every f×f window of A_pad."""
+    view = sliding_window_view(A_pad, (f, f), axis=(1, 2))  # (m, H−f+1, W−f+1, n_C, f, f)
+    return view[:, : (n_H - 1) * stride + 1 : stride, : (n_W - 1) * stride + 1 : stride]
+
+
+def im2col(A_prev: np.ndarray, f: int, stride: int, pad: int) -> tuple[np.ndarray, int, int]:
+    """Return columns (m·n_H·n_W, f·f·n_C_prev) of every window, in W's (f, f, n_C_prev) order."""
+    m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+    n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, pad)
+    win = windows(zero_pad(A_prev, pad), f, stride, n_H, n_W)  # (m, n_H, n_W, n_C_prev, f, f)
+    cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(m * n_H * n_W, f * f * n_C_prev)
+    return cols, n_H, n_W
+
+
+def conv_forward(A_prev, W, b, hparameters):
+    """Return Z = im2col(A_prev) @ W.reshape(f·f·n_C_prev, n_C) + b, shaped (m, n_H, n_W, n_C)."""
+    m = A_prev.shape[0]
+    f, _, n_C_prev, n_C = W.shape
+    cols, n_H, n_W = im2col(A_prev, f, hparameters["stride"], hparameters["pad"])
+    Z = cols @ W.reshape(f * f * n_C_prev, n_C) + b.reshape(1, n_C)  # (m·n_H·n_W, n_C)
+    return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, hparameters)
+
+
+def col2im(dcols, A_shape, f, stride, pad, n_H, n_W) -> np.ndarray:
+    """Return the (m, n_H_prev, n_W_prev, n_C) sum of window gradients dcols (m, n_H, n_W, f, f, n_C)."""
+    m, n_H_prev, n_W_prev, n_C = A_shape
+    dA_pad = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C), dtype=dcols.dtype)
+    for a in range(f):  # f² strided adds instead of m·n_H·n_W·n_C loop steps
+        for c in range(f):
+            dA_pad[:, a : a + stride * n_H : stride, c : c + stride * n_W : stride] += dcols[
+                :, :, :, a, c
+            ]
+    return dA_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
+
+
+def conv_backward(dZ, cache):
+    """Return dA_prev = col2im(dZ Wᵀ), dW = colsᵀ dZ, db = Σ dZ for a conv layer."""
+    (A_prev, W, b, hparameters) = cache
+    f, _, n_C_prev, n_C = W.shape
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    m, n_H, n_W, _ = dZ.shape
+    cols, _, _ = im2col(A_prev, f, stride, pad)  # (m·n_H·n_W, f·f·n_C_prev)
+    dZ2 = dZ.reshape(m * n_H * n_W, n_C)
+    dW = (cols.T @ dZ2).reshape(f, f, n_C_prev, n_C)
+    db = dZ2.sum(axis=0).reshape(1, 1, 1, n_C)
+    dcols = (dZ2 @ W.reshape(-1, n_C).T).reshape(m, n_H, n_W, f, f, n_C_prev)
+    dA_prev = col2im(dcols, A_prev.shape, f, stride, pad, n_H, n_W)
+    return dA_prev, dW, db
+
+
+def pool_forward(A_prev, hparameters, mode="max"):
+    """Return A = max or mean over each f×f window (vectorized), and the cache."""
+    m, n_H_prev, n_W_prev, n_C = A_prev.shape
+    f, stride = hparameters["f"], hparameters["stride"]
+    n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, 0)
+    win = windows(A_prev, f, stride, n_H, n_W)  # (m, n_H, n_W, n_C, f, f)
+    A = win.max(axis=(4, 5)) if mode == "max" else win.mean(axis=(4, 5))
+    return A, (A_prev, hparameters)
+
+
+def pool_backward(dA, cache, mode="max"):
+    """Return dA_prev: dA at each window's (first) max, or dA / f² spread over the window."""
+    (A_prev, hparameters) = cache
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H, n_W, n_C = dA.shape
+    if mode == "max":
+        win = windows(A_prev, f, stride, n_H, n_W).reshape(m, n_H, n_W, n_C, f * f)
+        first = win.argmax(axis=-1)  # (m, n_H, n_W, n_C), first max like the loop's mask
+        mask = np.arange(f * f) == first[..., None]  # (m, n_H, n_W, n_C, f·f)
+        dwin = mask * dA[..., None]
+    else:
+        dwin = np.broadcast_to(dA[..., None] / (f * f), (m, n_H, n_W, n_C, f * f))
+    dcols = dwin.reshape(m, n_H, n_W, n_C, f, f).transpose(0, 1, 2, 4, 5, 3)
+    return col2im(np.ascontiguousarray(dcols), A_prev.shape, f, stride, 0, n_H, n_W)
