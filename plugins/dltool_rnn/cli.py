@@ -90,6 +90,10 @@ def train(
     val_fraction: float = typer.Option(
         0.05, "--val-fraction", min=0.0, max=0.5, help="Tail of the text held out for validation."
     ),
+    max_steps: int = typer.Option(0, "--max-steps", min=0, help="Stop after this many steps."),
+    time_limit: float = typer.Option(
+        0.0, "--time-limit", min=0.0, help="Stop after this many seconds (checkpoint kept)."
+    ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of TEXT_FILE."),
     resume: str | None = typer.Option(
         None, "--resume", help="Run directory (or number) to continue."

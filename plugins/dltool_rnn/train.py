@@ -177,6 +177,13 @@ def clip(grads: dict, mode: str, value: float) -> tuple[dict, float]:
     return clipping.clip_by_value(grads, value), norm
 
 
+def _limit_reached(cfg: dict, step: int, seconds: float) -> bool:
+    """Return True once this run used ``--max-steps`` steps or ``--time-limit`` seconds."""
+    if cfg.get("max_steps") and step >= cfg["max_steps"]:
+        return True
+    return bool(cfg.get("time_limit")) and seconds >= cfg["time_limit"]
+
+
 def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, ts: TrainState):
     """Run the epochs from ``ts``; log, sample and checkpoint; return the final TrainState."""
     X, Y = data["train"]
@@ -187,6 +194,7 @@ def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, t
     ckpt = run.file(checkpoint.FILENAME)
     saved_step = ts.step if ckpt.exists() else None
     started = time.perf_counter()
+    first_step = ts.step
 
     def save() -> None:
         nonlocal saved_step
@@ -194,14 +202,15 @@ def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, t
         checkpoint.save(ckpt, backend.to_flat(), meta, adam)
         saved_step = ts.step
 
-    def stop_for_nan(loss: float) -> None:
+    def stop_for_nan(what: str) -> None:
         where = f"{ckpt} (step {saved_step})" if saved_step is not None else "none was written"
         raise DltoolError(
-            f"loss became {loss} at step {ts.step + 1}; training stopped, last checkpoint: {where}",
+            f"{what} at step {ts.step + 1}; training stopped, last checkpoint kept: {where}",
             hint="lower --lr, or clip gradients with --clip (e.g. --clip 5)",
         )
 
     with (
+        np.errstate(over="ignore", invalid="ignore"),  # a NaN loss is reported, not warned
         reporter.progress(total, f"train {meta['cell']} ({backend.name})") as bar,
         Interrupt() as stop,
     ):
@@ -211,9 +220,11 @@ def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, t
             while ts.step_in_epoch < per_epoch:
                 sl = slice(ts.step_in_epoch * T, (ts.step_in_epoch + 1) * T)
                 loss, grads, state = backend.loss_and_grads(X[:, sl], Y[:, sl], state)
-                if not math.isfinite(loss):
-                    stop_for_nan(loss)
                 grads, norm = clip(grads, cfg["clip_mode"], cfg["clip"])
+                if not (math.isfinite(loss) and math.isfinite(norm)):
+                    stop_for_nan(
+                        f"loss became {loss}" if not math.isfinite(loss) else "gradients became NaN"
+                    )
                 adam.step(backend.tensors(), grads)
                 ts.step += 1
                 ts.step_in_epoch += 1
@@ -235,6 +246,10 @@ def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, t
                     reporter.info(f"step {ts.step} loss {loss:.3f}: {text!r}")
                 if ts.step % cfg["checkpoint_every"] == 0:
                     save()
+                if _limit_reached(cfg, ts.step - first_step, time.perf_counter() - started):
+                    save()
+                    reporter.info(f"stopped at step {ts.step} (--max-steps/--time-limit)")
+                    return ts
                 if stop.hit:
                     save()
                     reporter.warn(f"interrupted at step {ts.step}; checkpoint saved to {ckpt}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -11,16 +12,30 @@ from dltool.context import current
 from dltool.errors import DltoolError
 from dltool.report import RunDir
 from dltool_rnn import charmodel, checkpoint, sampling
-from dltool_rnn.cli import MODEL_KEYS, RESUMABLE
+from dltool_rnn.cli import MODEL_KEYS, RESUMABLE, _escape
 from dltool_rnn.corpus import Vocabulary, read_text
 from dltool_rnn.optim import Adam
-from dltool_rnn.train import NumpyBackend, TorchBackend, TrainState, fit, streams, unigram_loss
+from dltool_rnn.train import (
+    NumpyBackend,
+    TorchBackend,
+    TrainState,
+    fit,
+    mean_loss,
+    streams,
+    unigram_loss,
+)
 
 
 def _user_set(ctx, params: dict) -> set[str]:
-    """Return the option names whose value differs from the command's default."""
+    """Return the options given on the command line or set (in --config) to a non-default."""
     defaults = {p.name: p.default for p in ctx.command.params}
-    return {k for k, v in params.items() if v != getattr(defaults.get(k), "value", defaults.get(k))}
+    given = set()
+    for k, v in params.items():
+        source = ctx.get_parameter_source(k)
+        default = getattr(defaults.get(k), "value", defaults.get(k))
+        if (source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")) or v != default:
+            given.add(k)
+    return given
 
 
 def _resume_settings(ctx, params: dict):
@@ -74,13 +89,24 @@ def _prepare(params: dict, vocab: Vocabulary | None):
     return vocab, data, unigram_loss(train_ids, baseline_ids[1:], len(vocab)), source, len(ids)
 
 
-def _one_thread_default(session) -> None:
-    """Use one CPU thread unless --threads was given: each step's matrices are small, and
-    thread hand-offs cost more than they save (10x slower on a busy 2-core machine)."""
-    if session.threads is None and session.device.type == "cpu":
-        from dltool import device as devices
+@contextlib.contextmanager
+def _one_thread_default(session):
+    """Use one CPU thread unless --threads was given, restoring the pools afterwards: each
+    step's matrices are small and thread hand-offs cost more than they save (measured
+    10x slower with 2 threads on a busy 2-core machine)."""
+    if session.threads is not None or session.device.type != "cpu":
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
 
-        devices.set_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def run_training(ctx, params: dict, out: Path | None) -> None:
@@ -107,7 +133,6 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
             np.float32,
         )
         run = s.run_dir("rnn", "train", out)
-    _one_thread_default(s)
     if params["backend"] == "torch":
         import torch
 
@@ -149,26 +174,27 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
         f"unigram baseline {unigram:.3f} nats/char; run directory {run.path}"
     )
     started = time.perf_counter()
-    ts = fit(backend, adam, data, cfg, meta, run, s.reporter, ts)
-    seconds = time.perf_counter() - started
-    from dltool_rnn.train import mean_loss
-
-    val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
-    rows = [
-        {"metric": "train loss (last step)", "value": ts.loss},
-        {"metric": "validation loss", "value": val},
-        {"metric": "unigram baseline", "value": unigram},
-        {"metric": "steps", "value": ts.step},
-        {"metric": "seconds", "value": round(seconds, 1)},
-    ]
-    s.reporter.table(
-        f"Character model: {params['cell']} ({params['backend']})", rows, key="summary"
-    )
+    with _one_thread_default(s):
+        ts = fit(backend, adam, data, cfg, meta, run, s.reporter, ts)
+        seconds = time.perf_counter() - started
+        val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
+    summary = {
+        "train_loss": ("train loss (last step)", ts.loss),
+        "val_loss": ("validation loss", val),
+        "unigram_loss": ("unigram baseline", unigram),
+        "steps": ("steps", ts.step),
+        "seconds": ("seconds", round(seconds, 1)),
+    }
+    if s.json:
+        for key, (_, value) in summary.items():
+            s.reporter.result(key, value)
+    else:
+        rows = [{"metric": label, "value": value} for label, value in summary.values()]
+        s.reporter.table(f"Character model: {params['cell']} ({params['backend']})", rows)
     rng = np.random.default_rng(seed)
     texts = sampling.sample(backend.to_flat(), vocab.chars, 3, 0.8, max_len=160, rng=rng)
-    s.reporter.result("samples", texts) if s.json else None
-    from dltool_rnn.cli import _escape
-
+    if s.json:
+        s.reporter.result("samples", texts)
     for text in texts:
         s.reporter.line(_escape(text))
     s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
