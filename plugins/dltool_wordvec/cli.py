@@ -330,6 +330,7 @@ def debias(
     )
     D = D.cpu().numpy()
     _report_before_after(emb, D, g, restrict)
+    rep.info(f"writing {out} ({out_format})")
     vec.save(emb.words, D, out, out_format)
     rep.result("output", str(out), label=f"debiased vectors ({out_format})")
 
@@ -370,6 +371,7 @@ def _report_before_after(emb: Any, D: Any, g: Any, restrict: int) -> None:
     if weat is not None:
         summary.append({"measure": "WEAT effect size (career/family vs male/female)", **weat})
     sections = evaluate.read_analogies(evaluate.gensim_test_file("questions-words.txt"))
+    rep.info("measuring analogy accuracy before and after (questions-words.txt)")
     accs = [_analogy_total(emb.words, U, sections, restrict) for U in (before, normalize_rows(D))]
     summary.append(
         {

@@ -42,6 +42,17 @@ def test_analogy_and_similarity_on_glove(cli, glove):
     assert json.loads(res.stdout)["doesnt_match"] == "cereal"
 
 
+def test_evaluate_defaults_on_glove(cli, glove):
+    res = cli("wordvec", "evaluate", "--restrict", "3000", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    sections = {r["section"]: r for r in doc["analogies"]}
+    assert len(sections) == 15 and sections["capital-common-countries"]["accuracy"] > 0.5
+    assert sections["total"]["asked"] + sections["total"]["skipped"] == 19544
+    sim = doc["similarity"][0]
+    assert sim["pairs"] == 353 and 0.4 < sim["spearman"] < 0.6
+
+
 def test_unknown_word_suggests_spellings(cli, glove):
     res = cli("wordvec", "similar", "kingg")
     assert res.exit_code == 1
@@ -161,6 +172,17 @@ def test_train_on_small_corpus_and_empty_corpus(cli, tmp_path):
     assert sorted(emb.words) == sorted(words) and emb.dim == 8
     run = next((tmp_path / "runs" / "wordvec" / "train").iterdir())
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    config = tmp_path / "w2v.yaml"
+    config.write_text("dim: 6\nepochs: 1\nmin_count: 1\nsg: true\n")
+    res = cli(
+        "wordvec", "train", corpus, "--config", config, "--dim", "4", "-o", tmp_path / "v.vec"
+    )
+    assert res.exit_code == 0, res.output
+    emb = vectors.load(tmp_path / "v.vec")
+    assert emb.format == "word2vec" and emb.dim == 4
+    config.write_text("dims: 6\n")
+    res = cli("wordvec", "train", corpus, "--config", config)
+    assert res.exit_code == 1 and "unknown key 'dims'" in res.stderr
     empty = tmp_path / "empty.txt"
     empty.write_text("\n ... \n")
     res = cli("wordvec", "train", empty, "-o", tmp_path / "e.kv")
