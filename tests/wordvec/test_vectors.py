@@ -86,3 +86,18 @@ def test_unknown_word_error_suggests(tmp_path, synth):
     with pytest.raises(DltoolError) as exc:
         emb.index("nurze")
     assert "not in the vocabulary" in exc.value.message and "nurse" in exc.value.hint
+
+
+def test_parsed_copy_cached_per_file_version(tmp_path, synth, cache_env, monkeypatch):
+    monkeypatch.setattr(vectors, "PARSED_CACHE_MIN_BYTES", 0)
+    words, vecs = synth()
+    path = vectors.save(words, vecs, tmp_path / "v.txt", "glove")
+    first = vectors.load(path)
+    assert not isinstance(first.vectors, np.memmap)
+    second = vectors.load(path)
+    assert isinstance(second.vectors, np.memmap) and second.words == words
+    np.testing.assert_array_equal(second.vectors, first.vectors)
+    vectors.save(words[:5], vecs[:5] * 2, path, "glove")  # the file changes: parse it again
+    third = vectors.load(path)
+    assert third.words == words[:5] and not isinstance(third.vectors, np.memmap)
+    np.testing.assert_allclose(third.vectors, vecs[:5] * 2, rtol=1e-5)
