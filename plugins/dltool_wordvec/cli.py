@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,35 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+class Fmt(str, Enum):
+    """Vector file formats."""
+
+    glove = "glove"
+    word2vec = "word2vec"
+    word2vec_bin = "word2vec-bin"
+    kv = "kv"
+
+
+class AnalogyMethod(str, Enum):
+    """Analogy scoring: 3CosAdd or 3CosMul."""
+
+    add = "add"
+    mul = "mul"
+
+
+class DirectionMethod(str, Enum):
+    """Bias direction: the notes' woman − man, or Bolukbasi et al.'s PCA."""
+
+    course = "course"
+    bolukbasi = "bolukbasi"
+
+
+def _val(choice: Enum | None) -> str | None:
+    """Return the string value of an option choice (None stays None)."""
+    return None if choice is None else choice.value
+
+
 VECTORS_HELP = "Vectors file (GloVe/word2vec text or binary, gensim .kv); default: GloVe 6B 50d."
 FORMAT_HELP = "Format of --vectors: glove, word2vec, word2vec-bin or kv (default: detected)."
 
@@ -29,19 +59,13 @@ def _format_opt() -> Any:
     return typer.Option(None, "--format", help=FORMAT_HELP)
 
 
-def _load(vectors: Path | None, fmt: str | None) -> Any:
+def _load(vectors: Path | None, fmt: Fmt | None) -> Any:
     """Return the Embeddings of ``vectors`` (default: the embedded GloVe)."""
     from dltool_wordvec import vectors as vec
 
-    emb = vec.load(vectors, fmt)
+    emb = vec.load(vectors, _val(fmt))
     current().reporter.info(f"vectors: {emb.source} ({len(emb.words):,} words × {emb.dim})")
     return emb
-
-
-def _check_method(method: str, allowed: tuple[str, ...], option: str) -> None:
-    """Raise a usage-style error when ``method`` is not one of ``allowed``."""
-    if method not in allowed:
-        raise DltoolError(f"{option} must be one of {', '.join(allowed)}, not '{method}'")
 
 
 def _png_path(out: Path | None, command: str, name: str) -> Path:
@@ -56,7 +80,7 @@ def similar(
     word: str = typer.Argument(..., help="Word whose nearest neighbours to list."),
     n: int = typer.Option(10, "-n", min=1, help="How many words."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """List the N words with the highest cosine similarity to WORD."""
     from dltool_wordvec.similarity import most_similar
@@ -76,7 +100,7 @@ def similarity(
     word1: str = typer.Argument(...),
     word2: str = typer.Argument(...),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Print the cosine similarity u·v / (‖u‖‖v‖) of two words."""
     from dltool_wordvec.similarity import cosine_similarity
@@ -93,14 +117,14 @@ def analogy(
     b: str = typer.Argument(..., help="b in a : b :: c : ?"),
     c: str = typer.Argument(..., help="c in a : b :: c : ?"),
     n: int = typer.Option(5, "-n", min=1, help="How many answers."),
-    method: str = typer.Option("add", "--method", help="add (3CosAdd) or mul (3CosMul)."),
+    method: AnalogyMethod = typer.Option(AnalogyMethod.add, "--method", help="3CosAdd or 3CosMul."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Answer a : b :: c : ? (man woman king → queen); the input words are excluded."""
     from dltool_wordvec.similarity import analogy as solve
 
-    _check_method(method, ("add", "mul"), "--method")
+    method = method.value
     emb = _load(vectors, fmt)
     ia, ib, ic = emb.index(a), emb.index(b), emb.index(c)
     rows, scores = solve(emb.unit, ia, ib, ic, n, method)
@@ -116,7 +140,7 @@ def analogy(
 def doesnt_match(
     words: list[str] = typer.Argument(..., help="Three or more words."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Name the word least similar to the mean of the others' unit vectors."""
     from dltool_wordvec.similarity import doesnt_match as odd_one
@@ -174,7 +198,6 @@ def _direction(
 
     from dltool_wordvec import debias, wordlists
 
-    _check_method(method, ("course", "bolukbasi"), "--method")
     E = emb.unit if unit else emb.vectors
     if method == "course":
         return debias.bias_direction(
@@ -193,12 +216,14 @@ def _direction(
 def bias(
     words: list[str] | None = typer.Argument(None, help="Words to project (or --professions)."),
     professions: bool = typer.Option(False, "--professions", help="Use the shipped professions."),
-    method: str = typer.Option("course", "--method", help="course (woman − man) or bolukbasi."),
+    method: DirectionMethod = typer.Option(
+        DirectionMethod.course, "--method", help="course (woman − man) or bolukbasi (PCA)."
+    ),
     pairs: Path | None = typer.Option(None, "--pairs", help="Definitional pairs file."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Skip unknown words."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Bar chart PNG path."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Show each word's projection cos(e_w, g) on the gender direction: table + bar chart."""
     import numpy as np
@@ -212,6 +237,7 @@ def bias(
     names = list(words or []) + (wordlists.words("professions") if professions else [])
     rows, missing = emb.indices(names, skip_missing=skip_missing or professions)
     _missing(missing, True, None, "words")
+    method = method.value
     g = _direction(emb, method, pairs, skip_missing, unit=False)
     proj = cosine_to(emb.vectors[rows].astype(np.float64), g)
     order = np.argsort(proj)
@@ -265,7 +291,9 @@ def _disjoint(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 @app.command()
 def debias(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the debiased vectors."),
-    method: str = typer.Option("course", "--method", help="course (woman − man) or bolukbasi."),
+    method: DirectionMethod = typer.Option(
+        DirectionMethod.course, "--method", help="course (woman − man) or bolukbasi (PCA)."
+    ),
     gender_specific: Path | None = typer.Option(
         None, "--gender-specific", help="Words left out of neutralizing (YAML/JSON list)."
     ),
@@ -278,12 +306,12 @@ def debias(
     skip_missing: bool = typer.Option(
         False, "--skip-missing", help="Continue when a given list names unknown words."
     ),
-    out_format: str | None = typer.Option(
+    out_format: Fmt | None = typer.Option(
         None, "--out-format", help="Format of OUT (default: the input's, or OUT's suffix)."
     ),
     restrict: int = typer.Option(30000, "--restrict", min=10, help="Analogy search vocabulary."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Hard-debias the whole vocabulary and report bias and utility before/after.
 
@@ -299,18 +327,15 @@ def debias(
     s = current()
     rep = s.reporter
     emb = _load(vectors, fmt)
-    if out_format is None:
-        out_format = vec.format_for(out) if emb.format == "builtin" else emb.format
-    elif out_format not in vec.FORMATS:
-        raise DltoolError(
-            f"unknown --out-format '{out_format}'", hint=f"formats: {', '.join(vec.FORMATS)}"
-        )
+    out_format = _val(out_format) or (
+        vec.format_for(out) if emb.format == "builtin" else emb.format
+    )
     eq_pairs = _with_case_variants(emb, wordlists.pairs("equalize_pairs", equalize_pairs))
     pair_rows = _disjoint(_resolve_pairs(emb, eq_pairs, skip_missing, equalize_pairs))
     specific = wordlists.words("gender_specific", gender_specific)
     spec_rows, missing = emb.indices(specific, skip_missing=True)
     _missing(missing, skip_missing, gender_specific, "gender-specific words")
-    g = _direction(emb, method, definitional_pairs, skip_missing, unit=True)
+    g = _direction(emb, method.value, definitional_pairs, skip_missing, unit=True)
     defn = wordlists.pairs("definitional_pairs", definitional_pairs)
     keep = set(spec_rows) | {r for p in pair_rows for r in p}
     keep |= {emb.key_to_index[k] for p in defn for w in p if (k := emb.lookup(w))}
@@ -448,14 +473,14 @@ def evaluate(
         "simlex999.txt also ships with gensim).",
     ),
     restrict: int = typer.Option(30000, "--restrict", min=10, help="Analogy search vocabulary."),
-    method: str = typer.Option("add", "--method", help="add (3CosAdd) or mul (3CosMul)."),
+    method: AnalogyMethod = typer.Option(AnalogyMethod.add, "--method", help="3CosAdd or 3CosMul."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Report analogy accuracy per section and Spearman's ρ on word-pair similarities."""
     from dltool_wordvec import evaluate as ev
 
-    _check_method(method, ("add", "mul"), "--method")
+    method = method.value
     if vectors_arg is not None and vectors is not None and vectors_arg != vectors:
         raise DltoolError("give the vectors either as VECTORS or with --vectors, not both")
     emb = _load(vectors_arg or vectors, fmt)
@@ -480,7 +505,7 @@ def plot(
     out: Path | None = typer.Option(None, "--out", "-o", help="PNG path."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Skip unknown words."),
     vectors: Path | None = _vectors_opt(),
-    fmt: str | None = _format_opt(),
+    fmt: Fmt | None = _format_opt(),
 ) -> None:
     """Plot the words' vectors projected on their first two principal components (PNG)."""
     import numpy as np
@@ -529,7 +554,7 @@ def train(
         max(1, min(4, os.cpu_count() or 1)), "--workers", min=1, help="gensim worker threads."
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Vectors file (.kv/.bin/.vec/.txt)."),
-    out_format: str | None = typer.Option(None, "--out-format", help="Format of OUT."),
+    out_format: Fmt | None = typer.Option(None, "--out-format", help="Format of OUT."),
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
 ) -> None:
     """Train Word2Vec (gensim) on CORPUS and save the word vectors."""
@@ -542,11 +567,7 @@ def train(
     path = tr.corpus_path(corpus)
     run = s.run_dir("wordvec", "train")
     dest = out or run.file("vectors.kv")
-    out_format = out_format or vec.format_for(dest, default="word2vec")
-    if out_format not in vec.FORMATS:
-        raise DltoolError(
-            f"unknown --out-format '{out_format}'", hint=f"formats: {', '.join(vec.FORMATS)}"
-        )
+    out_format = _val(out_format) or vec.format_for(dest, default="word2vec")
     run.write_config({"corpus": str(path), **params, "out": str(dest), "format": out_format})
     s.reporter.info(f"corpus: {path}")
     with s.reporter.progress(params["epochs"], "word2vec") as bar:

@@ -142,7 +142,9 @@ def test_bad_vector_files(cli, tmp_path):
     res = cli("wordvec", "debias", "-V", bad, "-o", out)
     assert res.exit_code == 1 and not out.exists()
     res = cli("wordvec", "similar", "a", "-V", bad, "--format", "nope")
-    assert res.exit_code == 1 and "unknown format" in res.stderr
+    assert res.exit_code == 2 and "nope" in res.stderr
+    res = cli("wordvec", "analogy", "a", "b", "c", "-V", bad, "--method", "sum")
+    assert res.exit_code == 2 and "sum" in res.stderr
 
 
 def test_train_on_small_corpus_and_empty_corpus(cli, tmp_path):
