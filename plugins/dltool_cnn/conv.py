@@ -180,7 +180,7 @@ def conv_forward(A_prev, W, b, hparameters):
 
 
 def col2im(dcols, A_shape, f, stride, pad, n_H, n_W) -> np.ndarray:
-    """Return the (m, n_H_prev, n_W_prev, n_C) sum of window gradients dcols (m, n_H, n_W, f, f, n_C)."""
+    """Return dA_prev (m, n_H_prev, n_W_prev, n_C): the sum of window gradients dcols."""
     m, n_H_prev, n_W_prev, n_C = A_shape
     dA_pad = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C), dtype=dcols.dtype)
     for a in range(f):  # f² strided adds instead of m·n_H·n_W·n_C loop steps

@@ -1,4 +1,4 @@
-"""NumPy conv/pool: loop == vectorized == torch autograd (float64), gradient checks, known values."""
+"""NumPy conv/pool: loop == vectorized == torch autograd (float64); gradient checks."""
 
 from __future__ import annotations
 
