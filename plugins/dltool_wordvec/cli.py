@@ -262,6 +262,7 @@ def _bar_chart(path: Path, table: list[dict], method: str) -> None:
         ax.set_xlabel("cos(e_w, g)   ← male · female →")
         ax.set_title(f"Projection on the gender direction g ({method})")
         ax.tick_params(axis="y", labelsize=8)
+        ax.margins(y=0.01)
 
 
 def _with_case_variants(emb: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -316,7 +317,8 @@ def debias(
     """Hard-debias the whole vocabulary and report bias and utility before/after.
 
     Neutralizes every word that is not gender-specific, equalizes the gender pairs (with
-    their case variants) and writes OUT with unit-length rows, in the input's format.
+    their case variants) and writes OUT with unit-length rows, in the input's format (for the
+    built-in vectors: by OUT's suffix, .kv/.bin/.vec, else GloVe text).
     """
     import numpy as np
     import torch
@@ -334,6 +336,12 @@ def debias(
     pair_rows = _disjoint(_resolve_pairs(emb, eq_pairs, skip_missing, equalize_pairs))
     specific = wordlists.words("gender_specific", gender_specific)
     spec_rows, missing = emb.indices(specific, skip_missing=True)
+    spec_rows += [
+        emb.key_to_index[v]
+        for w in specific
+        for v in {w.title(), w.upper()} - {w}
+        if v in emb.key_to_index
+    ]
     _missing(missing, skip_missing, gender_specific, "gender-specific words")
     g = _direction(emb, method.value, definitional_pairs, skip_missing, unit=True)
     defn = wordlists.pairs("definitional_pairs", definitional_pairs)

@@ -207,3 +207,21 @@ def test_evaluate_and_plot_synthetic(cli, glove_file, tmp_path):
     assert res.exit_code == 0, res.output and png.stat().st_size > 1000
     res = cli("wordvec", "plot", "man", "womn", "-V", glove_file, "-o", png)
     assert res.exit_code == 1 and "woman" in res.stderr
+
+
+def test_debias_equalizes_case_variants(cli, glove_file, tmp_path):
+    rng = np.random.default_rng(5)
+    extra = {"She": rng.normal(size=12), "He": rng.normal(size=12), "Nurse": rng.normal(size=12)}
+    extra["She"][0] += 2
+    with glove_file.open("a") as fh:
+        for w, v in extra.items():
+            fh.write(f"{w} {' '.join(f'{x:.6f}' for x in v)}\n")
+    out = tmp_path / "out.txt"
+    res = cli("wordvec", "debias", "-V", glove_file, "-o", out)
+    assert res.exit_code == 0, res.output
+    before, after = vectors.load(glove_file), vectors.load(out)
+    U = before.unit.astype(np.float64)
+    g = U[before.index("woman")] - U[before.index("man")]
+    she, he, nurse = (after.vectors[after.words.index(w)] @ g for w in ("She", "He", "Nurse"))
+    assert she == pytest.approx(-he, abs=1e-5) and abs(she) > 0.01
+    assert abs(nurse) < 1e-5
