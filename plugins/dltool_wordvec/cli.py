@@ -472,13 +472,13 @@ def _torch_search(unit: Any, questions: Any, method: str) -> Any:
 def evaluate(
     vectors_arg: Path | None = typer.Argument(None, metavar="[VECTORS]", help=VECTORS_HELP),
     analogies: Path | None = typer.Option(
-        None, "--analogies", help="Analogy file (default: gensim's questions-words.txt)."
+        None, "--analogies", help="Analogy file (default: questions-words.txt from gensim)."
     ),
     similarity_file: Path | None = typer.Option(
         None,
         "--similarity",
-        help="Word pairs + scores (default: gensim's wordsim353.tsv; "
-        "simlex999.txt also ships with gensim).",
+        help="Word pairs + scores (default: wordsim353.tsv; a bare name such as "
+        "simlex999.txt is looked up in gensim's test data).",
     ),
     restrict: int = typer.Option(30000, "--restrict", min=10, help="Analogy search vocabulary."),
     method: AnalogyMethod = typer.Option(AnalogyMethod.add, "--method", help="3CosAdd or 3CosMul."),
@@ -491,10 +491,10 @@ def evaluate(
     method = method.value
     if vectors_arg is not None and vectors is not None and vectors_arg != vectors:
         raise DltoolError("give the vectors either as VECTORS or with --vectors, not both")
-    emb = _load(vectors_arg or vectors, fmt)
-    sections = ev.read_analogies(analogies or ev.gensim_test_file("questions-words.txt"))
-    pairs_path = similarity_file or ev.gensim_test_file("wordsim353.tsv")
+    sections = ev.read_analogies(ev.data_file(analogies, "questions-words.txt"))
+    pairs_path = ev.data_file(similarity_file, "wordsim353.tsv")
     pairs = ev.read_word_pairs(pairs_path)
+    emb = _load(vectors_arg or vectors, fmt)
     rows = ev.analogy_accuracy(emb.words, emb.unit, sections, restrict, method, _torch_search)
     rep = current().reporter
     rep.table(f"Analogies (3Cos{method.title()}, top {restrict:,} words)", rows, key="analogies")

@@ -27,11 +27,24 @@ def gensim_test_file(name: str) -> Path:
     return Path(datapath(name))
 
 
+def data_file(path: Path | None, default: str) -> Path:
+    """Return ``path``, or the file of that name (or ``default``) in gensim's test data."""
+    if path is None:
+        return gensim_test_file(default)
+    if not path.exists() and path.parent == Path("."):
+        shipped = gensim_test_file(path.name)
+        if shipped.is_file():
+            return shipped
+    return path
+
+
 def read_analogies(path: Path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     """Return [(section, [(a, b, c, d), …]), …] from a questions-words style file."""
     sections: list[tuple[str, list]] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DltoolError(f"analogy file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DltoolError(f"cannot read analogy file {path}: {exc}") from None
     for lineno, line in enumerate(lines, 1):
@@ -100,6 +113,8 @@ def read_word_pairs(path: Path) -> list[tuple[str, str, float]]:
     pairs = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DltoolError(f"word-pair file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DltoolError(f"cannot read word-pair file {path}: {exc}") from None
     for lineno, line in enumerate(lines, 1):

@@ -51,6 +51,10 @@ def test_evaluate_defaults_on_glove(cli, glove):
     assert sections["total"]["asked"] + sections["total"]["skipped"] == 19544
     sim = doc["similarity"][0]
     assert sim["pairs"] == 353 and 0.4 < sim["spearman"] < 0.6
+    res = cli("wordvec", "evaluate", "--restrict", "3000", "--similarity", "simlex999.txt")
+    assert res.exit_code == 0 and "simlex999.txt" in res.stdout
+    res = cli("wordvec", "evaluate", "--similarity", "no-such-pairs.tsv")
+    assert res.exit_code == 1 and "no-such-pairs.tsv does not exist" in res.stderr
 
 
 def test_unknown_word_suggests_spellings(cli, glove):
