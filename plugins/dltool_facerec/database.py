@@ -1,0 +1,350 @@
+"""The face database: a SQLite file of people and their encodings, safe under concurrency.
+
+* Location: ``--db PATH``, else ``$DLTOOL_FACE_DB``, else ``faces.sqlite3`` under the user
+  data directory (platformdirs).
+* Schema: table ``meta`` holds ``application = dltool-facerec`` and ``schema_version``;
+  ``MIGRATIONS[k]`` takes version k to k + 1, applied in one transaction on open.
+  A file that is not a dltool face database, or has a newer schema, is refused untouched.
+* Encodings are float64 blobs stored with the encoder's name and dimension, and the
+  SHA-256 of the image they came from (re-enrolling the same file is a no-op).
+* Journal mode WAL, busy timeout 30 s; every command's writes are one
+  ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction, so concurrent writers queue and a killed
+  process leaves the database as it was before the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dltool.errors import DltoolError
+
+APPLICATION = "dltool-facerec"
+ENV = "DLTOOL_FACE_DB"
+BUSY_TIMEOUT_S = 30.0
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: people and their encodings
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE encodings (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        encoder TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        image_sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE (encoder, image_sha256)
+    );
+    """,
+    # 1 -> 2: the face box each encoding came from, and an index for loading by encoder
+    """
+    ALTER TABLE encodings ADD COLUMN box TEXT NOT NULL DEFAULT '';
+    CREATE INDEX encodings_by_encoder ON encodings (encoder, person_id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def default_path() -> Path:
+    """Return ``$DLTOOL_FACE_DB`` or ``<user data dir>/dltool/faces.sqlite3``."""
+    env = os.environ.get(ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dltool")) / "faces.sqlite3"
+
+
+def _now() -> str:
+    """Return the current UTC time as ISO 8601."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Enrolled:
+    """The encodings of one encoder: matrix (n, dim), their names, and ‖Eⱼ‖² (n,)."""
+
+    encoder: str
+    vectors: Any
+    names: list[str]
+    sq_norms: Any
+
+
+class FaceDB:
+    """A connection to the face database at ``path`` (created and migrated on open)."""
+
+    def __init__(self, path: Path, create: bool = True):
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise DltoolError(f"face database {self.path} does not exist")
+        if self.path.exists():
+            self._check_file()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise self._not_ours(str(exc)) from None
+
+    def _not_ours(self, why: str) -> DltoolError:
+        """Return the error for a file that is not a dltool face database."""
+        return DltoolError(
+            f"{self.path} is not a dltool face database ({why}); it was left untouched",
+            hint=f"give another --db path (or unset {ENV})",
+        )
+
+    def _check_file(self) -> None:
+        """Refuse a file that is not SQLite, or SQLite without our ``meta`` table."""
+        with open(self.path, "rb") as fh:
+            header = fh.read(16)
+        if header == b"":
+            return  # an empty file (e.g. from mktemp) becomes a new database
+        if header != b"SQLite format 3\x00":
+            raise self._not_ours("not an SQLite file")
+        try:
+            uri = f"file:{self.path.resolve()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)) as c:
+                tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+                if not tables:
+                    return
+                if "meta" not in tables:
+                    raise self._not_ours("SQLite without a dltool meta table")
+                meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise self._not_ours(str(exc)) from None
+        if meta.get("application") != APPLICATION:
+            raise self._not_ours(f"application is {meta.get('application')!r}")
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise DltoolError(
+                f"{self.path} has schema version {version}, newer than this dltool "
+                f"understands ({SCHEMA_VERSION}); it was left untouched",
+                hint="upgrade dltool to use this database",
+            )
+
+    def version(self) -> int:
+        """Return the schema version stored in the file (0 for a new file)."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            return 0
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    def _migrate(self, target: int = SCHEMA_VERSION) -> None:
+        """Apply MIGRATIONS[version:target] in one transaction; set WAL mode."""
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        with self.transaction():
+            start = self.version()
+            if start > SCHEMA_VERSION:
+                raise DltoolError(f"{self.path} has a newer schema ({start})")
+            for k in range(start, target):
+                for statement in MIGRATIONS[k].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+            if start < target:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    [("application", APPLICATION), ("schema_version", str(target))],
+                )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the block as one BEGIN IMMEDIATE … COMMIT (ROLLBACK on any exception)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def _person_id(self, name: str, create: bool) -> int | None:
+        """Return the id of ``name`` (inserting it when ``create``), or None."""
+        row = self.conn.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
+        if row:
+            return row[0]
+        if not create:
+            return None
+        cur = self.conn.execute("INSERT INTO people (name, created) VALUES (?, ?)", (name, _now()))
+        return cur.lastrowid
+
+    def add(
+        self,
+        name: str,
+        rows: Iterable[dict[str, Any]],
+        on_row: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Insert encodings of ``name`` in one transaction; return each row with its status.
+
+        Each row has ``encoder``, ``vector`` (dim,), ``image_sha256``, ``source``, ``box``.
+        An image hash already stored for the encoder is skipped (``status`` says by whom).
+        """
+        import numpy as np
+
+        done = []
+        with self.transaction():
+            person = self._person_id(name, create=True)
+            for i, row in enumerate(rows):
+                owner = self.conn.execute(
+                    "SELECT p.name FROM encodings e JOIN people p ON p.id = e.person_id "
+                    "WHERE e.encoder = ? AND e.image_sha256 = ?",
+                    (row["encoder"], row["image_sha256"]),
+                ).fetchone()
+                if owner:
+                    status = "already enrolled" + ("" if owner[0] == name else f" as {owner[0]}")
+                else:
+                    vec = np.asarray(row["vector"], dtype="<f8")
+                    self.conn.execute(
+                        "INSERT INTO encodings (person_id, encoder, dim, vector, image_sha256, "
+                        "source, created, box) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (person, row["encoder"], len(vec), vec.tobytes(), row["image_sha256"],
+                         row["source"], row.get("created") or _now(), row.get("box", "")),
+                    )  # fmt: skip
+                    status = "added"
+                done.append({**row, "status": status})
+                if on_row is not None:
+                    on_row(i)
+            self._drop_empty()
+        return done
+
+    def _drop_empty(self) -> None:
+        """Delete people left without encodings."""
+        self.conn.execute(
+            "DELETE FROM people WHERE id NOT IN (SELECT DISTINCT person_id FROM encodings)"
+        )
+
+    def forget(self, name: str) -> int:
+        """Delete ``name`` and its encodings in one transaction; return how many encodings."""
+        with self.transaction():
+            person = self._person_id(name, create=False)
+            if person is None:
+                raise self.unknown(name)
+            n = self.conn.execute("DELETE FROM encodings WHERE person_id = ?", (person,)).rowcount
+            self.conn.execute("DELETE FROM people WHERE id = ?", (person,))
+        return n
+
+    def unknown(self, name: str) -> DltoolError:
+        """Return the error for a name that is not enrolled."""
+        known = [p["name"] for p in self.people()]
+        listed = ", ".join(known[:10]) + (" …" if len(known) > 10 else "")
+        return DltoolError(
+            f"no one named '{name}' is enrolled in {self.path}",
+            hint=f"enrolled: {listed}" if known else "enroll faces with 'dltool facerec enroll'",
+        )
+
+    def people(self) -> list[dict[str, Any]]:
+        """Return one row per person: name, encodings, encoders, enrolled since."""
+        rows = self.conn.execute(
+            "SELECT p.name, COUNT(e.id), GROUP_CONCAT(DISTINCT e.encoder), p.created "
+            "FROM people p LEFT JOIN encodings e ON e.person_id = p.id "
+            "GROUP BY p.id ORDER BY p.name"
+        ).fetchall()
+        return [
+            {"name": n, "encodings": c, "encoders": enc or "", "since": created}
+            for n, c, enc, created in rows
+        ]
+
+    def encoders(self) -> dict[str, int]:
+        """Return {encoder name: number of encodings}."""
+        rows = self.conn.execute("SELECT encoder, COUNT(*) FROM encodings GROUP BY encoder")
+        return dict(rows.fetchall())
+
+    def load(self, encoder: str, dim: int, name: str | None = None) -> Enrolled:
+        """Return every encoding of ``encoder`` (of ``name`` only, if given) as one matrix."""
+        import numpy as np
+
+        sql = (
+            "SELECT p.name, e.vector, e.dim FROM encodings e JOIN people p ON p.id = e.person_id "
+            "WHERE e.encoder = ?"
+        )
+        args: tuple[Any, ...] = (encoder,)
+        if name is not None:
+            sql += " AND p.name = ?"
+            args += (name,)
+        rows = self.conn.execute(sql + " ORDER BY e.id", args).fetchall()
+        if any(r[2] != dim for r in rows):
+            raise DltoolError(f"{self.path} holds {encoder} encodings of another dimension")
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f8").reshape(len(rows), dim)
+        return Enrolled(encoder, vectors, [r[0] for r in rows], np.sum(vectors**2, axis=1))
+
+    def require(self, encoder: str, name: str | None = None) -> None:
+        """Raise a clear error when nothing was enrolled with ``encoder`` (for ``name``)."""
+        if name is not None and self._person_id(name, create=False) is None:
+            raise self.unknown(name)
+        counts = self.encoders() if name is None else self._encoders_of(name)
+        if encoder in counts:
+            return
+        if not counts:
+            raise DltoolError(
+                f"the face database {self.path} is empty",
+                hint="enroll faces first: dltool facerec enroll NAME IMAGE…",
+            )
+        others = ", ".join(sorted(counts))
+        who = f"'{name}' was" if name else "the faces were"
+        raise DltoolError(
+            f"{who} enrolled with encoder {others}, not {encoder}",
+            hint="identify with the encoder used to enroll (--encoder), or enroll again",
+        )
+
+    def _encoders_of(self, name: str) -> dict[str, int]:
+        """Return {encoder: count} for one person."""
+        rows = self.conn.execute(
+            "SELECT e.encoder, COUNT(*) FROM encodings e JOIN people p ON p.id = e.person_id "
+            "WHERE p.name = ? GROUP BY e.encoder",
+            (name,),
+        )
+        return dict(rows.fetchall())
+
+    def dump(self) -> list[dict[str, Any]]:
+        """Return every encoding as a JSON-ready dict (vector as a list of floats)."""
+        import numpy as np
+
+        rows = self.conn.execute(
+            "SELECT p.name, e.encoder, e.dim, e.vector, e.image_sha256, e.source, e.box, "
+            "e.created FROM encodings e JOIN people p ON p.id = e.person_id ORDER BY e.id"
+        ).fetchall()
+        keys = ("name", "encoder", "dim", "vector", "image_sha256", "source", "box", "created")
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["vector"] = np.frombuffer(item["vector"], dtype="<f8").tolist()
+            out.append(item)
+        return out
+
+    def import_rows(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert exported rows in one transaction; return counts added and skipped."""
+        counts = {"added": 0, "skipped": 0}
+        with self.transaction():
+            for row in rows:
+                person = self._person_id(row["name"], create=True)
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO encodings (person_id, encoder, dim, vector, "
+                    "image_sha256, source, created, box) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (person, row["encoder"], row["dim"], row["blob"], row["image_sha256"],
+                     row["source"], row["created"], row["box"]),
+                )  # fmt: skip
+                counts["added" if cur.rowcount else "skipped"] += 1
+            self._drop_empty()
+        return counts

@@ -1,0 +1,73 @@
+"""Fixtures for facerec: real faces shipped by packages, tiny identity folders, the CLI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dltool_yolo.sources import package_file
+
+ASTRONAUT = package_file("skimage", "data/astronaut.png")
+GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
+COFFEE = package_file("skimage", "data/coffee.png")
+# face boxes (top, right, bottom, left) found by the HOG detector, upsample 1
+ASTRONAUT_FACE = (76, 265, 166, 175)
+GRACE_FACE = (139, 366, 325, 180)
+
+
+def augmented_crops(path: Path, box, n: int, rng: np.random.Generator, out: Path) -> None:
+    """Write ``n`` jittered crops around the face ``box`` of ``path`` (mirror, rotate, tone)."""
+    from PIL import Image, ImageEnhance
+
+    top, right, bottom, left = box
+    cx, cy, side = (left + right) / 2, (top + bottom) / 2, max(right - left, bottom - top)
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        for k in range(n):
+            half = side * rng.uniform(0.9, 1.2)
+            dx, dy = rng.uniform(-0.1, 0.1, 2) * side
+            crop = im.crop((cx + dx - half, cy + dy - half, cx + dx + half, cy + dy + half))
+            crop = crop.rotate(rng.uniform(-8, 8), resample=Image.BILINEAR)
+            if rng.random() < 0.5:
+                crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
+            crop = ImageEnhance.Brightness(crop).enhance(rng.uniform(0.75, 1.25))
+            crop.resize((200, 200), Image.BILINEAR).save(out / f"{k}.png")
+
+
+@pytest.fixture(scope="session")
+def faces_dir(tmp_path_factory) -> Path:
+    """DATA/<person>/k.png: 5 augmented crops of each of two real faces."""
+    root = tmp_path_factory.mktemp("faces")
+    rng = np.random.default_rng(0)
+    for name, path, box in (("astronaut", ASTRONAUT, ASTRONAUT_FACE), ("grace", GRACE, GRACE_FACE)):
+        (root / name).mkdir()
+        augmented_crops(path, box, 5, rng, root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    """The default HOG + dlib ResNet pipeline (loaded once)."""
+    from dltool_facerec.encoders import DlibEncoder, FaceFinder, FacePipeline
+
+    return FacePipeline(FaceFinder("hog", 1, quiet=True), DlibEncoder(quiet=True))
+
+
+@pytest.fixture
+def app():
+    """The dltool app with only the facerec plugin."""
+    import dltool_facerec
+
+    from dltool.cli import create_app
+    from dltool.plugins import PluginManager
+
+    return create_app(PluginManager.from_modules({"facerec": dltool_facerec}))
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    """A fresh database path, also set as $DLTOOL_FACE_DB."""
+    path = tmp_path / "faces.sqlite3"
+    monkeypatch.setenv("DLTOOL_FACE_DB", str(path))
+    return path
