@@ -55,7 +55,7 @@ def hard_debias(
     """Return the hard-debiased vocabulary (see ``debias.hard_debias``): unit rows, ``neutral``
     rows neutralized and rescaled, row pairs (P, 2) equalized, all rescaled."""
     D = normalize_rows(E)  # (V, d)
-    D[neutral] = normalize_rows(neutralize_all(D[neutral], g))
+    D = torch.where(neutral[:, None], normalize_rows(neutralize_all(D, g)), D)  # (V, d)
     if len(pairs):
         D[pairs[:, 0]], D[pairs[:, 1]] = equalize_all(D[pairs[:, 0]], D[pairs[:, 1]], g)
     return normalize_rows(D)

@@ -90,11 +90,13 @@ class Embeddings:
 
     @property
     def unit(self) -> np.ndarray:
-        """Return the rows scaled to unit length, shape (V, d), computed once."""
+        """Return the rows scaled to unit length, shape (V, d), computed once; stored column by
+        column (Fortran order) so that ``unit @ v`` streams each long column once."""
         if self._unit is None:
             from dltool_wordvec.similarity import normalize_rows
 
-            self._unit = normalize_rows(np.asarray(self.vectors, dtype=np.float32))
+            unit = normalize_rows(np.asarray(self.vectors, dtype=np.float32))
+            self._unit = np.asfortranarray(unit)
         return self._unit
 
     def lookup(self, word: str) -> str | None:
