@@ -89,3 +89,23 @@ def test_torch_twin_parity(unit):
             S.analogy_scores(unit, 4, 9, 11, method),
             atol=1e-13,
         )
+
+
+def test_agrees_with_gensim(synth):
+    from dltool_wordvec.vectors import make_kv
+
+    words, vecs = synth(dim=16, seed=4)
+    kv = make_kv(words, vecs)
+    unit = S.normalize_rows(vecs)
+    i = words.index("king")
+    rows, cos = S.most_similar(unit, i, n=5)
+    theirs = kv.most_similar("king", topn=5)
+    assert [words[r] for r in rows] == [w for w, _ in theirs]
+    np.testing.assert_allclose(cos, [c for _, c in theirs], rtol=1e-5)
+    a, b, c = (words.index(w) for w in ("man", "woman", "king"))
+    rows, _ = S.analogy(unit, a, b, c, n=5)
+    theirs = kv.most_similar(positive=["woman", "king"], negative=["man"], topn=5)
+    assert [words[r] for r in rows] == [w for w, _ in theirs]
+    odd = ["nurse", "doctor", "river", "teacher"]
+    pos, _ = S.doesnt_match(unit[[words.index(w) for w in odd]])
+    assert odd[pos] == kv.doesnt_match(odd)
