@@ -14,6 +14,7 @@ Boxes are ``(top, right, bottom, left)`` in pixels, clipped to the image.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,19 @@ def _dlib() -> Any:
     return dlib
 
 
+@functools.lru_cache(maxsize=8)
+def _model(kind: str, path: str = "") -> Any:
+    """Return a dlib model of ``kind`` loaded from ``path`` (once per process)."""
+    dlib = _dlib()
+    if kind == "hog":
+        return dlib.get_frontal_face_detector()
+    return {
+        "cnn": dlib.cnn_face_detection_model_v1,
+        "shape": dlib.shape_predictor,
+        "resnet": dlib.face_recognition_model_v1,
+    }[kind](path)
+
+
 def _clip_box(rect: Any, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """Return a dlib rectangle as (top, right, bottom, left) clipped to an (H, W) image."""
     h, w = shape[:2]
@@ -75,12 +89,11 @@ class FaceFinder:
         self.kind = detector
         self.upsample = upsample
         paths = ensure(DLIB_RESNET, quiet=quiet)
-        self.predictor = dlib.shape_predictor(str(paths[SHAPE5]))
+        self.predictor = _model("shape", str(paths[SHAPE5]))
         if detector == "hog":
-            self.detector = dlib.get_frontal_face_detector()
+            self.detector = _model("hog")
         else:
-            mmod = ensure(DLIB_MMOD, quiet=quiet)[MMOD]
-            self.detector = dlib.cnn_face_detection_model_v1(str(mmod))
+            self.detector = _model("cnn", str(ensure(DLIB_MMOD, quiet=quiet)[MMOD]))
 
     def rects(self, image: Any) -> list[Any]:
         """Return dlib rectangles of the faces in ``image`` (H, W, 3), top-to-bottom."""
@@ -112,8 +125,7 @@ class DlibEncoder:
         from dltool.artifacts import ensure
         from dltool_facerec.weights import DLIB_RESNET, RESNET
 
-        dlib = _dlib()
-        self.model = dlib.face_recognition_model_v1(str(ensure(DLIB_RESNET, quiet=quiet)[RESNET]))
+        self.model = _model("resnet", str(ensure(DLIB_RESNET, quiet=quiet)[RESNET]))
 
     def encode(self, image: Any, shapes: list[Any]) -> Any:
         """Return f(img) for each landmark set: array (n, 128), float64."""

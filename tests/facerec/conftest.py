@@ -6,33 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dltool_yolo.sources import package_file
-
-ASTRONAUT = package_file("skimage", "data/astronaut.png")
-GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
-COFFEE = package_file("skimage", "data/coffee.png")
-# face boxes (top, right, bottom, left) found by the HOG detector, upsample 1
-ASTRONAUT_FACE = (76, 265, 166, 175)
-GRACE_FACE = (139, 366, 325, 180)
-
-
-def augmented_crops(path: Path, box, n: int, rng: np.random.Generator, out: Path) -> None:
-    """Write ``n`` jittered crops around the face ``box`` of ``path`` (mirror, rotate, tone)."""
-    from PIL import Image, ImageEnhance
-
-    top, right, bottom, left = box
-    cx, cy, side = (left + right) / 2, (top + bottom) / 2, max(right - left, bottom - top)
-    with Image.open(path) as im:
-        im = im.convert("RGB")
-        for k in range(n):
-            half = side * rng.uniform(0.9, 1.2)
-            dx, dy = rng.uniform(-0.1, 0.1, 2) * side
-            crop = im.crop((cx + dx - half, cy + dy - half, cx + dx + half, cy + dy + half))
-            crop = crop.rotate(rng.uniform(-8, 8), resample=Image.BILINEAR)
-            if rng.random() < 0.5:
-                crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
-            crop = ImageEnhance.Brightness(crop).enhance(rng.uniform(0.75, 1.25))
-            crop.resize((200, 200), Image.BILINEAR).save(out / f"{k}.png")
+from facerec_data import ASTRONAUT, ASTRONAUT_FACE, GRACE, GRACE_FACE, augmented_crops
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +45,21 @@ def db_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "faces.sqlite3"
     monkeypatch.setenv("DLTOOL_FACE_DB", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory) -> dict[str, Path]:
+    """Half-size copies (faster to detect): grace, astronaut (one face) and its mirror image."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("small")
+    out = {}
+    for name, path in (("grace", GRACE), ("astronaut", ASTRONAUT)):
+        with Image.open(path) as im:
+            im = im.convert("RGB").resize((im.width // 2, im.height // 2), Image.BILINEAR)
+            im.save(root / f"{name}.png")
+            if name == "astronaut":
+                im.transpose(Image.FLIP_LEFT_RIGHT).save(root / "mirror.png")
+        out[name] = root / f"{name}.png"
+    out["mirror"] = root / "mirror.png"
+    return out

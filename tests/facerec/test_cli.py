@@ -1,0 +1,212 @@
+"""The facerec commands through the CLI, on real photos: outputs, exit codes, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from facerec_data import ASTRONAUT, ASTRONAUT_FACE, COFFEE, GRACE, GRACE_FACE
+from PIL import Image
+
+DLTOOL = str(Path(sys.executable).parent / "dltool")
+
+
+def contents(path):
+    """Return every person and encoding row (the logical content, WAL included)."""
+    with sqlite3.connect(path) as conn:
+        people = conn.execute("SELECT * FROM people ORDER BY id").fetchall()
+        return people, conn.execute("SELECT * FROM encodings ORDER BY id").fetchall()
+
+
+def count_encodings(path):
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT COUNT(*) FROM encodings").fetchone()[0]
+
+
+def enrolled(invoke, app, db_path, small):
+    """Enroll the astronaut and Grace Hopper (half-size copies)."""
+    r1 = invoke(app, "facerec", "enroll", "astronaut", str(small["astronaut"]))
+    r2 = invoke(app, "facerec", "enroll", "grace", str(small["grace"]))
+    assert r1.exit_code == 0 and r2.exit_code == 0, r1.stderr + r2.stderr
+    return db_path
+
+
+def test_detect_csv_json_and_annotated_copies(invoke, app, tmp_path):
+    out = tmp_path / "det"
+    res = invoke(app, "facerec", "detect", str(GRACE), str(COFFEE), "--format", "csv",
+                 "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    table = list(csv.reader(io.StringIO(res.stdout)))
+    assert table[0] == ["file", "top", "right", "bottom", "left"]
+    assert table[1:] == [[str(GRACE), *map(str, GRACE_FACE)]]  # coffee has no face
+    with Image.open(out / "grace_hopper.jpg") as im:
+        assert im.size == (512, 600)
+    assert (out / "coffee.png").is_file()
+    res = invoke(app, "--json", "facerec", "detect", str(ASTRONAUT), "--no-annotate")
+    faces = json.loads(res.stdout)["faces"]
+    assert [tuple(f[k] for k in ("top", "right", "bottom", "left")) for f in faces][0] == (
+        ASTRONAUT_FACE
+    )
+
+
+def test_enroll_verify_identify_people_forget(invoke, app, db_path, tmp_path, small):
+    res = invoke(app, "facerec", "enroll", "astronaut", str(ASTRONAUT))
+    assert res.exit_code == 1 and "2 faces where one is expected" in res.stderr
+    assert "--largest" in res.stderr and not db_path.exists() or count_encodings(db_path) == 0
+    res = invoke(app, "facerec", "enroll", "astronaut", str(ASTRONAUT), "--largest")
+    assert res.exit_code == 0 and count_encodings(db_path) == 1
+    again = invoke(app, "--json", "facerec", "enroll", "astronaut", str(ASTRONAUT), "--largest")
+    assert json.loads(again.stdout)["enrolled"][0]["status"] == "already enrolled"
+    assert invoke(app, "facerec", "enroll", "grace", str(small["grace"])).exit_code == 0
+    assert count_encodings(db_path) == 2
+
+    mirror = tmp_path / "mirror.png"
+    Image.open(ASTRONAUT).transpose(Image.FLIP_LEFT_RIGHT).save(mirror)
+    yes = invoke(app, "--json", "facerec", "verify", str(mirror), "--name", "astronaut",
+                 "--largest")  # fmt: skip
+    assert yes.exit_code == 0, yes.stderr
+    assert json.loads(yes.stdout)["distance"] == np.round(json.loads(yes.stdout)["distance"], 4)
+    assert 0.15 < json.loads(yes.stdout)["distance"] < 0.23
+    no = invoke(app, "--json", "facerec", "verify", str(small["grace"]), "--name", "astronaut")
+    assert no.exit_code == 1 and json.loads(no.stdout)["match"] is False
+    assert invoke(app, "facerec", "verify", str(small["grace"]), "--name", "astronaut",
+                  "--threshold", "0.8").exit_code == 0  # fmt: skip
+
+    res = invoke(app, "facerec", "identify", str(mirror), str(GRACE), "--format", "csv",
+                 "--annotate", "--out", str(tmp_path / "id"))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    got = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert [r["name"] for r in got] == ["astronaut", "unknown", "grace"]  # patch is unknown
+    assert float(got[2]["distance"]) < 0.3 and float(got[1]["distance"]) > 0.6
+    assert (tmp_path / "id" / "mirror.png").is_file()
+    best = invoke(app, "--json", "facerec", "identify", str(mirror), "--best-only")
+    assert [f["name"] for f in json.loads(best.stdout)["faces"]] == ["astronaut"]
+    strict = invoke(app, "facerec", "identify", str(small["mirror"]), "--format", "json",
+                    "--threshold", "0.1")  # fmt: skip
+    assert json.loads(strict.stdout)["faces"][0]["name"] == "unknown"
+
+    people = json.loads(invoke(app, "--json", "facerec", "people").stdout)["people"]
+    assert [(p["name"], p["encodings"]) for p in people] == [("astronaut", 1), ("grace", 1)]
+    assert invoke(app, "facerec", "forget", "grace").exit_code == 0
+    assert count_encodings(db_path) == 1
+    gone = invoke(app, "facerec", "forget", "grace")
+    assert gone.exit_code == 1 and "no one named 'grace'" in gone.stderr
+
+
+def test_export_import_round_trip(invoke, app, db_path, tmp_path, small):
+    enrolled(invoke, app, db_path, small)
+    dump = tmp_path / "faces.json"
+    assert invoke(app, "facerec", "export", str(dump)).exit_code == 0
+    doc = json.loads(dump.read_text())
+    assert doc["format"] == "dltool-facerec-export" and len(doc["encodings"]) == 2
+    other = tmp_path / "other.db"
+    res = invoke(app, "--json", "facerec", "import", str(dump), "--db", str(other))
+    assert json.loads(res.stdout) == {"added": 2, "skipped": 0}
+    res = invoke(app, "--json", "facerec", "import", str(dump), "--db", str(other))
+    assert json.loads(res.stdout) == {"added": 0, "skipped": 2}
+    ours = json.loads(invoke(app, "--json", "facerec", "people").stdout)["people"]
+    theirs = json.loads(invoke(app, "--json", "facerec", "people", "--db", str(other)).stdout)
+    assert [p["name"] for p in theirs["people"]] == [p["name"] for p in ours]
+    res = invoke(
+        app, "facerec", "verify", str(small["grace"]), "--name", "grace", "--db", str(other)
+    )
+    assert res.exit_code == 0
+
+
+def test_bad_input_is_one_line_and_leaves_database_unchanged(invoke, app, db_path, tmp_path, small):
+    enrolled(invoke, app, db_path, small)
+    GRACE = small["grace"]  # noqa: N806  (the half-size copy is faster)
+    before = contents(db_path)
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"this is not an image")
+    cases = [
+        (("enroll", "ann", str(GRACE), str(junk)), 1, "is not a readable image"),
+        (("enroll", "ann", str(GRACE), str(COFFEE)), 1, "no face found in"),
+        (("enroll", "ann", str(tmp_path / "absent.png")), 1, "image not found"),
+        (("enroll", "  ", str(GRACE)), 1, "name must not be empty"),
+        (("verify", str(junk), "--name", "grace"), 2, "is not a readable image"),
+        (("verify", str(COFFEE), "--name", "grace"), 2, "no face found"),
+        (("verify", str(ASTRONAUT), "--name", "astronaut"), 2, "2 faces where one is expected"),
+        (("verify", str(GRACE), "--name", "nobody"), 2, "no one named 'nobody'"),
+        (("verify", str(GRACE), "--name", "grace", "--threshold", "-1"), 2, "must be positive"),
+        (("identify", str(junk)), 1, "is not a readable image"),
+        (("identify", str(GRACE), "--format", "xml"), 1, "unknown --format"),
+        (("detect", str(GRACE), "--detector", "sift"), 1, "unknown detector"),
+        (("import", str(junk)), 1, "is not a dltool face export"),
+        (("forget", "nobody"), 1, "no one named 'nobody'"),
+        (("identify", str(GRACE), "--encoder", str(junk)), 1, "not a readable dltool face encoder"),
+    ]
+    for args, code, message in cases:
+        res = invoke(app, "facerec", *args)
+        assert res.exit_code == code, (args, res.stderr)
+        assert message in res.stderr, (args, res.stderr)
+        assert "Traceback" not in res.stderr
+        assert res.stderr.count("error:") == 1
+    assert contents(db_path) == before and count_encodings(db_path) == 2
+
+
+def test_foreign_database_files_refused(invoke, app, tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("not sqlite at all, just some notes\n")
+    res = invoke(app, "facerec", "enroll", "ann", str(GRACE), "--db", str(text))
+    assert res.exit_code == 1 and "is not a dltool face database" in res.stderr
+    assert text.read_text().startswith("not sqlite")
+    newer = tmp_path / "newer.db"
+    assert invoke(app, "facerec", "import", str(tmp_path / "x"), "--db", str(newer)).exit_code
+    from dltool_facerec.database import FaceDB
+
+    FaceDB(newer).close()
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    res = invoke(app, "facerec", "people", "--db", str(newer))
+    assert res.exit_code == 1 and "schema version 7, newer" in res.stderr
+    res = invoke(app, "facerec", "verify", str(GRACE), "--name", "a", "--db", str(newer))
+    assert res.exit_code == 2
+    empty = invoke(app, "facerec", "identify", str(GRACE), "--db", str(tmp_path / "none.db"))
+    assert empty.exit_code == 1 and "does not exist" in empty.stderr
+
+
+def test_two_enroll_processes_at_once_both_succeed(tmp_path, small):
+    db = tmp_path / "shared.db"
+    env = {**os.environ, "DLTOOL_FACE_DB": str(db)}
+    procs = [
+        subprocess.Popen([DLTOOL, "--quiet", "facerec", "enroll", name, str(path), "--largest"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, path in (("astronaut", small["astronaut"]), ("grace", small["grace"]))
+    ]  # fmt: skip
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    with sqlite3.connect(db) as conn:
+        names = conn.execute("SELECT name FROM people ORDER BY name").fetchall()
+    assert names == [("astronaut",), ("grace",)]
+    assert count_encodings(db) == 2
+
+
+WRITER = """
+import sys
+from pathlib import Path
+import numpy as np
+from dltool_facerec.database import FaceDB
+
+db = FaceDB(sys.argv[1])
+for i in range(40):
+    row = {"encoder": "e", "vector": np.full(4, float(i)), "image_sha256": f"{sys.argv[2]}{i}",
+           "source": "/x", "box": ""}
+    db.add(sys.argv[2], [row])
+"""
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    db = tmp_path / "busy.db"
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    procs = [subprocess.Popen([sys.executable, str(script), str(db), who]) for who in "ab"]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert count_encodings(db) == 80
