@@ -13,6 +13,17 @@ def register_commands(commands):
 
 
 @dltool.hookimpl
+def register_models(models):
+    for cell in ("rnn", "gru", "lstm"):
+        models.add(
+            f"char-{cell}",
+            f"dltool_rnn.cells_torch:char_{cell}",
+            description=f"character model, {cell.upper()} 128 units, 81 characters (n_x, m, T_x)",
+            input_size=(81, 1, 64),
+        )
+
+
+@dltool.hookimpl
 def register_artifacts(artifacts):
     from dltool_rnn.corpus import LEE_CORPUS
 

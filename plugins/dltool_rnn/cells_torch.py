@@ -189,3 +189,21 @@ class CharModel(nn.Module):
 def sequence_loss(logp: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Return J = −mean log ŷ⟨t⟩[target] for targets (m, T_x) of indices."""
     return -logp.gather(0, targets[None]).mean()
+
+
+BUILTIN_VOCAB = 81  # characters of the built-in corpus (lee_background.cor)
+
+
+def char_rnn(n_x: int = BUILTIN_VOCAB, n_a: int = 128, layers: int = 1) -> CharModel:
+    """Return the default character model with basic RNN cells."""
+    return CharModel("rnn", n_x, n_a, layers)
+
+
+def char_gru(n_x: int = BUILTIN_VOCAB, n_a: int = 128, layers: int = 1) -> CharModel:
+    """Return the default character model with GRU cells (the notes' form)."""
+    return CharModel("gru", n_x, n_a, layers)
+
+
+def char_lstm(n_x: int = BUILTIN_VOCAB, n_a: int = 128, layers: int = 1) -> CharModel:
+    """Return the default character model with LSTM cells."""
+    return CharModel("lstm", n_x, n_a, layers)

@@ -74,7 +74,7 @@ def train(
     seq_len: int = typer.Option(64, "--seq-len", min=1, help="Truncated BPTT length T_x."),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Parallel text streams m."),
     epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the text (in total)."),
-    lr: float = typer.Option(2e-3, "--lr", min=0.0, help="Adam learning rate."),
+    lr: float = typer.Option(1e-2, "--lr", min=0.0, help="Adam learning rate."),
     clip: float = typer.Option(5.0, "--clip", help="Gradient clip threshold (0: no clipping)."),
     clip_mode: ClipMode = typer.Option(
         ClipMode.value, "--clip-mode", help="Clip by value or norm."
@@ -154,7 +154,7 @@ def gradcheck(
     reset_after: bool = typer.Option(False, "--reset-after", help="GRU: torch's reset-after form."),
 ) -> None:
     """Check the NumPy BPTT against numerical gradients (and torch autograd) per parameter."""
-    from dltool_rnn.inspect import gradcheck_rows
+    from dltool_rnn.explain import gradcheck_rows
 
     s = current()
     rows, overall, verdict = gradcheck_rows(
@@ -180,7 +180,7 @@ def shapes(
     reset_after: bool = typer.Option(False, "--reset-after", help="GRU: torch's reset-after form."),
 ) -> None:
     """Show every tensor's shape through one step and through the sequence (forward, BPTT)."""
-    from dltool_rnn.inspect import shape_rows
+    from dltool_rnn.explain import shape_rows
 
     s = current()
     for title, key, rows in shape_rows(cell.value, n_x, n_a, n_y, m, T, reset_after):
