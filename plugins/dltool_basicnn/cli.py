@@ -49,8 +49,10 @@ def _check_range(name: str, value: float, low: float, high: float | None = None,
     if high is not None and value > high:
         bad = True
     if bad:
-        interval = f"({low}, {high}]" if high is not None else f"{'>' if low_open else '≥'} {low}"
-        raise DltoolError(f"{name} must be in {interval}, got {value}")
+        interval = (
+            f"in ({low:g}, {high:g}]" if high is not None else f"{'>' if low_open else '≥'} {low:g}"
+        )
+        raise DltoolError(f"{name} must be {interval}, got {value:g}")
 
 
 def _parse_ints(text: str, option: str) -> list[int]:
@@ -320,13 +322,9 @@ def _train_command(p: dict) -> None:
     n_y = 1 if k == 2 else k
     dims = _parse_ints(p["layers"], "--layers") if p["layers"] else [n_x, 20, 7, 5, n_y]
     _check_layers(dims, n_x, k)
-    if dims[-1] == 2 and k == 2:
-        n_y = 2
     run = s.run_dir("basicnn", "train", p["out"])
-    config = {**{k_: v for k_, v in p.items() if k_ != "config"}, "seed": seed, "layers": dims}
-    if p["backend"] == "torch":
-        config["device"] = str(s.device)
-    run.write_config(config)
+    run.write_config({**p, "layers": ",".join(map(str, dims))})  # reusable with --config
+    device = str(s.device) if p["backend"] == "torch" else "cpu (numpy)"
     np.random.seed(seed)
     params = initializers.initialize_parameters(dims, p["init"], p["init_scale"])
     settings = Settings(
@@ -341,7 +339,8 @@ def _train_command(p: dict) -> None:
     params, costs = _train_loop(run, p, X, y, params, settings, p["backend"], meta)
     model_io.save_model(run.file("model.npz"), params, {**meta, "epoch": len(costs)})
     rows = _accuracy_rows(splits, params, p["activation"])
-    run.write_json("results.json", {"final_cost": costs[-1], "accuracy": rows})
+    info = {"seed": seed, "device": device, "layers": dims, "classes": ds.classes}
+    run.write_json("results.json", {**info, "final_cost": costs[-1], "accuracy": rows})
     pngs = _plots(run, costs, ds, splits, params, p["activation"], mu, sigma, f"{dims}")
     s.reporter.table("Accuracy", rows, key="accuracy")
     s.reporter.result("final_cost", costs[-1], "final cost")
@@ -509,7 +508,7 @@ def _logreg_command(p: dict) -> None:
     X, y = splits["train"]
     n_x = X.shape[0]
     run = s.run_dir("basicnn", "logreg", p["out"])
-    run.write_config({**{k: v for k, v in p.items() if k != "config"}, "seed": seed})
+    run.write_config(p)
     meta = _meta(ds, [n_x, 1], "relu", mu, sigma, p["target"], {"seed": seed, "kind": "logreg"})
     every = max(1, p["epochs"] // 100)
     if p["backend"] == "torch":
@@ -531,7 +530,8 @@ def _logreg_command(p: dict) -> None:
         params = {"W1": w.T.copy(), "b1": np.array([[b]])}
     model_io.save_model(run.file("model.npz"), params, {**meta, "epoch": len(costs)})
     rows = _accuracy_rows(splits, params, "relu")
-    run.write_json("results.json", {"final_cost": costs[-1], "accuracy": rows})
+    info = {"seed": seed, "classes": ds.classes, "final_cost": costs[-1]}
+    run.write_json("results.json", {**info, "accuracy": rows})
     pngs = _plots(run, costs, ds, splits, params, "relu", mu, sigma, "logistic regression")
     s.reporter.table("Accuracy", rows, key="accuracy")
     s.reporter.result("final_cost", costs[-1], "final cost")

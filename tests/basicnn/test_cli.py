@@ -51,12 +51,15 @@ def test_train_writes_run_directory_and_reports_accuracy(run, tmp_path):
     for name in ("config.yaml", "metrics.jsonl", "model.npz", "cost.png", "decision_boundary.png"):
         assert (out / name).stat().st_size > 0, name
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["layers"] == [2, 20, 7, 5, 1] and config["seed"] == 1
+    assert config["layers"] == "2,20,7,5,1" and config["dataset"] == "moons"
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert metrics[-1]["epoch"] == 300 and metrics[-1]["cost"] < metrics[0]["cost"]
     assert "train" in res.stdout and "dev" in res.stdout and "test" in res.stdout
     results = json.loads((out / "results.json").read_text())
-    assert results["accuracy"][0]["accuracy_%"] > 85
+    assert results["accuracy"][0]["accuracy_%"] > 85 and results["seed"] == 1
+    again = run("train", "--config", str(out / "config.yaml"), "--out", str(tmp_path / "again"))
+    assert again.exit_code == 0, again.stderr
+    assert json.loads((tmp_path / "again" / "results.json").read_text()) == results
 
 
 def test_train_is_reproducible_and_backends_agree(app, invoke, tmp_path):
@@ -109,7 +112,7 @@ def test_config_file_and_flags(run, tmp_path):
     res = run("train", "--config", str(cfg), "--lr", "0.01", "--out", str(out))
     assert res.exit_code == 0, res.stderr
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["epochs"] == 5 and config["lr"] == 0.01 and config["layers"] == [2, 3, 1]
+    assert config["epochs"] == 5 and config["lr"] == 0.01 and config["layers"] == "2,3,1"
     cfg.write_text("epoch: 5\n")
     _fail(run("train", "--config", str(cfg)), "unknown key 'epoch'")
 
@@ -198,11 +201,15 @@ def test_csv_problems(run, tmp_path, csv_file):
 @pytest.mark.parametrize(
     "args,text",
     [
-        (["--keep-prob", "0"], "--keep-prob must be in (0.0, 1.0]"),
-        (["--keep-prob", "1.5"], "--keep-prob must be in (0.0, 1.0]"),
+        (["--keep-prob", "0"], "--keep-prob must be in (0, 1], got 0"),
+        (["--keep-prob", "1.5"], "--keep-prob must be in (0, 1], got 1.5"),
         (["--l2", "-0.1"], "--l2 (λ) must be ≥ 0"),
-        (["--lr", "0"], "--lr must be in > 0"),
+        (["--lr", "0"], "--lr must be > 0, got 0"),
         (["--split", "0.5,0.1"], "--split '0.5,0.1' must be"),
+        (["--epochs", "0"], "--epochs must be ≥ 1, got 0"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--activation", "gelu"], "unknown activation 'gelu'"),
+        (["--init", "orthogonal"], "unknown --init 'orthogonal'"),
         (["--dataset", "mnist"], "unknown dataset 'mnist'"),
         (["--backend", "jax"], "unknown backend 'jax'"),
     ],
