@@ -109,6 +109,61 @@ def _one_thread_default(session):
         torch.set_num_threads(before)
 
 
+def _backend(params: dict, saved: dict, meta: dict | None, moments, device, seed: int):
+    """Return (backend, Adam, TrainState), restored from a checkpoint when ``meta`` is set."""
+    if params["backend"] == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+        backend = TorchBackend(saved, device)
+
+        def to_state(a):
+            return torch.as_tensor(a, device=device)
+    else:
+        backend = NumpyBackend({k: v.astype(np.float32) for k, v in saved.items()})
+
+        def to_state(a):
+            return a.astype(np.float32)
+
+    adam = Adam(lr=params["lr"])
+    if meta is None:
+        return backend, adam, TrainState()
+    adam.t = int(meta.get("adam_t", 0))
+    adam.v = {k: to_state(v) for k, v in moments["v"].items()}
+    adam.s = {k: to_state(v) for k, v in moments["s"].items()}
+    ts = TrainState(meta["epoch"], meta["step_in_epoch"], meta["step"], meta["loss"])
+    if ts.epoch >= params["epochs"]:
+        raise DltoolError(
+            f"the run already trained {ts.epoch} epochs",
+            hint=f"give --epochs above {ts.epoch} to train further",
+        )
+    return backend, adam, ts
+
+
+def _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run) -> None:
+    """Show the losses against the unigram baseline, three samples and the checkpoint."""
+    summary = {
+        "train_loss": ("train loss (last step)", ts.loss),
+        "val_loss": ("validation loss", val),
+        "unigram_loss": ("unigram baseline", unigram),
+        "steps": ("steps", ts.step),
+        "seconds": ("seconds", round(seconds, 1)),
+    }
+    if s.json:
+        for key, (_, value) in summary.items():
+            s.reporter.result(key, value)
+    else:
+        rows = [{"metric": label, "value": value} for label, value in summary.values()]
+        s.reporter.table(f"Character model: {params['cell']} ({params['backend']})", rows)
+    rng = np.random.default_rng(seed)
+    texts = sampling.sample(backend.to_flat(), vocab.chars, 3, 0.8, max_len=160, rng=rng)
+    if s.json:
+        s.reporter.result("samples", texts)
+    for text in texts:
+        s.reporter.line(_escape(text))
+    s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
+
+
 def run_training(ctx, params: dict, out: Path | None) -> None:
     """Train (or resume) a character model as ``params`` say and report the result."""
     s = current()
@@ -133,27 +188,7 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
             np.float32,
         )
         run = s.run_dir("rnn", "train", out)
-    if params["backend"] == "torch":
-        import torch
-
-        torch.manual_seed(seed)
-        backend = TorchBackend(saved, s.device)
-        to_state = lambda a: torch.as_tensor(a, device=s.device)  # noqa: E731
-    else:
-        backend = NumpyBackend({k: v.astype(np.float32) for k, v in saved.items()})
-        to_state = lambda a: a.astype(np.float32)  # noqa: E731
-    adam = Adam(lr=params["lr"])
-    ts = TrainState()
-    if meta is not None:
-        adam.t = int(meta.get("adam_t", 0))
-        adam.v = {k: to_state(v) for k, v in moments["v"].items()}
-        adam.s = {k: to_state(v) for k, v in moments["s"].items()}
-        ts = TrainState(meta["epoch"], meta["step_in_epoch"], meta["step"], meta["loss"])
-        if ts.epoch >= params["epochs"]:
-            raise DltoolError(
-                f"the run already trained {ts.epoch} epochs",
-                hint=f"give --epochs above {ts.epoch} to train further",
-            )
+    backend, adam, ts = _backend(params, saved, meta, moments, s.device, seed)
     cfg = {**params, "seed": seed}
     text_path = None if params["text_file"] is None else str(Path(params["text_file"]).resolve())
     meta = {
@@ -178,23 +213,4 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
         ts = fit(backend, adam, data, cfg, meta, run, s.reporter, ts)
         seconds = time.perf_counter() - started
         val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
-    summary = {
-        "train_loss": ("train loss (last step)", ts.loss),
-        "val_loss": ("validation loss", val),
-        "unigram_loss": ("unigram baseline", unigram),
-        "steps": ("steps", ts.step),
-        "seconds": ("seconds", round(seconds, 1)),
-    }
-    if s.json:
-        for key, (_, value) in summary.items():
-            s.reporter.result(key, value)
-    else:
-        rows = [{"metric": label, "value": value} for label, value in summary.values()]
-        s.reporter.table(f"Character model: {params['cell']} ({params['backend']})", rows)
-    rng = np.random.default_rng(seed)
-    texts = sampling.sample(backend.to_flat(), vocab.chars, 3, 0.8, max_len=160, rng=rng)
-    if s.json:
-        s.reporter.result("samples", texts)
-    for text in texts:
-        s.reporter.line(_escape(text))
-    s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
+    _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run)

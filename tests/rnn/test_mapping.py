@@ -66,15 +66,13 @@ def test_torch_to_notes_gives_identical_outputs(cell):
     with torch.no_grad():
         out, _ = module(torch.from_numpy(mapping.time_major(x)))
     np.testing.assert_allclose(mapping.from_time_major(out.numpy()), a, rtol=0, atol=1e-13)
-    # and back again: exactly the torch weights, except b_hh folded into b_ih
+    # and back again: every weight exactly; biases folded into b_ih (GRU keeps b_hn apart)
     again = mapping.to_torch(cell, layers)
     for k, v in module.state_dict().items():
-        if k.startswith("weight") or (cell == "gru" and k.startswith("bias_hh")):
-            if k.startswith("bias_hh"):
-                n_a = N_A
-                np.testing.assert_array_equal(again[k][2 * n_a :], v.numpy()[2 * n_a :])
-            else:
-                np.testing.assert_array_equal(again[k], v.numpy())
+        if k.startswith("weight"):
+            np.testing.assert_array_equal(again[k], v.numpy())
+        elif cell == "gru" and k.startswith("bias_hh"):
+            np.testing.assert_array_equal(again[k][2 * N_A :], v.numpy()[2 * N_A :])
     total = {k: v.numpy() for k, v in module.state_dict().items()}
     for i in range(LAYERS):
         folded = again[f"bias_ih_l{i}"] + again[f"bias_hh_l{i}"]
