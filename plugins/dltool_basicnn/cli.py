@@ -133,6 +133,7 @@ def _meta(ds, dims, hidden, mu, sigma, target, extra) -> dict:
         "classes": ds.classes,
         "features": ds.features,
         "target": target,
+        "named_features": Path(str(ds.name)).suffix.lower() != ".npz",
         "mean": mu.tolist(),
         "std": sigma.tolist(),
         **extra,
@@ -376,7 +377,8 @@ def _align_features(ds, meta: dict, source: str):
     feats, n_x = meta["features"], meta["layers"][0]
     if ds.features == feats:
         return ds.X
-    if Path(source).suffix.lower() in (".csv", ".txt"):
+    named = meta.get("named_features", True)  # NPZ-trained models only know the column count
+    if named and Path(source).suffix.lower() in (".csv", ".txt"):
         missing = [f for f in feats if f not in ds.features]
         if missing:
             raise DltoolError(

@@ -248,3 +248,21 @@ def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "metrics.jsonl", "model.npz"]
     ok = run("predict", str(out / "model.npz"), "moons")
     assert ok.exit_code == 0, ok.stderr
+
+
+def test_npz_train_and_predict_from_csv(run, app, invoke, tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.randn(150, 3)
+    species = np.array(["cat", "dog", "fish"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    np.savez(tmp_path / "d.npz", X=X, species=species)
+    out = tmp_path / "z"
+    res = run("train", "--data", str(tmp_path / "d.npz"), "--target", "species",
+              "--layers", "3,8,3", "--epochs", "300", "--lr", "0.3", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    _fail(run("train", "--data", str(tmp_path / "d.npz")), "must hold arrays 'X' (m, n) and 'y'")
+    csv = tmp_path / "d.csv"
+    csv.write_text("p,q,r\n" + "".join(f"{a},{b},{c}\n" for a, b, c in X))
+    pred = invoke(app, "--json", "basicnn", "predict", str(out / "model.npz"), str(csv))
+    assert pred.exit_code == 0, pred.stderr
+    got = [r["predicted"] for r in json.loads(pred.stdout)["predictions"]]
+    assert np.mean(np.array(got) == species) > 0.85
