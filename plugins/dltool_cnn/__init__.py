@@ -3,8 +3,8 @@
 import dltool
 
 MODELS = (
-    ("lenet5", "lenet5", "LeNet-5 (LeCun 1998): tanh, average pooling, sigmoid C5-F6", (1, 32, 32)),
-    ("alexnet", "alexnet", "AlexNet (Krizhevsky 2012), single-tower, ReLU", (3, 227, 227)),
+    ("lenet5", "lenet5", "LeNet-5 (LeCun 1998): tanh, average-pool subsampling", (1, 32, 32)),
+    ("alexnet", "alexnet", "AlexNet (Krizhevsky 2012): ReLU, LRN, two-group convs", (3, 227, 227)),
     ("vgg16", "vgg16", "VGG-16 (Simonyan 2014): 13 conv 3x3 + 3 FC", (3, 224, 224)),
     ("resnet18", "resnet18", "ResNet-18 (He 2015): basic residual blocks", (3, 224, 224)),
     ("resnet34", "resnet34", "ResNet-34 (He 2015): basic residual blocks", (3, 224, 224)),

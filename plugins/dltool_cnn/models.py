@@ -164,8 +164,8 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skip = x if self.shortcut is None else self.shortcut(x)
-        return self.relu(self.main(x) + skip)
+        out = self.main(x)  # (m, C_out, H/s, W/s)
+        return self.relu(out + (x if self.shortcut is None else self.shortcut(x)))
 
 
 class Bottleneck(BasicBlock):

@@ -1,0 +1,152 @@
+"""Image classification data for ``cnn train``: an image folder, scikit-learn's digits, or
+generated shapes; a stratified train/dev split; and torch datasets with optional augmentation.
+
+Images are kept as float32 ``(N, H, W, C)`` in [0, 1] (the notes' layout) and turned into
+``(N, C, H, W)`` tensors only when batched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dltool.errors import DltoolError
+from dltool_cnn.images import IMAGE_SUFFIXES, load_image
+
+
+@dataclass
+class ImageSet:
+    """Images X (N, H, W, C) in [0, 1], labels y (N,) and class names."""
+
+    X: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+
+    @property
+    def channels(self) -> int:
+        """Return C."""
+        return int(self.X.shape[3])
+
+
+def resize_all(X: np.ndarray, size: int) -> np.ndarray:
+    """Return X (N, H, W, C) resized to (N, size, size, C) with bilinear interpolation."""
+    import torch
+
+    if X.shape[1] == size and X.shape[2] == size:
+        return X
+    t = torch.from_numpy(X).permute(0, 3, 1, 2)  # (N, C, H, W)
+    t = torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)
+    return t.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def digits(size: int) -> ImageSet:
+    """Return scikit-learn's 1,797 8×8 handwritten digits, scaled to size × size, 1 channel."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = (d.images / 16.0).astype(np.float32)[:, :, :, None]  # (1797, 8, 8, 1)
+    return ImageSet(resize_all(X, size), d.target.astype(np.int64), [str(c) for c in range(10)])
+
+
+SHAPES = ("circle", "square", "triangle")
+
+
+def shapes(size: int, n: int = 600, seed: int = 0) -> ImageSet:
+    """Return n generated RGB images of a circle, square or triangle on a noisy background."""
+    from skimage.draw import disk, polygon
+
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, size, size, 3), dtype=np.float32)
+    y = np.arange(n) % len(SHAPES)
+    for i in range(n):
+        img = rng.uniform(0.0, 0.35, 3) + rng.normal(0, 0.04, (size, size, 3))
+        r = rng.uniform(0.18, 0.35) * size
+        cy, cx = rng.uniform(r, size - r, 2)
+        if y[i] == 0:
+            rr, cc = disk((cy, cx), r, shape=(size, size))
+        elif y[i] == 1:
+            rr, cc = polygon([cy - r, cy - r, cy + r, cy + r], [cx - r, cx + r, cx + r, cx - r],
+                             shape=(size, size))  # fmt: skip
+        else:
+            rr, cc = polygon([cy - r, cy + r, cy + r], [cx, cx - r, cx + r], shape=(size, size))
+        img[rr, cc] = rng.uniform(0.55, 1.0, 3)
+        X[i] = np.clip(img, 0, 1)
+    return ImageSet(X, y.astype(np.int64), list(SHAPES))
+
+
+def folder(root: Path, size: int, channels: int = 3) -> ImageSet:
+    """Return the images in root/<class>/*, one sub-folder per class, resized to size × size."""
+    if not root.is_dir():
+        raise DltoolError(f"data folder {root} does not exist", hint="use digits, shapes or a DIR")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise DltoolError(
+            f"{root} has {len(classes)} class folder{'s' if len(classes) != 1 else ''}; "
+            "classification needs at least 2",
+            hint="put the images of each class in its own sub-folder: DIR/cat/*.jpg, DIR/dog/*.jpg",
+        )
+    files = {c: sorted(f for f in (root / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+             for c in classes}  # fmt: skip
+    empty = [c for c in classes if not files[c]]
+    if empty:
+        raise DltoolError(
+            f"class folder{'s' if len(empty) > 1 else ''} without images in {root}: "
+            + ", ".join(empty),
+            hint=f"images must end in one of {' '.join(IMAGE_SUFFIXES)}",
+        )
+    mode = "L" if channels == 1 else "RGB"
+    X, y = [], []
+    for k, c in enumerate(classes):
+        for f in files[c]:
+            X.append(load_image(f, mode, size))
+            y.append(k)
+    return ImageSet(np.stack(X), np.asarray(y, dtype=np.int64), classes)
+
+
+def load(source: str, size: int, channels: int = 3, seed: int = 0) -> ImageSet:
+    """Return the data set named by ``source``: 'digits', 'shapes' or an image folder."""
+    if source == "digits":
+        data = digits(size)
+        return data if channels == 1 else ImageSet(np.repeat(data.X, 3, 3), data.y, data.classes)
+    if source == "shapes":
+        return shapes(size, seed=seed)
+    return folder(Path(source), size, channels)
+
+
+def split(data: ImageSet, dev_fraction: float, seed: int):
+    """Return (train, dev) ImageSets, stratified by class."""
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(data.y, minlength=len(data.classes))
+    if counts.min() < 2:
+        raise DltoolError("every class needs at least 2 images to make a train/dev split")
+    n_dev = max(len(data.classes), int(round(dev_fraction * len(data.y))))
+    idx_train, idx_dev = train_test_split(
+        np.arange(len(data.y)), test_size=n_dev, stratify=data.y, random_state=seed
+    )
+    pick = lambda idx: ImageSet(data.X[idx], data.y[idx], data.classes)  # noqa: E731
+    return pick(idx_train), pick(idx_dev)
+
+
+class AugmentedImages:
+    """A torch-style dataset: item i is (augment(X[i]) as (C, H, W) tensor, y[i])."""
+
+    def __init__(self, data: ImageSet, ops: list[str] | None, seed: int) -> None:
+        self.data, self.ops, self.seed, self.epoch = data, ops, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.data.y)
+
+    def __getitem__(self, i: int):
+        import torch
+
+        img = self.data.X[i]
+        if self.ops:
+            from dltool_cnn.augment import random_augment
+
+            rng = np.random.default_rng((self.seed, self.epoch, i))
+            img = random_augment(img, rng, self.ops)
+        x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))  # (C, H, W)
+        return x, int(self.data.y[i])

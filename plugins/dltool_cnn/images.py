@@ -1,0 +1,102 @@
+"""Reading images safely, the classic edge filters, and convolving an image with the NumPy conv.
+
+The filters are the notes' 3×3 examples (vertical/horizontal edge detectors) and their
+relatives (Sobel, Scharr, Laplacian, sharpen, box blur); ``convolve_image`` runs
+:func:`dltool_cnn.conv.conv_forward` on the image as a batch of one, channel by channel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dltool.errors import DltoolError
+
+FILTERS = {
+    "vertical-edge": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
+    "horizontal-edge": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
+    "sobel-x": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+    "sobel-y": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+    "scharr-x": [[3, 0, -3], [10, 0, -10], [3, 0, -3]],
+    "scharr-y": [[3, 10, 3], [0, 0, 0], [-3, -10, -3]],
+    "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+    "blur": [[1 / 9] * 3] * 3,
+}
+FILTER_NAMES = (*FILTERS, "sobel")  # sobel = √(sobel-x² + sobel-y²)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+
+
+def load_image(path: str | Path, mode: str = "RGB", size: int | None = None) -> np.ndarray:
+    """Return the image at ``path`` as float32 (H, W, C) in [0, 1]; any problem is a DltoolError."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DltoolError(f"image {path} does not exist")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = img.convert(mode)
+            if size is not None:
+                img = img.resize((size, size), Image.BILINEAR)
+            array = np.asarray(img, dtype=np.float32) / 255.0
+    except UnidentifiedImageError:
+        raise DltoolError(f"{path} is not an image PIL can read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DltoolError(f"{path} is not a readable image ({exc})") from None
+    return array if array.ndim == 3 else array[:, :, None]  # (H, W, C)
+
+
+def save_image(path: str | Path, array: np.ndarray) -> Path:
+    """Write a (H, W[, C]) array in [0, 1] as an 8-bit PNG, atomically."""
+    from PIL import Image
+
+    from dltool import atomic
+
+    data = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
+    if data.ndim == 3 and data.shape[2] == 1:
+        data = data[:, :, 0]
+    with atomic.atomic_path(path) as tmp:
+        Image.fromarray(data).save(tmp, format="PNG")
+    return Path(path)
+
+
+def filter_kernel(name: str) -> np.ndarray:
+    """Return the (3, 3) kernel called ``name``."""
+    if name not in FILTERS:
+        raise DltoolError(f"unknown filter '{name}'", hint=f"filters: {', '.join(FILTER_NAMES)}")
+    return np.asarray(FILTERS[name], dtype=np.float64)
+
+
+def convolve_image(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int) -> np.ndarray:
+    """Return Z (n_H, n_W, C): each channel of image (H, W, C) cross-correlated with kernel."""
+    from dltool_cnn.conv import conv_forward
+
+    H, W, C = image.shape
+    A_prev = image.transpose(2, 0, 1)[:, :, :, None].astype(np.float64)  # (C, H, W, 1)
+    Wk = kernel[:, :, None, None]  # (f, f, 1, 1)
+    try:
+        Z, _ = conv_forward(A_prev, Wk, np.zeros((1, 1, 1, 1)), {"stride": stride, "pad": pad})
+    except ValueError as exc:
+        raise DltoolError(str(exc), hint="use a smaller stride or more padding") from None
+    return Z[:, :, :, 0].transpose(1, 2, 0)  # (n_H, n_W, C)
+
+
+def apply_filter(image: np.ndarray, name: str, stride: int, pad: int) -> np.ndarray:
+    """Return the filter response; 'sobel' is the gradient magnitude √(Gx² + Gy²)."""
+    if name == "sobel":
+        gx = convolve_image(image, filter_kernel("sobel-x"), stride, pad)
+        gy = convolve_image(image, filter_kernel("sobel-y"), stride, pad)
+        return np.sqrt(gx**2 + gy**2)
+    return convolve_image(image, filter_kernel(name), stride, pad)
+
+
+def to_display(response: np.ndarray, signed: bool) -> np.ndarray:
+    """Return the response scaled to [0, 1]: |Z|/max|Z| for edge maps, min-max otherwise."""
+    if signed:
+        peak = np.abs(response).max()
+        return np.abs(response) / peak if peak > 0 else np.zeros_like(response)
+    low, high = response.min(), response.max()
+    return (response - low) / (high - low) if high > low else np.zeros_like(response)
