@@ -110,7 +110,7 @@ def train_step(
     opt.zero_grad()
     loss.backward()
     opt.step()
-    return float(loss), float(active)
+    return loss.item(), float(active)
 
 
 def fit(

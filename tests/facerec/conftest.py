@@ -63,3 +63,14 @@ def small(tmp_path_factory) -> dict[str, Path]:
         out[name] = root / f"{name}.png"
     out["mirror"] = root / "mirror.png"
     return out
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Run torch on one thread here (small tensors; CI cores are shared), then restore."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,128 @@
+"""The FaceNet-style encoder: shapes, file round trip, training and evaluation via the CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+import torch
+from dltool_facerec.evaluate import accuracy, auc, best_threshold, pair_distances, roc
+from dltool_facerec.facenet import facenet_small, load_encoder, save_encoder
+from dltool_facerec.train import augment, pk_batches
+
+from dltool.errors import DltoolError
+
+
+def test_facenet_shapes_and_unit_norm():
+    torch.manual_seed(0)
+    model = facenet_small().eval()
+    with torch.no_grad():
+        out = model(torch.randn(3, 3, 96, 96))
+    assert out.shape == (3, 128)
+    np.testing.assert_allclose(out.norm(dim=1).numpy(), 1.0, atol=1e-6)
+
+
+def test_encoder_file_round_trip_and_corruption(tmp_path):
+    torch.manual_seed(1)
+    model = facenet_small().eval()
+    path = tmp_path / "enc.pt"
+    save_encoder(model, path, threshold=0.7)
+    loaded, meta = load_encoder(path)
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+    assert meta["dim"] == 128 and meta["threshold"] == 0.7 and meta["name"].startswith("facenet-")
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(DltoolError, match="not a readable dltool face encoder"):
+        load_encoder(broken)
+    other = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, other)
+    with pytest.raises(DltoolError, match="not a readable dltool face encoder"):
+        load_encoder(other)
+
+
+def test_pk_batches_and_augment():
+    labels = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 3])
+    batches = pk_batches(labels, 2, 3, np.random.default_rng(0))
+    assert sorted(np.concatenate(batches)) != [] and len(batches) == 2
+    for b in batches:
+        assert len(np.unique(labels[b])) == 2 and np.bincount(labels[b]).max() <= 3
+    x = torch.rand(4, 3, 96, 96) * 2 - 1
+    y = augment(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1 and not torch.equal(x, y)
+
+
+def test_roc_and_threshold_known_values():
+    E = np.array([[0.0], [0.1], [1.0], [1.3]])
+    labels = np.array([0, 0, 1, 1])
+    genuine, impostor = pair_distances(E, labels)
+    np.testing.assert_allclose(genuine, [0.1, 0.3])
+    np.testing.assert_allclose(sorted(impostor), [0.9, 1.0, 1.2, 1.3])
+    curve = roc(genuine, impostor)
+    assert auc(curve) == pytest.approx(1.0)
+    t, balanced = best_threshold(curve)
+    assert 0.3 < t <= 0.9 and balanced == 1.0
+    assert accuracy(genuine, impostor, 0.2) == {"accuracy": 5 / 6, "tpr": 0.5, "fpr": 0.0}
+
+
+def test_train_evaluate_and_use_the_encoder(invoke, app, faces_dir, tmp_path, db_path):
+    out = tmp_path / "train"
+    res = invoke(app, "--threads", "1", "--seed", "0", "facerec", "train", "--data",
+                 str(faces_dir), "--epochs", "3", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert "active triplets" in res.stdout
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert all(r["loss"] >= 0 and 0 <= r["active"] <= 1 for r in rows)
+    assert rows[0]["active"] > 0
+    assert (out / "loss.png").stat().st_size > 0 and (out / "distances.png").is_file()
+    enc = out / "encoder.pt"
+
+    ev = invoke(app, "--json", "--threads", "1", "facerec", "evaluate", "--data", str(faces_dir),
+                "--encoder", str(enc), "--out", str(tmp_path / "ev_torch"))  # fmt: skip
+    assert ev.exit_code == 0, ev.stderr
+    metrics = {m["metric"]: m["value"] for m in json.loads(ev.stdout)["metrics"]}
+    assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["auc"] <= 1
+
+    faces = sorted((faces_dir / "grace").iterdir())
+    res = invoke(app, "--threads", "1", "facerec", "enroll", "grace", str(faces[0]),
+                 "--encoder", str(enc))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    with sqlite3.connect(db_path) as conn:
+        encoder, dim = conn.execute("SELECT encoder, dim FROM encodings").fetchone()
+    assert encoder.startswith("facenet-") and dim == 128
+    res = invoke(app, "--json", "--threads", "1", "facerec", "identify", str(faces[0]),
+                 "--encoder", str(enc))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    found = json.loads(res.stdout)["faces"][0]
+    assert found["name"] == "grace" and found["distance"] < 1e-6
+    wrong = invoke(app, "facerec", "identify", str(faces[0]))  # dlib encoder, facenet database
+    assert wrong.exit_code == 1
+    assert f"enrolled with encoder {encoder}, not dlib-resnet-v1" in wrong.stderr
+
+
+def test_evaluate_dlib_separates_the_two_people(invoke, app, faces_dir, tmp_path):
+    out = tmp_path / "ev"
+    res = invoke(app, "--json", "facerec", "evaluate", "--data", str(faces_dir), "--out", str(out))
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    metrics = {m["metric"]: m["value"] for m in doc["metrics"]}
+    assert metrics["accuracy"] == 1.0 and metrics["auc"] == 1.0 and metrics["threshold"] == 0.6
+    assert doc["pairs"] == {"genuine": 20, "impostor": 25}
+    assert (out / "distances.png").stat().st_size > 0
+    saved = json.loads((out / "evaluation.json").read_text())
+    assert saved["people"] == ["astronaut", "grace"] and saved["images"] == 10
+
+
+def test_train_bad_input(invoke, app, tmp_path, faces_dir):
+    one = tmp_path / "one"
+    (one / "solo").mkdir(parents=True)
+    res = invoke(app, "facerec", "train", "--data", str(one))
+    assert res.exit_code == 1 and "at least 2 person folders" in res.stderr
+    res = invoke(app, "facerec", "train", "--data", str(faces_dir), "--mining", "hardest")
+    assert res.exit_code == 1 and "unknown --mining" in res.stderr
+    res = invoke(app, "facerec", "train", "--data", str(tmp_path / "absent"))
+    assert res.exit_code == 1 and "is not a directory" in res.stderr
