@@ -266,3 +266,22 @@ def test_npz_train_and_predict_from_csv(run, app, invoke, tmp_path):
     assert pred.exit_code == 0, pred.stderr
     got = [r["predicted"] for r in json.loads(pred.stdout)["predictions"]]
     assert np.mean(np.array(got) == species) > 0.85
+
+
+def test_ctrl_c_exits_130_and_keeps_last_checkpoint(run, tmp_path, monkeypatch):
+    from dltool_basicnn import model_io, train
+
+    real_step, calls = train.step_numpy, []
+
+    def interrupted_step(*args):
+        calls.append(1)
+        if len(calls) == 57:
+            raise KeyboardInterrupt
+        return real_step(*args)
+
+    monkeypatch.setattr(train, "step_numpy", interrupted_step)
+    out = tmp_path / "i"
+    res = run("train", "--dataset", "moons", "--epochs", "100", "--out", str(out))
+    assert res.exit_code == 130 and "interrupted" in res.stderr
+    params, meta = model_io.load_model(out / "model.npz")
+    assert meta["epoch"] == 56 and params["W1"].shape == (20, 2)
