@@ -30,6 +30,17 @@ DEFAULT_SEED = 1
 DATASETS = "planar|moons|circles|spirals|blobs|digits"
 
 
+def _choices(*names: str):
+    """Return a shell-completion function offering ``names``."""
+    return lambda incomplete: [n for n in names if n.startswith(incomplete)]
+
+
+COMPLETE_DATASET = _choices(*DATASETS.split("|"))
+COMPLETE_ACTIVATION = _choices("relu", "tanh", "sigmoid", "leaky_relu")
+COMPLETE_INIT = _choices("zeros", "random", "he", "xavier")
+COMPLETE_BACKEND = _choices("numpy", "torch")
+
+
 def _session():
     """Return the current dltool session."""
     from dltool.context import current
@@ -269,7 +280,9 @@ DATA_HELP = f"Built-in data set: {DATASETS}."
 @app.command()
 def train(
     ctx: typer.Context,
-    dataset: str = typer.Option("planar", "--dataset", "-d", help=DATA_HELP),
+    dataset: str = typer.Option(
+        "planar", "--dataset", "-d", help=DATA_HELP, autocompletion=COMPLETE_DATASET
+    ),
     data: Path | None = typer.Option(None, "--data", help="Your CSV/NPZ file (one row each)."),
     target: str | None = typer.Option(None, "--target", help="Label column (CSV) or array (NPZ)."),
     samples: int = typer.Option(400, "--samples", help="Examples of a generated data set."),
@@ -280,15 +293,24 @@ def train(
     layers: str | None = typer.Option(
         None, "--layers", help="Sizes n_x,n_1,…,n_L (default n_x,20,7,5,n_y)."
     ),
-    activation: str = typer.Option("relu", "--activation", help="relu|tanh|sigmoid|leaky_relu."),
-    init: str = typer.Option("he", "--init", help="zeros|random|he|xavier."),
+    activation: str = typer.Option(
+        "relu",
+        "--activation",
+        help="relu|tanh|sigmoid|leaky_relu.",
+        autocompletion=COMPLETE_ACTIVATION,
+    ),
+    init: str = typer.Option(
+        "he", "--init", help="zeros|random|he|xavier.", autocompletion=COMPLETE_INIT
+    ),
     init_scale: float = typer.Option(0.01, "--init-scale", help="Factor of --init random."),
     l2: float = typer.Option(0.0, "--l2", help="L2 strength λ (cost + λ/2m Σ‖W‖²)."),
     keep_prob: float = typer.Option(1.0, "--keep-prob", help="Dropout keep probability."),
     lr: float = typer.Option(0.1, "--lr", help="Learning rate α."),
     epochs: int = typer.Option(2500, "--epochs", "--iterations", help="Passes over the data."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Mini-batch (default m)."),
-    backend: str = typer.Option("numpy", "--backend", help="numpy (reference) or torch."),
+    backend: str = typer.Option(
+        "numpy", "--backend", help="numpy (reference) or torch.", autocompletion=COMPLETE_BACKEND
+    ),
     out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/…/N)."),
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
 ) -> None:
@@ -451,7 +473,9 @@ def predict(
 @app.command()
 def logreg(
     ctx: typer.Context,
-    dataset: str = typer.Option("moons", "--dataset", "-d", help=DATA_HELP),
+    dataset: str = typer.Option(
+        "moons", "--dataset", "-d", help=DATA_HELP, autocompletion=COMPLETE_DATASET
+    ),
     data: Path | None = typer.Option(None, "--data", help="Your CSV/NPZ file (one row each)."),
     target: str | None = typer.Option(None, "--target", help="Label column (CSV) or array (NPZ)."),
     positive: str | None = typer.Option(
@@ -464,7 +488,9 @@ def logreg(
     standardize: bool = typer.Option(True, help="Standardize features with train mean/std."),
     lr: float = typer.Option(0.1, "--lr", help="Learning rate α."),
     epochs: int = typer.Option(2000, "--epochs", "--iterations", help="Gradient-descent steps."),
-    backend: str = typer.Option("numpy", "--backend", help="numpy (reference) or torch."),
+    backend: str = typer.Option(
+        "numpy", "--backend", help="numpy (reference) or torch.", autocompletion=COMPLETE_BACKEND
+    ),
     out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/…/N)."),
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
 ) -> None:
@@ -548,14 +574,26 @@ def _logreg_command(p: dict) -> None:
 def gradcheck(
     layers: str = typer.Option("4,5,3,1", "--layers", help="Sizes n_x,n_1,…,n_L."),
     examples: int = typer.Option(10, "--examples", help="Random examples m."),
-    activation: str = typer.Option("relu", "--activation", help="relu|tanh|sigmoid|leaky_relu."),
-    init: str = typer.Option("xavier", "--init", help="zeros|random|he|xavier."),
+    activation: str = typer.Option(
+        "relu",
+        "--activation",
+        help="relu|tanh|sigmoid|leaky_relu.",
+        autocompletion=COMPLETE_ACTIVATION,
+    ),
+    init: str = typer.Option(
+        "xavier", "--init", help="zeros|random|he|xavier.", autocompletion=COMPLETE_INIT
+    ),
     l2: float = typer.Option(0.0, "--l2", help="L2 strength λ."),
     keep_prob: float = typer.Option(1.0, "--keep-prob", help="Dropout keep probability."),
     break_backprop: bool = typer.Option(
         False, "--break-backprop", help="Use a wrong backward (dW1 with 2/m) to show detection."
     ),
-    backend: str = typer.Option("numpy", "--backend", help="numpy backward or torch autograd."),
+    backend: str = typer.Option(
+        "numpy",
+        "--backend",
+        help="numpy backward or torch autograd.",
+        autocompletion=COMPLETE_BACKEND,
+    ),
 ) -> None:
     """Check backprop against two-sided differences (ε = 1e-7) on a random network.
 
