@@ -77,13 +77,14 @@ class Reporter:
         if not rows:
             return
         from rich.table import Table
+        from rich.text import Text
 
         cols = list(columns or (rows[0].keys() if rows else []))
         table = Table(title=title, title_justify="left")
         for col in cols:
             table.add_column(col, overflow="fold")
         for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in cols))
+            table.add_row(*(Text(_cell(row.get(c))) for c in cols))  # cells are data, not markup
         self.out.print(table)
 
     def result(self, key: str, value: Any, label: str | None = None) -> None:
@@ -91,21 +92,23 @@ class Reporter:
         if self.json_mode:
             self.document[key] = _jsonable(value)
         else:
-            self.out.print(f"{label or key}: {_cell(value)}", highlight=False)
+            self.out.print(f"{label or key}: {_cell(value)}", highlight=False, markup=False)
 
     def line(self, text: str) -> None:
-        """Print a human line on stdout (omitted under --json)."""
+        """Print a human line on stdout as plain text (omitted under --json)."""
         if not self.json_mode:
-            self.out.print(text, highlight=False)
+            self.out.print(text, highlight=False, markup=False)
 
     def info(self, text: str) -> None:
-        """Log ``text`` on stderr unless --quiet."""
+        """Log ``text`` (plain text) on stderr unless --quiet."""
         if not self.quiet:
-            self.err.print(text, highlight=False)
+            self.err.print(text, highlight=False, markup=False)
 
     def warn(self, text: str) -> None:
         """Log a warning on stderr (shown even with --quiet)."""
-        self.err.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
+        from rich.markup import escape
+
+        self.err.print(f"[yellow]warning:[/yellow] {escape(text)}", highlight=False)
 
     def progress(self, total: int | None, description: str = "") -> LoopProgress:
         """Return a progress bar for a loop of ``total`` steps (on stderr)."""

@@ -50,13 +50,6 @@ RESUMABLE = (
 )
 
 
-def _escape(text: str) -> str:
-    """Return ``text`` safe to print through Rich (no markup interpretation)."""
-    from rich.markup import escape
-
-    return escape(text)
-
-
 def _value(v):
     """Return an Enum's value, or ``v``."""
     return v.value if isinstance(v, Enum) else v
@@ -140,7 +133,7 @@ def sample(
         s.reporter.result("samples", texts)
         s.reporter.result("checkpoint", str(checkpoint.resolve(run_or_model)))
     for text in texts:
-        s.reporter.line(_escape(text))
+        s.reporter.line(text)
 
 
 @app.command()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rich.markup import escape
 
 from dltool.errors import DltoolError
 from dltool_rnn import charmodel, checkpoint, clipping, sampling
@@ -244,7 +243,7 @@ def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, t
                     text = sampling.sample(
                         backend.to_flat(), meta["vocab"], 1, 0.8, max_len=100, rng=rng
                     )[0]
-                    reporter.info(f"step {ts.step} loss {loss:.3f}: {escape(repr(text))}")
+                    reporter.info(f"step {ts.step} loss {loss:.3f}: {text!r}")
                 if ts.step % cfg["checkpoint_every"] == 0:
                     save()
                 if _limit_reached(cfg, ts.step - first_step, time.perf_counter() - started):

@@ -12,7 +12,7 @@ from dltool.context import current
 from dltool.errors import DltoolError
 from dltool.report import RunDir
 from dltool_rnn import charmodel, checkpoint, sampling
-from dltool_rnn.cli import MODEL_KEYS, RESUMABLE, _escape
+from dltool_rnn.cli import MODEL_KEYS, RESUMABLE
 from dltool_rnn.corpus import Vocabulary, read_text
 from dltool_rnn.optim import Adam
 from dltool_rnn.train import (
@@ -160,7 +160,7 @@ def _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run) -> 
     if s.json:
         s.reporter.result("samples", texts)
     for text in texts:
-        s.reporter.line(_escape(text))
+        s.reporter.line(text)
     s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
 
 
