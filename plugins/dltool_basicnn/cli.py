@@ -165,39 +165,13 @@ def _accuracy_rows(splits, params, hidden) -> list[dict]:
 
 def _plots(run, costs, ds, splits, params, hidden, mu, sigma, title) -> list[Path]:
     """Write the cost curve and, for 2-D data, the decision boundary; return their paths."""
-    import numpy as np
+    from dltool_basicnn import plots
 
-    from dltool.report import figure
-    from dltool_basicnn import network
-
-    paths = [run.file("cost.png")]
-    with figure(paths[0], figsize=(6, 4)) as (fig, ax):
-        ax.plot(np.arange(1, len(costs) + 1), costs)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("cost J")
-        ax.set_yscale("log" if min(costs) > 0 else "linear")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    if ds.X.shape[1] != 2:
-        return paths
-    paths.append(run.file("decision_boundary.png"))
-    lo, hi = ds.X.min(axis=0), ds.X.max(axis=0)
-    pad = 0.1 * (hi - lo) + 1e-9
-    xx, yy = np.meshgrid(
-        np.linspace(lo[0] - pad[0], hi[0] + pad[0], 300),
-        np.linspace(lo[1] - pad[1], hi[1] + pad[1], 300),
-    )
-    grid = ((np.c_[xx.ravel(), yy.ravel()] - mu) / sigma).T  # (2, 90000)
-    zz = network.predict(grid, params, hidden).reshape(xx.shape)
-    X, y = splits["train"]
-    pts = X.T * sigma + mu  # back to the data's units
-    with figure(paths[1], figsize=(6, 5)) as (fig, ax):
-        k = len(ds.classes)
-        ax.contourf(xx, yy, zz, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.35)
-        ax.scatter(pts[:, 0], pts[:, 1], c=y, cmap="Spectral", s=12, edgecolors="k", lw=0.3)
-        ax.set_xlabel(ds.features[0])
-        ax.set_ylabel(ds.features[1])
-        ax.set_title(f"decision boundary ({ds.name}, train set)")
+    paths = [plots.cost_curve(run.file("cost.png"), costs, title)]
+    if ds.X.shape[1] == 2:
+        X, y = splits["train"]
+        path = run.file("decision_boundary.png")
+        paths.append(plots.decision_boundary(path, ds, X, y, params, hidden, mu, sigma))
     return paths
 
 
@@ -598,7 +572,7 @@ def gradcheck(
     """Check backprop against two-sided differences (ε = 1e-7) on a random network.
 
     Draw order after np.random.seed: X (n_x, m), labels, W1 … WL, then b1 … bL (N(0, 0.1²),
-    so no ReLU input sits exactly on the kink), then the dropout masks.
+    so no ReLU input sits exactly on its kink), then the dropout masks.
 
     Exits 1 when the check fails (difference ≥ 1e-3), or, with --break-backprop, when the
     wrong backward pass goes undetected.
@@ -607,7 +581,7 @@ def gradcheck(
 
     from dltool.nn import gradcheck as gc
     from dltool.nn import init as initializers
-    from dltool_basicnn import network
+    from dltool_basicnn import checking, network
 
     s = _session()
     dims = _parse_ints(layers, "--layers")
@@ -632,26 +606,10 @@ def gradcheck(
             hint="check a smaller network (≤ 20000 parameters): the same code runs at any size",
         )
     np.random.seed(_seed())
-    X = np.random.randn(dims[0], examples)
-    labels = np.random.randint(0, max(dims[-1], 2), examples)
-    Y = network.targets(labels, dims[-1])
-    params = initializers.initialize_parameters(dims, init, 0.01)
-    for k in range(1, len(dims)):  # non-zero biases keep every ReLU input off its kink at 0
-        params[f"b{k}"] = 0.1 * np.random.randn(dims[k], 1)
-    masks = network.draw_masks(dims, examples, keep_prob) if keep_prob < 1 else None
-    if backend == "torch":
-        cost, grads = _torch_check(dims, activation, keep_prob, l2, X, labels, params, masks)
-        if break_backprop:
-            grads["dW1"] = 2 * grads["dW1"]
-    else:
-
-        def cost(p):
-            ZL, _ = network.forward(X, p, activation, keep_prob, masks)
-            return network.compute_cost(ZL, Y, p, l2)
-
-        ZL, caches = network.forward(X, params, activation, keep_prob, masks)
-        grads = network.backward(ZL, Y, caches, activation, keep_prob, l2, broken=break_backprop)
-    result = gc.gradient_check(cost, params, grads)
+    device = s.device if backend == "torch" else None
+    result, params = checking.check_network(
+        dims, activation, init, l2, keep_prob, examples, break_backprop, backend, device
+    )
     rows = [
         {
             "parameter": k,
@@ -676,28 +634,6 @@ def gradcheck(
     if failed != break_backprop:
         s.reporter.flush()
         raise typer.Exit(1)
-
-
-def _torch_check(dims, activation, keep_prob, l2, X, labels, params, masks):
-    """Return (cost function, autograd gradients) of the torch twin in float64 on the device."""
-    import torch
-
-    from dltool_basicnn import network_torch as nt
-
-    device = _session().device
-    Xt = torch.as_tensor(X.T, dtype=torch.float64, device=device)
-    yt = torch.as_tensor(labels, device=device)
-    tm = nt.masks_to_torch(masks, device=device, dtype=torch.float64) if masks else None
-
-    def cost(p):
-        model = nt.build(dims, activation, keep_prob, p, device, torch.float64)
-        with torch.no_grad():
-            return nt.cost(model, model(Xt, tm), yt, l2).item()
-
-    model = nt.build(dims, activation, keep_prob, params, device, torch.float64)
-    nt.cost(model, model(Xt, tm), yt, l2).backward()
-    grads = {k: v for k, v in nt.to_grads(model).items() if not k.startswith("dA")}
-    return cost, grads
 
 
 @app.command()
@@ -764,7 +700,7 @@ def activations(
     import numpy as np
 
     from dltool.nn import activations as act
-    from dltool.report import figure
+    from dltool_basicnn import plots
 
     s = _session()
     try:
@@ -788,23 +724,5 @@ def activations(
         rows.append(row)
     s.reporter.table("Activations g(z) and g'(z) (softmax over all the points)", rows, key="values")
     run = s.run_dir("basicnn", "activations", out)
-    grid = np.linspace(-span, span, 401)
-    path = run.file("activations.png")
-    with figure(path, 2, 3, figsize=(12, 7)) as (fig, axes):
-        for ax, name in zip(axes.flat, ("sigmoid", "tanh", "relu", "leaky_relu"), strict=False):
-            ax.plot(grid, act.activation(name)(grid), label=f"{name}(z)")
-            ax.plot(grid, act.derivative(name)(grid), "--", label=f"{name}'(z)")
-            ax.set_title(name)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        logits = np.stack([grid, np.zeros_like(grid), -grid / 2])  # (3, 401)
-        S = act.softmax(logits, axis=0)
-        ax = axes.flat[4]
-        for j, label in enumerate(("z", "0", "−z/2")):
-            ax.plot(grid, S[j], label=f"softmax_{j + 1} (logit {label})")
-        ax.plot(grid, S[0] * (1 - S[0]) + S[0] * S[2] / 2, "--", label="∂softmax_1/∂z")
-        ax.set_title("softmax of (z, 0, −z/2)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        axes.flat[5].axis("off")
+    path = plots.activations(run.file("activations.png"), span)
     s.reporter.result("plot", str(path), "plot")

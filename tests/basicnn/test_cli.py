@@ -140,6 +140,12 @@ def test_gradcheck_passes_and_detects_broken_backprop(app, invoke):
     assert rows["W1"] == "wrong" and rows["W2"] == "excellent"
     torch_ok = invoke(app, "--json", "basicnn", "gradcheck", "--backend", "torch")
     assert json.loads(torch_ok.stdout)["verdict"] == "excellent"
+    torch_bad = invoke(
+        app, "--json", "basicnn", "gradcheck", "--backend", "torch", "--break-backprop"
+    )
+    assert torch_bad.exit_code == 0 and json.loads(torch_bad.stdout)["verdict"] == "wrong"
+    too_big = invoke(app, "basicnn", "gradcheck", "--layers", "784,256,10")
+    _fail(too_big, "the network has 203530 parameters")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,67 @@
+"""PNG figures of basicnn: cost curve, decision boundary of 2-D data, activation functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dltool.nn import activations as act
+from dltool.report import figure
+from dltool_basicnn import network
+
+
+def cost_curve(path: Path, costs: list[float], title: str) -> Path:
+    """Plot J per epoch (log scale when every cost is positive)."""
+    with figure(path, figsize=(6, 4)) as (fig, ax):
+        ax.plot(np.arange(1, len(costs) + 1), costs)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("cost J")
+        ax.set_yscale("log" if min(costs) > 0 else "linear")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    return path
+
+
+def decision_boundary(path: Path, ds, X, y, params, hidden, mu, sigma) -> Path:
+    """Plot the predicted class over the data's 2-D range and the points X (2, m) coloured by y."""
+    lo, hi = ds.X.min(axis=0), ds.X.max(axis=0)
+    pad = 0.1 * (hi - lo) + 1e-9
+    xx, yy = np.meshgrid(
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], 300),
+        np.linspace(lo[1] - pad[1], hi[1] + pad[1], 300),
+    )
+    grid = ((np.c_[xx.ravel(), yy.ravel()] - mu) / sigma).T  # (2, 90000)
+    zz = network.predict(grid, params, hidden).reshape(xx.shape)
+    pts = X.T * sigma + mu  # (m, 2), back to the data's units
+    with figure(path, figsize=(6, 5)) as (fig, ax):
+        k = len(ds.classes)
+        ax.contourf(xx, yy, zz, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.35)
+        ax.scatter(pts[:, 0], pts[:, 1], c=y, cmap="Spectral", s=12, edgecolors="k", lw=0.3)
+        ax.set_xlabel(ds.features[0])
+        ax.set_ylabel(ds.features[1])
+        ax.set_title(f"decision boundary ({ds.name}, train set)")
+    return path
+
+
+def activations(path: Path, span: float) -> Path:
+    """Plot each elementwise activation with its derivative, and softmax of (z, 0, −z/2)."""
+    grid = np.linspace(-span, span, 401)
+    with figure(path, 2, 3, figsize=(12, 7)) as (fig, axes):
+        for ax, name in zip(axes.flat, ("sigmoid", "tanh", "relu", "leaky_relu"), strict=False):
+            ax.plot(grid, act.activation(name)(grid), label=f"{name}(z)")
+            ax.plot(grid, act.derivative(name)(grid), "--", label=f"{name}'(z)")
+            ax.set_title(name)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        S = act.softmax(np.stack([grid, np.zeros_like(grid), -grid / 2]), axis=0)  # (3, 401)
+        ax = axes.flat[4]
+        for j, label in enumerate(("z", "0", "−z/2")):
+            ax.plot(grid, S[j], label=f"softmax_{j + 1} (logit {label})")
+        # ∂s1/∂z = s1(1 − s1)·1 − s1 s3·(−1/2)
+        ax.plot(grid, S[0] * (1 - S[0]) + S[0] * S[2] / 2, "--", label="∂softmax_1/∂z")
+        ax.set_title("softmax of (z, 0, −z/2)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        axes.flat[5].axis("off")
+    return path
