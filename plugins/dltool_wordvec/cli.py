@@ -52,10 +52,12 @@ FORMAT_HELP = "Format of --vectors: glove, word2vec, word2vec-bin or kv (default
 
 
 def _vectors_opt() -> Any:
+    """Return the --vectors/-V option shared by the commands."""
     return typer.Option(None, "--vectors", "-V", help=VECTORS_HELP)
 
 
 def _format_opt() -> Any:
+    """Return the --format option shared by the commands."""
     return typer.Option(None, "--format", help=FORMAT_HELP)
 
 
