@@ -75,6 +75,48 @@ def test_bias_professions_on_glove(cli, glove, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bias_bolukbasi_words_on_glove(cli, glove, tmp_path):
+    res = cli(
+        "wordvec",
+        "bias",
+        "nurse",
+        "engineer",
+        "receptionist",
+        "--method",
+        "bolukbasi",
+        "-o",
+        tmp_path / "b.png",
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["bias"]
+    assert [r["word"] for r in rows][0] == "engineer" and rows[-1]["projection"] > 0.1
+
+
+def test_train_builtin_corpus(cli, tmp_path):
+    out = tmp_path / "lee.bin"
+    res = cli(
+        "wordvec",
+        "train",
+        "lee",
+        "--dim",
+        "10",
+        "--epochs",
+        "1",
+        "--min-count",
+        "3",
+        "--sg",
+        "-o",
+        out,
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    emb = vectors.load(out)
+    assert emb.format == "word2vec-bin" and emb.dim == 10 and "government" in emb.words
+    res = cli("wordvec", "train", "no-such-corpus")
+    assert res.exit_code == 1 and "built-in corpus" in res.stderr
+
+
 def test_help_imports_nothing_heavy():
     code = (
         "import sys\nfrom dltool.cli import main\n"
