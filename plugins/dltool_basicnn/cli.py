@@ -39,6 +39,7 @@ COMPLETE_DATASET = _choices(*DATASETS.split("|"))
 COMPLETE_ACTIVATION = _choices("relu", "tanh", "sigmoid", "leaky_relu")
 COMPLETE_INIT = _choices("zeros", "random", "he", "xavier")
 COMPLETE_BACKEND = _choices("numpy", "torch")
+COMPLETE_DTYPE = _choices("float64", "float32")
 
 
 def _session():
@@ -246,6 +247,8 @@ def _validate_hyper(p: dict) -> None:
         raise DltoolError(f"--samples must be at least 4, got {p['samples']}")
     if p["backend"] not in ("numpy", "torch"):
         raise DltoolError(f"unknown backend '{p['backend']}'", hint="use numpy or torch")
+    if p.get("dtype", "float64") not in ("float64", "float32"):
+        raise DltoolError(f"unknown --dtype '{p['dtype']}'", hint="use float64 or float32")
 
 
 DATA_HELP = f"Built-in data set: {DATASETS}."
@@ -284,6 +287,9 @@ def train(
     batch_size: int | None = typer.Option(None, "--batch-size", help="Mini-batch (default m)."),
     backend: str = typer.Option(
         "numpy", "--backend", help="numpy (reference) or torch.", autocompletion=COMPLETE_BACKEND
+    ),
+    dtype: str = typer.Option(
+        "float64", "--dtype", help="float64 or float32 arithmetic.", autocompletion=COMPLETE_DTYPE
     ),
     out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/…/N)."),
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
@@ -324,11 +330,12 @@ def _train_command(p: dict) -> None:
     device = str(s.device) if p["backend"] == "torch" else "cpu (numpy)"
     np.random.seed(seed)
     params = initializers.initialize_parameters(dims, p["init"], p["init_scale"])
+    params = {key: v.astype(p["dtype"]) for key, v in params.items()}
     settings = Settings(
         p["activation"], p["lr"], p["epochs"], p["batch_size"], p["keep_prob"], p["l2"]
     )
     meta = _meta(ds, dims, p["activation"], mu, sigma, p["target"], {"seed": seed})
-    X, y = splits["train"]
+    X, y = splits["train"][0].astype(p["dtype"]), splits["train"][1]
     s.reporter.info(
         f"{ds.name}: {X.shape[1]} train / {splits['dev'][1].size} dev / "
         f"{splits['test'][1].size} test examples, layers {dims}, backend {p['backend']}"

@@ -65,11 +65,14 @@ def fit(
     device=None,
     on_epoch: Callable[[int, float, Callable[[], dict]], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], list[float]]:
-    """Train on X (n_x, m), labels (m,); return the params and the cost of every epoch."""
+    """Train on X (n_x, m), labels (m,); return the params and the cost of every epoch.
+
+    The arithmetic runs in X's dtype (float64 or float32); params must have the same dtype.
+    """
     if backend == "torch":
         return _fit_torch(X, labels, params, s, device, on_epoch)
     dims = network.layer_dims_of(params)
-    Y = network.targets(labels, dims[-1])
+    Y = network.targets(labels, dims[-1], dtype=X.dtype)
     costs: list[float] = []
     m = X.shape[1]
     for epoch in range(1, s.epochs + 1):
@@ -87,14 +90,15 @@ def fit(
 
 
 def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
-    """Train the torch twin on ``device`` (float64), drawing batches and masks from NumPy."""
+    """Train the torch twin on ``device`` in X's dtype, drawing batches and masks from NumPy."""
     import torch
 
     from dltool_basicnn import network_torch as nt
 
+    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
     dims = network.layer_dims_of(params)
-    model = nt.build(dims, s.hidden, s.keep_prob, params, device, torch.float64)
-    Xt = torch.as_tensor(X.T, dtype=torch.float64, device=device)  # (m, n_x)
+    model = nt.build(dims, s.hidden, s.keep_prob, params, device, dtype)
+    Xt = torch.as_tensor(X.T, dtype=dtype, device=device)  # (m, n_x)
     yt = torch.as_tensor(labels, device=device)
     m = X.shape[1]
     costs: list[float] = []
@@ -107,7 +111,7 @@ def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
             masks = None
             if s.keep_prob < 1:
                 drawn = network.draw_masks(dims, idx.shape[0], s.keep_prob)
-                masks = nt.masks_to_torch(drawn, device=device, dtype=torch.float64)
+                masks = nt.masks_to_torch(drawn, device=device, dtype=dtype)
             J = nt.cost(model, model(Xb, masks), yb, s.lambd)
             cost = J.item()
             if not math.isfinite(cost):

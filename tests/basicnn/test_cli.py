@@ -291,3 +291,14 @@ def test_ctrl_c_exits_130_and_keeps_last_checkpoint(run, tmp_path, monkeypatch):
     assert res.exit_code == 130 and "interrupted" in res.stderr
     params, meta = model_io.load_model(out / "model.npz")
     assert meta["epoch"] == 56 and params["W1"].shape == (20, 2)
+
+
+def test_float32_training_follows_float64(app, invoke, tmp_path):
+    costs = {}
+    for dtype in ("float64", "float32"):
+        args = ["--json", "-q", "basicnn", "train", "--dataset", "circles", "--epochs", "20"]
+        res = invoke(app, *args, "--dtype", dtype, "--out", str(tmp_path / dtype))
+        assert res.exit_code == 0, res.stderr
+        costs[dtype] = json.loads(res.stdout)["final_cost"]
+    assert costs["float32"] == pytest.approx(costs["float64"], rel=1e-4)
+    _fail(invoke(app, "basicnn", "train", "--dtype", "float16"), "unknown --dtype 'float16'")
