@@ -23,20 +23,27 @@ from dltool_wordvec.similarity import analogy_batch
 
 
 def gensim_test_file(name: str) -> Path:
-    """Return the path of ``name`` in gensim's test data (questions-words.txt, wordsim353.tsv…)."""
-    from gensim.test.utils import datapath
+    """Return the verified path of ``name`` in gensim's test data (artifact
+    ``gensim-word-benchmarks``: questions-words.txt, wordsim353.tsv, simlex999.txt, lee…)."""
+    from dltool.artifacts import ensure
+    from dltool_wordvec.artifact import GENSIM_WORD_DATA
 
-    return Path(datapath(name))
+    return ensure(GENSIM_WORD_DATA)[name]
+
+
+def has_gensim_test_file(name: str) -> bool:
+    """Return True when ``name`` is one of the gensim test files this plugin ships with."""
+    from dltool_wordvec.artifact import GENSIM_WORD_DATA
+
+    return any(f.name == name for f in GENSIM_WORD_DATA.files)
 
 
 def data_file(path: Path | None, default: str) -> Path:
     """Return ``path``, or the file of that name (or ``default``) in gensim's test data."""
     if path is None:
         return gensim_test_file(default)
-    if not path.exists() and path.parent == Path("."):
-        shipped = gensim_test_file(path.name)
-        if shipped.is_file():
-            return shipped
+    if not path.exists() and path.parent == Path(".") and has_gensim_test_file(path.name):
+        return gensim_test_file(path.name)
     return path
 
 
