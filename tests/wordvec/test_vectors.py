@@ -101,3 +101,19 @@ def test_parsed_copy_cached_per_file_version(tmp_path, synth, cache_env, monkeyp
     third = vectors.load(path)
     assert third.words == words[:5] and not isinstance(third.vectors, np.memmap)
     np.testing.assert_allclose(third.vectors, vecs[:5] * 2, rtol=1e-5)
+
+
+def test_interrupted_write_leaves_old_file(tmp_path, synth, monkeypatch):
+    words, vecs = synth()
+    path = vectors.save(words, vecs, tmp_path / "v.txt", "glove")
+    old = path.read_bytes()
+
+    def broken(tmp, words, vectors, header):
+        tmp.write_text("half a line")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vectors, "_write_text", broken)
+    with pytest.raises(KeyboardInterrupt):
+        vectors.save(words, vecs * 2, path, "glove")
+    assert path.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["v.txt"]
