@@ -99,7 +99,7 @@ def summary(
     rep = _session().reporter
     rep.table(f"{model} on {'x'.join(map(str, shape))}", rows, key="layers")
     rep.result("parameters", total, "total parameters")
-    rep.result("layers", len(rows), "layers shown")
+    rep.result("layer_count", len(rows), "layers shown")
 
 
 @app.command()

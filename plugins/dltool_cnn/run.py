@@ -61,13 +61,13 @@ def _channels(config: dict) -> int:
     return 1 if config["data"] == "digits" and not config.get("pretrained") else 3
 
 
-def _start(params: dict, resume: Path | None, out: Path | None, ctx):
-    """Return (config, run dir, checkpoint or None) for a new or resumed run."""
+def _start(params: dict, resume: Path | None, ctx):
+    """Return (config, checkpoint or None, run path or None) for a new or resumed run."""
     session = current()
     if resume is None:
         config = {**params, "seed": DEFAULT_SEED if session.seed is None else session.seed}
         _check_config(config)
-        return config, session.run_dir("cnn", "train", out), None
+        return config, None, None
     run_path = resume if resume.is_dir() else resume.parent
     state = T.load_checkpoint(run_path / T.LAST)
     config = dict(state["config"])
@@ -79,7 +79,7 @@ def _start(params: dict, resume: Path | None, out: Path | None, ctx):
             f"run {run_path} already finished {state['epoch']} of {config['epochs']} epochs",
             hint=f"pass --epochs N with N > {state['epoch']} to train further",
         )
-    return config, RunDir(run_path), state
+    return config, state, run_path
 
 
 DEFAULT_SEED = 0
@@ -91,7 +91,7 @@ def train_command(params: dict, resume: Path | None, out: Path | None, ctx) -> N
 
     session = current()
     rep = session.reporter
-    config, run, state = _start(params, resume, out, ctx)
+    config, state, run_path = _start(params, resume, ctx)
     config["image_size"] = _image_size(config)
     dataset = D.load(config["data"], config["image_size"], _channels(config), config["seed"])
     train_set, dev_set = D.split(dataset, config["dev_fraction"], config["seed"])
@@ -107,7 +107,8 @@ def train_command(params: dict, resume: Path | None, out: Path | None, ctx) -> N
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history, best, start = list(state["history"]), state["best_dev_acc"], state["epoch"]
-        rep.info(f"resuming {run.path} after epoch {start} of {config['epochs']}")
+        rep.info(f"resuming {run_path} after epoch {start} of {config['epochs']}")
+    run = RunDir(run_path) if run_path else session.run_dir("cnn", "train", out)  # inputs are OK
     run.write_config(config)
     ops = [o.strip() for o in config["augment"].split(",")] if config.get("augment") else None
     images = D.AugmentedImages(train_set, ops, config["seed"])

@@ -1,0 +1,236 @@
+"""cnn commands through the CLI: tables, PNGs, training runs, resume, predict and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import dltool_cnn
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dltool.cli import create_app
+from dltool.plugins import PluginManager
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(PluginManager.from_modules({"cnn": dltool_cnn}))
+
+
+@pytest.fixture
+def run(app, invoke):
+    def _run(*args):
+        return invoke(app, "--quiet", "--threads", "1", "cnn", *args)
+
+    return _run
+
+
+@pytest.fixture
+def run_json(app, invoke):
+    def _run(*args):
+        res = invoke(app, "--quiet", "--json", "--threads", "1", "cnn", *args)
+        assert res.exit_code == 0, res.stderr
+        return json.loads(res.stdout)
+
+    return _run
+
+
+def _fail(result, text, code=1):
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output + result.stderr
+    assert result.stderr.startswith("error: ") and text in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory):
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("img") / "camera.png"
+    Image.fromarray(data.camera()[::4, ::4]).save(path)  # 128 x 128 grayscale
+    return path
+
+
+@pytest.fixture
+def not_image(tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("this is not a PNG\n")
+    return path
+
+
+@pytest.fixture
+def truncated(tmp_path, camera):
+    path = tmp_path / "cut.png"
+    path.write_bytes(camera.read_bytes()[:400])
+    return path
+
+
+def _folder(root, classes=("circle", "square"), per_class=10, size=24):
+    """Write an image folder DIR/<class>/*.png of generated shapes."""
+    from dltool_cnn.data import shapes
+
+    data = shapes(size, n=3 * per_class, seed=1)
+    for k, name in enumerate(classes):
+        (root / name).mkdir(parents=True)
+        for i, img in enumerate(data.X[data.y == k][:per_class]):
+            Image.fromarray((img * 255).astype(np.uint8)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_models_lists_counts(run_json):
+    doc = run_json("models")
+    counts = {row["name"]: row["parameters"] for row in doc["models"]}
+    assert counts["resnet50"] == 25_557_032 and counts["lenet5"] == 60_850
+    assert len(counts) == 7
+
+
+def test_summary_rows_add_up_and_use_the_notes_notation(run_json):
+    doc = run_json("summary", "lenet5")
+    assert doc["parameters"] == 60_850
+    assert sum(r["parameters"] for r in doc["layers"]) == 60_850
+    first = doc["layers"][0]
+    assert first["notation"] == "[5, 1]" and first["output (H x W x C)"] == "28 x 28 x 6"
+    doc = run_json("summary", "resnet18", "--input", "3x64x64")
+    assert doc["layers"][-1]["output (H x W x C)"] == "1000"
+    assert doc["parameters"] == 11_689_512
+
+
+def test_summary_bad_input_says_smallest(run):
+    _fail(run("summary", "vgg16", "--input", "3x100x100"), "cannot take")
+    res = run("summary", "alexnet", "--input", "3x64x64")
+    assert "smallest input it takes is 3x227x227" in res.stderr
+    _fail(run("summary", "resnet"), "unknown model 'resnet'")
+    assert "resnet50" in run("summary", "resnet").stderr
+    _fail(run("summary", "lenet5", "--input", "32x32"), "not CxHxW")
+
+
+def test_shape_calculator_steps(run_json, run):
+    doc = run_json("shape", "--input", "32x32x3", "--layers",
+                   "conv:f=5,s=1,c=6; pool:f=2,s=2; conv:f=3,p=same,c=16; fc:n=10")  # fmt: skip
+    steps = doc["steps"]
+    assert steps[1]["formula"] == "⌊(32 + 2·0 − 5)/1⌋ + 1 = 28"
+    assert steps[2]["output (H x W x C)"] == "14 x 14 x 6"
+    assert steps[3]["output (H x W x C)"] == "14 x 14 x 16"
+    assert doc["output"] == [10]
+    assert doc["parameters"] == (5 * 5 * 3 + 1) * 6 + (9 * 6 + 1) * 16 + (14 * 14 * 16 + 1) * 10
+    res = run("shape", "--input", "6x6x1", "--layers", "conv:f=3,s=2; conv:f=3")
+    _fail(res, "layer 2 (conv): no output")
+    _fail(run("shape", "--input", "6x6x1", "--layers", "conv:f=4,p=same"), "odd f")
+    _fail(run("shape", "--input", "6x6x1", "--layers", "dense:n=3"), "unknown kind")
+    _fail(run("shape", "--input", "6x6", "--layers", "conv:f=3,q=1"), "bad option 'q=1'")
+
+
+def test_conv_writes_png_with_formula_size(run_json, camera, tmp_path):
+    out = tmp_path / "edges.png"
+    doc = run_json("conv", str(camera), "--filter", "sobel", "--stride", "2", "--pad", "1",
+                   "--out", str(out))  # fmt: skip
+    assert doc["output"] == "64x64x1"  # ⌊(128 + 2 − 3)/2⌋ + 1
+    with Image.open(out) as img:
+        assert img.format == "PNG"
+
+
+def test_conv_bad_input(run, camera, not_image, truncated, tmp_path):
+    out = tmp_path / "x.png"
+    _fail(run("conv", str(not_image), "--out", str(out)), "not an image")
+    _fail(run("conv", str(truncated), "--out", str(out)), "not a readable image")
+    _fail(run("conv", str(tmp_path / "missing.png")), "does not exist")
+    _fail(run("conv", str(camera), "--filter", "emboss"), "unknown filter")
+    assert not out.exists()
+
+
+def test_augment_grid_and_bad_ops(run_json, run, camera, tmp_path):
+    out = tmp_path / "grid.png"
+    doc = run_json("augment", str(camera), "-n", "5", "--size", "64", "--out", str(out))
+    assert len(doc["copies"]) == 5
+    with Image.open(out) as img:
+        assert img.size[0] > 300
+    _fail(run("augment", str(camera), "--ops", "mirror,zoom"), "unknown augmentation 'zoom'")
+
+
+def test_train_folder_then_predict(run_json, tmp_path):
+    data = _folder(tmp_path / "data")
+    out = tmp_path / "run"
+    doc = run_json("train", "--model", "lenet5", "--data", str(data), "--epochs", "2",
+                   "--batch-size", "8", "--lr", "0.01", "--augment", "mirror,color",
+                   "--out", str(out))  # fmt: skip
+    assert [row["epoch"] for row in doc["epochs"]] == [1, 2]
+    for name in ("best.pt", "last.pt", "curves.png", "confusion.png", "config.yaml"):
+        assert (out / name).is_file(), name
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and "dev_acc" in json.loads(lines[0])
+    cm = json.loads((out / "confusion.json").read_text())
+    assert cm["classes"] == ["circle", "square"] and np.sum(cm["matrix"]) == 4  # 20 % of 20
+    assert doc["best_dev_acc"] == max(row["dev_acc"] for row in doc["epochs"])
+    image = next((data / "square").iterdir())
+    pred = run_json("predict", str(out), str(image), "-k", "2")["predictions"]
+    assert [p["rank"] for p in pred] == [1, 2]
+    assert abs(sum(p["probability"] for p in pred) - 1) < 1e-3
+
+
+def test_train_digits_learns(run_json, tmp_path):
+    doc = run_json("train", "--model", "lenet5", "--data", "digits", "--epochs", "1",
+                   "--batch-size", "32", "--lr", "0.003", "--out", str(tmp_path / "d"))  # fmt: skip
+    assert doc["best_dev_acc"] > 0.5  # ten classes: chance is 0.1
+
+
+def test_interrupt_keeps_checkpoint_and_resume_continues(app, invoke, run_json, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    from dltool_cnn import train as T
+
+    real, calls = T.train_epoch, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(T, "train_epoch", interrupted)
+    data, out = _folder(tmp_path / "data"), tmp_path / "run"
+    args = ("train", "--data", str(data), "--epochs", "3", "--batch-size", "8", "--out", str(out))
+    res = invoke(app, "--quiet", "--threads", "1", "cnn", *args)
+    assert res.exit_code == 130, res.stderr
+    assert "--resume" in res.stderr
+    state = torch.load(out / "last.pt", weights_only=False)
+    assert state["epoch"] == 1 and state["interrupted"]
+    monkeypatch.setattr(T, "train_epoch", real)
+    doc = run_json("train", "--resume", str(out))
+    assert [row["epoch"] for row in doc["epochs"]] == [1, 2, 3]
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
+    _fail(invoke(app, "--quiet", "cnn", "train", "--resume", str(out)), "already finished 3")
+
+
+def test_train_bad_data(run, tmp_path, not_image):
+    one = tmp_path / "one"
+    (one / "cat").mkdir(parents=True)
+    _fail(run("train", "--data", str(one)), "1 class folder")
+    empty = _folder(tmp_path / "empty")
+    (empty / "dog").mkdir()
+    _fail(run("train", "--data", str(empty)), "without images")
+    bad = _folder(tmp_path / "bad")
+    (bad / "circle" / "zz.png").write_bytes(not_image.read_bytes())
+    _fail(run("train", "--data", str(bad)), "zz.png is not an image")
+    _fail(run("train", "--data", str(tmp_path / "nowhere")), "does not exist")
+    assert not (tmp_path / "runs").exists()  # no run directory for rejected input
+
+
+def test_train_bad_options(run, tmp_path):
+    _fail(run("train", "--model", "lenet"), "unknown model 'lenet'")
+    _fail(run("train", "--model", "alexnet", "--image-size", "64", "--data", "shapes"),
+          "smallest input it takes is 227x227")  # fmt: skip
+    _fail(run("train", "--optimizer", "rmsprop"), "unknown optimizer")
+    _fail(run("train", "--augment", "blur"), "unknown augmentation")
+    _fail(run("train", "--pretrained", "efficientnet-b7"), "unknown pretrained")
+    _fail(run("train", "--pretrained", "efficientnet-lite0", "--freeze", "x"), "--freeze 'x'")
+    _fail(run("train", "--resume", str(tmp_path)), "no checkpoint")
+    assert not list(tmp_path.iterdir())
+
+
+def test_predict_bad_input(run, not_image, tmp_path):
+    _fail(run("predict", "resnet18", str(not_image)), "has no trained weights")
+    _fail(run("predict", str(tmp_path / "nope"), str(not_image)), "neither a run directory")
+    fake = tmp_path / "fake.pt"
+    fake.write_bytes(b"\x00" * 20)
+    _fail(run("predict", str(fake), str(not_image)), "not a readable checkpoint")
