@@ -36,11 +36,6 @@ def layer_dims_of(params: dict[str, np.ndarray]) -> list[int]:
     return [params["W1"].shape[1]] + [params[f"W{k}"].shape[0] for k in range(1, L + 1)]
 
 
-def output_of(n_y: int) -> str:
-    """Return the output activation: sigmoid for n_y = 1, softmax otherwise."""
-    return "sigmoid" if n_y == 1 else "softmax"
-
-
 def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return Z = W A_prev + b; (n_l, n_{l-1}) @ (n_{l-1}, m) -> (n_l, m)."""
     return W @ A_prev + b
