@@ -109,3 +109,15 @@ def test_agrees_with_gensim(synth):
     odd = ["nurse", "doctor", "river", "teacher"]
     pos, _ = S.doesnt_match(unit[[words.index(w) for w in odd]])
     assert odd[pos] == kv.doesnt_match(odd)
+
+
+@pytest.mark.parametrize("size,n", [(10, 3), (5000, 1), (5000, 10), (100000, 25)])
+def test_top_n_equals_full_sort(size, n):
+    rng = np.random.default_rng(size + n)
+    scores = rng.normal(size=size).astype(np.float32)
+    exclude = tuple(int(i) for i in np.argsort(-scores)[:2])  # the two best are excluded
+    want = [i for i in np.argsort(-scores, kind="stable") if i not in exclude][:n]
+    rows, got = S.top_n(scores.copy(), n, exclude)
+    assert list(rows) == want
+    np.testing.assert_array_equal(got, scores[want])
+    assert len(S.top_n(np.zeros(2), 5, (0, 1))[0]) == 0
