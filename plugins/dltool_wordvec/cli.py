@@ -174,7 +174,7 @@ def _resolve_pairs(
         missing += [w for w, k in ((w1, i), (w2, j)) if k is None]
         if i is not None and j is not None:
             rows.append((emb.key_to_index[i], emb.key_to_index[j]))
-    _missing(missing, skip_missing, user_file, "pairs")
+    _missing(missing, skip_missing, user_file, "words of pairs")
     return rows
 
 
@@ -182,13 +182,15 @@ def _missing(missing: list[str], skip_missing: bool, user_file: Path | None, wha
     """Fail on or report the words of a list that the vocabulary lacks."""
     if not missing:
         return
-    listed = ", ".join(sorted(set(missing))[:30]) + (" …" if len(set(missing)) > 30 else "")
+    names = sorted(set(missing))
     if user_file is not None and not skip_missing:
+        listed = ", ".join(names[:30]) + (" …" if len(names) > 30 else "")
         raise DltoolError(
-            f"{user_file} names {len(set(missing))} words not in the vocabulary: {listed}",
+            f"{user_file} names {len(names)} words not in the vocabulary: {listed}",
             hint="add --skip-missing to continue with the rest",
         )
-    current().reporter.info(f"skipped {what} with words not in the vocabulary: {listed}")
+    short = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+    current().reporter.info(f"skipped {len(names)} {what} not in the vocabulary: {short}")
 
 
 def _direction(
