@@ -561,11 +561,13 @@ def train(
     window: int = typer.Option(5, "--window", min=1, help="Context window."),
     min_count: int = typer.Option(5, "--min-count", min=1, help="Ignore rarer words."),
     epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the corpus."),
-    negative: int = typer.Option(5, "--negative", min=0, help="Negative samples."),
+    negative: int = typer.Option(5, "--negative", min=1, help="Negative samples."),
     workers: int = typer.Option(
         max(1, min(4, os.cpu_count() or 1)), "--workers", min=1, help="gensim worker threads."
     ),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Vectors file (.kv/.bin/.vec/.txt)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Vectors file: .kv gensim, .bin/.vec word2vec, .txt GloVe."
+    ),
     out_format: Fmt | None = typer.Option(None, "--out-format", help="Format of OUT."),
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
 ) -> None:
