@@ -62,3 +62,19 @@ def test_weat_effect_size_known_values():
     assert ev.weat_effect_size(X, Y, A, B) == pytest.approx(want)
     assert ev.weat_effect_size(X, Y, A, B) > 0
     assert ev.weat_effect_size(Y, X, A, B) == pytest.approx(-want)
+
+
+def test_weat_torch_twin_parity():
+    import torch
+    from dltool_wordvec import evaluate_torch
+
+    rng = np.random.default_rng(11)
+    X, Y, A, B = (normalize_rows(rng.normal(size=(k, 20))) for k in (8, 7, 6, 5))
+    want = ev.weat_effect_size(X, Y, A, B)
+    got = evaluate_torch.weat_effect_size(*(torch.from_numpy(m) for m in (X, Y, A, B)))
+    assert got.item() == pytest.approx(want, abs=1e-13)
+    np.testing.assert_allclose(
+        evaluate_torch.weat_s(*(torch.from_numpy(m) for m in (X, A, B))).numpy(),
+        ev.weat_s(X, A, B),
+        atol=1e-15,
+    )
