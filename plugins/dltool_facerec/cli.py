@@ -249,28 +249,29 @@ def identify(
     pipe = _pipeline(encoder, detector, upsample)
     database.require(pipe.encoder.name)
     t = _threshold(threshold, pipe.encoder)
-    enrolled = database.load(pipe.encoder.name, pipe.encoder.dim)
+    enrolled = database.load(pipe.encoder.name, pipe.encoder.dim, dtype=np.float32)
     run = current().run_dir("facerec", "identify", out) if annotate else None
-    rows, used = [], set()
-    with current().reporter.progress(len(paths), "identify") as bar:
+    per_image = []
+    with current().reporter.progress(len(paths), "encode") as bar:
         for path in paths:
-            image = load_rgb(path)
-            faces = pipe.encode(image)
+            faces = pipe.encode(load_rgb(path))
             if best_only and faces:
                 faces = [max(faces, key=lambda f: f.area)]
-            Q = np.array([f.encoding for f in faces]).reshape(len(faces), pipe.encoder.dim)
-            found = identify_math(Q, enrolled.vectors, enrolled.names, t, enrolled.sq_norms)
-            for face, (who, dist) in zip(faces, found, strict=True):
-                rows.append(
-                    {"file": str(path), "name": who, "distance": round(dist, 4), **_box(face)}
-                )
-            if run is not None:
-                labels = [
-                    (f.box, f"{w} {d:.2f}", w != UNKNOWN)
-                    for f, (w, d) in zip(faces, found, strict=True)
-                ]
-                draw(image, labels, run.file(_annotated_name(path, used)))
+            per_image.append((path, faces))
             bar.advance(faces=len(faces))
+    # one (q, d) @ (d, n) product for all faces of all images: E is read once
+    Q = np.array([f.encoding for _, fs in per_image for f in fs]).reshape(-1, pipe.encoder.dim)
+    found = iter(identify_math(Q, enrolled.vectors, enrolled.names, t, enrolled.sq_norms))
+    rows, used = [], set()
+    for path, faces in per_image:
+        named = [(face, *next(found)) for face in faces]
+        rows.extend(
+            {"file": str(path), "name": who, "distance": round(d, 4), **_box(face)}
+            for face, who, d in named
+        )
+        if run is not None:
+            labels = [(f.box, f"{w} {d:.2f}", w != UNKNOWN) for f, w, d in named]
+            draw(load_rgb(path), labels, run.file(_annotated_name(path, used)))
     columns = ["file", "name", "distance", "top", "right", "bottom", "left"]
     emit(rows, fmt, f"Faces identified (threshold {t:g})", "faces", columns)
     rep = current().reporter

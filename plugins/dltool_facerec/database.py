@@ -271,23 +271,26 @@ class FaceDB:
         rows = self.conn.execute("SELECT encoder, COUNT(*) FROM encodings GROUP BY encoder")
         return dict(rows.fetchall())
 
-    def load(self, encoder: str, dim: int, name: str | None = None) -> Enrolled:
+    def load(self, encoder: str, dim: int, name: str | None = None, dtype: Any = None) -> Enrolled:
         """Return every encoding of ``encoder`` (of ``name`` only, if given) as one matrix."""
         import numpy as np
 
-        sql = (
-            "SELECT p.name, e.vector, e.dim FROM encodings e JOIN people p ON p.id = e.person_id "
-            "WHERE e.encoder = ?"
-        )
+        sql = "SELECT person_id, vector, dim FROM encodings WHERE encoder = ?"
         args: tuple[Any, ...] = (encoder,)
         if name is not None:
-            sql += " AND p.name = ?"
+            sql += " AND person_id = (SELECT id FROM people WHERE name = ?)"
             args += (name,)
-        rows = self.conn.execute(sql + " ORDER BY e.id", args).fetchall()
+        self.conn.execute("BEGIN")  # one snapshot for both reads
+        try:
+            names = dict(self.conn.execute("SELECT id, name FROM people"))
+            rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
+        finally:
+            self.conn.execute("COMMIT")
         if any(r[2] != dim for r in rows):
             raise DltoolError(f"{self.path} holds {encoder} encodings of another dimension")
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f8").reshape(len(rows), dim)
-        return Enrolled(encoder, vectors, [r[0] for r in rows], np.sum(vectors**2, axis=1))
+        vectors = vectors.astype(dtype or np.float64)  # (n, dim), a writable copy
+        return Enrolled(encoder, vectors, [names[r[0]] for r in rows], np.sum(vectors**2, axis=1))
 
     def require(self, encoder: str, name: str | None = None) -> None:
         """Raise a clear error when nothing was enrolled with ``encoder`` (for ``name``)."""

@@ -3,7 +3,9 @@
 Verification: same person when ‖f(img) − f(identity)‖ < threshold.
 Recognition: the nearest enrolled encoding names the face; above the threshold it is
 "unknown". Distances are vectorized, ‖q − e‖² = ‖q‖² − 2 q·e + ‖e‖², so one query
-against n enrolled encodings costs one (q, d) @ (d, n) product. Torch twin: ``match_torch.py``.
+against n enrolled encodings costs one (q, d) @ (d, n) product, in the dtype of the
+enrolled matrix (float32 halves the memory read per query); the winner's distance is then
+recomputed exactly in float64. Torch twin: ``match_torch.py``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ def identify(
     """Return (name of the nearest Eⱼ or "unknown" if ≥ threshold, distance) for each Qᵢ."""
     if len(E) == 0:
         return [(UNKNOWN, float("inf")) for _ in range(len(Q))]
-    D = distances(Q, E, E_sq)  # (q, n)
+    D = distances(Q.astype(E.dtype), E, E_sq)  # (q, n)
     j = np.argmin(D, axis=1)  # (q,)
-    d = D[np.arange(len(Q)), j]  # (q,)
+    d = np.linalg.norm(Q.astype(np.float64) - E[j].astype(np.float64), axis=1)  # (q,)
     pairs = zip(j, d, strict=True)
     return [(names[jj] if dd < threshold else UNKNOWN, float(dd)) for jj, dd in pairs]
