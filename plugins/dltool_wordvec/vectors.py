@@ -383,7 +383,7 @@ def read_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
             text = raw.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
             raise _fail(path, lineno, f"not UTF-8 text ({exc.reason})") from None
-        word, _, tail = text.partition(" ")
+        word, _, tail = text.replace("\t", " ").partition(" ")
         n = len(tail.split())
         if dim is None:
             if n < 1:
@@ -393,7 +393,8 @@ def read_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
             raise _fail(
                 path,
                 lineno,
-                f"'{word[:30]}' has {n} values, earlier lines have {dim} "
+                f"'{word[:30]}' has {n} values, "
+                f"{'the header says' if header else 'earlier lines have'} {dim} "
                 "(vectors of mixed dimensions)",
             )
         words.append(word)

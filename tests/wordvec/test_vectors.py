@@ -117,3 +117,10 @@ def test_interrupted_write_leaves_old_file(tmp_path, synth, monkeypatch):
         vectors.save(words, vecs * 2, path, "glove")
     assert path.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["v.txt"]
+
+
+def test_word2vec_text_dimension_against_header(tmp_path):
+    path = tmp_path / "w.vec"
+    path.write_text("2 3\na\t0.1 0.2 0.3\nb 0.3 0.4\n")
+    with pytest.raises(DltoolError, match=r"w.vec:3: 'b' has 2 values, the header says 3"):
+        vectors.load(path)
