@@ -35,11 +35,18 @@ def main() -> None:
     """Face recognition: dlib 128-d encodings, a face database, verify, identify, triplets."""
 
 
+def _db_path(path: Path | None) -> Path:
+    """Return ``path`` or the default database location."""
+    from dltool_facerec.database import default_path
+
+    return path or default_path()
+
+
 def _db(path: Path | None, create: bool = True) -> Any:
     """Open the face database at ``path`` (or the default location)."""
-    from dltool_facerec.database import FaceDB, default_path
+    from dltool_facerec.database import FaceDB
 
-    return FaceDB(path or default_path(), create=create)
+    return FaceDB(_db_path(path), create=create)
 
 
 def _pipeline(encoder: Path | None, detector: str, upsample: int) -> Any:
@@ -144,18 +151,14 @@ def enroll(
     if not name:
         raise DltoolError("the name must not be empty")
     paths = expand(images)
-    database = _db(db)
+    database = _db(db, create=False) if _db_path(db).exists() else None  # refuse foreign files now
     pipe = _pipeline(encoder, detector, upsample)
     rows = []
     with current().reporter.progress(len(paths), "encode") as bar:
         for path in paths:
             digest = file_sha256(path)
             row = {"file": str(path), "encoder": pipe.encoder.name, "image_sha256": digest}
-            known = database.conn.execute(
-                "SELECT 1 FROM encodings WHERE encoder = ? AND image_sha256 = ?",
-                (pipe.encoder.name, digest),
-            ).fetchone()
-            if known is None:
+            if database is None or not database.has_image(pipe.encoder.name, digest):
                 face = _one_face(pipe.encode(load_rgb(path)), path, largest)
                 row.update(vector=face.encoding, box=",".join(map(str, face.box)))
             else:
@@ -164,6 +167,7 @@ def enroll(
             rows.append(row)
             bar.advance()
     new = [r for r in rows if r["vector"] is not None]
+    database = database or _db(db)  # a new database file only once there is something to add
     stored = {r["file"]: r["status"] for r in database.add(name, new)} if new else {}
     table = [
         {"file": r["file"], "status": stored.get(r["file"], "already enrolled"), "box": r["box"]}

@@ -229,6 +229,14 @@ class FaceDB:
             self._drop_empty()
         return done
 
+    def has_image(self, encoder: str, image_sha256: str) -> bool:
+        """Return True when an image with this hash is enrolled with ``encoder``."""
+        row = self.conn.execute(
+            "SELECT 1 FROM encodings WHERE encoder = ? AND image_sha256 = ?",
+            (encoder, image_sha256),
+        ).fetchone()
+        return row is not None
+
     def _drop_empty(self) -> None:
         """Delete people left without encodings."""
         self.conn.execute(
