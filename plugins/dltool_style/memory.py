@@ -1,0 +1,74 @@
+"""Memory estimate of one style transfer, to refuse sizes that do not fit before starting.
+
+Autograd keeps the output of every module up to the deepest layer used, and the backward
+pass needs about as much again for gradients and temporaries. The estimate counts those
+outputs per input pixel with forward hooks on a small probe image, then scales by the
+image area: ``bytes ≈ FACTOR · 4 · (elements per pixel) · H · W + parameters``. FACTOR was
+calibrated against the measured peak (``benchmarks/style_speed.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+FACTOR = 2.0
+PROBE = 64
+
+
+def elements_per_pixel(net: Any, layers: list[str]) -> float:
+    """Return the activation elements kept per input pixel up to the deepest of ``layers``."""
+    import torch
+
+    count = [0]
+
+    def hook(_module: Any, _inputs: Any, output: Any) -> None:
+        if torch.is_tensor(output):
+            count[0] += output.numel()
+
+    leaves = [m for m in net.model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        with torch.no_grad():
+            probe = torch.zeros(1, 3, PROBE, PROBE, device=next(net.model.parameters()).device)
+            net(probe, layers)
+    finally:
+        for h in handles:
+            h.remove()
+    return count[0] / (PROBE * PROBE)
+
+
+def estimate_bytes(net: Any, layers: list[str], height: int, width: int) -> int:
+    """Return the estimated peak memory in bytes of optimizing an image height x width."""
+    params = sum(p.numel() * p.element_size() for p in net.model.parameters())
+    return int(FACTOR * 4 * elements_per_pixel(net, layers) * height * width + params)
+
+
+def available_bytes(device: Any) -> int | None:
+    """Return the free memory of ``device`` in bytes (None when it cannot be told)."""
+    import torch
+
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type != "cpu":
+        return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def human(n: float) -> str:
+    """Return ``n`` bytes as a short human string (e.g. '1.3 GiB')."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
