@@ -4,11 +4,11 @@ Targets: hard debias of the whole vocabulary ≤ 2 s (vectorized); ``similar`` o
 ≤ 20 ms per query in process; ``dltool wordvec similar king`` ≤ 3 s wall once the cache exists.
 Run: ``.venv/bin/python benchmarks/wordvec_speed.py [--runs 5] [--queries 200]``.
 
-Recorded on the 2-core development machine (CPU only), 2026-11-28:
-    debias 400k x 50 (numpy float32)   median ~1.0 s
-    debias 400k x 50 (torch cpu)       median ~0.9 s
-    similar, in process                ~12 ms per query
-    dltool wordvec similar king        median ~1.5 s wall
+Recorded on the 2-core development machine (CPU only, shared: load average ~12), 2026-11-28:
+    debias 400k x 50 (numpy float32)   median 0.63 s
+    debias 400k x 50 (torch cpu)       median 1.20 s
+    similar, in process                14.1 ms per query (one BLAS thread for the gemv)
+    dltool wordvec similar king        median 2.14 s wall (about 1.0 s on a quieter machine)
 (the numbers this script prints on your machine are the ones to trust).
 """
 

@@ -9,6 +9,8 @@ with ``cos' = (cos + 1)/2``; the three input words are never an answer. Vocabula
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 EPS_MUL = 1e-3
@@ -43,7 +45,22 @@ def top_n(scores: np.ndarray, n: int, exclude=()) -> tuple[np.ndarray, np.ndarra
 
 def similarities(unit: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Return cos(e_x, v) for every row x of ``unit`` (V, d), shape (V,)."""
-    return unit @ (v / np.linalg.norm(v))  # (V,)
+    with _one_blas_thread():  # a memory-bound product: extra threads only contend
+        return unit @ (v / np.linalg.norm(v))  # (V,)
+
+
+_CONTROLLER: list = []
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Return a context limiting the BLAS pool to one thread (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a core dependency
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def most_similar(unit: np.ndarray, row: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
