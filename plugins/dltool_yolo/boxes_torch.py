@@ -87,17 +87,21 @@ def filter_boxes(
     return box_class_scores[mask], boxes[mask], box_classes[mask]
 
 
-def _overlap_pairs(boxes: torch.Tensor, iou_threshold: float, block: int = 1024) -> torch.Tensor:
-    """Return (E, 2) pairs (i, j), i < j, of rank-ordered boxes with IoU > threshold."""
-    n = boxes.shape[0]
+def _overlap_pairs(boxes: torch.Tensor, iou_threshold: float, block: int = 256) -> torch.Tensor:
+    """Return (E, 2) pairs (i, j), i < j, of boxes with IoU > threshold (x1 sweep, blocks)."""
+    by_x = torch.argsort(boxes[:, 0], stable=True)
+    sorted_boxes = boxes[by_x]
+    x1 = sorted_boxes[:, 0].contiguous()
     pairs = []
-    for s in range(0, n, block):
-        e = min(s + block, n)
-        ious = iou_matrix(boxes[s:e], boxes[s:])  # (e−s, n−s)
-        ious = torch.triu(ious, diagonal=1)
-        idx = torch.nonzero(ious > iou_threshold)
-        pairs.append(idx + torch.tensor([s, s], device=boxes.device))
-    return torch.cat(pairs) if pairs else boxes.new_zeros((0, 2), dtype=torch.long)
+    for s in range(0, boxes.shape[0], block):
+        rows = sorted_boxes[s : s + block]
+        end = int(torch.searchsorted(x1, rows[:, 2].max(), right=True))
+        ious = torch.triu(iou_matrix(rows, sorted_boxes[s:end]), diagonal=1)  # (b, end − s)
+        i, j = torch.nonzero(ious > iou_threshold, as_tuple=True)
+        pairs.append(torch.stack([by_x[i + s], by_x[j + s]], 1))
+    if not pairs:
+        return torch.zeros((0, 2), dtype=torch.long, device=boxes.device)
+    return torch.cat(pairs).sort(dim=1).values
 
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = 0.5) -> torch.Tensor:

@@ -146,5 +146,5 @@ def tiny_cfg(classes: int = 80, width: float = 1.0, size: int = 416, anchors: st
 
 BUILTIN_CFGS = {
     "yolov3-tiny": lambda classes=80: tiny_cfg(classes),
-    "small": lambda classes=80: tiny_cfg(classes, width=0.25, size=256),
+    "small": lambda classes=80: tiny_cfg(classes, width=0.25, size=128),
 }

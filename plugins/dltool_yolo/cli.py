@@ -174,3 +174,46 @@ def synth(
     rep = current().reporter
     rep.table(f"Synthetic dataset ({', '.join(CLASSES)})", rows, key="splits")
     rep.result("data", str(out / "data.yaml"), label="Dataset written, data.yaml at")
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    data: Path = typer.Option(..., "--data", help="data.yaml of a YOLO-format dataset."),
+    cfg: str = typer.Option(
+        "small", "--cfg", help="Darknet .cfg, or built-in: small | yolov3-tiny."
+    ),
+    weights: Path = typer.Option(None, "--weights", help="Initial Darknet .weights for --cfg."),
+    epochs: int = typer.Option(30, "--epochs", help="Passes over the training images."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Images per step."),
+    lr: float = typer.Option(2e-3, "--lr", help="Adam learning rate (cosine decay to 5%)."),
+    fit_anchors: bool = typer.Option(
+        True, "--fit-anchors/--cfg-anchors", help="Built-in cfgs: anchors by k-means on the labels."
+    ),
+    resume: Path = typer.Option(None, "--resume", help="Run directory to continue from."),
+    config: Path = typer.Option(None, "--config", help="YAML file of these options."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/train/N)."),
+) -> None:
+    """Train a YOLO model with the YOLO loss; checkpoints, curves and mAP each epoch."""
+    from dltool.config import resolve_config
+    from dltool_yolo.fit import fit
+
+    params = resolve_config(ctx, config, exclude=("out", "resume"))
+    fit(params, resume=resume, out=out)
+
+
+@app.command("eval")
+def evaluate_cmd(
+    data: Path = typer.Option(..., "--data", help="data.yaml of a YOLO-format dataset."),
+    weights: Path = typer.Option(
+        None, "--weights", help="Darknet .weights (default: YOLOv3-tiny COCO)."
+    ),
+    cfg: Path = typer.Option(None, "--cfg", help="Darknet .cfg (default: model.cfg by --weights)."),
+    split: str = typer.Option("val", "--split", help="Which split to score: val or train."),
+    size: int = typer.Option(None, "--size", help="Input size (default: the cfg's)."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/eval/N)."),
+) -> None:
+    """Score a model on a dataset: mAP@0.5, mAP@0.5:0.95, per-class AP, precision–recall PNG."""
+    from dltool_yolo.fit import evaluate_command
+
+    evaluate_command(data, weights, cfg, split, size, out)

@@ -27,6 +27,48 @@ def nms_indices(
     return np.array(keep, dtype=np.int64)
 
 
+def overlap_pairs(boxes: np.ndarray, iou_threshold: float, block: int = 256) -> np.ndarray:
+    """Return (E, 2) index pairs (i, j), i < j, of boxes whose IoU exceeds the threshold.
+
+    Boxes are swept in order of x1: a block of rows is compared only with the boxes
+    whose x1 lies before the block's largest x2 (others cannot intersect it).
+    """
+    by_x = np.argsort(boxes[:, 0], kind="stable")
+    sorted_boxes = boxes[by_x]
+    x1 = sorted_boxes[:, 0]
+    pairs = []
+    for s in range(0, len(boxes), block):
+        rows = sorted_boxes[s : s + block]
+        end = int(np.searchsorted(x1, rows[:, 2].max(), side="right"))
+        ious = np.triu(iou_matrix(rows, sorted_boxes[s:end]), k=1)  # (b, end − s)
+        i, j = np.nonzero(ious > iou_threshold)
+        pairs.append(np.stack([by_x[i + s], by_x[j + s]], 1))
+    pairs = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+    return np.sort(pairs, axis=1)
+
+
+def nms_fast(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
+    """Return the indices :func:`nms_indices` keeps, resolving all overlaps in vector passes.
+
+    A box is kept iff no kept box ranked above it overlaps it; each pass settles every
+    box whose higher-ranked overlapping boxes are all settled.
+    """
+    order = np.argsort(-scores, kind="stable")
+    n = len(order)
+    src, dst = overlap_pairs(boxes[order], iou_threshold).T  # in rank order: src ranks higher
+    state = np.zeros(n, dtype=np.int8)  # 0 open, 1 kept, −1 dropped
+    while (state == 0).any():
+        s = state[src]
+        killed = np.zeros(n, dtype=bool)
+        killed[dst[s == 1]] = True
+        waiting = np.zeros(n, dtype=bool)
+        waiting[dst[s == 0]] = True
+        open_ = state == 0
+        state[open_ & killed] = -1
+        state[open_ & ~killed & ~waiting] = 1
+    return order[state == 1]
+
+
 def non_max_suppression(
     scores: np.ndarray,
     boxes: np.ndarray,

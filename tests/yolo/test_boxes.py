@@ -135,6 +135,7 @@ def test_nms_numpy_vs_torch(n):
     boxes, scores = random_corners(rng, n), rng.uniform(size=n)
     for thr in (0.3, 0.5, 0.7):
         ref = N.nms_indices(boxes, scores, thr)
+        np.testing.assert_array_equal(N.nms_fast(boxes, scores, thr), ref)
         np.testing.assert_array_equal(T.nms(t(boxes), t(scores), thr).numpy(), ref)
     classes = rng.integers(0, 3, n)
     s, b, c = N.non_max_suppression(scores, boxes, classes, 10, 0.5)

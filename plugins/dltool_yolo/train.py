@@ -1,0 +1,178 @@
+"""Training a Darknet YOLOv3-style model: targets by anchor IoU, the YOLO loss, the data.
+
+Each ground-truth box (class, x_c, y_c, w, h in 0..1) is assigned to the anchor whose
+shape IoU with it is highest (over all heads) and to the grid cell holding its centre
+(c_x, c_y) = ⌊(x_c·W, y_c·H)⌋. That prediction learns ``σ(t_x) → x_c·W − c_x``,
+``σ(t_y) → y_c·H − c_y`` (binary cross-entropy), ``t_w → ln(w·S/p_w)``,
+``t_h → ln(h·S/p_h)`` (squared error, weighted by 2 − w·h as in YOLOv3), objectness
+→ 1 and each class → its one-hot value (binary cross-entropy). Every other
+prediction learns objectness → 0, except those whose decoded box already overlaps
+a ground-truth box by IoU > ``ignore_thresh`` (ignored, as in YOLOv3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dltool_yolo import boxes_torch as bt
+from dltool_yolo.darknet import Darknet
+
+
+@dataclass
+class Batch:
+    """Images (B, 3, S, S) in 0..1 and their labels: (n, 6) rows [image, class, x, y, w, h]."""
+
+    images: torch.Tensor
+    targets: torch.Tensor
+
+
+def load_split(pairs, size: int, nc: int) -> tuple[torch.Tensor, list[np.ndarray]]:
+    """Return all images of a split letterboxed to size (N, 3, S, S) uint8, and their labels."""
+    from dltool_yolo.boxes import letterbox_params
+    from dltool_yolo.detect import load_image
+    from dltool_yolo.labels import read_label_file
+
+    images, labels = [], []
+    for img_path, lab_path in pairs:
+        image = load_image(img_path)
+        h, w = image.shape[:2]
+        lab = read_label_file(lab_path, nc) if lab_path.is_file() else np.zeros((0, 5))
+        r, (nh, nw), (top, left) = letterbox_params((h, w), size)
+        x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float()
+        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
+        canvas = torch.full((3, size, size), 127.0)
+        canvas[:, top : top + nh, left : left + nw] = x[0]
+        images.append(canvas.round().clamp(0, 255).to(torch.uint8))
+        lab = lab.copy()
+        lab[:, 1] = (lab[:, 1] * w * r + left) / size
+        lab[:, 2] = (lab[:, 2] * h * r + top) / size
+        lab[:, 3] *= w * r / size
+        lab[:, 4] *= h * r / size
+        labels.append(lab)
+    return torch.stack(images), labels
+
+
+def make_batch(images: torch.Tensor, labels: list[np.ndarray], idx, flip: torch.Tensor | None):
+    """Return the Batch of images ``idx``, flipping horizontally where ``flip`` is True."""
+    x = images[idx].float() / 255  # (B, 3, S, S)
+    rows = []
+    for k, i in enumerate(idx.tolist()):
+        lab = torch.from_numpy(labels[i]).float()
+        if flip is not None and bool(flip[k]):
+            lab[:, 1] = 1 - lab[:, 1]
+        rows.append(torch.cat([torch.full((len(lab), 1), float(k)), lab], 1))
+    if flip is not None:
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    return Batch(x, torch.cat(rows) if rows else torch.zeros(0, 6))
+
+
+def all_anchors(model: Darknet) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+    """Return every head's anchors stacked (K, 2) and (head, index-in-head) of each."""
+    anchors, where = [], []
+    for h, head in enumerate(model.heads):
+        for a, pair in enumerate(head.anchors):
+            anchors.append(pair)
+            where.append((h, a))
+    return torch.tensor(anchors, dtype=torch.float32), where
+
+
+def yolo_loss(
+    model: Darknet, outputs: list[torch.Tensor], targets: torch.Tensor, ignore_thresh: float = 0.5
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Return the YOLO loss (box + objectness + class, summed, / batch) and its parts."""
+    size = (model.height, model.width)
+    anchors, where = all_anchors(model)
+    anchors = anchors.to(targets.device)
+    b = outputs[0].shape[0]
+    wh = targets[:, 4:6] * targets.new_tensor([size[1], size[0]])  # (n, 2) pixels
+    inter = torch.minimum(wh[:, None], anchors[None]).prod(-1)  # (n, K)
+    best = (inter / (wh.prod(1)[:, None] + anchors.prod(1)[None] - inter)).argmax(1)  # (n,)
+    parts = {"box": 0.0, "obj": 0.0, "cls": 0.0}
+    total = outputs[0].new_zeros(())
+    for h, (head, out) in enumerate(zip(model.heads, outputs, strict=True)):
+        a_n, gh, gw = len(head.anchors), out.shape[2], out.shape[3]
+        p = out.view(b, a_n, 5 + head.classes, gh, gw).permute(0, 1, 3, 4, 2)  # (B, A, H, W, 5+C)
+        head_anchors = p.new_tensor(head.anchors)
+        obj_target = torch.zeros(p.shape[:4], device=p.device)
+        noobj = _not_ignored(p, targets, head_anchors, size, ignore_thresh)  # (B, A, H, W)
+        sel = torch.tensor([where[int(k)][0] == h for k in best], dtype=torch.bool)
+        if sel.any():
+            t = targets[sel.to(targets.device)]
+            a = torch.tensor([where[int(k)][1] for k in best[sel]], device=p.device)
+            img = t[:, 0].long()
+            gx, gy = t[:, 2] * gw, t[:, 3] * gh
+            gi, gj = gx.long().clamp(0, gw - 1), gy.long().clamp(0, gh - 1)
+            pred = p[img, a, gj, gi]  # (n_h, 5+C)
+            scale = 2 - t[:, 4] * t[:, 5]
+            txy = torch.stack([gx - gi, gy - gj], 1)
+            twh = torch.log(t[:, 4:6] * p.new_tensor([size[1], size[0]]) / head_anchors[a] + 1e-9)
+            box = (scale[:, None] * F.binary_cross_entropy_with_logits(
+                pred[:, 0:2], txy, reduction="none")).sum()  # fmt: skip
+            box = box + (scale[:, None] * (pred[:, 2:4] - twh) ** 2).sum()
+            onehot = F.one_hot(t[:, 1].long(), head.classes).to(p.dtype)
+            cls = F.binary_cross_entropy_with_logits(pred[:, 5:], onehot, reduction="sum")
+            obj_target[img, a, gj, gi] = 1.0
+            noobj[img, a, gj, gi] = True
+            total = total + box + cls
+            parts["box"] += box.item() / b
+            parts["cls"] += cls.item() / b
+        obj = F.binary_cross_entropy_with_logits(p[..., 4], obj_target, reduction="none")
+        obj = (obj * noobj).sum()
+        total = total + obj
+        parts["obj"] += obj.item() / b
+    return total / b, parts
+
+
+@torch.no_grad()
+def _not_ignored(
+    p: torch.Tensor,
+    targets: torch.Tensor,
+    anchors: torch.Tensor,
+    size: tuple[int, int],
+    ignore_thresh: float,
+) -> torch.Tensor:
+    """Return (B, A, H, W): True where the decoded box overlaps no truth by IoU > thresh."""
+    b, a_n, gh, gw = p.shape[:4]
+    raw = p.permute(0, 1, 4, 2, 3).reshape(b, -1, gh, gw)  # (B, A·(5+C), H, W)
+    _, xy, wh, _ = bt.decode_head(raw, anchors, p.shape[-1] - 5, size)  # (B, H, W, A, 2)
+    corners = torch.cat([xy - wh / 2, xy + wh / 2], -1).permute(0, 3, 1, 2, 4)  # (B, A, H, W, 4)
+    keep = torch.ones(p.shape[:4], dtype=torch.bool, device=p.device)
+    for i in range(b):
+        t = targets[targets[:, 0] == i]
+        if len(t):
+            gt = bt.bbox_to_corners(t[:, [2, 3, 5, 4]])  # (b_x, b_y, b_h, b_w) → corners
+            best = bt.iou_matrix(corners[i].reshape(-1, 4), gt).max(1).values
+            keep[i] = (best <= ignore_thresh).view(a_n, gh, gw)
+    return keep
+
+
+def collect(detector, images: torch.Tensor, labels: list[np.ndarray], batch_size: int = 32):
+    """Return evaluate.ImageResult per image: detections (score ≥ 0.001) and truths, in pixels."""
+    from dltool_yolo.boxes import bbox_to_corners
+    from dltool_yolo.evaluate import ImageResult
+
+    size = detector.size
+    results = []
+    for s in range(0, len(images), batch_size):
+        x = images[s : s + batch_size].to(detector.device).float() / 255
+        heads = detector.infer(x)
+        for k in range(x.shape[0]):
+            dets = detector.postprocess(
+                [hd[k : k + 1] for hd in heads], (size, size), 0.001, 0.5, 100
+            )
+            lab = labels[s + k]
+            gt = np.stack([lab[:, 1], lab[:, 2], lab[:, 4], lab[:, 3]], 1) * size  # b_x b_y b_h b_w
+            results.append(
+                ImageResult(
+                    np.array([d.box for d in dets]).reshape(-1, 4),
+                    np.array([d.score for d in dets]),
+                    np.array([d.cls for d in dets], dtype=int),
+                    bbox_to_corners(gt).reshape(-1, 4),
+                    lab[:, 0].astype(int),
+                )
+            )
+    return results
