@@ -220,6 +220,9 @@ def _direction(
 def bias(
     words: list[str] | None = typer.Argument(None, help="Words to project (or --professions)."),
     professions: bool = typer.Option(False, "--professions", help="Use the shipped professions."),
+    professions_file: Path | None = typer.Option(
+        None, "--professions-file", help="Your own professions list (YAML/JSON) for --professions."
+    ),
     method: DirectionMethod = typer.Option(
         DirectionMethod.course, "--method", help="course (woman − man) or bolukbasi (PCA)."
     ),
@@ -237,8 +240,9 @@ def bias(
 
     if not words and not professions:
         raise DltoolError("give words to project or --professions")
+    listed = wordlists.words("professions", professions_file) if professions else []
     emb = _load(vectors, fmt)
-    names = list(words or []) + (wordlists.words("professions") if professions else [])
+    names = list(words or []) + listed
     rows, missing = emb.indices(names, skip_missing=skip_missing or professions)
     _missing(missing, True, None, "words")
     method = method.value
@@ -315,6 +319,9 @@ def debias(
         None, "--out-format", help="Format of OUT (default: the input's, or OUT's suffix)."
     ),
     restrict: int = typer.Option(30000, "--restrict", min=10, help="Analogy search vocabulary."),
+    professions_file: Path | None = typer.Option(
+        None, "--professions-file", help="Professions for the report (YAML/JSON list)."
+    ),
     vectors: Path | None = _vectors_opt(),
     fmt: Fmt | None = _format_opt(),
 ) -> None:
@@ -336,6 +343,7 @@ def debias(
     out_format = _val(out_format) or (
         vec.format_for(out) if emb.format == "builtin" else emb.format
     )
+    profs = wordlists.words("professions", professions_file)
     eq_pairs = _with_case_variants(emb, wordlists.pairs("equalize_pairs", equalize_pairs))
     pair_rows = _disjoint(_resolve_pairs(emb, eq_pairs, skip_missing, equalize_pairs))
     specific = wordlists.words("gender_specific", gender_specific)
@@ -366,23 +374,23 @@ def debias(
         torch.tensor(pair_rows, dtype=torch.long, device=s.device).reshape(-1, 2),
     )
     D = D.cpu().numpy()
-    _report_before_after(emb, D, g, restrict)
+    _report_before_after(emb, D, g, restrict, profs)
     rep.info(f"writing {out} ({out_format})")
     vec.save(emb.words, D, out, out_format)
     rep.result("output", str(out), label=f"debiased vectors ({out_format})")
 
 
-def _report_before_after(emb: Any, D: Any, g: Any, restrict: int) -> None:
+def _report_before_after(emb: Any, D: Any, g: Any, restrict: int, professions: list[str]) -> None:
     """Tabulate professions' projections, WEAT effect size and analogy accuracy before/after."""
     import numpy as np
 
-    from dltool_wordvec import evaluate, wordlists
+    from dltool_wordvec import evaluate
     from dltool_wordvec.debias import cosine_to
     from dltool_wordvec.similarity import normalize_rows
 
     rep = current().reporter
     before = emb.unit
-    rows, _ = emb.indices(wordlists.words("professions"), skip_missing=True)
+    rows, _ = emb.indices(professions, skip_missing=True)
     if rows:
         pb = cosine_to(before[rows].astype(np.float64), g)
         pa = cosine_to(D[rows].astype(np.float64), g)

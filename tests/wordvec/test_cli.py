@@ -75,6 +75,28 @@ def test_bias_professions_on_glove(cli, glove, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bias_own_professions_file(cli, glove_file, tmp_path):
+    profs = tmp_path / "p.json"
+    profs.write_text('{"professions": ["nurse", "captain", "astronautt"]}')
+    res = cli(
+        "wordvec",
+        "bias",
+        "--professions",
+        "--professions-file",
+        profs,
+        "-V",
+        glove_file,
+        "-o",
+        tmp_path / "b.png",
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    assert sorted(r["word"] for r in json.loads(res.stdout)["bias"]) == ["captain", "nurse"]
+    profs.write_text('["nurse", 3]')
+    res = cli("wordvec", "bias", "--professions", "--professions-file", profs, "-V", glove_file)
+    assert res.exit_code == 1 and "must hold words" in res.stderr
+
+
 def test_bias_bolukbasi_words_on_glove(cli, glove, tmp_path):
     res = cli(
         "wordvec",
