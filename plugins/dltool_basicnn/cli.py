@@ -221,6 +221,13 @@ def _train_loop(run, p, X, y, params, settings, backend, meta):
             torch.set_num_threads(restore)
 
 
+def _report_paths(key: str, paths: list[Path]) -> None:
+    """Report file paths: a list under --json, one comma-separated line otherwise."""
+    reporter = _session().reporter
+    names = [str(x) for x in paths]
+    reporter.result(key, names if reporter.json_mode else ", ".join(names), key)
+
+
 def _small_net_threads(params: dict, batch: int) -> int | None:
     """Use one torch CPU thread when a step is too small to gain from more; return the old count."""
     import torch
@@ -349,7 +356,7 @@ def _train_command(p: dict) -> None:
     s.reporter.table("Accuracy", rows, key="accuracy")
     s.reporter.result("final_cost", costs[-1], "final cost")
     s.reporter.result("model", str(run.file("model.npz")), "model file")
-    s.reporter.result("plots", [str(x) for x in pngs], "plots")
+    _report_paths("plots", pngs)
     s.reporter.result("run_dir", str(run.path), "run directory")
 
 
@@ -547,7 +554,7 @@ def _logreg_command(p: dict) -> None:
     s.reporter.result("w", params["W1"].reshape(-1)[:10].round(4).tolist(), "w (first 10)")
     s.reporter.result("b", float(params["b1"][0, 0]), "b")
     s.reporter.result("model", str(run.file("model.npz")), "model file")
-    s.reporter.result("plots", [str(x) for x in pngs], "plots")
+    _report_paths("plots", pngs)
     s.reporter.result("run_dir", str(run.path), "run directory")
 
 

@@ -302,3 +302,13 @@ def test_float32_training_follows_float64(app, invoke, tmp_path):
         costs[dtype] = json.loads(res.stdout)["final_cost"]
     assert costs["float32"] == pytest.approx(costs["float64"], rel=1e-4)
     _fail(invoke(app, "basicnn", "train", "--dtype", "float16"), "unknown --dtype 'float16'")
+
+
+def test_logreg_backends_agree(app, invoke, tmp_path):
+    costs = []
+    for backend in ("numpy", "torch"):
+        args = ["--json", "-q", "basicnn", "logreg", "--dataset", "moons", "--epochs", "50"]
+        res = invoke(app, *args, "--backend", backend, "--out", str(tmp_path / backend))
+        assert res.exit_code == 0, res.stderr
+        costs.append(json.loads(res.stdout)["final_cost"])
+    assert costs[1] == pytest.approx(costs[0], rel=1e-10)
