@@ -118,20 +118,19 @@ def fit(
     labels: np.ndarray,
     params: dict[str, Any],
     device: Any,
+    model: Any,
+    rows: list[dict[str, float]],
     on_step: Any = None,
-) -> tuple[Any, list[dict[str, float]]]:
-    """Train a FaceNet-style encoder on chips (N, 96, 96, 3); return (model, epoch rows)."""
-    from dltool_facerec.facenet import chips_to_tensor, facenet_small
+) -> None:
+    """Train ``model`` on chips (N, 96, 96, 3) in place, appending one row per epoch."""
+    from dltool_facerec.facenet import chips_to_tensor
 
     seed = int(params["seed"])
-    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = facenet_small().to(device)
     opt = torch.optim.Adam(model.parameters(), lr=params["lr"])
     X = chips_to_tensor(chips, device)  # (N, 3, 96, 96)
     Y = torch.from_numpy(labels).to(device)
-    rows = []
     for epoch in range(1, params["epochs"] + 1):
         losses, actives = [], []
         for idx in pk_batches(labels, params["people_per_batch"], params["images_per_person"], rng):
@@ -146,4 +145,3 @@ def fit(
         rows.append(
             {"epoch": epoch, "loss": float(np.mean(losses)), "active": float(np.mean(actives))}
         )
-    return model, rows

@@ -79,8 +79,10 @@ def summary_rows(rep: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run_train(params: dict[str, Any], out: Path | None) -> None:
     """Train the encoder, choose its threshold on the training faces, save encoder.pt."""
+    import torch
+
     from dltool_facerec.encoders import FaceFinder
-    from dltool_facerec.facenet import INPUT_SIZE, embed_chips, save_encoder
+    from dltool_facerec.facenet import INPUT_SIZE, facenet_small
     from dltool_facerec.train import face_chips, fit, identity_folders
 
     check_params(params)
@@ -93,15 +95,17 @@ def run_train(params: dict[str, Any], out: Path | None) -> None:
     run.write_config({**params, "data": str(params["data"]), "people": names})
     seed = s.seed if s.seed is not None else params["init_seed"]
     n_batches = -(-len(names) // params["people_per_batch"])
-    with s.reporter.progress(params["epochs"] * n_batches, "train") as bar:
-        model, rows = fit(chips, labels, {**params, "seed": seed}, s.device, bar.advance)
-    for row in rows:
-        run.log_metrics(**row)
-    E = embed_chips(model, chips, s.device)
-    rep = threshold_report(E, labels, None)
-    save_encoder(model, run.file("encoder.pt"), rep["best_threshold"])
-    _plot_curves(run.file("loss.png"), rows)
-    plot_evaluation(run.file("distances.png"), rep, "training faces")
+    torch.manual_seed(seed)
+    model, rows = facenet_small().to(s.device), []
+    try:
+        with s.reporter.progress(params["epochs"] * n_batches, "train") as bar:
+            fit(chips, labels, {**params, "seed": seed}, s.device, model, rows, bar.advance)
+    except KeyboardInterrupt:  # keep what was learned: save, then exit 130
+        if rows:
+            _save(model, chips, labels, rows, run)
+            s.reporter.warn(f"interrupted after epoch {len(rows)}; encoder saved to {run.path}")
+        raise
+    rep = _save(model, chips, labels, rows, run)
     r = s.reporter
     r.table("Training (triplet loss, fraction of active triplets)", rows[-5:], key="epochs")
     r.result("people", len(names), label="Identities")
@@ -110,6 +114,19 @@ def run_train(params: dict[str, Any], out: Path | None) -> None:
         "threshold", round(rep["best_threshold"], 4), label="Threshold (best on training faces)"
     )
     r.result("encoder", str(run.file("encoder.pt")), label="Encoder saved to (use --encoder)")
+
+
+def _save(model: Any, chips: np.ndarray, labels: np.ndarray, rows: list, run: Any) -> dict:
+    """Choose the threshold on the training faces, save encoder.pt, metrics and plots."""
+    from dltool_facerec.facenet import embed_chips, save_encoder
+
+    rep = threshold_report(embed_chips(model, chips, current().device), labels, None)
+    save_encoder(model, run.file("encoder.pt"), rep["best_threshold"])
+    for row in rows:
+        run.log_metrics(**row)
+    _plot_curves(run.file("loss.png"), rows)
+    plot_evaluation(run.file("distances.png"), rep, "training faces")
+    return rep
 
 
 def _plot_curves(path: Path, rows: list[dict[str, float]]) -> None:
