@@ -488,15 +488,7 @@ def save(words: list[str], vectors: np.ndarray, path: str | os.PathLike, fmt: st
             _write_text(tmp, words, vectors, header=fmt == "word2vec")
         else:
             raise DltoolError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS)}")
-    _umask_mode(path)
     return path
-
-
-def _umask_mode(path: Path) -> None:
-    """Give ``path`` the usual mode of a new file (the atomic temp file is private, 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def _write_text(tmp: Path, words: list[str], vectors: np.ndarray, header: bool) -> None:

@@ -66,6 +66,15 @@ def test_threads_set_torch_and_blas_together():
         device.set_threads(0)
 
 
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = atomic.write_text(tmp_path / "x.txt", "hi")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out.bin"
     atomic.write_bytes(target, b"old")
