@@ -25,6 +25,7 @@ PROG = "dltool"
 COMPLETE_VAR = "_DLTOOL_COMPLETE"
 GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
 GLOBAL_VALUED = ("--device", "--seed", "--threads")
+_COMPLETION_PARAMS = ("install_completion", "show_completion")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -91,6 +92,8 @@ class DltoolGroup(TyperGroup):
                 hint="reinstall the plugin; 'dltool plugins' shows every plugin's status",
             ) from exc
         command = typer.main.get_command(app) if isinstance(app, typer.Typer) else app
+        # completion is the root's business: drop the options Typer adds to every app
+        command.params = [p for p in command.params if p.name not in _COMPLETION_PARAMS]
         command.name = entry.name
         if not command.help and entry.help:
             command.help = entry.help
@@ -140,6 +143,8 @@ class DltoolGroup(TyperGroup):
             sys.stderr.write("interrupted\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, ClickException):
+            raise
+        except BrokenPipeError:  # `dltool … | head`: the reader left; Typer exits quietly
             raise
         except Exception as exc:
             if current().debug or os.environ.get("DLTOOL_DEBUG"):

@@ -64,6 +64,8 @@ def test_help_does_not_import_the_plugin_command_module(fake_app, invoke):
     result = invoke(fake_app, "hello", "greet")
     assert result.exit_code == 0, result.stderr
     assert "fakeplug.cli" in sys.modules
+    sub_help = invoke(fake_app, "hello", "--help").stdout
+    assert "greet" in sub_help and "--install-completion" not in sub_help
 
 
 def test_failing_hook_is_isolated_and_rolled_back():
