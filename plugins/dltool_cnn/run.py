@@ -111,11 +111,7 @@ def train_command(params: dict, resume: Path | None, out: Path | None, ctx) -> N
     run = RunDir(run_path) if run_path else session.run_dir("cnn", "train", out)  # inputs are OK
     run.write_config(config)
     ops = [o.strip() for o in config["augment"].split(",")] if config.get("augment") else None
-    images = D.AugmentedImages(train_set, ops, config["seed"])
-    generator = torch.Generator()
-    loader = torch.utils.data.DataLoader(
-        images, batch_size=config["batch_size"], shuffle=True, generator=generator
-    )
+    loader = D.Batches(train_set, config["batch_size"], ops, config["seed"])
     meta = {"config": config, "classes": dataset.classes, "channels": dataset.channels}
 
     def checkpoint(epoch: int, **extra) -> dict:
@@ -126,8 +122,7 @@ def train_command(params: dict, resume: Path | None, out: Path | None, ctx) -> N
     rep.info(f"{len(train_set.y)} train / {len(dev_set.y)} dev images, "
              f"{len(dataset.classes)} classes, {size}px, device {device}")  # fmt: skip
     for epoch in range(start, config["epochs"]):
-        images.epoch = epoch
-        generator.manual_seed(config["seed"] * 100_003 + epoch)
+        loader.epoch = epoch
         try:
             with rep.progress(len(loader), f"epoch {epoch + 1}/{config['epochs']}") as bar:
                 stats = T.train_epoch(model, loader, optimizer, device, bar)
