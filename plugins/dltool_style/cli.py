@@ -196,18 +196,26 @@ def transfer(
     content_weight: float = typer.Option(10.0, "--content-weight", help="α in J = αJc + βJs."),
     style_weight: float = typer.Option(40.0, "--style-weight", help="β in J = αJc + βJs."),
     tv_weight: float = typer.Option(0.0, "--tv-weight", help="Total-variation weight γ."),
-    content_layer: str = typer.Option(None, "--content-layer", help="[default: the net's]"),
+    content_layer: str = typer.Option(
+        None, "--content-layer", help="Content layer (default: the network's, see style layers)."
+    ),
     style_layers: str = typer.Option(
-        None, "--style-layers", help="Layers with λ, e.g. conv1_1:0.2,conv2_1:0.8. [default: net's]"
+        None,
+        "--style-layers",
+        help="Style layers with λ, e.g. conv1_1:0.2,conv2_1:0.8 (default: the network's).",
     ),
     style_blend: str = typer.Option(
-        None, "--style-blend", help="Weight per style image, e.g. 0.7,0.3. [default: equal]"
+        None, "--style-blend", help="Weight per style image, e.g. 0.7,0.3 (default: equal)."
     ),
     init: str = typer.Option("noise", "--init", help="noise (content + noise), content, random."),
     noise_ratio: float = typer.Option(0.6, "--noise-ratio", help="r in G = (1-r)C + r·noise."),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam or lbfgs."),
-    lr: float = typer.Option(None, "--lr", help="Learning rate. [default: 0.02 adam, 1 lbfgs]"),
-    save_every: int = typer.Option(0, "--save-every", help="Save the image every N steps."),
+    lr: float = typer.Option(
+        None, "--lr", help="Learning rate (default: 0.02 for adam, 1 for lbfgs)."
+    ),
+    save_every: int = typer.Option(
+        0, "--save-every", help="Save the image every N steps (0: only the final one)."
+    ),
     preserve_colors: bool = typer.Option(
         False, "--preserve-colors", help="Keep the content's colors (luminance-only transfer)."
     ),
