@@ -234,3 +234,30 @@ def test_predict_bad_input(run, not_image, tmp_path):
     fake = tmp_path / "fake.pt"
     fake.write_bytes(b"\x00" * 20)
     _fail(run("predict", str(fake), str(not_image)), "not a readable checkpoint")
+
+
+def test_predict_imagenet_with_pretrained_efficientnet(run_json, tmp_path):
+    from skimage import data
+
+    path = tmp_path / "chelsea.png"
+    Image.fromarray(data.chelsea()).save(path)
+    rows = run_json("predict", "efficientnet-lite0", str(path), "-k", "3")["predictions"]
+    assert rows[0]["class"] == "Egyptian cat", rows  # ImageNet class 285
+    assert rows[0]["probability"] > 0.3
+
+
+def test_transfer_learning_trains_only_the_new_head(run_json, tmp_path):
+    data, out = _folder(tmp_path / "data", per_class=6, size=32), tmp_path / "tl"
+    doc = run_json("train", "--pretrained", "efficientnet-lite0", "--freeze", "backbone",
+                   "--data", str(data), "--image-size", "32", "--epochs", "1",
+                   "--batch-size", "8", "--out", str(out))  # fmt: skip
+    assert doc["epochs"][0]["epoch"] == 1
+    state = torch.load(out / "best.pt", weights_only=False)
+    assert state["model"]["1.net._fc.weight"].shape == (2, 1280)
+    from dltool.nn.efficientnet import load_efficientnet_lite0
+
+    backbone = load_efficientnet_lite0().state_dict()
+    key = "_blocks.3._depthwise_conv.weight"
+    assert torch.equal(state["model"]["1.net." + key], backbone[key])  # frozen: unchanged
+    image = next((data / "circle").iterdir())
+    assert len(run_json("predict", str(out), str(image))["predictions"]) == 2
