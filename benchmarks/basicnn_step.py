@@ -45,10 +45,10 @@ def step_figures(repeats: int):
     """Return (wall, cpu) times of the numpy step, torch step, numpy GEMM and torch GEMM."""
     import numpy as np
     import torch
-    from dltool_basicnn import network, train
-    from dltool_basicnn import network_torch as nt
 
-    from dltool.nn import init
+    from dltool.nn import init, network
+    from dltool.nn import network_torch as nt
+    from dltool.nn import training as train
 
     dims, m = [784, 256, 128, 10], 1024
     np.random.seed(0)
@@ -84,9 +84,9 @@ def step_figures(repeats: int):
 def course_run(repeats: int, iterations: int, dtype: str) -> tuple[float, float]:
     """Return the median wall and CPU time (s) of the 12288-20-7-5-1 run over 209 examples."""
     import numpy as np
-    from dltool_basicnn import train
 
     from dltool.nn import init
+    from dltool.nn import training as train
 
     def run():
         np.random.seed(1)

@@ -18,7 +18,7 @@ def register_models(models):
     """Register the course's L-layer network as a named model."""
     models.add(
         "basicnn-course",
-        "dltool_basicnn.network_torch:course_model",
+        "dltool.nn.network_torch:course_model",
         description="L-layer ReLU network 12288-20-7-5-1 with a sigmoid output (course cat model)",
         input_size=(12288,),
     )

@@ -12,7 +12,7 @@ import numpy as np
 
 from dltool.nn import gradcheck as gc
 from dltool.nn import init as initializers
-from dltool_basicnn import network
+from dltool.nn import network
 
 
 def random_problem(dims: list[int], m: int, init: str, keep_prob: float):
@@ -46,7 +46,7 @@ def torch_gradients(dims, hidden, keep_prob, lambd, X, labels, params, masks, de
     """
     import torch
 
-    from dltool_basicnn import network_torch as nt
+    from dltool.nn import network_torch as nt
 
     Xt = torch.as_tensor(X.T, dtype=torch.float64, device=device)  # (m, n_x)
     yt = torch.as_tensor(labels, device=device)

@@ -3,7 +3,7 @@
 Module-level imports stay light (typer only); NumPy, torch and matplotlib are imported
 inside the commands. The seed (global ``--seed``, default 1) seeds the data generator, the
 split and NumPy's global generator, which then draws W1 … WL, per-epoch permutations and
-dropout masks in that order (see ``dltool_basicnn.network`` and ``.train``).
+dropout masks in that order (see ``dltool.nn.network`` and ``dltool.nn.training``).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _parse_ints(text: str, option: str) -> list[int]:
 
 def _load_data(p: dict, seed: int):
     """Return the Dataset chosen by --data/--target or --dataset and its options."""
-    from dltool_basicnn import data
+    from dltool.data import datasets as data
 
     if p["data"] is not None:
         return data.read_file(Path(p["data"]), p["target"])
@@ -99,7 +99,7 @@ def _prepare(p: dict, seed: int, transform=None):
     """Return (dataset, splits {name: (X (n_x, m), y)}, mu, sigma) standardized on train."""
     import numpy as np
 
-    from dltool_basicnn import data
+    from dltool.data import datasets as data
 
     ds = _load_data(p, seed)
     if transform is not None:
@@ -154,7 +154,7 @@ def _meta(ds, dims, hidden, mu, sigma, target, extra) -> dict:
 
 def _accuracy_rows(splits, params, hidden) -> list[dict]:
     """Return one row per non-empty split: examples and accuracy in percent."""
-    from dltool_basicnn import network
+    from dltool.nn import network
 
     rows = []
     for name, (X, y) in splits.items():
@@ -180,8 +180,8 @@ def _train_loop(run, p, X, y, params, settings, backend, meta):
     """Run fit with a progress bar, metrics and checkpoints; return (params, costs)."""
     import numpy as np
 
+    from dltool.nn.training import NonFiniteCost, fit
     from dltool_basicnn import model_io
-    from dltool_basicnn.train import NonFiniteCost, fit
 
     s = _session()
     every = max(1, settings.epochs // 100)
@@ -314,8 +314,9 @@ def _train_command(p: dict) -> None:
     import numpy as np
 
     from dltool.nn import init as initializers
-    from dltool_basicnn import model_io, network
-    from dltool_basicnn.train import Settings
+    from dltool.nn import network
+    from dltool.nn.training import Settings
+    from dltool_basicnn import model_io
 
     s = _session()
     seed = _seed()
@@ -362,7 +363,7 @@ def _train_command(p: dict) -> None:
 
 def _predict_data(source: str, meta: dict, target: str | None, p: dict):
     """Return (Dataset, has_labels) for a file path or a built-in data set name."""
-    from dltool_basicnn import data
+    from dltool.data import datasets as data
 
     path = Path(source)
     if source in data.BUILTIN and not path.exists():
@@ -420,7 +421,8 @@ def predict(
     import numpy as np
 
     from dltool import atomic
-    from dltool_basicnn import model_io, network
+    from dltool.nn import network
+    from dltool_basicnn import model_io
 
     s = _session()
     params, meta = model_io.load_model(model)
@@ -515,8 +517,8 @@ def _logreg_command(p: dict) -> None:
     """Run ``basicnn logreg`` with resolved options ``p``."""
     import numpy as np
 
+    from dltool.nn.training import Settings
     from dltool_basicnn import logreg, model_io
-    from dltool_basicnn.train import Settings
 
     s = _session()
     seed = _seed()
@@ -595,7 +597,8 @@ def gradcheck(
 
     from dltool.nn import gradcheck as gc
     from dltool.nn import init as initializers
-    from dltool_basicnn import checking, network
+    from dltool.nn import network
+    from dltool_basicnn import checking
 
     s = _session()
     dims = _parse_ints(layers, "--layers")

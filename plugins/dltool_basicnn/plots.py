@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from dltool.nn import activations as act
+from dltool.nn import network
 from dltool.report import figure
-from dltool_basicnn import network
 
 
 def cost_curve(path: Path, costs: list[float], title: str) -> Path:

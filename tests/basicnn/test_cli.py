@@ -275,7 +275,9 @@ def test_npz_train_and_predict_from_csv(run, app, invoke, tmp_path):
 
 
 def test_ctrl_c_exits_130_and_keeps_last_checkpoint(run, tmp_path, monkeypatch):
-    from dltool_basicnn import model_io, train
+    from dltool_basicnn import model_io
+
+    from dltool.nn import training as train
 
     real_step, calls = train.step_numpy, []
 

@@ -4,10 +4,10 @@ import warnings
 
 import numpy as np
 import pytest
-from dltool_basicnn import logreg, network
+from dltool_basicnn import logreg
 
 from dltool.nn import activations as act
-from dltool.nn import gradcheck, init, losses
+from dltool.nn import gradcheck, init, losses, network
 
 
 def test_activations_known_values():

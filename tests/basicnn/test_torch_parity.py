@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from dltool_basicnn import network
-from dltool_basicnn import network_torch as nt
 
-from dltool.nn import gradcheck, init
+from dltool.nn import gradcheck, init, network
+from dltool.nn import network_torch as nt
 
 CASES = [
     ([5, 4, 1], "relu", 0.0, 1.0),

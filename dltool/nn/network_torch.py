@@ -1,4 +1,4 @@
-"""L-layer network as a ``torch.nn.Module``: the twin of :mod:`dltool_basicnn.network`.
+"""L-layer network as a ``torch.nn.Module``: the twin of :mod:`dltool.nn.network`.
 
 Rows are examples here (X (m, n_x)), as torch expects; ``nn.Linear`` keeps W{l} with the
 notes' shape (n_l, n_{l-1}) and b{l} as (n_l,). Dropout masks may be passed in (the

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dltool_basicnn import network
+from dltool.nn import network
 
 
 class NonFiniteCost(Exception):
@@ -93,7 +93,7 @@ def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
     """Train the torch twin on ``device`` in X's dtype, drawing batches and masks from NumPy."""
     import torch
 
-    from dltool_basicnn import network_torch as nt
+    from dltool.nn import network_torch as nt
 
     dtype = torch.float32 if X.dtype == np.float32 else torch.float64
     dims = network.layer_dims_of(params)
