@@ -198,12 +198,27 @@ def verify(
         raise
     except DltoolError as exc:
         raise ExitTwoError(exc.message, exc.hint) from None
+    except Exception as exc:  # a bug must not read as "no match" (exit 1)
+        if current().debug:
+            raise
+        raise ExitTwoError(
+            f"unexpected {type(exc).__name__}: {exc}", hint="rerun with --debug for the traceback"
+        ) from None
     if not match:
         current().flush()  # the core flushes --json output only on success
         raise typer.Exit(1)
 
 
-def _verify(image, name, threshold, largest, db, encoder, detector, upsample) -> bool:
+def _verify(
+    image: Path,
+    name: str,
+    threshold: float | None,
+    largest: bool,
+    db: Path | None,
+    encoder: Path | None,
+    detector: str,
+    upsample: int,
+) -> bool:
     """Return whether the face in ``image`` is ``name``, after reporting the distance."""
     from dltool_facerec.images import load_rgb
     from dltool_facerec.match import verify as verify_math
