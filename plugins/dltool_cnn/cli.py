@@ -131,7 +131,7 @@ def shape(
 
 @app.command()
 def conv(
-    image: Path = typer.Argument(..., help="Image file (PNG, JPEG, …)."),
+    image: Path = typer.Argument(..., help="Image file, or a sample: camera, astronaut, …"),
     filter: str = typer.Option("vertical-edge", "--filter", help="Filter name (or 'list')."),
     stride: int = typer.Option(1, "--stride", min=1),
     pad: int = typer.Option(0, "--pad", min=0),
@@ -186,7 +186,7 @@ def _conv_figure(path: Path, img, shown, name: str, stride: int, pad: int) -> No
 
 @app.command()
 def augment(
-    image: Path = typer.Argument(..., help="Image file."),
+    image: Path = typer.Argument(..., help="Image file, or a sample: chelsea, coffee, …"),
     n: int = typer.Option(8, "-n", "--n", min=1, max=64, help="Number of augmented copies."),
     ops: str = typer.Option(
         "mirror,crop,rotate,shear,warp,color",

@@ -25,7 +25,28 @@ FILTERS = {
     "blur": [[1 / 9] * 3] * 3,
 }
 FILTER_NAMES = (*FILTERS, "sobel")  # sobel = √(sobel-x² + sobel-y²)
+# scikit-image's bundled photographs, usable wherever an IMAGE path is expected.
+SAMPLES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", "coins",
+           "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
+           "moon", "page", "retina", "rocket", "text")  # fmt: skip
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+
+
+def _open(path: Path):
+    """Return a loaded PIL image from ``path`` or, if no such file, scikit-image's sample."""
+    from PIL import Image
+
+    if not path.is_file() and str(path) in SAMPLES:
+        from skimage import data
+
+        return Image.fromarray(getattr(data, str(path))())
+    if not path.is_file():
+        raise DltoolError(
+            f"image {path} does not exist", hint=f"or name a sample: {', '.join(SAMPLES)}"
+        )
+    img = Image.open(path)
+    img.load()
+    return img
 
 
 def load_image(path: str | Path, mode: str = "RGB", size: int | None = None) -> np.ndarray:
@@ -33,15 +54,11 @@ def load_image(path: str | Path, mode: str = "RGB", size: int | None = None) -> 
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
-    if not path.is_file():
-        raise DltoolError(f"image {path} does not exist")
     try:
-        with Image.open(path) as img:
-            img.load()
-            img = img.convert(mode)
-            if size is not None:
-                img = img.resize((size, size), Image.BILINEAR)
-            array = np.asarray(img, dtype=np.float32) / 255.0
+        img = _open(path).convert(mode)
+        if size is not None:
+            img = img.resize((size, size), Image.BILINEAR)
+        array = np.asarray(img, dtype=np.float32) / 255.0
     except UnidentifiedImageError:
         raise DltoolError(f"{path} is not an image PIL can read") from None
     except (OSError, SyntaxError, ValueError) as exc:

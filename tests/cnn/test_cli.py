@@ -261,3 +261,24 @@ def test_transfer_learning_trains_only_the_new_head(run_json, tmp_path):
     assert torch.equal(state["model"]["1.net." + key], backbone[key])  # frozen: unchanged
     image = next((data / "circle").iterdir())
     assert len(run_json("predict", str(out), str(image))["predictions"]) == 2
+
+
+def test_conv_on_a_sample_and_no_output(run_json, run, tmp_path):
+    doc = run_json("conv", "coins", "--filter", "vertical-edge", "--out", str(tmp_path / "c.png"))
+    assert doc["input"] == "303x384x1" and doc["output"] == "301x382x1"
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros((2, 2), np.uint8)).save(tiny)
+    _fail(run("conv", str(tiny), "--out", str(tmp_path / "t.png")), "no output")
+    assert not (tmp_path / "t.png").exists()
+
+
+def test_train_reads_a_config_file(run_json, run, tmp_path):
+    data = _folder(tmp_path / "data", per_class=5)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {data}\nepochs: 1\nbatch-size: 4\noptimizer: sgd\nlr: 0.01\n")
+    doc = run_json("train", "--config", str(cfg), "--out", str(tmp_path / "r"))
+    assert len(doc["epochs"]) == 1
+    saved = (tmp_path / "r" / "config.yaml").read_text()
+    assert "optimizer: sgd" in saved and "batch_size: 4" in saved
+    cfg.write_text("epoch: 3\n")
+    _fail(run("train", "--config", str(cfg)), "unknown key 'epoch'")
