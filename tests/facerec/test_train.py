@@ -126,3 +126,39 @@ def test_train_bad_input(invoke, app, tmp_path, faces_dir):
     assert res.exit_code == 1 and "unknown --mining" in res.stderr
     res = invoke(app, "facerec", "train", "--data", str(tmp_path / "absent"))
     assert res.exit_code == 1 and "is not a directory" in res.stderr
+
+
+def test_semi_hard_training_steps():
+    from dltool_facerec.train import fit
+
+    rng = np.random.default_rng(0)
+    chips = rng.integers(0, 256, (8, 96, 96, 3), dtype=np.uint8)
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    params = {"seed": 0, "lr": 1e-3, "epochs": 2, "people_per_batch": 2,
+              "images_per_person": 4, "margin": 0.2, "mining": "semi-hard"}  # fmt: skip
+    torch.manual_seed(0)
+    model, rows, seen = facenet_small(), [], []
+    fit(chips, labels, params, torch.device("cpu"), model, rows, lambda **m: seen.append(m))
+    assert [r["epoch"] for r in rows] == [1, 2] and len(seen) == 2
+    assert all(m["loss"] >= 0 and 0 <= m["active"] <= 1 for m in seen)
+
+
+def test_ctrl_c_keeps_the_encoder_trained_so_far(invoke, app, faces_dir, tmp_path, monkeypatch):
+    from dltool_facerec import train as train_mod
+
+    real_step, calls = train_mod.train_step, []
+
+    def step_then_interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # epoch 2 starts: epoch 1 is complete
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "train_step", step_then_interrupt)
+    out = tmp_path / "interrupted"
+    res = invoke(app, "--threads", "1", "facerec", "train", "--data", str(faces_dir),
+                 "--epochs", "50", "--people-per-batch", "2", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 130
+    assert "interrupted after epoch 1" in res.stderr
+    assert load_encoder(out / "encoder.pt")[1]["dim"] == 128
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
