@@ -113,8 +113,19 @@ def distribute_value(dz: float, shape: tuple[int, int]) -> np.ndarray:
     return np.full(shape, dz / (n_H * n_W))
 
 
+MODES = ("max", "average")
+
+
+def check_mode(mode: str) -> str:
+    """Return mode if it is 'max' or 'average', else raise ValueError."""
+    if mode not in MODES:
+        raise ValueError(f"pooling mode must be 'max' or 'average', got {mode!r}")
+    return mode
+
+
 def pool_forward_loop(A_prev, hparameters, mode="max"):
     """Return A (m, n_H, n_W, n_C), the max or average of every f×f window, and the cache."""
+    check_mode(mode)
     (m, n_H_prev, n_W_prev, n_C) = A_prev.shape
     f, stride = hparameters["f"], hparameters["stride"]
     n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, 0)
@@ -208,6 +219,7 @@ def conv_backward(dZ, cache):
 
 def pool_forward(A_prev, hparameters, mode="max"):
     """Return A = max or mean over each f×f window (vectorized), and the cache."""
+    check_mode(mode)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
     f, stride = hparameters["f"], hparameters["stride"]
     n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, 0)

@@ -167,3 +167,10 @@ def test_pool_gradient_check(mode):
     dA = conv.pool_backward(G, cache, mode)
     result = gradient_check(cost, params, {"dA": dA}, epsilon=1e-6)
     assert result.difference < 1e-7
+
+
+def test_pool_rejects_unknown_mode():
+    with pytest.raises(ValueError, match="pooling mode"):
+        conv.pool_forward(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="min")
+    with pytest.raises(ValueError, match="pooling mode"):
+        conv.pool_forward_loop(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="avg")
