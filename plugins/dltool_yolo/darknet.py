@@ -108,9 +108,21 @@ class MaxPool(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the max over each size×size window after Darknet's padding."""
         lo, hi = self.pads
+        h, w = x.shape[-2:]
+        if self.size == 2 and self.stride == 2 and lo == 0 and h % 2 == 0 and w % 2 == 0:
+            return max4(
+                x[..., 0::2, 0::2], x[..., 1::2, 0::2], x[..., 0::2, 1::2], x[..., 1::2, 1::2]
+            )
         if lo or hi:
             x = F.pad(x, (lo, hi, lo, hi), value=float("-inf"))
+        if self.size == 2 and self.stride == 1:
+            return max4(x[..., :-1, :-1], x[..., 1:, :-1], x[..., :-1, 1:], x[..., 1:, 1:])
         return F.max_pool2d(x, self.size, self.stride)
+
+
+def max4(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """Return the elementwise max(a, b, c, d) (a 2×2 max-pool from four shifted views)."""
+    return torch.maximum(torch.maximum(a, b), torch.maximum(c, d))
 
 
 def out_size(n: int, size: int, stride: int, pad: int) -> int:

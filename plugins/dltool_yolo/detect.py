@@ -91,7 +91,7 @@ class Detector:
             )
         if size % 32:
             raise DltoolError(f"--size must be a multiple of 32, got {size}")
-        self.model = model.eval().fuse().to(device)
+        self.model = model.eval().fuse().to(device, memory_format=torch.channels_last)
         self.names, self.device, self.size = names, device, size
         self.anchors = [torch.tensor(h.anchors, device=device) for h in model.heads]
 
@@ -114,12 +114,13 @@ class Detector:
         x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
         top, left = (self.size - nh) // 2, (self.size - nw) // 2
         pad = (left, self.size - nw - left, top, self.size - nh - top)
-        return F.pad(x, pad, value=0.5)  # (1, 3, S, S)
+        x = F.pad(x, pad, value=0.5)  # (1, 3, S, S)
+        return x.contiguous(memory_format=torch.channels_last)
 
     @torch.inference_mode()
     def infer(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return the raw head maps for the batch x (B, 3, S, S)."""
-        return self.model(x)
+        return self.model(x.contiguous(memory_format=torch.channels_last))
 
     def postprocess(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from dltool_yolo.cfg import parse_cfg, tiny_cfg
 from dltool_yolo.darknet import (
     Darknet,
@@ -174,6 +175,16 @@ def test_maxpool_darknet_padding_known_values():
     s = parse_cfg("[net]\n[maxpool]\nsize=2\nstride=1\n[yolo]\nanchors=1,1\nclasses=1\n")[1]
     out = MaxPool(s)(x)  # pads right/bottom: out[i, j] = max of x[i:i+2, j:j+2]
     np.testing.assert_array_equal(out[0, 0].numpy(), [[4, 5, 5], [7, 8, 8], [7, 8, 8]])
+
+
+@pytest.mark.parametrize(("size", "stride", "hw"), [(2, 2, 8), (2, 2, 7), (2, 1, 5), (3, 1, 6)])
+def test_maxpool_fast_paths_match_generic(size, stride, hw):
+    text = f"[net]\n[maxpool]\nsize={size}\nstride={stride}\n[yolo]\nanchors=1,1\nclasses=1\n"
+    pool = MaxPool(parse_cfg(text)[1])
+    x = torch.randn(2, 3, hw, hw + 2)
+    lo, hi = pool.pads
+    generic = F.max_pool2d(F.pad(x, (lo, hi, lo, hi), value=float("-inf")), size, stride)
+    torch.testing.assert_close(pool(x), generic, rtol=0, atol=0)
 
 
 def test_reorg_matches_darknet_loop():

@@ -1,0 +1,110 @@
+"""Warm per-image ``detect`` (pre-process + inference + post-process) with YOLOv3-tiny at 416
+on CPU vs OpenCV's Darknet importer (``cv2.dnn.readNetFromDarknet``) running the same
+network's forward pass alone, on the same photos and thread count, in this one script.
+
+Target (issue 6): dltool's full per-image time ≤ 1.2 × OpenCV's forward alone.
+
+OpenCV (opencv-python-headless < 5) is not a dltool dependency. When ``cv2`` cannot be
+imported here, give an interpreter that has it; this script then runs its OpenCV half
+there (that half imports only cv2 and numpy):
+
+    .venv/bin/python benchmarks/yolo_detect.py --opencv-python /tmp/cvenv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import time
+
+
+def opencv_forward_ms(cfg: str, weights: str, photos: list[str], threads: int, runs: int) -> float:
+    """Return the median ms of OpenCV's forward pass alone over ``runs`` passes of ``photos``."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+    net = cv2.dnn.readNetFromDarknet(cfg, weights)
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+    outputs = net.getUnconnectedOutLayersNames()
+    blobs = [
+        cv2.dnn.blobFromImage(cv2.imread(p), 1 / 255.0, (416, 416), swapRB=True, crop=False)
+        for p in photos
+    ]
+    times = []
+    for i in range(runs * len(blobs) + 2):
+        net.setInput(blobs[i % len(blobs)])
+        start = time.perf_counter()
+        net.forward(outputs)
+        if i >= 2:
+            times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def dltool_detect_ms(photos: list[str], threads: int, runs: int) -> dict[str, float]:
+    """Return the median ms of dltool's full detect and of its parts, per image."""
+    from pathlib import Path
+
+    import torch
+    from dltool_yolo.detect import Timing, default_detector, load_image
+
+    torch.set_num_threads(threads)
+    detector = default_detector(torch.device("cpu"), 416, quiet=True)
+    images = [load_image(Path(p)) for p in photos]
+    for image in images[:2]:
+        detector.detect(image)
+    timing = Timing()
+    for _ in range(runs):
+        for image in images:
+            detector.detect(image, timing)
+    n = timing.images
+    return {
+        "total": statistics.median(timing.per),
+        "pre": timing.pre / n,
+        "infer": timing.infer / n,
+        "post": timing.post / n,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="Passes over the photos.")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--opencv-python", default=None, help="Interpreter that has cv2.")
+    parser.add_argument(
+        "--opencv-only", nargs=2, metavar=("CFG", "WEIGHTS"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--photos", nargs="*", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.opencv_only:
+        ms = opencv_forward_ms(*args.opencv_only, args.photos, args.threads, args.runs)
+        print(json.dumps({"forward_ms": ms}))
+        return
+    from dltool_yolo.detect import default_files
+    from dltool_yolo.sources import demo_photos
+    from dltool_yolo.weights import CFG, WEIGHTS
+
+    files = default_files(quiet=True)
+    photos = [str(p) for p in demo_photos()]
+    ours = dltool_detect_ms(photos, args.threads, args.runs)
+    common = [str(files[CFG]), str(files[WEIGHTS])]
+    if args.opencv_python:
+        cmd = [args.opencv_python, __file__, "--opencv-only", *common, "--photos", *photos,
+               "--threads", str(args.threads), "--runs", str(args.runs)]  # fmt: skip
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        cv_ms = json.loads(out.splitlines()[-1])["forward_ms"]
+    else:
+        cv_ms = opencv_forward_ms(*common, photos, args.threads, args.runs)
+    print(f"{len(photos)} photos × {args.runs} runs, YOLOv3-tiny 416×416, {args.threads} thread(s)")
+    print(
+        f"dltool detect  {ours['total']:7.1f} ms/image (pre {ours['pre']:.1f}, "
+        f"inference {ours['infer']:.1f}, post {ours['post']:.1f})"
+    )
+    print(f"OpenCV forward {cv_ms:7.1f} ms/image (network only)")
+    print(f"ratio          {ours['total'] / cv_ms:7.2f}  (target ≤ 1.2)")
+
+
+if __name__ == "__main__":
+    main()
