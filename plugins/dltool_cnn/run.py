@@ -12,7 +12,8 @@ from dltool.errors import DltoolError
 from dltool.report import RunDir
 from dltool_cnn import train as T
 
-FLEXIBLE_SIZE = 32
+FLEXIBLE_SIZE = 32  # default --image-size for models that take any size
+DEFAULT_SEED = 0
 
 
 def _check_config(config: dict) -> None:
@@ -80,9 +81,6 @@ def _start(params: dict, resume: Path | None, ctx):
             hint=f"pass --epochs N with N > {state['epoch']} to train further",
         )
     return config, state, run_path
-
-
-DEFAULT_SEED = 0
 
 
 def train_command(params: dict, resume: Path | None, out: Path | None, ctx) -> None:
