@@ -174,3 +174,25 @@ def test_pool_rejects_unknown_mode():
         conv.pool_forward(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="min")
     with pytest.raises(ValueError, match="pooling mode"):
         conv.pool_forward_loop(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="avg")
+
+
+@pytest.mark.parametrize("case", list(_conv_cases(4)))
+def test_torch_twin_matches_numpy(case):
+    from dltool_cnn import conv_torch
+
+    m, h, w, cp, c, f, stride, pad = case
+    rng = np.random.RandomState(sum(case) + 7)
+    A, W, b = rng.randn(m, h, w, cp), rng.randn(f, f, cp, c), rng.randn(1, 1, 1, c)
+    tensors = [torch.tensor(x, requires_grad=True) for x in (A, W, b)]
+    Z_t = conv_torch.conv_forward(*tensors, stride=stride, pad=pad)
+    Z, cache = conv.conv_forward(A, W, b, {"stride": stride, "pad": pad})
+    np.testing.assert_allclose(Z_t.detach().numpy(), Z, atol=1e-10)
+    dZ = rng.randn(*Z.shape)
+    Z_t.backward(torch.tensor(dZ))
+    for t, g in zip(tensors, conv.conv_backward(dZ, cache), strict=True):
+        np.testing.assert_allclose(t.grad.numpy(), g, atol=1e-10)
+    for mode in ("max", "average"):
+        P_t = conv_torch.pool_forward(torch.tensor(A), 2, 1, mode) if min(h, w) >= 2 else None
+        if P_t is not None:
+            P, _ = conv.pool_forward(A, {"f": 2, "stride": 1}, mode)
+            np.testing.assert_allclose(P_t.numpy(), P, atol=1e-12)
