@@ -48,7 +48,7 @@ def _images(size: int, device):
     )
 
 
-def minimal_loop(net, content, style, iterations: int, lr: float = 0.02) -> torch.Tensor:
+def minimal_loop(net, content, style, iterations: int, lr: float = 0.03) -> torch.Tensor:
     """Run the notes' style transfer written out by hand; return the image."""
     from dltool.nn.efficientnet import normalize
 

@@ -195,7 +195,9 @@ def transfer(
     iterations: int = typer.Option(300, "--iterations", help="Optimization steps."),
     content_weight: float = typer.Option(10.0, "--content-weight", help="α in J = αJc + βJs."),
     style_weight: float = typer.Option(40.0, "--style-weight", help="β in J = αJc + βJs."),
-    tv_weight: float = typer.Option(0.0, "--tv-weight", help="Total-variation weight γ."),
+    tv_weight: float = typer.Option(
+        2.0, "--tv-weight", help="Total-variation weight γ (0: the notes' J exactly)."
+    ),
     content_layer: str = typer.Option(
         None, "--content-layer", help="Content layer (default: the network's, see style layers)."
     ),
@@ -211,7 +213,7 @@ def transfer(
     noise_ratio: float = typer.Option(0.6, "--noise-ratio", help="r in G = (1-r)C + r·noise."),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam or lbfgs."),
     lr: float = typer.Option(
-        None, "--lr", help="Learning rate (default: 0.02 for adam, 1 for lbfgs)."
+        None, "--lr", help="Learning rate (default: 0.03 for adam, 1 for lbfgs)."
     ),
     save_every: int = typer.Option(
         0, "--save-every", help="Save the image every N steps (0: only the final one)."

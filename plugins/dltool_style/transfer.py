@@ -20,7 +20,7 @@ from dltool_style.features import FeatureNet
 
 INITS = ("noise", "content", "random")
 OPTIMIZERS = ("adam", "lbfgs")
-DEFAULT_LR = {"adam": 0.02, "lbfgs": 1.0}
+DEFAULT_LR = {"adam": 0.03, "lbfgs": 1.0}
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Settings:
 
     @property
     def learning_rate(self) -> float:
-        """Return --lr, or the optimizer's default (0.02 for Adam, 1 for L-BFGS)."""
+        """Return --lr, or the optimizer's default (0.03 for Adam, 1 for L-BFGS)."""
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     @property
@@ -145,10 +145,11 @@ def optimize(
         before = x.detach().clone()
         seen.clear()
         opt.step(closure)
-        J, J_content, J_style, J_tv = (float(v) for v in seen[0])
+        finite_x = torch.isfinite(x.detach()).all().to(seen[0][0].dtype)
+        J, J_content, J_style, J_tv, ok = torch.stack([*seen[0], finite_x]).tolist()  # one sync
         if not math.isfinite(J):
             raise NonFiniteCost(it, J, before)
-        if not torch.isfinite(x).all():  # ReLU6 would hide NaN pixels from the cost
+        if not ok:  # ReLU6 would hide NaN pixels from the cost
             raise NonFiniteCost(it, float("nan"), before, "the image")
         with torch.no_grad():
             x.clamp_(0.0, 1.0)
