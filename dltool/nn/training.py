@@ -1,9 +1,12 @@
-"""Gradient-descent training loop for the L-layer network, with a NumPy and a torch backend.
+"""Mini-batch training loop for the L-layer network, with a NumPy and a torch backend.
 
-Per epoch: when the mini-batch is smaller than m, one ``np.random.permutation(m)`` on the
-global generator; per mini-batch: the dropout masks D1 … D{L-1} (see ``network``), then
-θ ← θ − α dθ. Both backends draw permutations and masks from NumPy in the same order, so
-with the same seed they follow the same path (up to rounding).
+Per epoch: the mini-batches (see :func:`batches`); per mini-batch: the dropout masks
+D1 … D{L-1} (see ``network``), then one update by the chosen rule of
+:mod:`dltool.nn.optimizers` (gradient descent θ ← θ − α dθ, momentum, RMSprop or Adam) at
+the epoch's learning rate (a :class:`dltool.nn.schedules.Schedule`, or α constant). The torch
+backend uses the matching ``torch.optim`` optimizer and a ``LambdaLR`` scheduler. Both
+backends draw permutations and masks from NumPy in the same order, so with the same seed
+they follow the same path (up to rounding).
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dltool.data import minibatches
 from dltool.nn import network
+from dltool.nn.optimizers import Optimizer
+from dltool.nn.schedules import Schedule
 
 
 class NonFiniteCost(Exception):
@@ -27,7 +33,12 @@ class NonFiniteCost(Exception):
 
 @dataclass
 class Settings:
-    """Hyperparameters of one training run."""
+    """Hyperparameters of one training run.
+
+    ``shuffle_seed`` None draws each epoch's permutation from NumPy's global generator;
+    an integer s gives epoch e (from 1) the permutation of ``RandomState(s + e)``, so runs
+    with different optimizers see the same batches whatever else they draw.
+    """
 
     hidden: str = "relu"
     learning_rate: float = 0.0075
@@ -35,24 +46,50 @@ class Settings:
     batch_size: int | None = None
     keep_prob: float = 1.0
     lambd: float = 0.0
+    optimizer: str = "gd"
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    schedule: Schedule | None = None
+    shuffle_seed: int | None = None
+
+    def lr(self, epoch: int) -> float:
+        """Return α for ``epoch`` (from 1): the schedule's α(epoch − 1), else learning_rate."""
+        return self.learning_rate if self.schedule is None else self.schedule.lr(epoch - 1)
+
+    def make_optimizer(self) -> Optimizer:
+        """Return a fresh NumPy optimizer for these settings."""
+        return Optimizer(self.optimizer, self.learning_rate, self.beta1, self.beta2, self.epsilon)
 
 
-def batches(m: int, batch_size: int | None) -> list[np.ndarray]:
+def batches(m: int, batch_size: int | None, seed: int | None = None) -> list[np.ndarray]:
     """Return index arrays of the mini-batches of one epoch (a permutation when shuffled)."""
     if batch_size is None or batch_size >= m:
         return [np.arange(m)]
+    if seed is not None:
+        return minibatches.batch_indices(m, batch_size, seed)
     order = np.random.permutation(m)
     return [order[i : i + batch_size] for i in range(0, m, batch_size)]
 
 
-def step_numpy(X, Y, params, s: Settings) -> float:
+def _epoch_batches(m: int, s: Settings, epoch: int) -> list[np.ndarray]:
+    """Return the batches of ``epoch`` under the settings' shuffling rule."""
+    seed = None if s.shuffle_seed is None else s.shuffle_seed + epoch
+    return batches(m, s.batch_size, seed)
+
+
+def step_numpy(X, Y, params, s: Settings, opt: Optimizer | None = None, lr=None) -> float:
     """Run one forward/backward/update on (X, Y); return the cost before the update."""
     ZL, caches = network.forward(X, params, s.hidden, s.keep_prob)
     cost = network.compute_cost(ZL, Y, params, s.lambd)
     if not math.isfinite(cost):
         return cost
     grads = network.backward(ZL, Y, caches, s.hidden, s.keep_prob, s.lambd, input_grad=False)
-    network.update_parameters(params, grads, s.learning_rate)
+    lr = s.learning_rate if lr is None else lr
+    if opt is None:
+        network.update_parameters(params, grads, lr)
+    else:
+        opt.step(params, grads, lr)
     return cost
 
 
@@ -73,13 +110,14 @@ def fit(
         return _fit_torch(X, labels, params, s, device, on_epoch)
     dims = network.layer_dims_of(params)
     Y = network.targets(labels, dims[-1], dtype=X.dtype)
+    opt = None if s.optimizer == "gd" else s.make_optimizer()
     costs: list[float] = []
     m = X.shape[1]
     for epoch in range(1, s.epochs + 1):
-        total = 0.0
-        for idx in batches(m, s.batch_size):
+        total, lr = 0.0, s.lr(epoch)
+        for idx in _epoch_batches(m, s, epoch):
             Xb, Yb = (X, Y) if idx.shape[0] == m else (X[:, idx], Y[:, idx])
-            cost = step_numpy(Xb, Yb, params, s)
+            cost = step_numpy(Xb, Yb, params, s, opt, lr) if opt else step_numpy(Xb, Yb, params, s)
             if not math.isfinite(cost):
                 raise NonFiniteCost(epoch, cost)
             total += cost * idx.shape[0]
@@ -94,17 +132,23 @@ def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
     import torch
 
     from dltool.nn import network_torch as nt
+    from dltool.nn.optimizers import torch_optimizer
 
     dtype = torch.float32 if X.dtype == np.float32 else torch.float64
     dims = network.layer_dims_of(params)
     model = nt.build(dims, s.hidden, s.keep_prob, params, device, dtype)
+    opt = torch_optimizer(
+        s.optimizer, model.parameters(), s.learning_rate, s.beta1, s.beta2, s.epsilon
+    )
+    factor = (lambda e: s.lr(e + 1) / s.learning_rate) if s.schedule is not None else None
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor) if factor else None
     Xt = torch.as_tensor(X.T, dtype=dtype, device=device)  # (m, n_x)
     yt = torch.as_tensor(labels, device=device)
     m = X.shape[1]
     costs: list[float] = []
     for epoch in range(1, s.epochs + 1):
         total = 0.0
-        for idx in batches(m, s.batch_size):
+        for idx in _epoch_batches(m, s, epoch):
             full = idx.shape[0] == m
             ti = None if full else torch.as_tensor(idx, device=device)
             Xb, yb = (Xt, yt) if full else (Xt[ti], yt[ti])
@@ -116,12 +160,12 @@ def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
             cost = J.item()
             if not math.isfinite(cost):
                 raise NonFiniteCost(epoch, cost)
-            model.zero_grad(set_to_none=True)
+            opt.zero_grad(set_to_none=True)
             J.backward()
-            with torch.no_grad():
-                for p in model.parameters():
-                    p -= s.learning_rate * p.grad
+            opt.step()
             total += cost * idx.shape[0]
+        if sched is not None:
+            sched.step()
         costs.append(total / m)
         if on_epoch is not None:
             on_epoch(epoch, costs[-1], lambda: nt.to_params(model))
