@@ -214,3 +214,29 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     procs = [subprocess.Popen([sys.executable, str(script), str(db), who]) for who in "ab"]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert count_encodings(db) == 80
+
+
+def test_enroll_killed_mid_command_leaves_database_unchanged(tmp_path, small):
+    import signal
+    import time
+
+    db = tmp_path / "faces.db"
+    env = {**os.environ, "DLTOOL_FACE_DB": str(db)}
+    from dltool_facerec.database import FaceDB
+
+    FaceDB(db).add("grace", [{"encoder": "dlib-resnet-v1", "vector": np.full(128, 0.05),
+                              "image_sha256": "g", "source": "/g.png", "box": ""}])  # fmt: skip
+    before = contents(db)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    pixels = np.asarray(Image.open(small["grace"]).convert("RGB")).copy()
+    for k in range(30):  # distinct files (distinct hashes): 30 faces to encode
+        pixels[0, 0, 0] = k
+        Image.fromarray(pixels).save(folder / f"{k:02d}.png")
+    proc = subprocess.Popen([DLTOOL, "-q", "facerec", "enroll", "astro", str(folder)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGKILL)
+    err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == -signal.SIGKILL, err  # it was still working
+    assert contents(db) == before
