@@ -14,6 +14,15 @@ from dltool.cli import create_app
 from dltool.plugins import PluginManager
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Run torch on one thread: small models are fastest so, whatever else loads the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def app():
     return create_app(PluginManager.from_modules({"cnn": dltool_cnn}))

@@ -11,6 +11,15 @@ from dltool_cnn import conv
 from dltool.nn.gradcheck import gradient_check
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Run torch on one thread: small models are fastest so, whatever else loads the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _nchw(x):
     x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     return torch.tensor(x, dtype=torch.float64, requires_grad=True)

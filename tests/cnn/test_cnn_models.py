@@ -6,6 +6,16 @@ import pytest
 import torch
 from dltool_cnn import MODELS, models
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Run torch on one thread: small models are fastest so, whatever else loads the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # Published / reference counts (1000 ImageNet classes; LeNet-5 with 10 digits).
 PARAMS = {
     "lenet5": 60_850,  # the paper's 60,000 trainable weights (C1…F6) + linear 84→10 (850)
