@@ -164,3 +164,29 @@ def test_killed_mid_transaction_leaves_database_unchanged(tmp_path):
     assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [p["name"] for p in db.people()] == ["ann"]
     assert [x["status"] for x in db.add("bob", rows(1, start=50))] == ["added"]
+
+
+def test_export_file_checks(tmp_path):
+    import json
+
+    from dltool_facerec.transfer import export_db, read_export
+
+    db = FaceDB(tmp_path / "f.db")
+    db.add("ann", rows(2))
+    path = tmp_path / "x.json"
+    assert export_db(db, path) == 2
+    back = read_export(path)
+    assert [r["name"] for r in back] == ["ann", "ann"]
+    assert np.frombuffer(back[0]["blob"], "<f8").shape == (4,)
+    doc = json.loads(path.read_text())
+    doc["encodings"][1]["vector"] = doc["encodings"][1]["vector"][:3]  # dim says 4
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DltoolError, match="encoding 1 has a bad name, vector or dim"):
+        read_export(path)
+    doc["version"] = 2
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DltoolError, match="export version 2 is not supported"):
+        read_export(path)
+    path.write_text("{not json")
+    with pytest.raises(DltoolError, match="not a dltool face export"):
+        read_export(path)
