@@ -187,9 +187,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--n", type=int, default=100_000)
     args = parser.parse_args()
-    from dltool_yolo.sources import package_file
+    import importlib.util
 
-    grace = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
+    mpl = importlib.util.find_spec("matplotlib").submodule_search_locations[0]
+    grace = Path(mpl) / "mpl-data/sample_data/grace_hopper.jpg"
     import torch
 
     print(f"threads: torch {torch.get_num_threads()}, dlib default; load average "

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from dltool_yolo.sources import package_file
+
+
+def package_file(package: str, relpath: str) -> Path:
+    """Return ``relpath`` inside the installed ``package`` (located, not imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    return Path(next(iter(spec.submodule_search_locations))) / relpath
+
 
 ASTRONAUT = package_file("skimage", "data/astronaut.png")
 GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
