@@ -2,9 +2,10 @@
 
 Same formulas and names as the NumPy reference, on tensors with a leading batch
 dimension where the detector needs one, running on any device. Greedy NMS here is
-exact: overlapping pairs (IoU > threshold, lower-ranked box second) are found in
-blocks, then the greedy keep/suppress decision is resolved in a few vectorized
-passes — a box is kept iff no kept box ranked above it overlaps it.
+exact — a box is kept iff no kept box ranked above it overlaps it — and vectorized:
+the best boxes are settled a block at a time and drop what they overlap; when that
+stops paying, the overlapping pairs of the rest are found in an x1 sweep and the
+keep/drop decisions resolved in a few passes.
 """
 
 from __future__ import annotations
@@ -65,13 +66,17 @@ def decode_head(
 
 def iou_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Return the (N, M) IoU of corner boxes a (N, 4) and b (M, 4); 0 where the union is 0."""
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])  # (N, M, 2)
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)  # (N, M)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return torch.where(union > 0, inter / union.clamp(min=torch.finfo(a.dtype).tiny), 0.0)
+    w = torch.minimum(a[:, None, 2], b[None, :, 2]).sub_(
+        torch.maximum(a[:, None, 0], b[None, :, 0])
+    )
+    h = torch.minimum(a[:, None, 3], b[None, :, 3]).sub_(
+        torch.maximum(a[:, None, 1], b[None, :, 1])
+    )
+    inter = w.clamp_(min=0).mul_(h.clamp_(min=0))  # (N, M)
+    area_a = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0)
+    area_b = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
+    union = (area_a[:, None] + area_b[None, :]).sub_(inter)
+    return inter.div_(union.clamp_(min=torch.finfo(union.dtype).tiny))  # union 0 ⇒ inter 0
 
 
 def filter_boxes(
@@ -104,24 +109,48 @@ def _overlap_pairs(boxes: torch.Tensor, iou_threshold: float, block: int = 256) 
     return torch.cat(pairs).sort(dim=1).values
 
 
-def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = 0.5) -> torch.Tensor:
-    """Return indices kept by greedy NMS on corner boxes (N, 4), best score first."""
-    order = torch.argsort(scores, descending=True, stable=True)
-    n = order.numel()
-    if n == 0:
-        return order
-    src, dst = _overlap_pairs(boxes[order], iou_threshold).unbind(1)
-    state = torch.zeros(n, dtype=torch.int8, device=boxes.device)  # 0 open, 1 kept, −1 dropped
+def _resolve(n: int, pairs: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Return the greedy keep mask of n rank-ordered boxes given overlapping pairs (i < j)."""
+    src, dst = pairs.unbind(1)
+    state = torch.zeros(n, dtype=torch.int8, device=device)  # 0 open, 1 kept, −1 dropped
     while bool((state == 0).any()):
         s = state[src]
-        killed = torch.zeros(n, dtype=torch.bool, device=boxes.device)
+        killed = torch.zeros(n, dtype=torch.bool, device=device)
         killed[dst[s == 1]] = True
-        waiting = torch.zeros(n, dtype=torch.bool, device=boxes.device)
+        waiting = torch.zeros(n, dtype=torch.bool, device=device)
         waiting[dst[s == 0]] = True
         open_ = state == 0
         state[open_ & killed] = -1
         state[open_ & ~killed & ~waiting] = 1
-    return order[state == 1]
+    return state == 1
+
+
+def nms(
+    boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = 0.5, block: int = 256
+) -> torch.Tensor:
+    """Return indices kept by greedy NMS on corner boxes (N, 4), best score first.
+
+    The best ``block`` open boxes are settled among themselves, then their kept boxes
+    drop every lower-ranked box they overlap; once a block drops few boxes, the rest
+    is settled at once from its overlapping pairs (x1 sweep).
+    """
+    rest = torch.argsort(scores, descending=True, stable=True)
+    parts = []
+    while rest.numel():
+        head, rest = rest[:block], rest[block:]
+        kept = head[
+            _resolve(head.numel(), _overlap_pairs(boxes[head], iou_threshold), boxes.device)
+        ]
+        parts.append(kept)
+        if not rest.numel():
+            break
+        before = rest.numel()
+        rest = rest[~(iou_matrix(boxes[kept], boxes[rest]) > iou_threshold).any(0)]
+        if before - rest.numel() < 0.25 * before:
+            pairs = _overlap_pairs(boxes[rest], iou_threshold)
+            parts.append(rest[_resolve(rest.numel(), pairs, boxes.device)])
+            break
+    return torch.cat(parts) if parts else rest
 
 
 def batched_nms(

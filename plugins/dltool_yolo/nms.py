@@ -47,15 +47,13 @@ def overlap_pairs(boxes: np.ndarray, iou_threshold: float, block: int = 256) -> 
     return np.sort(pairs, axis=1)
 
 
-def nms_fast(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
-    """Return the indices :func:`nms_indices` keeps, resolving all overlaps in vector passes.
+def resolve(n: int, pairs: np.ndarray) -> np.ndarray:
+    """Return the greedy keep mask of n rank-ordered boxes given overlapping pairs (i < j).
 
     A box is kept iff no kept box ranked above it overlaps it; each pass settles every
     box whose higher-ranked overlapping boxes are all settled.
     """
-    order = np.argsort(-scores, kind="stable")
-    n = len(order)
-    src, dst = overlap_pairs(boxes[order], iou_threshold).T  # in rank order: src ranks higher
+    src, dst = pairs.T
     state = np.zeros(n, dtype=np.int8)  # 0 open, 1 kept, −1 dropped
     while (state == 0).any():
         s = state[src]
@@ -66,7 +64,32 @@ def nms_fast(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) 
         open_ = state == 0
         state[open_ & killed] = -1
         state[open_ & ~killed & ~waiting] = 1
-    return order[state == 1]
+    return state == 1
+
+
+def nms_fast(
+    boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5, block: int = 256
+) -> np.ndarray:
+    """Return the indices :func:`nms_indices` keeps, settling boxes in vectorized blocks.
+
+    The best ``block`` open boxes are settled among themselves, then their kept boxes
+    drop every lower-ranked box they overlap; once a block drops few boxes, the rest
+    is settled at once from its overlapping pairs.
+    """
+    rest = np.argsort(-scores, kind="stable")
+    parts = []
+    while rest.size:
+        head, rest = rest[:block], rest[block:]
+        kept = head[resolve(head.size, overlap_pairs(boxes[head], iou_threshold))]
+        parts.append(kept)
+        if not rest.size:
+            break
+        before = rest.size
+        rest = rest[~(iou_matrix(boxes[kept], boxes[rest]) > iou_threshold).any(0)]
+        if before - rest.size < 0.25 * before:
+            parts.append(rest[resolve(rest.size, overlap_pairs(boxes[rest], iou_threshold))])
+            break
+    return np.concatenate(parts) if parts else rest
 
 
 def non_max_suppression(
