@@ -117,6 +117,10 @@ class Detector:
         x = F.pad(x, pad, value=0.5)  # (1, 3, S, S)
         return x.contiguous(memory_format=torch.channels_last)
 
+    def warmup(self) -> None:
+        """Run one forward pass on a blank input so that per-image timings are warm."""
+        self.infer(torch.full((1, 3, self.size, self.size), 0.5, device=self.device))
+
     @torch.inference_mode()
     def infer(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return the raw head maps for the batch x (B, 3, S, S)."""

@@ -70,6 +70,7 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
     rep = current().reporter
     timing, taken, images = Timing(), set(), []
     total = len(paths)
+    detector.warmup()
     for i, path in enumerate(paths, start=1):
         try:
             image = load_image(path)
