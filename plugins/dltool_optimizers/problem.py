@@ -1,0 +1,116 @@
+"""The classification problem the commands train on: data, split, standardization, network.
+
+``DataSpec`` names a built-in data set (generated from its own seed) or a CSV/NPZ file;
+:func:`prepare` returns the train and dev splits as the notes' (n_x, m) matrices,
+standardized with the train mean and std. :func:`train_network` trains an L-layer network
+from He initialization (``np.random.seed(seed)``) with :func:`dltool.nn.training.fit`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dltool.data import datasets
+from dltool.errors import DltoolError
+from dltool.nn import init, network
+from dltool.nn.training import Settings, fit
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which data to use: a built-in set (and its size/noise) or a file, and the split."""
+
+    dataset: str = "moons"
+    samples: int = 300
+    noise: float = 0.2
+    classes: int = 3
+    file: str | None = None
+    target: str | None = None
+    split: str = "0.8,0.2"
+    seed: int = 3
+
+    def as_dict(self) -> dict:
+        """Return the fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass
+class Problem:
+    """Standardized train/dev splits X (n_x, m), labels (m,), and what describes them."""
+
+    ds: datasets.Dataset
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_dev: np.ndarray
+    y_dev: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+
+    @property
+    def n_x(self) -> int:
+        """Return the number of input features."""
+        return self.X_train.shape[0]
+
+    @property
+    def n_y(self) -> int:
+        """Return the output units: 1 (sigmoid) for two classes, K (softmax) otherwise."""
+        k = len(self.ds.classes)
+        return 1 if k == 2 else k
+
+
+def load(spec: DataSpec) -> datasets.Dataset:
+    """Return the data set ``spec`` names."""
+    if spec.file is not None:
+        return datasets.read_file(Path(spec.file), spec.target)
+    if spec.dataset == "digits":
+        return datasets.digits()
+    if spec.dataset not in datasets.GENERATED:
+        raise DltoolError(
+            f"unknown dataset '{spec.dataset}'", hint=f"choose one of {'|'.join(datasets.BUILTIN)}"
+        )
+    return datasets.generate(spec.dataset, spec.samples, spec.noise, spec.seed, spec.classes)
+
+
+def prepare(spec: DataSpec) -> Problem:
+    """Return the standardized train/dev splits of ``spec``'s data."""
+    ds = load(spec)
+    if len(ds.classes) < 2:
+        raise DltoolError("the labels hold a single class", hint="classification needs two")
+    train, dev, _ = datasets.split(ds.X.shape[0], datasets.parse_split(spec.split), spec.seed)
+    mu, sigma = datasets.standardizer(ds.X[train])
+    Xs = (ds.X - mu) / sigma
+    return Problem(ds, Xs[train].T, ds.y[train], Xs[dev].T, ds.y[dev], mu, sigma)
+
+
+def init_params(dims: list[int], seed: int, dtype=np.float64) -> dict[str, np.ndarray]:
+    """Return He-initialized W1 … WL, b1 … bL drawn after ``np.random.seed(seed)``."""
+    np.random.seed(seed)
+    params = init.initialize_parameters(dims, "he")
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def evaluate(problem: Problem, params: dict, hidden: str, settings: Settings) -> dict:
+    """Return train/dev accuracy (%) and the dev cost of ``params``."""
+    metrics = {
+        "train_acc": 100 * network.accuracy(problem.X_train, problem.y_train, params, hidden),
+        "dev_acc": 100 * network.accuracy(problem.X_dev, problem.y_dev, params, hidden),
+        "dev_cost": float("nan"),
+    }
+    if problem.y_dev.size:
+        Y = network.targets(problem.y_dev, params[f"W{network.n_layers(params)}"].shape[0])
+        ZL, _ = network.forward(problem.X_dev, params, hidden)
+        metrics["dev_cost"] = network.compute_cost(ZL, Y, params, settings.lambd)
+    return metrics
+
+
+def train_network(problem: Problem, params: dict, settings: Settings, backend="numpy", device=None):
+    """Return (params, costs per epoch, seconds) of training from ``params`` (a copy)."""
+    params = {k: v.copy() for k, v in params.items()}
+    t0 = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        params, costs = fit(problem.X_train, problem.y_train, params, settings, backend, device)
+    return params, costs, time.perf_counter() - t0

@@ -1,0 +1,348 @@
+"""The optimizers commands end to end: tables, PNGs, search, resume, workers, bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import dltool_optimizers
+import numpy as np
+import pytest
+from dltool_optimizers import search
+from dltool_optimizers.compare import compare
+from dltool_optimizers.problem import DataSpec, prepare
+
+from dltool.cli import create_app
+from dltool.nn.training import Settings
+from dltool.plugins import PluginManager
+
+SPACE = """
+data: {dataset: moons, samples: 120, noise: 0.2, split: "0.75,0.25"}
+params:
+  lr: {distribution: uniform, range: [1.0e-3, 0.3], scale: log}
+  beta1: {distribution: uniform, range: [0.8, 0.99], scale: one_minus_log}
+  units: {distribution: int, range: [3, 12]}
+  batch_size: {distribution: int, range: [16, 64], scale: log}
+  optimizer: {distribution: choice, values: [momentum, adam]}
+  layers: 1
+  epochs: 15
+"""
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(PluginManager.from_modules({"optimizers": dltool_optimizers}))
+
+
+@pytest.fixture
+def run(app, invoke):
+    def _run(*args):
+        return invoke(app, "--quiet", "optimizers", *args)
+
+    return _run
+
+
+@pytest.fixture
+def space(tmp_path):
+    path = tmp_path / "space.yaml"
+    path.write_text(SPACE)
+    return path
+
+
+def _ok(result):
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result
+
+
+def _fail(result, text):
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output + result.stderr
+    assert result.stderr.startswith("error: ") and text in result.stderr, result.stderr
+    return result
+
+
+def test_minibatches_table(run):
+    res = _ok(run("--json", "minibatches", "--m", "148", "--size", "64"))
+    doc = json.loads(res.stdout)
+    assert [b["size"] for b in doc["batches"]] == [64, 64, 20]
+    assert doc["full_batches"] == 2 and doc["last_batch"] == 20
+    assert _ok(run("--json", "minibatches", "--m", "5", "--size", "1")).stdout.count('"size"') == 5
+    _fail(run("minibatches", "--m", "10", "--size", "0"), "--size")
+
+
+def test_schedule_json_and_plot(run, tmp_path):
+    out = tmp_path / "s"
+    res = _ok(
+        run(
+            "--json",
+            "schedule",
+            "--kind",
+            "exponential",
+            "--lr0",
+            "0.1",
+            "--decay-rate",
+            "1",
+            "--epochs",
+            "100",
+            "--interval",
+            "10",
+            "--out",
+            str(out),
+        )
+    )
+    doc = json.loads(res.stdout)
+    lrs = [r["learning_rate"] for r in doc["schedule"]]
+    assert len(lrs) == 100 and lrs[9] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.095)
+    assert lrs[99] == pytest.approx(0.1 * 0.95**9)
+    assert (out / "schedule.png").stat().st_size > 1000
+    res = _ok(
+        run(
+            "--json",
+            "schedule",
+            "--kind",
+            "manual",
+            "--values",
+            "0.1,0.01",
+            "--epochs",
+            "3",
+            "--interval",
+            "2",
+            "--out",
+            str(out),
+        )
+    )
+    assert [r["learning_rate"] for r in json.loads(res.stdout)["schedule"]] == [0.1, 0.1, 0.01]
+    _fail(run("schedule", "--kind", "cosine"), "unknown schedule")
+    _fail(run("schedule", "--lr0", "0"), "--lr0")
+    _fail(run("schedule", "--kind", "staircase", "--interval", "0"), "interval")
+
+
+def test_compare_adam_beats_gd_and_writes_one_png(run, tmp_path):
+    out = tmp_path / "c"
+    res = _ok(
+        run(
+            "--json",
+            "compare",
+            "--optimizers",
+            "gd,momentum,rmsprop,adam",
+            "--epochs",
+            "300",
+            "--out",
+            str(out),
+        )
+    )
+    rows = {r["optimizer"]: r for r in json.loads(res.stdout)["results"]}
+    assert list(rows) == ["gd", "momentum", "rmsprop", "adam"]
+    assert rows["adam"]["final_cost"] < 0.8 * rows["gd"]["final_cost"]
+    assert rows["adam"]["train_acc_%"] > rows["gd"]["train_acc_%"]
+    assert (out / "compare.png").stat().st_size > 5000
+    assert len(json.loads((out / "costs_adam.json").read_text())) == 300
+
+
+def test_compare_bad_input(run):
+    _fail(run("compare", "--optimizers", "gd,adamw"), "unknown optimizer 'adamw'")
+    _fail(run("compare", "--lr", "0"), "--lr")
+    _fail(run("compare", "--lr", "-0.1"), "--lr")
+    _fail(run("compare", "--beta1", "1"), "--beta1")
+    _fail(run("compare", "--beta2", "-0.5"), "--beta2")
+    _fail(run("compare", "--batch-size", "0"), "--batch-size")
+    _fail(run("compare", "--dataset", "nope"), "unknown dataset")
+
+
+def test_same_batches_and_torch_backend_follow_numpy():
+    problem = prepare(DataSpec("moons", 80, 0.2, split="0.75,0.25", seed=0))
+    s = Settings("relu", 0.01, 5, 16)
+    names = ["gd", "momentum", "rmsprop", "adam"]
+    ours = compare(problem, [2, 4, 1], names, s, seed=0)
+    again = compare(problem, [2, 4, 1], names, s, seed=0)
+    ref = compare(problem, [2, 4, 1], names, s, seed=0, backend="torch", device="cpu")
+    for a, b, t in zip(ours, again, ref, strict=True):
+        assert a.costs == b.costs  # same init, same batches: the run is reproducible
+        np.testing.assert_allclose(a.costs, t.costs, rtol=1e-10)
+        for k in a.params:
+            np.testing.assert_allclose(a.params[k], t.params[k], rtol=1e-9, atol=1e-12)
+
+
+def test_sampling_scales():
+    lr = search.parse_param("lr", {"distribution": "uniform", "range": [1e-4, 1], "scale": "log"})
+    beta = search.parse_param(
+        "beta1", {"distribution": "uniform", "range": [0.9, 0.999], "scale": "one_minus_log"}
+    )
+    units = search.parse_param("units", {"distribution": "int", "range": [2, 5]})
+    rng = np.random.RandomState(0)
+    lrs = np.array([lr.sample(rng) for _ in range(4000)])
+    betas = np.array([beta.sample(rng) for _ in range(4000)])
+    counts = np.histogram(np.log10(lrs), bins=4, range=(-4, 0))[0]
+    assert lrs.min() >= 1e-4 and lrs.max() <= 1 and counts.min() > 850  # ~1000 per decade
+    assert betas.min() >= 0.9 and betas.max() <= 0.999
+    assert 0.4 < np.mean(betas < 0.99) < 0.6  # as many in [0.9, 0.99] as in [0.99, 0.999]
+    assert {units.sample(rng) for _ in range(200)} == {2, 3, 4, 5}
+
+
+def test_zoom_shrinks_around_the_best_trials():
+    sp = search.parse_space(
+        {"params": {"lr": {"distribution": "uniform", "range": [1e-4, 1], "scale": "log"}}}
+    )
+    finished = [
+        {"id": f"t{i}", "round": 0, "config": {"lr": lr}, "metrics": {"dev_acc": acc}}
+        for i, (lr, acc) in enumerate(
+            [
+                (1e-4, 50),
+                (1e-2, 90),
+                (2e-2, 91),
+                (0.5, 60),
+                (1e-3, 70),
+                (3e-3, 80),
+                (0.2, 55),
+                (5e-4, 52),
+            ]
+        )
+    ]
+    lo, hi = search.zoom(sp, finished, {})["lr"]
+    # best quarter: lr 1e-2 and 2e-2; padded by 5% of the 4 decades (0.2) on each side
+    assert lo == pytest.approx(-2.2) and hi == pytest.approx(np.log10(2e-2) + 0.2)
+
+
+def test_tune_sorted_results_files_and_resume(run, space, tmp_path):
+    out = tmp_path / "t"
+    res = _ok(
+        run(
+            "--json",
+            "tune",
+            "--space",
+            str(space),
+            "--trials",
+            "4",
+            "--coarse-to-fine",
+            "1",
+            "--out",
+            str(out),
+        )
+    )
+    doc = json.loads(res.stdout)
+    accs = [r["dev_acc_%"] for r in doc["trials"]]
+    assert len(accs) == 8 and accs == sorted(accs, reverse=True)
+    files = sorted(p.name for p in (out / "trials").glob("*.json"))
+    assert files == [f"r{r}-t00{i}.json" for r in (0, 1) for i in range(4)]
+    trial = json.loads((out / "trials" / "r0-t000.json").read_text())
+    assert set(trial["config"]) >= {"lr", "beta1", "units", "batch_size", "optimizer"}
+    assert trial["status"] == "ok" and "dev_acc" in trial["metrics"]
+    assert (out / "search.png").exists() and (out / "space.yaml").exists()
+    kept = (out / "trials" / "r0-t001.json").read_text()
+    (out / "trials" / "r1-t002.json").unlink()
+    lines = len((out / "metrics.jsonl").read_text().splitlines())
+    res = _ok(
+        run(
+            "--json",
+            "tune",
+            "--space",
+            str(space),
+            "--trials",
+            "4",
+            "--coarse-to-fine",
+            "1",
+            "--resume",
+            str(out),
+        )
+    )
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == lines + 1  # only the lost one
+    assert (out / "trials" / "r0-t001.json").read_text() == kept
+    assert [r["trial"] for r in json.loads(res.stdout)["trials"]] == [
+        r["trial"] for r in doc["trials"]
+    ]
+
+
+def test_tune_interrupted_keeps_finished_trials(run, space, tmp_path, monkeypatch):
+    real, calls = search.run_trial, []
+
+    def flaky(task):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(search, "run_trial", flaky)
+    out = tmp_path / "i"
+    res = run("tune", "--space", str(space), "--trials", "5", "--out", str(out))
+    assert res.exit_code == 130 and "--resume" in res.stderr
+    assert len(list((out / "trials").glob("*.json"))) == 2
+    monkeypatch.setattr(search, "run_trial", real)
+    res = _ok(run("--json", "tune", "--space", str(space), "--trials", "5", "--resume", str(out)))
+    assert len(json.loads(res.stdout)["trials"]) == 5
+
+
+def test_tune_workers_match_one_worker(run, space, tmp_path):
+    one, two = tmp_path / "w1", tmp_path / "w2"
+    a = _ok(run("--json", "tune", "--space", str(space), "--trials", "4", "--out", str(one)))
+    b = _ok(
+        run(
+            "--json",
+            "tune",
+            "--space",
+            str(space),
+            "--trials",
+            "4",
+            "--workers",
+            "2",
+            "--out",
+            str(two),
+        )
+    )
+    assert json.loads(a.stdout)["trials"] == json.loads(b.stdout)["trials"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lr: {distribution: gaussian, range: [0.1, 1]}", "unknown distribution 'gaussian'"),
+        ("lr: {distribution: uniform, range: [1, 0.1], scale: log}", "inverted"),
+        ("lr: {distribution: uniform, range: [0, 1], scale: log}", "positive range"),
+        ("lr: {distribution: uniform, range: [-1, 1], scale: log}", "positive range"),
+        ("beta1: {distribution: uniform, range: [0.9, 1.0]}", "out of range"),
+        ("beta2: {distribution: choice, values: [0.9, 1.5]}", "out of range"),
+        ("beta1: 1.0", "out of range"),
+        ("batch_size: {distribution: int, range: [0, 64]}", "out of range"),
+        ("batch_size: -8", "out of range"),
+        ("lr: 0", "out of range"),
+        ("lr: {distribution: uniform, range: [0.1, 1], scale: cubic}", "unknown scale"),
+        ("momentum: 0.9", "unknown hyperparameter"),
+        ("optimizer: {distribution: choice, values: [adam, lbfgs]}", "unknown optimizer"),
+    ],
+)
+def test_tune_rejects_bad_spaces(run, tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"params:\n  {text}\n  units: {{distribution: int, range: [2, 4]}}\n")
+    out = tmp_path / "never"
+    _fail(run("tune", "--space", str(path), "--trials", "2", "--out", str(out)), message)
+    assert not (out / "trials").exists()
+
+
+def test_resume_of_another_search_is_refused_and_keeps_trials(run, space, tmp_path):
+    out = tmp_path / "r"
+    _ok(run("tune", "--space", str(space), "--trials", "2", "--out", str(out)))
+    before = {p.name: p.read_text() for p in (out / "trials").glob("*.json")}
+    other = tmp_path / "other.yaml"
+    other.write_text(SPACE.replace("[3, 12]", "[3, 20]"))
+    _fail(
+        run("tune", "--space", str(other), "--trials", "2", "--resume", str(out)), "another search"
+    )
+    _fail(
+        run("tune", "--space", str(space), "--trials", "3", "--resume", str(out)), "another search"
+    )
+    _fail(run("tune", "--space", str(space), "--resume", str(tmp_path)), "not a tune run")
+    _fail(run("tune", "--space", str(space), "--out", str(out)), "already holds a search")
+    assert {p.name: p.read_text() for p in (out / "trials").glob("*.json")} == before
+    _fail(run("tune", "--space", str(tmp_path / "missing.yaml")), "does not exist")
+    _fail(run("tune", "--space", str(space), "--workers", "0"), "--workers")
+
+
+def test_help_does_not_import_heavy_modules():
+    import subprocess
+
+    code = (
+        "import sys; from dltool.cli import main; sys.argv=['dltool','optimizers','--help'];\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "print([m for m in ('numpy','torch','matplotlib','scipy') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr
