@@ -142,7 +142,10 @@ class DltoolGroup(TyperGroup):
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        except (typer.Exit, typer.Abort, ClickException):
+        except typer.Exit:
+            current().flush()  # a command's own exit code (verify: 1 = no match) keeps its output
+            raise
+        except (typer.Abort, ClickException):
             raise
         except BrokenPipeError:  # `dltool … | head`: the reader left; Typer exits quietly
             raise

@@ -62,6 +62,7 @@ class Reporter:
         self.out = Console(file=sys.stdout, soft_wrap=True, width=wide)
         self.err = Console(file=sys.stderr)
         self.document: dict[str, Any] = {}
+        self.flushed = False
 
     def table(
         self,
@@ -116,10 +117,10 @@ class Reporter:
 
     def flush(self) -> None:
         """Print the collected JSON document (once), when --json is on."""
-        if self.json_mode:
+        if self.json_mode and not self.flushed:
             sys.stdout.write(json.dumps(self.document, indent=2) + "\n")
             sys.stdout.flush()
-            self.document = {}
+            self.flushed = True
 
 
 class LoopProgress:

@@ -124,3 +124,9 @@ def test_python_dash_m_runs_the_same_cli():
         [sys.executable, "-m", "dltool", "--version"], capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0 and run.stdout.startswith("dltool ")
+
+
+def test_json_document_survives_a_commands_own_exit_code(fake_app, invoke):
+    result = invoke(fake_app, "--json", "hello", "greet", "--name", "x", "--exit-code", "3")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout) == {"greeting": [{"name": "x", "text": "hello x"}]}

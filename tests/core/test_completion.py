@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, run_dltool
+from dltool_support import BIN, run_dltool
 
 from dltool.core_commands import COMPLETION_FILES, completion_script
 

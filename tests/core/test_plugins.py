@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from conftest import run_dltool
+from dltool_support import run_dltool
 
 from dltool.plugins import PluginManager
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import typer
-from conftest import HEAVY
+from dltool_support import HEAVY
 from typer.testing import CliRunner
 
 from dltool.cli import create_app

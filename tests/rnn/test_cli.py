@@ -12,8 +12,8 @@ import time
 import dltool_rnn
 import numpy as np
 import pytest
-from conftest import DLTOOL, HEAVY
 from dltool_rnn import checkpoint
+from dltool_support import DLTOOL, HEAVY
 
 from dltool.cli import create_app
 from dltool.plugins import PluginManager

@@ -1,0 +1,109 @@
+"""Helpers the test suites share: the installed dltool, heavy-module names, a fake plugin on disk.
+
+A module with a unique name (not ``conftest``), so tests in any folder can import it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+DLTOOL = str(BIN / "dltool")
+HEAVY = ("torch", "numpy", "gensim", "PIL", "matplotlib", "scipy")
+
+FAKE_INIT = """
+import dltool
+
+
+@dltool.hookimpl
+def register_commands(commands):
+    commands.add_lazy("hello", "fakeplug.cli:app", help="Say hello (fake plugin).")
+
+
+@dltool.hookimpl
+def register_models(models):
+    models.add("tiny-mlp", "fakeplug.models:tiny", description="4-8-2 MLP", input_size=(4,))
+"""
+
+FAKE_CLI = '''
+from pathlib import Path
+
+import typer
+
+from dltool.config import resolve_config
+from dltool.context import current
+from dltool.errors import DltoolError
+
+app = typer.Typer(help="Say hello.")
+
+
+@app.command()
+def greet(
+    name: str = "world",
+    fail: bool = False,
+    crash: bool = False,
+    interrupt: bool = False,
+    exit_code: int = 0,
+):
+    """Greet NAME."""
+    if fail:
+        raise DltoolError("bad name", hint="use another name")
+    if crash:
+        raise RuntimeError("boom")
+    if interrupt:
+        raise KeyboardInterrupt
+    current().reporter.table("Greeting", [{"name": name, "text": f"hello {name}"}])
+    if exit_code:
+        raise typer.Exit(exit_code)
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    lr: float = 0.1,
+    epochs: int = 3,
+    optimizer: str = "adam",
+    config: Path = typer.Option(None, "--config"),
+    out: Path = typer.Option(None, "--out"),
+):
+    """Pretend to train: resolve the config and write a run directory."""
+    params = resolve_config(ctx, config, exclude=("out",))
+    run = current().run_dir("hello", "train", out)
+    run.write_config(params)
+    for step in range(params["epochs"]):
+        run.log_metrics(step=step, loss=1.0 / (step + 1))
+    current().reporter.result("params", params)
+    current().reporter.result("run_dir", str(run.path))
+'''
+
+FAKE_MODELS = """
+def tiny():
+    import torch
+
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+"""
+
+
+def write_package(root: Path, name: str, files: dict[str, str], entry_points: str | None) -> None:
+    """Write package ``name`` (files) and, with ``entry_points``, its ``.dist-info`` under root."""
+    pkg = root / name
+    pkg.mkdir(parents=True)
+    for fname, text in files.items():
+        (pkg / fname).write_text(textwrap.dedent(text))
+    if entry_points is not None:
+        info = root / f"{name}-1.2.3.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
+        (info / "entry_points.txt").write_text(entry_points)
+
+
+def run_dltool(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    """Run the installed ``dltool`` in a subprocess and capture its output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [DLTOOL, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
+    )
