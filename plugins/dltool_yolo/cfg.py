@@ -1,8 +1,8 @@
 """Darknet ``.cfg`` parsing: ``[section]`` headers followed by ``key=value`` lines.
 
 Also the built-in network descriptions: ``yolov3-tiny`` (the architecture of the
-original Darknet YOLOv3-tiny, 416×416, 80 classes) and ``small``, a narrow
-YOLOv3-tiny-like network that trains on CPU in minutes. No torch or numpy here.
+original Darknet YOLOv3-tiny, 416×416, 80 classes) and ``small``, the same layers with
+half the channels at 128×128, which trains on CPU in minutes. No torch or numpy here.
 """
 
 from __future__ import annotations
@@ -146,5 +146,5 @@ def tiny_cfg(classes: int = 80, width: float = 1.0, size: int = 416, anchors: st
 
 BUILTIN_CFGS = {
     "yolov3-tiny": lambda classes=80: tiny_cfg(classes),
-    "small": lambda classes=80: tiny_cfg(classes, width=0.25, size=128),
+    "small": lambda classes=80: tiny_cfg(classes, width=0.5, size=128),
 }

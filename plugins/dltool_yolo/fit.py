@@ -26,7 +26,7 @@ from dltool_yolo.evaluate import evaluate
 from dltool_yolo.labels import read_data_yaml, read_label_file
 from dltool_yolo.train import collect, load_split, make_batch, yolo_loss
 
-BUILTIN = {"small": (0.25, 128), "yolov3-tiny": (1.0, 416)}
+BUILTIN = {"small": (0.5, 128), "yolov3-tiny": (1.0, 416)}
 
 
 def model_cfg(params: dict[str, Any], spec) -> str:
