@@ -180,3 +180,20 @@ def test_cli_only_non_images_fails(app, invoke, tmp_path):
     bad.write_bytes(b"\x00garbage")
     result = invoke(app, "yolo", "detect", str(bad), "--out", str(tmp_path / "r"))
     assert result.exit_code == 1 and "none of the 1 file(s) could be read" in result.stderr
+
+
+def test_cli_eval_default_model_on_coco_classes(app, invoke, tmp_path):
+    (tmp_path / "images" / "val").mkdir(parents=True)
+    (tmp_path / "labels" / "val").mkdir(parents=True)
+    (tmp_path / "images" / "val" / "coffee.png").write_bytes(COFFEE.read_bytes())
+    # the cup, drawn by hand: x 145..423, y 12..331 of 600x400
+    (tmp_path / "labels" / "val" / "coffee.txt").write_text("0 0.4733 0.4287 0.4633 0.7975\n")
+    (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup, person]\n")
+    result = invoke(app, "--json", "yolo", "eval", "--data", str(tmp_path / "data.yaml"),
+                    "--out", str(tmp_path / "ev"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["map50"] == 1.0 and doc["per_class"][1]["ap50"] is None  # no person boxes
+    (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup, unicorn]\n")
+    result = invoke(app, "yolo", "eval", "--data", str(tmp_path / "data.yaml"))
+    assert result.exit_code == 1 and "unicorn are not COCO classes" in result.stderr
