@@ -251,10 +251,16 @@ def train(
     batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr", min=0.0),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam or sgd (momentum 0.9)."),
-    image_size: int = typer.Option(None, "--image-size", min=1, help="Default: the model's."),
+    image_size: int = typer.Option(
+        None, "--image-size", min=1, help="Default: 32 if the model takes it, else its native size."
+    ),
     dev_fraction: float = typer.Option(0.2, "--dev-fraction", min=0.01, max=0.9),
-    pretrained: str = typer.Option(None, "--pretrained", help="efficientnet-lite0"),
-    freeze: str = typer.Option("backbone", "--freeze", help="backbone, none or N blocks."),
+    pretrained: str = typer.Option(
+        None, "--pretrained", help="efficientnet-lite0: fine-tune it instead of --model."
+    ),
+    freeze: str = typer.Option(
+        "backbone", "--freeze", help="backbone (new head only), none, or N (stem + N blocks)."
+    ),
     resume: Path = typer.Option(None, "--resume", help="Run directory to continue."),
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/cnn/train/N)."),
     config: Path = typer.Option(None, "--config", help="YAML file of these options."),
