@@ -66,18 +66,18 @@ def main() -> None:
     small = A[:2, :12, :12]  # 2·12·12 = 288 windows × 64 filters
 
     def loop_small():
-        Z, cache = conv.conv_forward_loop(small, W, b, hp)
+        Z, cache = conv.conv_forward_loop(small, W, b, **hp)
         conv.conv_backward_loop(Z, cache)
 
     def vectorized():
-        Z, cache = conv.conv_forward(A, W, b, hp)
+        Z, cache = conv.conv_forward(A, W, b, **hp)
         conv.conv_backward(Z, cache)
 
     with threadpool_limits(args.threads):
         t_loop_small = median_time(loop_small, args.repeats, warmup=0)
         t_vec = median_time(vectorized, args.repeats)
         t0 = time.perf_counter()
-        Z, cache = conv.conv_forward(A, W, b, hp)
+        Z, cache = conv.conv_forward(A, W, b, **hp)
         t_fwd = time.perf_counter() - t0
         conv.conv_backward(Z, cache)
         t_bwd = time.perf_counter() - t0 - t_fwd

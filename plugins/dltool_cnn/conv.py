@@ -1,6 +1,8 @@
 """Convolution and pooling layers in NumPy, forward and backward, in the notes' NHWC layout.
 
-Shapes follow the course notes ("CNN"): ``A_prev`` is ``(m, n_H_prev, n_W_prev, n_C_prev)``,
+Shapes and signatures follow the course notes ("CNN"): ``conv_forward(A_prev, W, b, stride,
+pad)`` returns ``Z`` and ``cache = (A_prev, W, b, hparameters)``;
+``A_prev`` is ``(m, n_H_prev, n_W_prev, n_C_prev)``,
 ``W`` is ``(f, f, n_C_prev, n_C)`` and ``b`` is ``(1, 1, 1, n_C)``. Convolution is
 cross-correlation, and every output side is ``n = ⌊(n_prev + 2p − f) / s⌋ + 1``.
 
@@ -53,11 +55,11 @@ def conv_single_step(a_slice_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> 
 # ---------------------------------------------------------------- loop versions (the notes)
 
 
-def conv_forward_loop(A_prev, W, b, hparameters):
+def conv_forward_loop(A_prev, W, b, stride: int, pad: int):
     """Return Z (m, n_H, n_W, n_C) = A_prev ⋆ W + b with loops, and the cache for backward."""
     (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
     (f, f, n_C_prev, n_C) = W.shape
-    stride, pad = hparameters["stride"], hparameters["pad"]
+    hparameters = {"stride": stride, "pad": pad}
     n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, pad)
     Z = np.zeros((m, n_H, n_W, n_C))
     A_prev_pad = zero_pad(A_prev, pad)
@@ -123,11 +125,11 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def pool_forward_loop(A_prev, hparameters, mode="max"):
+def pool_forward_loop(A_prev, f: int, stride: int, mode: str = "max"):
     """Return A (m, n_H, n_W, n_C), the max or average of every f×f window, and the cache."""
     check_mode(mode)
     (m, n_H_prev, n_W_prev, n_C) = A_prev.shape
-    f, stride = hparameters["f"], hparameters["stride"]
+    hparameters = {"f": f, "stride": stride}
     n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, 0)
     A = np.zeros((m, n_H, n_W, n_C))
     reduce = np.max if mode == "max" else np.mean
@@ -181,13 +183,13 @@ def im2col(A_prev: np.ndarray, f: int, stride: int, pad: int) -> tuple[np.ndarra
     return cols, n_H, n_W
 
 
-def conv_forward(A_prev, W, b, hparameters):
+def conv_forward(A_prev, W, b, stride: int, pad: int):
     """Return Z = im2col(A_prev) @ W.reshape(f·f·n_C_prev, n_C) + b, shaped (m, n_H, n_W, n_C)."""
     m = A_prev.shape[0]
     f, _, n_C_prev, n_C = W.shape
-    cols, n_H, n_W = im2col(A_prev, f, hparameters["stride"], hparameters["pad"])
+    cols, n_H, n_W = im2col(A_prev, f, stride, pad)
     Z = cols @ W.reshape(f * f * n_C_prev, n_C) + b.reshape(1, n_C)  # (m·n_H·n_W, n_C)
-    return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, hparameters)
+    return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, {"stride": stride, "pad": pad})
 
 
 def col2im(dcols, A_shape, f, stride, pad, n_H, n_W) -> np.ndarray:
@@ -217,11 +219,11 @@ def conv_backward(dZ, cache):
     return dA_prev, dW, db
 
 
-def pool_forward(A_prev, hparameters, mode="max"):
+def pool_forward(A_prev, f: int, stride: int, mode: str = "max"):
     """Return A = max or mean over each f×f window (vectorized), and the cache."""
     check_mode(mode)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    f, stride = hparameters["f"], hparameters["stride"]
+    hparameters = {"f": f, "stride": stride}
     n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, 0)
     win = windows(A_prev, f, stride, n_H, n_W)  # (m, n_H, n_W, n_C, f, f)
     A = win.max(axis=(4, 5)) if mode == "max" else win.mean(axis=(4, 5))

@@ -95,7 +95,7 @@ def convolve_image(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int)
     A_prev = image.transpose(2, 0, 1)[:, :, :, None].astype(np.float64)  # (C, H, W, 1)
     Wk = kernel[:, :, None, None]  # (f, f, 1, 1)
     try:
-        Z, _ = conv_forward(A_prev, Wk, np.zeros((1, 1, 1, 1)), {"stride": stride, "pad": pad})
+        Z, _ = conv_forward(A_prev, Wk, np.zeros((1, 1, 1, 1)), stride, pad)
     except ValueError as exc:
         raise DltoolError(str(exc), hint="use a smaller stride or more padding") from None
     return Z[:, :, :, 0].transpose(1, 2, 0)  # (n_H, n_W, C)

@@ -48,8 +48,8 @@ def test_conv_loop_vectorized_and_torch_agree(case):
     W = rng.randn(f, f, cp, c)
     b = rng.randn(1, 1, 1, c)
     hp = {"stride": stride, "pad": pad}
-    Z_loop, cache = conv.conv_forward_loop(A, W, b, hp)
-    Z_vec, cache_v = conv.conv_forward(A, W, b, hp)
+    Z_loop, cache = conv.conv_forward_loop(A, W, b, **hp)
+    Z_vec, cache_v = conv.conv_forward(A, W, b, **hp)
     dZ = rng.randn(*Z_loop.shape)
     grads_loop = conv.conv_backward_loop(dZ, cache)
     grads_vec = conv.conv_backward(dZ, cache_v)
@@ -90,8 +90,8 @@ def test_pool_loop_vectorized_and_torch_agree(case):
     rng = np.random.RandomState(sum(case[:-1]))
     A = rng.randn(m, h, w, c)
     hp = {"f": f, "stride": stride}
-    A_loop, cache = conv.pool_forward_loop(A, hp, mode)
-    A_vec, _ = conv.pool_forward(A, hp, mode)
+    A_loop, cache = conv.pool_forward_loop(A, mode=mode, **hp)
+    A_vec, _ = conv.pool_forward(A, mode=mode, **hp)
     dA = rng.randn(*A_loop.shape)
     dprev_loop = conv.pool_backward_loop(dA, cache, mode)
     dprev_vec = conv.pool_backward(dA, cache, mode)
@@ -126,7 +126,8 @@ def test_output_size_formula_and_no_output():
             np.zeros((1, 3, 3, 1)),
             np.zeros((5, 5, 1, 1)),
             np.zeros((1, 1, 1, 1)),
-            {"stride": 1, "pad": 0},
+            stride=1,
+            pad=0,
         )
 
 
@@ -134,7 +135,7 @@ def test_vertical_edge_detector_known_output():
     """The notes' 6x6 half-bright image and 3x3 vertical edge filter give a bright middle stripe."""
     image = np.array([[10.0] * 3 + [0.0] * 3] * 6).reshape(1, 6, 6, 1)
     W = np.array([[1.0, 0.0, -1.0]] * 3).reshape(3, 3, 1, 1)
-    Z, _ = conv.conv_forward(image, W, np.zeros((1, 1, 1, 1)), {"stride": 1, "pad": 0})
+    Z, _ = conv.conv_forward(image, W, np.zeros((1, 1, 1, 1)), stride=1, pad=0)
     assert Z[0, :, :, 0].tolist() == [[0.0, 30.0, 30.0, 0.0]] * 4
 
 
@@ -150,11 +151,11 @@ def test_conv_gradient_check(backward):
     rng = np.random.RandomState(3)
     params = {"A": rng.randn(1, 4, 4, 2), "W": rng.randn(3, 3, 2, 2), "b": rng.randn(1, 1, 1, 2)}
     hp = {"stride": 2, "pad": 1}
-    Z, cache = conv.conv_forward(params["A"], params["W"], params["b"], hp)
+    Z, cache = conv.conv_forward(params["A"], params["W"], params["b"], **hp)
     G = rng.randn(*Z.shape)
 
     def cost(p):
-        return float(np.sum(conv.conv_forward(p["A"], p["W"], p["b"], hp)[0] * G))
+        return float(np.sum(conv.conv_forward(p["A"], p["W"], p["b"], **hp)[0] * G))
 
     back = conv.conv_backward_loop if backward == "loop" else conv.conv_backward
     dA, dW, db = back(G, cache)
@@ -167,11 +168,11 @@ def test_pool_gradient_check(mode):
     rng = np.random.RandomState(4)
     params = {"A": rng.randn(1, 5, 5, 2)}
     hp = {"f": 2, "stride": 1}
-    P, cache = conv.pool_forward(params["A"], hp, mode)
+    P, cache = conv.pool_forward(params["A"], mode=mode, **hp)
     G = rng.randn(*P.shape)
 
     def cost(p):
-        return float(np.sum(conv.pool_forward(p["A"], hp, mode)[0] * G))
+        return float(np.sum(conv.pool_forward(p["A"], mode=mode, **hp)[0] * G))
 
     dA = conv.pool_backward(G, cache, mode)
     result = gradient_check(cost, params, {"dA": dA}, epsilon=1e-6)
@@ -180,9 +181,9 @@ def test_pool_gradient_check(mode):
 
 def test_pool_rejects_unknown_mode():
     with pytest.raises(ValueError, match="pooling mode"):
-        conv.pool_forward(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="min")
+        conv.pool_forward(np.zeros((1, 4, 4, 1)), f=2, stride=2, mode="min")
     with pytest.raises(ValueError, match="pooling mode"):
-        conv.pool_forward_loop(np.zeros((1, 4, 4, 1)), {"f": 2, "stride": 2}, mode="avg")
+        conv.pool_forward_loop(np.zeros((1, 4, 4, 1)), f=2, stride=2, mode="avg")
 
 
 @pytest.mark.parametrize("case", list(_conv_cases(4)))
@@ -194,7 +195,7 @@ def test_torch_twin_matches_numpy(case):
     A, W, b = rng.randn(m, h, w, cp), rng.randn(f, f, cp, c), rng.randn(1, 1, 1, c)
     tensors = [torch.tensor(x, requires_grad=True) for x in (A, W, b)]
     Z_t = conv_torch.conv_forward(*tensors, stride=stride, pad=pad)
-    Z, cache = conv.conv_forward(A, W, b, {"stride": stride, "pad": pad})
+    Z, cache = conv.conv_forward(A, W, b, stride=stride, pad=pad)
     np.testing.assert_allclose(Z_t.detach().numpy(), Z, atol=1e-10)
     dZ = rng.randn(*Z.shape)
     Z_t.backward(torch.tensor(dZ))
@@ -203,5 +204,5 @@ def test_torch_twin_matches_numpy(case):
     for mode in ("max", "average"):
         P_t = conv_torch.pool_forward(torch.tensor(A), 2, 1, mode) if min(h, w) >= 2 else None
         if P_t is not None:
-            P, _ = conv.pool_forward(A, {"f": 2, "stride": 1}, mode)
+            P, _ = conv.pool_forward(A, 2, 1, mode)
             np.testing.assert_allclose(P_t.numpy(), P, atol=1e-12)
