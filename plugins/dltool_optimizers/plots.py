@@ -50,7 +50,6 @@ def compare_figure(path: Path, outcomes, problem, hidden: str, title: str) -> Pa
             for ax, o in zip(axes[0, 1:], outcomes, strict=True):
                 acc = o.metrics["train_acc"]
                 _boundary(ax, problem, o.params, hidden, f"{o.name}: train {acc:.1f}%")
-        fig.tight_layout()
     return path
 
 
@@ -62,7 +61,6 @@ def schedule_figure(path: Path, epochs: list[int], lrs: list[float], title: str)
         ax.set_ylabel("learning rate α")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-        fig.tight_layout()
     return path
 
 
@@ -87,7 +85,6 @@ def search_figure(path: Path, trials: list[dict], names: list[str], scales: dict
             ax.set_ylabel("dev accuracy %")
             ax.grid(alpha=0.3)
         axes[0, 0].legend(fontsize=8)
-        fig.tight_layout()
     return path
 
 
