@@ -138,6 +138,8 @@ class Detector:
         """Return the detections of one image from its head maps (1, A·(5+C), H, W)."""
         boxes, scores, cls = [], [], []
         for head, raw, anchors in zip(self.model.heads, heads, self.anchors, strict=True):
+            if head.kind == "region":  # YOLOv2 anchors are in grid cells: × stride = pixels
+                anchors = anchors * (self.size / raw.shape[-1])
             conf, xy, wh, probs = bt.decode_head(
                 raw, anchors, head.classes, (self.size, self.size), head.kind == "region"
             )

@@ -86,6 +86,8 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
         raise DltoolError(
             f"the cfg predicts {model.classes} classes, {params['data']} has {len(spec.names)}"
         )
+    if any(h.kind != "yolo" for h in model.heads):
+        raise DltoolError("training supports [yolo] heads (YOLOv3), not YOLOv2's [region]")
     if params.get("weights") and state is None:
         load_weights(model, Path(params["weights"]))
     device = s.device

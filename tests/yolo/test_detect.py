@@ -197,3 +197,21 @@ def test_cli_eval_default_model_on_coco_classes(app, invoke, tmp_path):
     (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup, unicorn]\n")
     result = invoke(app, "yolo", "eval", "--data", str(tmp_path / "data.yaml"))
     assert result.exit_code == 1 and "unicorn are not COCO classes" in result.stderr
+
+
+def test_region_head_anchors_are_grid_cells():
+    """YOLOv2 [region] anchors are in grid cells: zero logits give anchor × stride pixels."""
+    from dltool_yolo.cfg import parse_cfg
+    from dltool_yolo.darknet import Darknet
+
+    text = (
+        "[net]\nwidth=64\nheight=64\n[maxpool]\nsize=2\nstride=2\n"
+        "[convolutional]\nfilters=7\nsize=1\nactivation=linear\n"
+        "[region]\nanchors=3,2\nclasses=2\nnum=1\n"
+    )
+    detector = Detector(Darknet(parse_cfg(text)), ["a", "b"], torch.device("cpu"), 64)
+    raw = torch.zeros(1, 7, 32, 32)  # softmax 0.5 per class
+    raw[0, 4, 10, 20] = 20.0  # objectness σ(20) ≈ 1 at cell (c_y=10, c_x=20)
+    dets = detector.postprocess([raw], (64, 64), score_threshold=0.2, max_boxes=1)
+    assert dets[0].box == pytest.approx((41 - 3, 21 - 2, 41 + 3, 21 + 2))  # 3×2 cells × stride 2
+    assert dets[0].score == pytest.approx(0.5)
