@@ -40,12 +40,21 @@ def _detector(cfg: Path | None, weights: Path | None, names: Path | None, size: 
         return default_detector(s.device, size)
     if cfg is None or weights is None:
         raise DltoolError("--cfg and --weights go together", hint="give both, or neither")
+    from dltool_yolo.darknet import build, load_weights
+    from dltool_yolo.detect import read_names
+
+    model = build(cfg)
+    load_weights(model, weights)
     if names is None:
+        if model.classes != 80:
+            raise DltoolError(
+                f"{cfg} predicts {model.classes} classes: pass their names with --names"
+            )
         from dltool_yolo.detect import default_files
         from dltool_yolo.weights import NAMES
 
         names = default_files()[NAMES]
-    return Detector.from_files(cfg, weights, names, s.device, size)
+    return Detector(model, read_names(names), s.device, size)
 
 
 @app.command()

@@ -120,6 +120,8 @@ def test_train_resume_eval_detect(app, invoke, tmp_path):
     files += ["--names", str(run / "classes.names"), "--size", "128"]
     result = invoke(app, "yolo", "detect", str(image), *files, "--out", str(tmp_path / "d"))
     assert result.exit_code == 0 and "image 1/1" in result.stdout
+    result = invoke(app, "yolo", "detect", str(image), *files[:4])
+    assert result.exit_code == 1 and "predicts 4 classes: pass their names" in result.stderr
 
 
 def test_eval_class_count_mismatch(app, invoke, tmp_path):
