@@ -5,18 +5,30 @@
    loop computing the same costs (J = 10 J_content + 40 J_style, notes' normalization) on
    the same network with Adam and clipping. Rounds are interleaved; medians are compared.
    Target: ratio ≤ 1.2.
-2. Peak memory at 512 px: a fresh process per measurement runs a few iterations; on CPU
-   the growth of the resident set (ru_maxrss) during the transfer, on CUDA
-   ``torch.cuda.max_memory_allocated``. Printed next to the plugin's estimate, which
-   ``--size`` uses to refuse what does not fit.
+2. Peak memory at 512 px: fresh processes run 3 steps and 0 steps (model, images and
+   targets only); on CPU the difference of their peak resident sets (ru_maxrss), on CUDA
+   ``torch.cuda.max_memory_allocated`` during the steps. Printed next to the plugin's
+   estimate, which ``--size`` uses to refuse what does not fit.
 
-Run: ``.venv/bin/python benchmarks/style_speed.py [--rounds 5] [--iterations 10]``.
-Recorded results: see the end of this docstring (the numbers printed on your machine are
-the ones to trust).
+Run: ``.venv/bin/python benchmarks/style_speed.py [--rounds 5] [--iterations 10]
+[--threads N] [--device cuda]``. The numbers printed on your machine are the ones to trust.
 
-Recorded on the shared 2-core development machine (CPU, 2 threads, load average ≈ 10 from
-other jobs, so read the ratio), 2026-11-28:
-    (filled in below by the run reported in the style plugin's notes)
+Recorded on the shared 2-core development machine (CPU only, other jobs running: load
+average 3.5-5), 2026-11-28, demo pair (chelsea 256x170, immunohistochemistry):
+
+    $ .venv/bin/python benchmarks/style_speed.py --rounds 7 --iterations 10 --threads 1
+    time per iteration at 256x170 (median of 7 rounds x 10):
+      minimal hand-written loop       84.0 ms   ratio 1.00
+      dltool style (plugin loop)      74.0 ms   ratio 0.88   target <= 1.20: ok
+    (a second run: 117.9 ms vs 106.0 ms, ratio 0.90)
+    peak memory at 512x341: optimization 173-248 MiB above a 0-step run (process peak
+    633-683 MiB over three runs); plugin estimate 333 MiB
+
+With ``--threads 2`` on the loaded machine the per-round times swing between 0.45 and
+2.2 s for both loops alike (OpenMP workers descheduled by the other jobs), so the ratio
+printed there (1.4-1.7 in two runs) measures the machine, not the loop; one thread gives
+steady figures. A 300-step ``dltool style transfer --demo`` took 66 s wall with
+``--threads 1`` (about 200 ms per step while other jobs ran).
 """
 
 from __future__ import annotations
@@ -41,7 +53,8 @@ def _images(size: int, device):
 
     c = images.demo_image(images.DEMO_CONTENT[0])
     s = images.demo_image(images.DEMO_STYLE[0])
-    h, w = images.fit_size(*c.shape[:2], size)
+    scale = size / max(c.shape[:2])  # the longer side at exactly ``size`` (may enlarge)
+    h, w = round(c.shape[0] * scale), round(c.shape[1] * scale)
     return (
         images.to_tensor(images.resize(c, (h, w)), device),
         images.to_tensor(images.cover(s, (h, w)), device),
@@ -129,32 +142,46 @@ def time_per_iteration(rounds: int, iterations: int, size: int, device) -> dict:
     return {k: statistics.median(v) for k, v in times.items()} | {"shape": shape}
 
 
-def peak_memory(size: int, device: str) -> dict:
-    """Measure peak memory of a few iterations at ``size`` in a fresh process."""
-    code = f"""
+PEAK = """
 import json, resource, sys, torch
-sys.path.insert(0, {str(Path(__file__).parent)!r})
+torch.set_num_threads({threads})
+sys.path.insert(0, {here!r})
 from style_speed import _images
 from dltool_style import features, memory, transfer
 dev = torch.device({device!r})
 net = features.efficientnet_lite0(dev)
 content, style = _images({size}, dev)
-settings = transfer.Settings(net.content_layer, net.style_layers, iterations=3)
+settings = transfer.Settings(net.content_layer, net.style_layers, iterations={iterations})
 est = memory.estimate_bytes(net, settings.layers, *content.shape[2:])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 if dev.type == "cuda":
-    torch.cuda.reset_peak_memory_stats(dev); base = torch.cuda.memory_allocated(dev)
+    torch.cuda.reset_peak_memory_stats(dev)
+    base = torch.cuda.memory_allocated(dev)
 transfer.optimize(net, content, [style], settings)
-if dev.type == "cuda":
-    peak = torch.cuda.max_memory_allocated(dev) - base
-else:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
-total = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({{"peak": peak, "estimate": est, "rss_total": total,
-                  "shape": list(content.shape[2:])}}))
+cuda = torch.cuda.max_memory_allocated(dev) - base if dev.type == "cuda" else None
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({{"rss": rss, "cuda": cuda, "estimate": est, "shape": list(content.shape[2:])}}))
 """
+
+
+def _peak_run(size: int, device: str, threads: int, iterations: int) -> dict:
+    """Run a transfer of ``iterations`` steps in a fresh process; return its peak figures."""
+    code = PEAK.format(
+        threads=threads,
+        here=str(Path(__file__).parent),
+        device=device,
+        size=size,
+        iterations=iterations,
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def peak_memory(size: int, device: str, threads: int) -> dict:
+    """Return the peak of a 3-step transfer at ``size`` and its excess over a 0-step run."""
+    idle = _peak_run(size, device, threads, 0)  # model, images and targets only
+    busy = _peak_run(size, device, threads, 3)
+    extra = busy["cuda"] if busy["cuda"] is not None else busy["rss"] - idle["rss"]
+    return {**busy, "peak": extra}
 
 
 def main() -> None:
@@ -165,7 +192,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--peak-size", type=int, default=512)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from dltool_style import memory
 
     from dltool.device import select_device
@@ -182,11 +214,11 @@ def main() -> None:
         f"  dltool style (plugin loop)  {t['plugin'] * 1000:8.1f} ms   ratio {ratio:.2f}"
         f"   target <= 1.20: {'ok' if ratio <= 1.2 else 'MISSED'}"
     )
-    p = peak_memory(args.peak_size, str(device))
+    p = peak_memory(args.peak_size, str(device), torch.get_num_threads())
     h, w = p["shape"]
     print(
-        f"peak memory at {w}x{h}: measured {memory.human(p['peak'])} above the loaded model "
-        f"(process total {memory.human(p['rss_total'])}); estimate {memory.human(p['estimate'])}"
+        f"peak memory at {w}x{h}: optimization {memory.human(p['peak'])} above a 0-step run "
+        f"(process peak {memory.human(p['rss'])}); plugin estimate {memory.human(p['estimate'])}"
     )
 
 

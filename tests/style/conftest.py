@@ -7,6 +7,17 @@ import pytest
 from typer.testing import CliRunner
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Run each test on one torch thread (tiny images; steadier on a busy machine), then restore."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def app():
     """The dltool app with only the style plugin (in-process)."""

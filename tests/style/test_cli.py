@@ -63,9 +63,7 @@ def test_transfer_writes_every_output(cli, photos, tmp_path):
 
 def test_config_file_flags_win_and_unknown_keys_fail(cli, photos, tmp_path):
     cfg = tmp_path / "run.yaml"
-    cfg.write_text(
-        "iterations: 2\noptimizer: lbfgs\ninit: content\nsize: 40\npreserve_colors: true\n"
-    )
+    cfg.write_text("iterations: 2\nlr: 0.05\ninit: content\nsize: 40\npreserve_colors: true\n")
     res = cli(
         "--json",
         "style",
@@ -82,7 +80,7 @@ def test_config_file_flags_win_and_unknown_keys_fail(cli, photos, tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["size"] == "60x40"
     assert len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()) == 2
-    assert "optimizer: lbfgs" in (tmp_path / "r" / "config.yaml").read_text()
+    assert "lr: 0.05" in (tmp_path / "r" / "config.yaml").read_text()
     cfg.write_text("iterations: 2\nlearning_rate: 0.1\n")
     res = cli("style", "transfer", photos / "content.png", photos / "style.jpg", "--config", cfg)
     assert res.exit_code == 1 and "unknown key 'learning_rate'" in res.stderr
