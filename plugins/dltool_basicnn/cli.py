@@ -40,6 +40,7 @@ COMPLETE_ACTIVATION = _choices("relu", "tanh", "sigmoid", "leaky_relu")
 COMPLETE_INIT = _choices("zeros", "random", "he", "xavier")
 COMPLETE_BACKEND = _choices("numpy", "torch")
 COMPLETE_DTYPE = _choices("float64", "float32")
+COMPLETE_OPTIMIZER = _choices("gd", "momentum", "rmsprop", "adam")
 
 
 def _session():
@@ -254,6 +255,13 @@ def _validate_hyper(p: dict) -> None:
         raise DltoolError(f"--samples must be at least 4, got {p['samples']}")
     if p["backend"] not in ("numpy", "torch"):
         raise DltoolError(f"unknown backend '{p['backend']}'", hint="use numpy or torch")
+    if p.get("optimizer", "gd") not in ("gd", "momentum", "rmsprop", "adam"):
+        raise DltoolError(
+            f"unknown optimizer '{p['optimizer']}'", hint="use gd|momentum|rmsprop|adam"
+        )
+    for name in ("beta1", "beta2"):
+        if p.get(name) is not None and not 0 <= p[name] < 1:
+            raise DltoolError(f"--{name} must be in [0, 1), got {p[name]:g}")
     if p.get("dtype", "float64") not in ("float64", "float32"):
         raise DltoolError(f"unknown --dtype '{p['dtype']}'", hint="use float64 or float32")
 
@@ -292,6 +300,11 @@ def train(
     lr: float = typer.Option(0.1, "--lr", help="Learning rate α."),
     epochs: int = typer.Option(2500, "--epochs", "--iterations", help="Passes over the data."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Mini-batch (default m)."),
+    optimizer: str = typer.Option(
+        "gd", "--optimizer", help="gd|momentum|rmsprop|adam.", autocompletion=COMPLETE_OPTIMIZER
+    ),
+    beta1: float = typer.Option(0.9, "--beta1", help="Momentum β / Adam β₁."),
+    beta2: float = typer.Option(0.999, "--beta2", help="RMSprop/Adam β₂."),
     backend: str = typer.Option(
         "numpy", "--backend", help="numpy (reference) or torch.", autocompletion=COMPLETE_BACKEND
     ),
@@ -340,7 +353,15 @@ def _train_command(p: dict) -> None:
     params = initializers.initialize_parameters(dims, p["init"], p["init_scale"])
     params = {key: v.astype(p["dtype"]) for key, v in params.items()}
     settings = Settings(
-        p["activation"], p["lr"], p["epochs"], p["batch_size"], p["keep_prob"], p["l2"]
+        p["activation"],
+        p["lr"],
+        p["epochs"],
+        p["batch_size"],
+        p["keep_prob"],
+        p["l2"],
+        p["optimizer"],
+        p["beta1"],
+        p["beta2"],
     )
     meta = _meta(ds, dims, p["activation"], mu, sigma, p["target"], {"seed": seed})
     X, y = splits["train"][0].astype(p["dtype"]), splits["train"][1]

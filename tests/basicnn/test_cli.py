@@ -314,3 +314,24 @@ def test_logreg_backends_agree(app, invoke, tmp_path):
         assert res.exit_code == 0, res.stderr
         costs.append(json.loads(res.stdout)["final_cost"])
     assert costs[1] == pytest.approx(costs[0], rel=1e-10)
+
+
+def test_train_with_adam_and_both_backends(app, invoke, tmp_path):
+    costs = {}
+    for opt, backend in (
+        ("gd", "numpy"),
+        ("adam", "numpy"),
+        ("adam", "torch"),
+        ("momentum", "numpy"),
+        ("momentum", "torch"),
+    ):
+        args = ["--json", "-q", "basicnn", "train", "--dataset", "moons", "--epochs", "30"]
+        args += ["--lr", "0.01", "--batch-size", "64", "--optimizer", opt, "--backend", backend]
+        res = invoke(app, *args, "--out", str(tmp_path / f"{opt}-{backend}"))
+        assert res.exit_code == 0, res.stderr
+        costs[opt, backend] = json.loads(res.stdout)["final_cost"]
+    assert costs["adam", "numpy"] < 0.8 * costs["gd", "numpy"]
+    assert costs["adam", "torch"] == pytest.approx(costs["adam", "numpy"], rel=1e-9)
+    assert costs["momentum", "torch"] == pytest.approx(costs["momentum", "numpy"], rel=1e-9)
+    _fail(invoke(app, "basicnn", "train", "--optimizer", "adagrad"), "unknown optimizer")
+    _fail(invoke(app, "basicnn", "train", "--beta1", "1"), "--beta1")
