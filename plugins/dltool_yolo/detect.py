@@ -174,6 +174,8 @@ class Detector:
         x = self.preprocess(image)
         t1 = time.perf_counter()
         heads = self.infer(x)
+        if self.device.type == "cuda":  # kernels run asynchronously: time them, not their launch
+            torch.cuda.synchronize(self.device)
         t2 = time.perf_counter()
         dets = self.postprocess(heads, image.shape[:2], **kw)
         t3 = time.perf_counter()
