@@ -145,7 +145,10 @@ def _inputs(images: list[Path] | None, demo: bool):
             "give a CONTENT image and at least one STYLE image",
             hint="dltool style transfer photo.jpg painting.jpg  (or --demo)",
         )
-    return [(str(p), im.load_image(p)) for p in images]
+    return [
+        (str(p), im.demo_image(str(p)[5:]) if str(p).startswith("demo:") else im.load_image(p))
+        for p in images
+    ]
 
 
 def _check_sizes(loaded, size: int, min_size: int) -> tuple[int, int]:
@@ -188,7 +191,10 @@ def _check_memory(net, layers: list[str], h: int, w: int, force: bool) -> None:
 def transfer(
     ctx: typer.Context,
     images: list[Path] = typer.Argument(
-        None, help="CONTENT image, then one or more STYLE images.", show_default=False
+        None,
+        help="CONTENT image, then one or more STYLE images; demo:NAME picks a sample photo "
+        "(demo:chelsea, demo:china, demo:brick, …).",
+        show_default=False,
     ),
     output: Path = typer.Option(None, "-o", "--output", help="Also write the result here (PNG)."),
     size: int = typer.Option(256, "--size", help="Longer side of the result, in pixels."),

@@ -18,6 +18,20 @@ from dltool.errors import DltoolError
 
 DEMO_CONTENT = ("chelsea", "scikit-image: Chelsea the cat (photo)")
 DEMO_STYLE = ("immunohistochemistry", "scikit-image: stained tissue (microscope photo)")
+SKLEARN_DEMOS = ("china", "flower")
+SKIMAGE_DEMOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "immunohistochemistry",
+    "hubble_deep_field",
+    "colorwheel",
+    "brick",
+    "grass",
+    "gravel",
+)
+DEMO_NAMES = (*SKIMAGE_DEMOS, *SKLEARN_DEMOS)
 
 
 def load_image(path: Path) -> np.ndarray:
@@ -44,7 +58,9 @@ def load_image(path: Path) -> np.ndarray:
 
 def demo_image(name: str) -> np.ndarray:
     """Return a real photo shipped by scikit-image or scikit-learn as RGB uint8 (H, W, 3)."""
-    if name in ("china", "flower"):
+    if name not in DEMO_NAMES:
+        raise DltoolError(f"no demo image '{name}'", hint="demo images: " + ", ".join(DEMO_NAMES))
+    if name in SKLEARN_DEMOS:
         from sklearn.datasets import load_sample_image
 
         return load_sample_image(f"{name}.jpg")

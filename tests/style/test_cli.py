@@ -228,3 +228,41 @@ def test_transfer_help_imports_nothing_heavy():
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "--preserve-colors" in run.stdout and run.stdout.strip().endswith("[]")
+
+
+def test_demo_names_from_scikit_image_and_scikit_learn(cli, tmp_path):
+    res = cli(
+        "--json", "style", "transfer", "demo:china", "demo:brick", *FAST, "--out", tmp_path / "r"
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["size"] == "48x32"  # china.jpg is 640x427
+    assert "demo:brick" in (tmp_path / "r" / "config.yaml").read_text()
+    res = cli("style", "transfer", "demo:china", "demo:monet")
+    assert res.exit_code == 1 and "no demo image 'monet'" in res.stderr and "gravel" in res.stderr
+
+
+def test_ctrl_c_keeps_the_last_image(cli, photos, tmp_path, monkeypatch):
+    from dltool_style import transfer
+
+    real, calls = transfer.costs, [0]
+
+    def interrupted(*args):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(transfer, "costs", interrupted)
+    res = cli(
+        "style",
+        "transfer",
+        photos / "content.png",
+        photos / "style.jpg",
+        *FAST,
+        "--out",
+        tmp_path / "r",
+    )
+    assert res.exit_code == 130
+    assert "interrupted; kept the last image" in res.stderr
+    assert _png(tmp_path / "r" / "result.png").shape == (32, 48, 3)
+    assert len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()) == 2
