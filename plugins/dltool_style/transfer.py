@@ -3,8 +3,10 @@
 As in the notes: the content activations a_C come from one hidden layer, the style Gram
 matrices G_S from several layers weighted by λ_l, and the generated image G starts as the
 content image plus noise, ``G = (1 − r) C + r U(0, 1)`` with r the noise ratio. Pixels are
-optimized directly with Adam or L-BFGS and clipped to [0, 1] after every step. Several
-style images are blended: J_style = Σ_k w_k J_style(S_k, G).
+optimized directly. Adam clips them to [0, 1] after every step, as the course does; L-BFGS
+instead minimizes J(clip(G)), one fixed function, because clipping between its steps
+breaks the curvature pairs and its line search (it stalled after ~9 steps). Several style
+images are blended: J_style = Σ_k w_k J_style(S_k, G).
 """
 
 from __future__ import annotations
@@ -134,15 +136,18 @@ def optimize(
     opt = make_optimizer(x, settings)
     seen: list[tuple[torch.Tensor, ...]] = []
 
+    clip_in_cost = settings.optimizer == "lbfgs"
+
     def closure() -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
-        values = costs(net, x, a_C, grams, settings)
+        image = x.clamp(0.0, 1.0) if clip_in_cost else x  # (1, 3, H, W)
+        values = costs(net, image, a_C, grams, settings)
         values[0].backward()
         seen.append(tuple(v.detach() for v in values))
         return values[0]
 
     for it in range(1, settings.iterations + 1):
-        before = x.detach().clone()
+        before = x.detach().clamp(0.0, 1.0)
         seen.clear()
         opt.step(closure)
         finite_x = torch.isfinite(x.detach()).all().to(seen[0][0].dtype)
@@ -151,8 +156,9 @@ def optimize(
             raise NonFiniteCost(it, J, before)
         if not ok:  # ReLU6 would hide NaN pixels from the cost
             raise NonFiniteCost(it, float("nan"), before, "the image")
-        with torch.no_grad():
-            x.clamp_(0.0, 1.0)
+        if not clip_in_cost:
+            with torch.no_grad():
+                x.clamp_(0.0, 1.0)
         if on_step is not None:
-            on_step(Step(it, J, J_content, J_style, J_tv), x.detach().clone())
-    return x.detach()
+            on_step(Step(it, J, J_content, J_style, J_tv), x.detach().clamp(0.0, 1.0))
+    return x.detach().clamp(0.0, 1.0)
