@@ -82,3 +82,17 @@ def test_nan_cost_stops_with_last_good_image(setup, monkeypatch):
     assert err.value.iteration == 4 and math.isnan(err.value.value)
     torch.testing.assert_close(err.value.last_good, seen[-1])  # the image after step 3
     assert torch.isfinite(err.value.last_good).all()
+
+
+def test_lbfgs_keeps_descending(setup):
+    """Clipping between L-BFGS steps made it stall (J flat from step ~11 here); J(clip(G)) not."""
+    net, _, _ = setup
+    content = images.to_tensor(images.resize(images.demo_image("chelsea"), (64, 64)))
+    style = images.to_tensor(images.cover(images.demo_image("hubble_deep_field"), (64, 64)))
+    settings = transfer.Settings(
+        net.content_layer, net.style_layers, iterations=16, optimizer="lbfgs"
+    )
+    steps = []
+    gen = torch.Generator().manual_seed(0)
+    transfer.optimize(net, content, [style], settings, gen, lambda s, x: steps.append(s))
+    assert steps[-1].J < 0.9 * steps[10].J
