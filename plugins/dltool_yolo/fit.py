@@ -81,6 +81,7 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
     spec = read_data_yaml(params["data"])
     if resume is None:
         cfg_text = model_cfg(params, spec)
+    torch.manual_seed(s.seed if s.seed is not None else 0)  # the initial weights too
     model = Darknet(parse_cfg(cfg_text, str(params["cfg"])), str(params["cfg"]))
     if model.classes != len(spec.names):
         raise DltoolError(
@@ -91,7 +92,6 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
     if params.get("weights") and state is None:
         load_weights(model, Path(params["weights"]))
     device = s.device
-    torch.manual_seed(s.seed if s.seed is not None else 0)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=params["lr"], weight_decay=5e-4)
     if state is not None:
