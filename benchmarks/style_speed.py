@@ -20,15 +20,16 @@ average 3.5-5), 2026-11-28, demo pair (chelsea 256x170, immunohistochemistry):
     time per iteration at 256x170 (median of 7 rounds x 10):
       minimal hand-written loop       84.0 ms   ratio 1.00
       dltool style (plugin loop)      74.0 ms   ratio 0.88   target <= 1.20: ok
-    (a second run: 117.9 ms vs 106.0 ms, ratio 0.90)
+    (more runs: 117.9 vs 106.0 ms, ratio 0.90; at load average 2.5: 108.4 vs 98.0 ms, 0.90)
     peak memory at 512x341: optimization 173-248 MiB above a 0-step run (process peak
-    633-683 MiB over three runs); plugin estimate 333 MiB
+    633-683 MiB over five runs); plugin estimate 333 MiB
 
-With ``--threads 2`` on the loaded machine the per-round times swing between 0.45 and
-2.2 s for both loops alike (OpenMP workers descheduled by the other jobs), so the ratio
-printed there (1.4-1.7 in two runs) measures the machine, not the loop; one thread gives
-steady figures. A 300-step ``dltool style transfer --demo`` took 66 s wall with
-``--threads 1`` (about 200 ms per step while other jobs ran).
+With ``--threads 2`` this machine gives no stable figure: identical convolutions take 2x
+longer from one run to the next (OpenMP workers descheduled by the other jobs), and the
+printed ratio came out 1.41, 1.69 and 4.64 in three runs while an in-process A/B of the
+same two loops gave 0.48 and 0.37 (plugin faster). One thread gives steady figures, so
+that is what the target is judged on here. A full ``dltool --threads 1 style transfer
+--demo`` (300 steps, 256x170) took 28 s wall at load average 1.4: about 72 ms per step.
 """
 
 from __future__ import annotations
