@@ -38,8 +38,8 @@ def compare_figure(path: Path, outcomes, problem, hidden: str, title: str) -> Pa
     cols = 1 + (len(outcomes) if two_d else 0)
     with figure(path, 1, cols, figsize=(4.2 * cols, 4), squeeze=False) as (fig, axes):
         ax = axes[0, 0]
-        for o in outcomes:
-            ax.plot(np.arange(1, len(o.costs) + 1), o.costs, label=o.name, lw=1.2)
+        for o, style in zip(outcomes, ("-", "--", "-.", ":") * 2, strict=False):
+            ax.plot(np.arange(1, len(o.costs) + 1), o.costs, style, label=o.name, lw=1.4)
         ax.set_xlabel("epoch")
         ax.set_ylabel("cost J (mean over the epoch's batches)")
         ax.set_yscale("log" if min(min(o.costs) for o in outcomes) > 0 else "linear")

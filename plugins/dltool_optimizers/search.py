@@ -405,8 +405,10 @@ def run_tasks(tasks: list[dict], workers: int, on_done) -> None:
         futures = [pool.submit(run_trial, t) for t in tasks]
         for fut in as_completed(futures):
             on_done(fut.result())
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C or a failed trial: stop the workers, keep what is saved
+        for proc in list((pool._processes or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
 
