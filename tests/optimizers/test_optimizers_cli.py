@@ -346,3 +346,23 @@ def test_help_does_not_import_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr
+
+
+def test_interrupted_pool_stops_its_workers(space):
+    import multiprocessing
+
+    import yaml
+
+    sp = search.parse_space(yaml.safe_load(space.read_text()))
+    sp.data = {"seed": 1, **sp.data}
+    tasks = search.round_tasks(sp, 1, 0, 6, {})
+    got = []
+
+    def on_done(trial):
+        got.append(trial)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        search.run_tasks(tasks, 2, on_done)
+    assert len(got) == 1 and got[0]["status"] == "ok"
+    assert not [p for p in multiprocessing.active_children() if "Process" in p.name]
