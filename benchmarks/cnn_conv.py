@@ -8,20 +8,20 @@ of ``torch.nn.functional.conv2d`` forward + backward.
 
     .venv/bin/python benchmarks/cnn_conv.py [--threads 1] [--repeats 3] [--quick]
 
-Recorded 2026-11-28 on the shared 2-core machine (load average ≈ 9 from other jobs, so
-read the ratios), medians of 3:
+Recorded 2026-11-28 01:00 UTC on the shared 2-core machine (load average ≈ 4.5 from other
+jobs, so read the ratios), medians of 3, after the im2col was chunked into a reused buffer:
 
     $ .venv/bin/python benchmarks/cnn_conv.py --threads 1
-    loop (2, 12, 12, 64) fwd+bwd            0.44 s   -> extrapolated to (64, 56, 56, 64): 305 s
-    vectorized (64, 56, 56, 64) fwd+bwd     1.88 s
-    torch conv2d fwd+bwd                    1.00 s
-    vectorized vs loop: 162x faster   vectorized / torch: 1.89x
+    loop (2, 12, 12, 64) fwd+bwd            0.41 s   -> extrapolated to (64, 56, 56, 64): 283 s
+    vectorized (64, 56, 56, 64) fwd+bwd     1.22 s   (fwd 0.36 s, bwd 0.96 s)
+    torch conv2d fwd+bwd                    1.05 s
+    vectorized vs loop: 232x faster   vectorized / torch: 1.16x
 
-    $ .venv/bin/python benchmarks/cnn_conv.py --threads 2     (an earlier, more loaded run)
-    vectorized vs loop: 81x faster    vectorized / torch: 2.28x
+    $ .venv/bin/python benchmarks/cnn_conv.py --threads 2
+    vectorized vs loop: 158x faster   vectorized / torch: 1.38x
 
-With two BLAS threads on two busy cores NumPy loses more to the other jobs than torch does;
-the single-thread figures are the fair comparison here.
+Before chunking (one 462 MB column matrix built in forward and again in backward, its pages
+faulted in each time) the same case took 1.9–2.8 s: 1.5–2.9× torch, 91–162× the loop.
 """
 
 from __future__ import annotations

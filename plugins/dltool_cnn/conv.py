@@ -183,40 +183,86 @@ def im2col(A_prev: np.ndarray, f: int, stride: int, pad: int) -> tuple[np.ndarra
     return cols, n_H, n_W
 
 
+CHUNK_BYTES = 32 * 2**20  # im2col buffer per chunk of examples (reused, so faulted in once)
+
+
+def _chunks(win: np.ndarray, dtype) -> tuple[np.ndarray, list[slice]]:
+    """Return a reusable column buffer and the example slices that fit in CHUNK_BYTES."""
+    m, n_H, n_W, n_C_prev, f, _ = win.shape
+    per_example = n_H * n_W * f * f * n_C_prev * np.dtype(dtype).itemsize
+    k = max(1, min(m, CHUNK_BYTES // max(per_example, 1)))
+    buf = np.empty((k, n_H, n_W, f, f, n_C_prev), dtype=dtype)
+    return buf, [slice(i, min(i + k, m)) for i in range(0, m, k)]
+
+
+def _fill(buf: np.ndarray, win: np.ndarray, sl: slice) -> np.ndarray:
+    """Copy the windows of examples ``sl`` into buf; return them as columns (rows, f·f·n_C_prev)."""
+    n = sl.stop - sl.start
+    np.copyto(buf[:n], win[sl].transpose(0, 1, 2, 4, 5, 3))
+    return buf[:n].reshape(-1, buf[0, 0, 0].size)
+
+
 def conv_forward(A_prev, W, b, stride: int, pad: int):
-    """Return Z = im2col(A_prev) @ W.reshape(f·f·n_C_prev, n_C) + b, shaped (m, n_H, n_W, n_C)."""
-    m = A_prev.shape[0]
-    f, _, n_C_prev, n_C = W.shape
-    cols, n_H, n_W = im2col(A_prev, f, stride, pad)
-    Z = cols @ W.reshape(f * f * n_C_prev, n_C) + b.reshape(1, n_C)  # (m·n_H·n_W, n_C)
-    return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, {"stride": stride, "pad": pad})
+    """Return Z = im2col(A_prev) @ W.reshape(f·f·n_C_prev, n_C) + b, shaped (m, n_H, n_W, n_C).
+
+    The columns are built a chunk of examples at a time in one reused buffer.
+    """
+    m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+    f, _, _, n_C = W.shape
+    n_H, n_W = check_output(n_H_prev, n_W_prev, f, stride, pad)
+    win = windows(zero_pad(A_prev, pad), f, stride, n_H, n_W)  # (m, n_H, n_W, n_C_prev, f, f)
+    dtype = np.result_type(A_prev, W, b)
+    W_col = W.reshape(f * f * n_C_prev, n_C).astype(dtype, copy=False)
+    Z = np.empty((m, n_H, n_W, n_C), dtype=dtype)
+    buf, slices = _chunks(win, dtype)
+    for sl in slices:
+        np.matmul(_fill(buf, win, sl), W_col, out=Z[sl].reshape(-1, n_C))  # (rows, n_C)
+    Z += b.reshape(1, 1, 1, n_C)
+    return Z, (A_prev, W, b, {"stride": stride, "pad": pad})
 
 
 def col2im(dcols, A_shape, f, stride, pad, n_H, n_W) -> np.ndarray:
     """Return dA_prev (m, n_H_prev, n_W_prev, n_C): the sum of window gradients dcols."""
     m, n_H_prev, n_W_prev, n_C = A_shape
     dA_pad = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C), dtype=dcols.dtype)
+    _add_windows(dA_pad, dcols, f, stride, n_H, n_W)
+    return dA_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
+
+
+def _add_windows(dA_pad, dcols, f, stride, n_H, n_W) -> None:
+    """Add window gradients dcols (m, n_H, n_W, f, f, n_C) into dA_pad at their positions."""
     for a in range(f):  # f² strided adds instead of m·n_H·n_W·n_C loop steps
         for c in range(f):
             dA_pad[:, a : a + stride * n_H : stride, c : c + stride * n_W : stride] += dcols[
                 :, :, :, a, c
             ]
-    return dA_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
 
 
 def conv_backward(dZ, cache):
-    """Return dA_prev = col2im(dZ Wᵀ), dW = colsᵀ dZ, db = Σ dZ for a conv layer."""
+    """Return dA_prev = col2im(dZ Wᵀ), dW = colsᵀ dZ, db = Σ dZ for a conv layer (chunked)."""
     (A_prev, W, b, hparameters) = cache
     f, _, n_C_prev, n_C = W.shape
     stride, pad = hparameters["stride"], hparameters["pad"]
     m, n_H, n_W, _ = dZ.shape
-    cols, _, _ = im2col(A_prev, f, stride, pad)  # (m·n_H·n_W, f·f·n_C_prev)
-    dZ2 = dZ.reshape(m * n_H * n_W, n_C)
-    dW = (cols.T @ dZ2).reshape(f, f, n_C_prev, n_C)
-    db = dZ2.sum(axis=0).reshape(1, 1, 1, n_C)
-    dcols = (dZ2 @ W.reshape(-1, n_C).T).reshape(m, n_H, n_W, f, f, n_C_prev)
-    dA_prev = col2im(dcols, A_prev.shape, f, stride, pad, n_H, n_W)
-    return dA_prev, dW, db
+    win = windows(zero_pad(A_prev, pad), f, stride, n_H, n_W)  # (m, n_H, n_W, n_C_prev, f, f)
+    dtype = np.result_type(A_prev, W, dZ)
+    W_col = W.reshape(f * f * n_C_prev, n_C).astype(dtype, copy=False)
+    _, n_H_prev, n_W_prev, _ = A_prev.shape
+    dA_pad = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev), dtype=dtype)
+    dW_col = np.zeros((f * f * n_C_prev, n_C), dtype=dtype)
+    buf, slices = _chunks(win, dtype)
+    dbuf = np.empty_like(buf)
+    for sl in slices:
+        n = sl.stop - sl.start
+        cols = _fill(buf, win, sl)  # (rows, f·f·n_C_prev)
+        dZ_rows = dZ[sl].reshape(-1, n_C)  # (rows, n_C)
+        dW_col += cols.T @ dZ_rows
+        dcols = dbuf[:n]
+        np.matmul(dZ_rows, W_col.T, out=dcols.reshape(-1, f * f * n_C_prev))
+        _add_windows(dA_pad[sl], dcols, f, stride, n_H, n_W)
+    dA_prev = dA_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev]
+    db = dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, n_C)
+    return dA_prev, dW_col.reshape(f, f, n_C_prev, n_C), db
 
 
 def pool_forward(A_prev, f: int, stride: int, mode: str = "max"):

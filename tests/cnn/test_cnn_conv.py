@@ -206,3 +206,17 @@ def test_torch_twin_matches_numpy(case):
         if P_t is not None:
             P, _ = conv.pool_forward(A, 2, 1, mode)
             np.testing.assert_allclose(P_t.numpy(), P, atol=1e-12)
+
+
+def test_chunked_im2col_matches_the_loop(monkeypatch):
+    """With a tiny chunk budget every example is its own chunk; results must not change."""
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    rng = np.random.RandomState(9)
+    A, W, b = rng.randn(5, 7, 6, 3), rng.randn(3, 3, 3, 4), rng.randn(1, 1, 1, 4)
+    Z, cache = conv.conv_forward(A, W, b, 2, 1)
+    Z_loop, cache_loop = conv.conv_forward_loop(A, W, b, 2, 1)
+    np.testing.assert_allclose(Z, Z_loop, atol=1e-10)
+    dZ = rng.randn(*Z.shape)
+    for g, g_loop in zip(conv.conv_backward(dZ, cache), conv.conv_backward_loop(dZ, cache_loop),
+                         strict=True):  # fmt: skip
+        np.testing.assert_allclose(g, g_loop, atol=1e-10)
