@@ -83,7 +83,7 @@ class Reporter:
         cols = list(columns or (rows[0].keys() if rows else []))
         table = Table(title=title, title_justify="left")
         for col in cols:
-            table.add_column(col, overflow="fold")
+            table.add_column(Text(col), overflow="fold")
         for row in rows:
             table.add_row(*(Text(_cell(row.get(c))) for c in cols))  # cells are data, not markup
         self.out.print(table)

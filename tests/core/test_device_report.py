@@ -148,9 +148,9 @@ def test_figure_writes_png(tmp_path):
 def test_text_is_printed_as_is_not_as_markup(capsys):
     rep = Reporter()
     rep.line("[bold]x[/bold] a[1]")
-    rep.table("T", [{"a": "[red]y"}])
+    rep.table("T", [{"a [f, s]": "[red]y"}])
     rep.info("[z]")
     rep.warn("[w]")
     out, err = capsys.readouterr()
-    assert "[bold]x[/bold] a[1]" in out and "[red]y" in out
+    assert "[bold]x[/bold] a[1]" in out and "[red]y" in out and "a [f, s]" in out
     assert "[z]" in err and "warning: [w]" in err
