@@ -117,7 +117,7 @@ def fit(
         total, lr = 0.0, s.lr(epoch)
         for idx in _epoch_batches(m, s, epoch):
             Xb, Yb = (X, Y) if idx.shape[0] == m else (X[:, idx], Y[:, idx])
-            cost = step_numpy(Xb, Yb, params, s, opt, lr) if opt else step_numpy(Xb, Yb, params, s)
+            cost = step_numpy(Xb, Yb, params, s, opt, lr)
             if not math.isfinite(cost):
                 raise NonFiniteCost(epoch, cost)
             total += cost * idx.shape[0]

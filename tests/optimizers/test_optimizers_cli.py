@@ -13,6 +13,7 @@ from dltool_optimizers.compare import compare
 from dltool_optimizers.problem import DataSpec, prepare
 
 from dltool.cli import create_app
+from dltool.nn.schedules import Schedule
 from dltool.nn.training import Settings
 from dltool.plugins import PluginManager
 
@@ -149,9 +150,10 @@ def test_compare_bad_input(run):
     _fail(run("compare", "--dataset", "nope"), "unknown dataset")
 
 
-def test_same_batches_and_torch_backend_follow_numpy():
+@pytest.mark.parametrize("decay", [None, Schedule("exponential", 0.01, base=0.5)])
+def test_same_batches_and_torch_backend_follow_numpy(decay):
     problem = prepare(DataSpec("moons", 80, 0.2, split="0.75,0.25", seed=0))
-    s = Settings("relu", 0.01, 5, 16)
+    s = Settings("relu", 0.01, 5, 16, schedule=decay)
     names = ["gd", "momentum", "rmsprop", "adam"]
     ours = compare(problem, [2, 4, 1], names, s, seed=0)
     again = compare(problem, [2, 4, 1], names, s, seed=0)
