@@ -1,4 +1,4 @@
-"""Datasets for basicnn: seeded 2-D generators, scikit-learn's digits, the user's CSV/NPZ.
+"""Shared data sets: seeded 2-D generators, scikit-learn's digits, the user's CSV/NPZ.
 
 Every loader returns a :class:`Dataset` with X (m, n) rows of examples (files store one
 example per row) and integer class labels y (m,); the commands transpose to the notes'

@@ -213,7 +213,10 @@ def compare(
         "constant", "--decay", help="|".join(KINDS) + ".", autocompletion=_choices(*KINDS)
     ),
     decay_rate: float = typer.Option(1.0, "--decay-rate", help="Rate of inverse/staircase decay."),
-    interval: int = typer.Option(1000, "--interval", help="Epochs per decay step."),
+    interval: int | None = typer.Option(
+        None, "--interval", help="Epochs per decay step (default 1000 for staircase, else 1)."
+    ),
+    values: str | None = typer.Option(None, "--values", help="manual decay: α per step."),
     backend: str = typer.Option(
         "numpy",
         "--backend",
@@ -256,7 +259,8 @@ def _compare_command(p: dict) -> None:
         raise DltoolError(f"unknown backend '{p['backend']}'", hint="use numpy or torch")
     sched = None
     if p["decay"] != "constant":
-        sched = _schedule(p["decay"], p["lr"], p["decay_rate"], p["interval"], 0.95, 1.0, None)
+        interval = p["interval"] or (1000 if p["decay"] == "staircase" else 1)
+        sched = _schedule(p["decay"], p["lr"], p["decay_rate"], interval, 0.95, 1.0, p["values"])
     seed = _seed(NOTES_SEED)
     spec = DataSpec(
         p["dataset"],
