@@ -209,8 +209,10 @@ class FetchProgress:
         self.task: Any = None
 
     def stage(self, description: str, total: int | None) -> None:
-        """Start a new stage of ``total`` bytes (None: unknown)."""
-        if self.task is not None:
+        """Start a new stage of ``total`` bytes (None: unknown); the bar appears on the first."""
+        if self.task is None:
+            self.progress.start()
+        else:
             self.progress.update(self.task, completed=self.progress.tasks[-1].total or 0)
         self.task = self.progress.add_task(description, total=total)
 
@@ -219,11 +221,12 @@ class FetchProgress:
         self.progress.update(self.task, advance=n)
 
     def __enter__(self) -> FetchProgress:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self.task is not None and exc[0] is None:
+        if self.task is None:
+            return  # nothing was fetched: print nothing
+        if exc[0] is None:
             total = self.progress.tasks[-1].total
             self.progress.update(self.task, total=total or 1, completed=total or 1)
         self.progress.stop()

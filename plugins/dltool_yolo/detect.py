@@ -190,12 +190,9 @@ class Detector:
 
 def default_files(quiet: bool | None = None) -> dict[str, Path]:
     """Return the verified YOLOv3-tiny COCO files, fetching them (with progress) on first use."""
-    from dltool.artifacts import ArtifactStore, ensure
+    from dltool.artifacts import ensure
     from dltool_yolo.weights import YOLOV3_TINY
 
-    store = ArtifactStore()
-    if store.status(YOLOV3_TINY) == "verified":  # no progress display when nothing to fetch
-        return store.ensure(YOLOV3_TINY)
     return ensure(YOLOV3_TINY, quiet=quiet)
 
 
