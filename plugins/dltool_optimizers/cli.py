@@ -321,8 +321,8 @@ def _compare_command(p: dict) -> None:
     s.reporter.result("run_dir", str(run.path), "run directory")
 
 
-SPACE_EXAMPLE = """Search space YAML, e.g.:
-
+SPACE_EXAMPLE = """\b
+Search space YAML (scales: linear, log, one_minus_log), e.g.:
   data: {dataset: moons, samples: 300, noise: 0.2, split: "0.8,0.2"}
   params:
     lr: {distribution: uniform, range: [1.0e-4, 1], scale: log}
