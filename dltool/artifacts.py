@@ -152,6 +152,19 @@ def sha256_file(path: Path, on_chunk: Callable[[int], None] | None = None) -> st
     return digest.hexdigest()
 
 
+def _identity(st: os.stat_result) -> dict[str, int]:
+    """Return what changes when a file is rewritten: size, inode, mtime and ctime.
+
+    ctime cannot be set back by ``utime``, so a copy that restores the mtime still re-hashes.
+    """
+    return {
+        "size": st.st_size,
+        "inode": st.st_ino,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+    }
+
+
 def _package_dir(source: PackageSource) -> Path | None:
     """Return the directory of an installed package without importing it."""
     try:
@@ -182,14 +195,10 @@ class ArtifactStore:
             return {}
 
     def _remember(self, path: Path, sha: str) -> None:
-        """Remember that ``path`` (at its current size and mtime) hashes to ``sha``."""
+        """Remember that ``path`` (as it is now: size, inode, mtime, ctime) hashes to ``sha``."""
         stamps = self._stamps()
         st = path.stat()
-        stamps[str(path.resolve())] = {
-            "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns,
-            "sha256": sha,
-        }
+        stamps[str(path.resolve())] = {**_identity(st), "sha256": sha}
         with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash next time
             atomic.write_text(self.stamps_path, json.dumps(stamps, indent=1))
 
@@ -198,8 +207,7 @@ class ArtifactStore:
         entry = self._stamps().get(str(path.resolve()))
         if not entry or entry.get("sha256") != sha:
             return False
-        st = path.stat()
-        return entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns
+        return all(entry.get(k) == v for k, v in _identity(path.stat()).items())
 
     def locate(self, artifact: Artifact) -> dict[str, Path] | None:
         """Return where each file of ``artifact`` is (or will be); None if its package is absent."""

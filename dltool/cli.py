@@ -28,8 +28,13 @@ GLOBAL_VALUED = ("--device", "--seed", "--threads")
 _COMPLETION_PARAMS = ("install_completion", "show_completion")
 
 
-def hoist_global_options(args: list[str]) -> list[str]:
-    """Move global options given after a sub-command to the front (``dltool x --json``)."""
+def hoist_global_options(args: list[str], declared: dict[str, bool] | None = None) -> list[str]:
+    """Move global options given after a sub-command to the front (``dltool x --json``).
+
+    ``declared`` maps the option names of the sub-command to whether they take a value:
+    a sub-command's own option is never taken, nor is the value that follows one.
+    """
+    declared = declared or {}
     front: list[str] = []
     rest: list[str] = []
     i = 0
@@ -39,6 +44,11 @@ def hoist_global_options(args: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(args[i:])
             break
+        if name in declared:
+            takes = declared[name] and "=" not in arg and i + 1 < len(args)
+            rest.extend(args[i : i + 2] if takes else [arg])
+            i += 2 if takes else 1
+            continue
         if name in GLOBAL_FLAGS and "=" not in arg:
             front.append(arg)
         elif name in GLOBAL_VALUED and ("=" in arg or i + 1 < len(args)):
@@ -48,6 +58,16 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest.append(arg)
         i += 1
     return front + rest
+
+
+def _options_of(command: Any) -> dict[str, bool]:
+    """Return ``{option name: takes a value}`` for the options of ``command``."""
+    out: dict[str, bool] = {}
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") == "option":
+            for opt in [*param.opts, *param.secondary_opts]:
+                out[opt] = not (param.is_flag or param.count)
+    return out
 
 
 class DltoolGroup(TyperGroup):
@@ -77,7 +97,12 @@ class DltoolGroup(TyperGroup):
         if self._listing and cmd_name not in self._loaded:
             return TyperGroup(name=cmd_name, help=entry.help)
         if cmd_name not in self._loaded:
-            self._loaded[cmd_name] = self._load(entry)
+            try:
+                self._loaded[cmd_name] = self._load(entry)
+            except DltoolError:
+                if ctx is not None and ctx.resilient_parsing:  # TAB: offer nothing, no traceback
+                    return TyperGroup(name=cmd_name, help=entry.help)
+                raise
         return self._loaded[cmd_name]
 
     @staticmethod
@@ -126,9 +151,33 @@ class DltoolGroup(TyperGroup):
         self, info_name: Any, args: list[str], parent: Any = None, **extra: Any
     ) -> Any:
         """Parse with global options hoisted to the front."""
+        args = list(args)
         return super().make_context(
-            info_name, hoist_global_options(list(args)), parent=parent, **extra
+            info_name, hoist_global_options(args, self._declared(args)), parent=parent, **extra
         )
+
+    def _declared(self, args: list[str]) -> dict[str, bool]:
+        """Return the options declared along the sub-command path that ``args`` names."""
+        declared: dict[str, bool] = {}
+        command: Any = self
+        i = 0
+        while i < len(args) and isinstance(command, TyperGroup):
+            arg = args[i]
+            if arg == "--":
+                break
+            if arg.startswith("-"):
+                valued = arg in GLOBAL_VALUED or declared.get(arg, False)
+                i += 2 if valued and "=" not in arg else 1
+                continue
+            try:
+                command = command.get_command(None, arg)
+            except DltoolError:
+                return declared  # the normal parse reports the broken plugin
+            if command is None:
+                break
+            declared.update(_options_of(command))
+            i += 1
+        return declared
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; turn user errors, Ctrl-C and bugs into one line and an exit code."""
@@ -137,6 +186,9 @@ class DltoolGroup(TyperGroup):
             current().flush()
             return result
         except DltoolError as exc:
+            reporter = current()._reporter
+            if reporter is not None and reporter.document:
+                reporter.flush()  # what was found before the error (weights verify's table)
             print_error(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -150,13 +202,18 @@ class DltoolGroup(TyperGroup):
         except BrokenPipeError:  # `dltool … | head`: the reader left; Typer exits quietly
             raise
         except Exception as exc:
-            if current().debug or os.environ.get("DLTOOL_DEBUG"):
+            if current().debug or _env_flag("DLTOOL_DEBUG"):
                 raise
             print_error(
                 f"unexpected {type(exc).__name__}: {exc}",
                 hint="rerun with --debug for the traceback and report it",
             )
             raise typer.Exit(1) from None
+
+
+def _env_flag(name: str) -> bool:
+    """Return True when environment variable ``name`` is set to a true value."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _complete_device(incomplete: str) -> list[str]:

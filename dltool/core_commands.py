@@ -240,7 +240,10 @@ def completion_write(
 
     for shell in SHELLS:
         target = directory / COMPLETION_FILES[shell]
-        atomic.write_text(target, completion_script(shell))
+        try:
+            atomic.write_text(target, completion_script(shell))
+        except OSError as exc:
+            raise DltoolError(f"cannot write {target}: {exc.strerror or exc}") from exc
         typer.echo(str(target))
 
 

@@ -32,7 +32,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return _jsonable(value.tolist())  # numpy NaN/inf become strings like Python's
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value

@@ -202,3 +202,16 @@ def _registry_with(cls, artifact):
     registry = cls()
     registry.add(artifact)
     return registry
+
+
+def test_restored_mtime_does_not_hide_a_changed_file(tmp_path, local_index):
+    import os
+
+    store = ArtifactStore(tmp_path / "cache")
+    art = sdist_artifact()
+    path = store.fetch(art)["w.bin"]
+    st = path.stat()
+    with open(path, "r+b") as fh:  # same size, other bytes, mtime put back as cp -p would
+        fh.write(b"XXXXXXXXXXXXXXXX")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert store.status(art).startswith("corrupt")

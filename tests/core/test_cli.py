@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import typer
 import yaml
 
 from dltool.cli import hoist_global_options
@@ -130,3 +132,68 @@ def test_json_document_survives_a_commands_own_exit_code(fake_app, invoke):
     result = invoke(fake_app, "--json", "hello", "greet", "--name", "x", "--exit-code", "3")
     assert result.exit_code == 3
     assert json.loads(result.stdout) == {"greeting": [{"name": "x", "text": "hello x"}]}
+
+
+def test_hoisting_leaves_a_subcommands_own_options_and_their_values():
+    declared = {"--seed": True, "--prefix": True, "--flag": False}
+    args = ["sample", "R", "--seed", "7", "--prefix", "--json", "--flag", "--quiet"]
+    assert hoist_global_options(args, declared) == [
+        "--quiet",
+        "sample",
+        "R",
+        "--seed",
+        "7",
+        "--prefix",
+        "--json",
+        "--flag",
+    ]
+
+
+def test_option_value_that_looks_global_reaches_the_command(fake_app, invoke):
+    result = invoke(fake_app, "--json", "hello", "greet", "--name", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["greeting"][0]["name"] == "--quiet"
+
+
+def test_tab_on_a_plugin_whose_module_is_missing_prints_no_traceback(fake_site):
+    import os
+
+    from dltool_support import run_dltool
+
+    broken = fake_site / "fakeplug" / "cli.py"
+    broken.rename(broken.with_name("gone.py"))
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(fake_site), os.environ.get("PYTHONPATH", "")]),
+        "_DLTOOL_COMPLETE": "complete_bash",
+        "COMP_WORDS": "dltool hello ",
+        "COMP_CWORD": "2",
+    }
+    run = run_dltool(env=env)
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+
+
+def test_completion_write_to_a_bad_place_is_a_user_error(fake_app, invoke, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke(fake_app, "completion", "write", str(blocker))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot write") and "unexpected" not in result.stderr
+
+
+def test_numeric_yaml_value_for_a_path_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from dltool.config import resolve_config
+
+    app = typer.Typer()
+    seen = {}
+
+    @app.command()
+    def run(ctx: typer.Context, log: Path = Path("x"), config: Path = typer.Option(None)):
+        seen.update(resolve_config(ctx, config))
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("log: 5\n")
+    result = CliRunner().invoke(app, ["--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert str(seen["log"]) == "5"

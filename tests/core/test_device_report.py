@@ -154,3 +154,12 @@ def test_text_is_printed_as_is_not_as_markup(capsys):
     out, err = capsys.readouterr()
     assert "[bold]x[/bold] a[1]" in out and "[red]y" in out and "a [f, s]" in out
     assert "[z]" in err and "warning: [w]" in err
+
+
+def test_json_output_has_no_bare_nan(capsys):
+    rep = Reporter(json_mode=True)
+    rep.result("x", {"a": np.float64("nan"), "b": np.array([1.0, np.inf])})
+    rep.flush()
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"x": {"a": "nan", "b": [1.0, "inf"]}}
