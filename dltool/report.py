@@ -261,10 +261,15 @@ def runs_root() -> Path:
 
 
 class RunDir:
-    """A run directory: resolved config (YAML), metrics (JSON lines) and outputs."""
+    """A run directory: resolved config (YAML), metrics (JSON lines) and outputs.
 
-    def __init__(self, path: Path) -> None:
+    ``RunDir(path)`` continues an earlier run (``--resume``: metrics are appended);
+    ``RunDir.create`` starts a new one, whose metrics replace any left in a reused ``--out``.
+    """
+
+    def __init__(self, path: Path, fresh: bool = False) -> None:
         self.path = path
+        self._to_replace = {"metrics.jsonl"} if fresh else set()
 
     @classmethod
     def create(cls, plugin: str, command: str, out: Path | None = None) -> RunDir:
@@ -272,7 +277,7 @@ class RunDir:
         try:
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
-                return cls(out)
+                return cls(out, fresh=True)
             base = runs_root() / plugin / command
             base.mkdir(parents=True, exist_ok=True)
             taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
@@ -280,7 +285,7 @@ class RunDir:
             while True:
                 try:
                     (base / str(n)).mkdir()
-                    return cls(base / str(n))
+                    return cls(base / str(n), fresh=True)
                 except FileExistsError:  # another process took n
                     n += 1
         except OSError as exc:
@@ -301,7 +306,10 @@ class RunDir:
         return atomic.write_text(self.file(name), text)
 
     def log_metrics(self, name: str = "metrics.jsonl", **row: Any) -> None:
-        """Append one JSON line of metrics (one write per line)."""
+        """Append one JSON line of metrics (one write per line); a new run starts the file anew."""
+        if name in self._to_replace:
+            self._to_replace.discard(name)
+            self.file(name).unlink(missing_ok=True)
         atomic.append_line(self.file(name), json.dumps(_jsonable(row)))
 
     def write_json(self, name: str, data: Any) -> Path:

@@ -163,3 +163,15 @@ def test_json_output_has_no_bare_nan(capsys):
     text = capsys.readouterr().out
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text) == {"x": {"a": "nan", "b": [1.0, "inf"]}}
+
+
+def test_reused_out_starts_metrics_anew_and_resume_appends(tmp_path):
+    first = RunDir.create("p", "c", tmp_path / "run")
+    first.log_metrics(step=0)
+    first.log_metrics(step=1)
+    again = RunDir.create("p", "c", tmp_path / "run")
+    again.log_metrics(step=0)
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 1
+    resumed = RunDir(tmp_path / "run")
+    resumed.log_metrics(step=1)
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
