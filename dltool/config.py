@@ -68,7 +68,8 @@ def resolve_config(
         if source is not None and source.name not in _FROM_DEFAULT:
             continue  # a flag on the command line wins over the file
         param = params[name]
-        if getattr(param.type, "name", "") in ("path", "file", "text") and not isinstance(raw, str):
+        textual = getattr(param.type, "name", "") in ("path", "file", "text")
+        if textual and raw is not None and not isinstance(raw, str):
             raw = str(raw)  # YAML reads `out: 5` as a number; a path option wants text
         try:
             values[name] = param.type_cast_value(ctx, raw)

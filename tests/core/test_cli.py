@@ -197,3 +197,16 @@ def test_numeric_yaml_value_for_a_path_option(tmp_path):
     result = CliRunner().invoke(app, ["--config", str(cfg)])
     assert result.exit_code == 0, result.output
     assert str(seen["log"]) == "5"
+    cfg.write_text("log: null\n")  # as a saved config.yaml holds an unset path
+    result = CliRunner().invoke(app, ["--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert seen["log"] is None
+
+
+def test_saved_config_with_nulls_round_trips(fake_app, invoke, tmp_path):
+    first = invoke(fake_app, "--json", "hello", "train", "--out", str(tmp_path / "a"))
+    assert first.exit_code == 0, first.stderr
+    cfg = tmp_path / "a" / "config.yaml"
+    again = invoke(fake_app, "--json", "hello", "train", "--config", str(cfg))
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["params"] == json.loads(first.stdout)["params"]
