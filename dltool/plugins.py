@@ -196,7 +196,14 @@ class PluginManager:
         selected = _selected_names()
         seen: set[str] = set()
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in seen or (selected is not None and ep.name not in selected):
+            if selected is not None and ep.name not in selected:
+                continue
+            if ep.name in seen:
+                if manager.warn:
+                    sys.stderr.write(
+                        f"warning: plugin name '{ep.name}' ({ep.value}) is taken by an earlier "
+                        "plugin; this one is not loaded\n"
+                    )
                 continue
             seen.add(ep.name)
             info = PluginInfo(ep.name, ep.value, dist_path=ep.dist_path)

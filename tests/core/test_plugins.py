@@ -116,3 +116,12 @@ def test_models_command_counts_parameters(fake_app, invoke):
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)["models"]
     assert row["name"] == "tiny-mlp" and row["parameters"] == 4 * 8 + 8 + 8 * 2 + 2
+
+
+def test_second_plugin_with_a_taken_name_is_named_in_a_warning(fake_site):
+    info = fake_site / "otherplug-0.1.dist-info"
+    info.mkdir()
+    (info / "entry_points.txt").write_text("[dltool]\nhello = otherplug\n")
+    run = run_dltool("plugins", env=_env(fake_site, DLTOOL_PLUGINS="hello"))
+    assert run.returncode == 0
+    assert "warning: plugin name 'hello' (otherplug) is taken by an earlier plugin" in run.stderr
