@@ -10,12 +10,11 @@ there (that half imports only cv2 and numpy):
 
     .venv/bin/python benchmarks/yolo_detect.py --opencv-python /tmp/cvenv/bin/python
 
-Recorded (2026-11-28, 2-core AMD EPYC VM shared with other jobs, load ≈ 5, 1 thread,
-torch 2.13.0 CPU, OpenCV 4.14.0, 7 demo photos): dltool 141.7 ms/image vs OpenCV
-forward 109.6 ms, ratio 1.29 (earlier runs on the same box: 0.66 … 2.4, as the load
-moved). Target not reliably met: nearly all of dltool's time is the 3×3 convolutions
-in oneDNN (the 512→1024 one at 13×13 alone is ≈ 38 ms); OpenCV's convolutions are
-about 2× faster per multiply-add here. Pre- and post-process are ≈ 4 + 3 ms.
+Both of dltool's paths are timed: the fused CPU graph (``dltool_yolo/graph.py``) that
+``detect`` builds for a run of ``FUSE_FROM`` images or more, and eager PyTorch, which
+shorter runs use. The figure of the issue is the warm one: the fused graph. The time
+to build the graph is printed too: it fixes ``FUSE_FROM`` (build cost ÷ per-image gain).
+Recorded results and the machine are in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -79,20 +78,32 @@ def main() -> None:
     from pathlib import Path
 
     import torch
-    from dltool_yolo.detect import default_detector, default_files, load_image
+    from dltool_yolo.detect import FUSE_FROM, default_detector, default_files, load_image
     from dltool_yolo.sources import demo_photos
     from dltool_yolo.weights import CFG, WEIGHTS
+
+    from dltool.device import keep_freed_memory
 
     files = default_files(quiet=True)
     photos = [str(p) for p in demo_photos()]
     common = [str(files[CFG]), str(files[WEIGHTS])]
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as every dltool command does when it selects its device
     detector = default_detector(torch.device("cpu"), 416, quiet=True)
+    start = time.perf_counter()
+    detector.warmup(images=FUSE_FROM)  # what `detect` does for a run of ≥ FUSE_FROM images
+    build_ms = (time.perf_counter() - start) * 1e3
+    fused, detector.graph = detector.graph, None
+    if fused is None:
+        raise SystemExit("the fused graph could not be built on this machine")
     images = [load_image(Path(p)) for p in photos]
     for image in images[:2]:
         detector.detect(image)
-    ours, theirs = [], []
-    for _ in range(args.rounds):  # alternate, so that a busy spell hits both sides alike
+    eager, ours, theirs = [], [], []
+    for _ in range(args.rounds):  # alternate, so that a busy spell hits all sides alike
+        detector.graph = None
+        eager += dltool_detect_ms(detector, images, args.runs)
+        detector.graph = fused
         ours += dltool_detect_ms(detector, images, args.runs)
         if args.opencv_python:
             cmd = [args.opencv_python, __file__, "--opencv-only", *common, "--photos", *photos,
@@ -101,14 +112,19 @@ def main() -> None:
             theirs.append(json.loads(out.splitlines()[-1])["forward_ms"])
         else:
             theirs.append(opencv_forward_ms(*common, photos, args.threads, args.runs))
-    ours_ms, cv_ms = statistics.median(ours), statistics.median(theirs)
+    eager_ms, ours_ms = statistics.median(eager), statistics.median(ours)
+    cv_ms = statistics.median(theirs)
     print(
         f"{len(photos)} photos × {args.runs} runs × {args.rounds} rounds, YOLOv3-tiny 416×416, "
         f"{args.threads} thread(s)"
     )
-    print(f"dltool detect  {ours_ms:7.1f} ms/image (pre-process + inference + post-process)")
-    print(f"OpenCV forward {cv_ms:7.1f} ms/image (network only)")
-    print(f"ratio          {ours_ms / cv_ms:7.2f}  (target ≤ 1.2)")
+    print(f"dltool detect, fused graph  {ours_ms:7.1f} ms/image (pre + inference + post)")
+    print(f"dltool detect, eager        {eager_ms:7.1f} ms/image (runs of < {FUSE_FROM} images)")
+    print(f"OpenCV forward              {cv_ms:7.1f} ms/image (network only)")
+    print(f"ratio fused / OpenCV        {ours_ms / cv_ms:7.2f}  (target ≤ 1.2)")
+    print(f"ratio eager / OpenCV        {eager_ms / cv_ms:7.2f}")
+    passes = build_ms / eager_ms
+    print(f"building the fused graph    {build_ms:7.0f} ms once, ≈ {passes:.1f} eager passes")
 
 
 if __name__ == "__main__":

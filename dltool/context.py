@@ -39,6 +39,7 @@ class Session:
     def device(self) -> Any:
         """Return the selected torch.device, set up (threads, seed) on first use."""
         if self._device is None:
+            devices.keep_freed_memory()
             if self.threads is not None:
                 devices.set_threads(self.threads)
             self._device = devices.select_device(self.device_spec)

@@ -20,6 +20,9 @@ import torch.nn.functional as F
 from dltool.errors import DltoolError
 from dltool_yolo import boxes_torch as bt
 from dltool_yolo.darknet import Darknet, build, load_weights
+from dltool_yolo.graph import fused_graph
+
+FUSE_FROM = 24  # images from which the fused CPU graph repays its build (benchmarks/README.md)
 
 
 @dataclass
@@ -94,6 +97,7 @@ class Detector:
         self.model = model.eval().fuse().to(device, memory_format=torch.channels_last)
         self.names, self.device, self.size = names, device, size
         self.anchors = [torch.tensor(h.anchors, device=device) for h in model.heads]
+        self.graph: torch.jit.ScriptModule | None = None  # fused CPU graph for (1, 3, S, S)
 
     @classmethod
     def from_files(
@@ -117,14 +121,22 @@ class Detector:
         x = F.pad(x, pad, value=0.5)  # (1, 3, S, S)
         return x.contiguous(memory_format=torch.channels_last)
 
-    def warmup(self) -> None:
-        """Run one forward pass on a blank input so that per-image timings are warm."""
-        self.infer(torch.full((1, 3, self.size, self.size), 0.5, device=self.device))
+    def warmup(self, images: int = 1) -> None:
+        """Warm up on a blank (1, 3, S, S) input; fuse the CPU graph for a run of ≥ FUSE_FROM."""
+        x = torch.full((1, 3, self.size, self.size), 0.5, device=self.device)
+        x = x.contiguous(memory_format=torch.channels_last)
+        if images >= FUSE_FROM:
+            self.graph = fused_graph(self.model, x)
+        if self.graph is None:
+            self.infer(x)
 
     @torch.inference_mode()
     def infer(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return the raw head maps for the batch x (B, 3, S, S)."""
-        return self.model(x.contiguous(memory_format=torch.channels_last))
+        x = x.contiguous(memory_format=torch.channels_last)
+        if self.graph is not None and x.shape == (1, 3, self.size, self.size):
+            return list(self.graph(x))
+        return self.model(x)
 
     def postprocess(
         self,

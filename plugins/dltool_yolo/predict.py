@@ -70,7 +70,7 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
     rep = current().reporter
     timing, taken, images = Timing(), set(), []
     total = len(paths)
-    detector.warmup()
+    detector.warmup(images=total)
     for i, path in enumerate(paths, start=1):
         try:
             image = load_image(path)
@@ -92,7 +92,7 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
         if dets and not rep.json_mode:
             rep.table(f"{path.name}", [d.row() for d in dets])
         images.append(_save(image, dets, path, stem, run_dir, opts, timing.per[-1]))
-    return {"images": images, "timing": timing}
+    return {"images": images, "timing": timing, "fused": detector.graph is not None}
 
 
 def _save(
@@ -128,7 +128,7 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
     rep.line(
         f"Speed: {speed['preprocess_ms']:.1f}ms pre-process, {speed['inference_ms']:.1f}ms "
         f"inference, {speed['postprocess_ms']:.1f}ms post-process per image at shape "
-        f"(1, 3, {size}, {size})"
+        f"(1, 3, {size}, {size})" + (", fused CPU graph" if result["fused"] else "")
     )
     if opts.skipped:
         rep.line(f"Skipped {len(opts.skipped)} file(s):")
@@ -136,6 +136,8 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
             rep.line(f"  {path}: {why}")
     if rep.json_mode:
         rep.result("images", result["images"])
-        rep.result("speed", {k: round(v, 2) for k, v in speed.items()})
+        rep.result(
+            "speed", {k: round(v, 2) for k, v in speed.items()} | {"fused_graph": result["fused"]}
+        )
         rep.result("skipped", [{"path": p, "reason": r} for p, r in opts.skipped])
     rep.result("results_dir", str(run_dir.path), label="Results saved to")

@@ -66,6 +66,38 @@ def test_threads_set_torch_and_blas_together():
         device.set_threads(0)
 
 
+FAULTS = """
+import resource, sys
+from dltool import device
+if sys.argv[1] == "keep":
+    assert device.keep_freed_memory()
+def step():
+    blocks = [bytearray(n << 20) for n in (4, 8, 12)]  # freed together: 24 MiB at the heap top
+for _ in range(3):
+    step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_freed_blocks_stay_in_the_heap():
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    faults = {
+        mode: int(subprocess.run([sys.executable, "-c", FAULTS, mode], capture_output=True,
+                                 text=True, check=True).stdout)
+        for mode in ("default", "keep")
+    }  # fmt: skip
+    assert faults["default"] > 20 * 4096  # 24 MiB (6144 pages) trimmed and faulted in again
+    assert faults["keep"] < 200
+
+
 def test_atomic_write_gives_the_usual_file_mode(tmp_path):
     umask = os.umask(0o022)
     try:

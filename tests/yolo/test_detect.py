@@ -10,7 +10,8 @@ import pytest
 import torch
 from dltool_yolo import boxes as B
 from dltool_yolo import nms as N
-from dltool_yolo.detect import Detector, default_detector, load_image
+from dltool_yolo.detect import FUSE_FROM, Detector, default_detector, load_image
+from dltool_yolo.graph import fused_graph
 from dltool_yolo.sources import package_file
 
 GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
@@ -140,7 +141,23 @@ def test_cli_json_and_zero_detections(app, invoke, tmp_path):
     result = invoke(app, "--json", "yolo", "detect", str(COFFEE), "--out", str(tmp_path / "j"))
     doc = json.loads(result.stdout)
     assert doc["images"][0]["detections"][0]["class"] == "cup"
-    assert set(doc["speed"]) == {"preprocess_ms", "inference_ms", "postprocess_ms"}
+    assert set(doc["speed"]) == {"preprocess_ms", "inference_ms", "postprocess_ms", "fused_graph"}
+    assert doc["speed"]["fused_graph"] is False  # one image: eager, no graph to build
+
+
+def test_cli_fuses_the_graph_for_a_long_run(app, invoke, tmp_path):
+    """A run of FUSE_FROM images or more builds the fused CPU graph and says so."""
+    from PIL import Image
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(FUSE_FROM):
+        Image.new("RGB", (40 + i, 30), (9 * i, 128, 128)).save(folder / f"{i:02d}.png")
+    out = tmp_path / "r"
+    result = invoke(app, "yolo", "detect", str(folder), "--size", "128", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"image {FUSE_FROM}/{FUSE_FROM} " in result.stdout
+    assert "(1, 3, 128, 128), fused CPU graph" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -215,3 +232,32 @@ def test_region_head_anchors_are_grid_cells():
     dets = detector.postprocess([raw], (64, 64), score_threshold=0.2, max_boxes=1)
     assert dets[0].box == pytest.approx((41 - 3, 21 - 2, 41 + 3, 21 + 2))  # 3×2 cells × stride 2
     assert dets[0].score == pytest.approx(0.5)
+
+
+def test_fused_graph_detects_what_eager_detects(detector416):
+    """From FUSE_FROM images on, detect runs the fused CPU graph: same head maps and boxes."""
+    image = load_image(CAMERA)
+    detector = Detector(detector416.model, detector416.names, torch.device("cpu"), 416)
+    x = detector.preprocess(image)
+    eager_heads, eager = detector.infer(x), detector.detect(image)
+    detector.warmup(images=FUSE_FROM - 1)
+    assert detector.graph is None
+    detector.warmup(images=FUSE_FROM)
+    assert detector.graph is not None
+    for e, f in zip(eager_heads, detector.infer(x), strict=True):
+        assert f.shape == e.shape and (f - e).abs().max() < 1e-4 * e.abs().max()
+    fused = detector.detect(image)
+    assert [d.name for d in fused] == [d.name for d in eager] and eager[0].name == "person"
+    for f, e in zip(fused, eager, strict=True):
+        assert f.score == pytest.approx(e.score, abs=1e-4)
+        assert f.box == pytest.approx(e.box, abs=0.05)
+    pair = detector.infer(torch.cat([x, x]))  # another shape than the graph's: eager
+    assert torch.allclose(pair[0][1], eager_heads[0][0], atol=1e-5)
+
+
+def test_fused_graph_only_where_it_reproduces_eager(detector416):
+    """No graph for float64 inputs, nor one whose head maps differ from eager ones."""
+    x = torch.full((1, 3, 64, 64), 0.5)
+    assert fused_graph(detector416.model, x.double()) is None
+    assert fused_graph(detector416.model, x, rtol=-1.0) is None  # any difference at all refuses
+    assert fused_graph(detector416.model, x) is not None
