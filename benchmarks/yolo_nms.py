@@ -8,14 +8,15 @@ torchvision is not a dltool dependency: run this in an environment that has it
 (torch 2.14.1 + torchvision 0.29.1 from local disk) with the repository on the path:
 ``PYTHONPATH=plugins:. python benchmarks/yolo_nms.py [--runs 7] [--threads 1]``.
 
-Recorded (2026-11-28, 2-core AMD EPYC VM shared with other jobs, 1 thread, float32,
+Recorded (2026-11-28, 2-core AMD EPYC VM, quiet (load average 0.3), 1 thread, float32,
 torch 2.14.1, torchvision 0.29.1), median ms and ratio to torchvision:
 
     boxes        kept  torchvision          numpy          torch
-    uniform      6444      271.0ms    129.0ms 0.48x    256.6ms 0.95x
-    clustered     685       38.3ms     54.1ms 1.41x     43.0ms 1.12x
+    uniform      6444      230.1ms     95.2ms 0.41x     92.8ms 0.40x
+    clustered     685       17.7ms     22.8ms 1.29x     18.9ms 1.06x
 
-Both within the 2× target here (earlier runs: NumPy clustered 1.1–2.7×, torch 0.7–1.3×).
+Both within the 2× target (two more runs: 1.26–1.28× and 1.05–1.07× clustered; runs
+while other jobs shared the cores gave NumPy clustered 1.1–2.7×). See benchmarks/README.md.
 """
 
 from __future__ import annotations
