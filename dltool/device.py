@@ -65,7 +65,10 @@ def select_device(spec: str = "auto") -> Any:
 
 
 def keep_freed_memory(limit: int = 32 << 20) -> bool:
-    """Serve blocks < ``limit`` bytes from the heap and never trim it (glibc); return success."""
+    """Serve blocks < ``limit`` bytes from the heap and never trim it (glibc); return success.
+
+    glibc accepts a threshold of at most 32 MiB on 64-bit systems and 512 KiB on 32-bit ones.
+    """
     if not sys.platform.startswith("linux"):
         return False
     import ctypes
@@ -73,8 +76,12 @@ def keep_freed_memory(limit: int = 32 << 20) -> bool:
 
     if platform.libc_ver()[0] != "glibc":
         return False
+    if ctypes.sizeof(ctypes.c_void_p) == 4:
+        limit = min(limit, 512 << 10)
     libc = ctypes.CDLL(None)
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, limit) and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+    mmap_ok = libc.mallopt(M_MMAP_THRESHOLD, limit)
+    trim_ok = libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)
+    return bool(mmap_ok and trim_ok)
 
 
 def seed_everything(seed: int) -> None:

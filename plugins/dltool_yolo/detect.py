@@ -22,7 +22,7 @@ from dltool_yolo import boxes_torch as bt
 from dltool_yolo.darknet import Darknet, build, load_weights
 from dltool_yolo.graph import fused_graph
 
-FUSE_FROM = 24  # images from which the fused CPU graph repays its build (benchmarks/README.md)
+FUSE_FROM = 24  # the fused CPU graph repays its build after 21-27 images (benchmarks/)
 
 
 @dataclass

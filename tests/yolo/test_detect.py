@@ -11,7 +11,7 @@ import torch
 from dltool_yolo import boxes as B
 from dltool_yolo import nms as N
 from dltool_yolo.detect import FUSE_FROM, Detector, default_detector, load_image
-from dltool_yolo.graph import fused_graph
+from dltool_yolo.graph import fused_graph, reproduces
 from dltool_yolo.sources import package_file
 
 GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
@@ -257,7 +257,18 @@ def test_fused_graph_detects_what_eager_detects(detector416):
 
 def test_fused_graph_only_where_it_reproduces_eager(detector416):
     """No graph for float64 inputs, nor one whose head maps differ from eager ones."""
+    model = detector416.model
     x = torch.full((1, 3, 64, 64), 0.5)
-    assert fused_graph(detector416.model, x.double()) is None
-    assert fused_graph(detector416.model, x, rtol=-1.0) is None  # any difference at all refuses
-    assert fused_graph(detector416.model, x) is not None
+    assert fused_graph(model, x.double()) is None
+    assert fused_graph(model, x, rtol=-1.0) is None  # any difference at all refuses
+    assert fused_graph(model, x) is not None
+    assert not model._forward_hooks and not torch.jit.onednn_fusion_enabled()  # left as found
+
+
+def test_reproduces_refuses_non_finite_and_far_maps():
+    e = [torch.tensor([[0.5, -3.0]]), torch.zeros(0, 2)]
+    assert reproduces(e, [torch.tensor([[0.5, -3.002]]), torch.zeros(0, 2)], 1e-3)
+    assert not reproduces(e, [torch.tensor([[0.5, -3.004]]), torch.zeros(0, 2)], 1e-3)
+    assert not reproduces(e, [torch.tensor([[float("nan"), -3.0]]), torch.zeros(0, 2)], 1e-3)
+    assert not reproduces(e, [torch.tensor([[float("inf"), -3.0]]), torch.zeros(0, 2)], 1e-3)
+    assert not reproduces(e[:1], e, 1e-3) and not reproduces(e, [e[0], torch.zeros(1, 2)], 1e-3)
