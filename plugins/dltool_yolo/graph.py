@@ -8,7 +8,7 @@ between layers. The graph is specialised to one input shape and holds its own co
 the weights (change the model, build it again). It is used only after it has reproduced
 the eager model's head maps on that shape; anything else keeps eager.
 
-Building it costs about 4.5 eager passes (the traced pass, a profiling call, a fusing
+Building it costs 4.5–6.5 eager passes (the traced pass, a profiling call, a fusing
 call), which a run of a few images does not earn back: see ``benchmarks/yolo_detect.py``.
 """
 
