@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dltool.data.images import IMAGE_SUFFIXES, is_image_name
 from dltool.errors import DltoolError
-from dltool_cnn.images import IMAGE_SUFFIXES, load_image
+from dltool_cnn.images import load_image
 
 
 @dataclass
@@ -87,7 +88,7 @@ def folder(root: Path, size: int, channels: int = 3) -> ImageSet:
             "classification needs at least 2",
             hint="put the images of each class in its own sub-folder: DIR/cat/*.jpg, DIR/dog/*.jpg",
         )
-    files = {c: sorted(f for f in (root / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    files = {c: sorted(f for f in (root / c).iterdir() if f.is_file() and is_image_name(f))
              for c in classes}  # fmt: skip
     empty = [c for c in classes if not files[c]]
     if empty:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dltool.data.images import open_upright
 from dltool.errors import DltoolError
 
 FILTERS = {
@@ -29,40 +30,31 @@ FILTER_NAMES = (*FILTERS, "sobel")  # sobel = √(sobel-x² + sobel-y²)
 SAMPLES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", "coins",
            "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
            "moon", "page", "retina", "rocket", "text")  # fmt: skip
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 
 
 def _open(path: Path):
-    """Return a loaded PIL image from ``path`` or, if no such file, scikit-image's sample."""
+    """Return the upright PIL image at ``path`` or, if no such file, scikit-image's sample."""
     from PIL import Image
 
-    if not path.is_file() and str(path) in SAMPLES:
+    if not path.exists() and str(path) in SAMPLES:
         from skimage import data
 
         return Image.fromarray(getattr(data, str(path))())
-    if not path.is_file():
+    if not path.exists():
         raise DltoolError(
             f"image {path} does not exist", hint=f"or name a sample: {', '.join(SAMPLES)}"
         )
-    img = Image.open(path)
-    img.load()
-    return img
+    return open_upright(path)
 
 
 def load_image(path: str | Path, mode: str = "RGB", size: int | None = None) -> np.ndarray:
     """Return the image at ``path`` as float32 (H, W, C) in [0, 1]; any problem is a DltoolError."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    path = Path(path)
-    try:
-        img = _open(path).convert(mode)
-        if size is not None:
-            img = img.resize((size, size), Image.BILINEAR)
-        array = np.asarray(img, dtype=np.float32) / 255.0
-    except UnidentifiedImageError:
-        raise DltoolError(f"{path} is not an image PIL can read") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DltoolError(f"{path} is not a readable image ({exc})") from None
+    img = _open(Path(path)).convert(mode)
+    if size is not None:
+        img = img.resize((size, size), Image.BILINEAR)
+    array = np.asarray(img, dtype=np.float32) / 255.0
     return array if array.ndim == 3 else array[:, :, None]  # (H, W, C)
 
 

@@ -145,7 +145,8 @@ def enroll(
     upsample: int = typer.Option(1, "--upsample", help=UPSAMPLE_HELP),
 ) -> None:
     """Add NAME's face from each image to the database (one encoding per image)."""
-    from dltool_facerec.images import expand, file_sha256, load_rgb
+    from dltool.artifacts import sha256_file
+    from dltool_facerec.images import expand, load_rgb
 
     name = name.strip()
     if not name:
@@ -156,7 +157,7 @@ def enroll(
     rows = []
     with current().reporter.progress(len(paths), "encode") as bar:
         for path in paths:
-            digest = file_sha256(path)
+            digest = sha256_file(path)
             row = {"file": str(path), "encoder": pipe.encoder.name, "image_sha256": digest}
             if database is None or not database.has_image(pipe.encoder.name, digest):
                 face = _one_face(pipe.encode(load_rgb(path)), path, largest)

@@ -12,7 +12,6 @@ the weights and the verification threshold chosen on the training faces.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from dltool.artifacts import sha256_file
 from dltool.errors import DltoolError
 
 FORMAT = "dltool-facenet"
@@ -145,7 +145,7 @@ def load_encoder(path: Path, device: Any = None) -> tuple[FaceNet, dict[str, Any
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError):
         raise bad from None
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    digest = sha256_file(Path(path))[:12]
     meta = {
         "name": f"facenet-{digest}",
         "dim": config["dim"],

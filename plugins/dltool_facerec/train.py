@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from dltool.data.images import is_image_name
 from dltool.errors import DltoolError
 from dltool_facerec import triplet_torch as T
-from dltool_facerec.images import IMAGE_SUFFIXES, load_rgb
+from dltool_facerec.images import load_rgb
 
 MINING = ("batch-all", "semi-hard")
 
@@ -29,7 +30,7 @@ def identity_folders(data: Path) -> tuple[list[Path], np.ndarray, list[str]]:
         raise DltoolError(f"--data {data} is not a directory", hint="one sub-folder per person")
     paths, labels, names = [], [], []
     for folder in sorted(p for p in Path(data).iterdir() if p.is_dir()):
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p))
         if files:
             names.append(folder.name)
             paths.extend(files)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from dltool import atomic
+from dltool.data.images import read_rgb
 from dltool.errors import DltoolError
 
 DEMO_CONTENT = ("chelsea", "scikit-image: Chelsea the cat (photo)")
@@ -36,24 +37,7 @@ DEMO_NAMES = (*SKIMAGE_DEMOS, *SKLEARN_DEMOS)
 
 def load_image(path: Path) -> np.ndarray:
     """Return the RGB pixels (H, W, 3) uint8 of the image at ``path``, upright (EXIF)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    path = Path(path)
-    if not path.exists():
-        raise DltoolError(f"image {path} does not exist")
-    if path.is_dir():
-        raise DltoolError(f"{path} is a directory, not an image")
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
-    except UnidentifiedImageError as exc:
-        raise DltoolError(
-            f"{path} is not an image that Pillow can read",
-            hint="use a PNG, JPEG, BMP, GIF, TIFF or WebP file",
-        ) from exc
-    except OSError as exc:  # truncated or damaged file
-        raise DltoolError(f"cannot read image {path}: {exc}") from exc
+    return read_rgb(path)
 
 
 def demo_image(name: str) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dltool.data.images import read_rgb as load_image  # noqa: F401  (detect's image reader)
 from dltool.errors import DltoolError
 from dltool_yolo import boxes_torch as bt
 from dltool_yolo.darknet import Darknet, build, load_weights
@@ -59,28 +60,6 @@ def read_names(path: Path) -> list[str]:
     except OSError as exc:
         raise DltoolError(f"cannot read names file {path}: {exc.strerror}") from exc
     return [ln.strip() for ln in lines if ln.strip()]
-
-
-class ImageReadError(DltoolError):
-    """An image file that cannot be read; ``reason`` says why without the path."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"cannot read image {path}: {reason}")
-        self.reason = reason
-
-
-def load_image(path: Path) -> np.ndarray:
-    """Return the image at ``path`` as RGB uint8 (h, w, 3); DltoolError if unreadable."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        reason = "not an image" if isinstance(exc, UnidentifiedImageError) else str(exc)
-        if isinstance(exc, OSError) and exc.strerror:
-            reason = exc.strerror
-        raise ImageReadError(path, reason) from exc
 
 
 class Detector:

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dltool.data.images import images_in
 from dltool.errors import DltoolError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def read_label_file(path: Path, nc: int | None = None) -> np.ndarray:
@@ -86,7 +85,7 @@ class DataSpec:
         if split not in self.splits:
             raise DltoolError(f"data.yaml has no '{split}' split")
         folder = self.splits[split]
-        images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = images_in(folder)
         if not images:
             raise DltoolError(f"no images in {folder} ({split} split)")
         return [(img, label_path(img)) for img in images]

@@ -15,9 +15,10 @@ from typing import Any
 
 from dltool import atomic
 from dltool.context import current
+from dltool.data.images import ImageReadError, read_rgb
 from dltool.errors import DltoolError
 from dltool_yolo.annotate import draw, label_lines, save_crops, save_image
-from dltool_yolo.detect import Detection, Detector, ImageReadError, Timing, load_image
+from dltool_yolo.detect import Detection, Detector, Timing
 
 
 @dataclass
@@ -73,7 +74,7 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
     detector.warmup(images=total)
     for i, path in enumerate(paths, start=1):
         try:
-            image = load_image(path)
+            image = read_rgb(path)
         except ImageReadError as exc:
             rep.warn(f"skipped {path}: {exc.reason}")
             opts.skipped.append((str(path), exc.reason))

@@ -7,14 +7,11 @@ files (scikit-image, matplotlib, scikit-learn); they are located with
 
 from __future__ import annotations
 
-import glob
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 
+from dltool.data.images import find_images
 from dltool.errors import DltoolError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 
 DEMO_PHOTOS = (
     ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
@@ -50,26 +47,6 @@ def demo_photos() -> list[Path]:
     return found
 
 
-def expand(sources: list[str]) -> Iterator[Path]:
-    """Yield the files of ``sources``: files as given, image files in directories, glob matches."""
-    for src in sources:
-        path = Path(src).expanduser()
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not files:
-                raise DltoolError(f"directory {src} holds no image files")
-            yield from files
-        elif path.exists():
-            yield path
-        elif glob.has_magic(src):
-            matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
-            if not matches:
-                raise DltoolError(f"no file matches {src}")
-            yield from matches
-        else:
-            raise DltoolError(f"image not found: {src}", hint="give image files, folders or globs")
-
-
 def count(sources: list[str]) -> list[Path]:
     """Return every file of ``sources`` (checks all sources before any work starts)."""
-    return list(expand(sources))
+    return list(find_images(sources, globs=True))

@@ -32,13 +32,13 @@ class Batch:
 
 def load_split(pairs, size: int, nc: int) -> tuple[torch.Tensor, list[np.ndarray]]:
     """Return all images of a split letterboxed to size (N, 3, S, S) uint8, and their labels."""
+    from dltool.data.images import read_rgb
     from dltool_yolo.boxes import letterbox_params
-    from dltool_yolo.detect import load_image
     from dltool_yolo.labels import read_label_file
 
     images, labels = [], []
     for img_path, lab_path in pairs:
-        image = load_image(img_path)
+        image = read_rgb(img_path)
         h, w = image.shape[:2]
         lab = read_label_file(lab_path, nc) if lab_path.is_file() else np.zeros((0, 5))
         r, (nh, nw), (top, left) = letterbox_params((h, w), size)

@@ -1,0 +1,56 @@
+"""The core image reader: upright by EXIF, one clear error per way of failing, image finding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dltool.data.images import ImageReadError, find_images, read_rgb
+from dltool.errors import DltoolError
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    """A photo stored sideways with EXIF orientation 6 is returned as viewers show it."""
+    pixels = np.zeros((20, 30, 3), np.uint8)  # stored: 20 high, 30 wide
+    pixels[:8, :8] = (255, 0, 0)  # red block at the stored top-left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    Image.fromarray(pixels).save(tmp_path / "side.jpg", exif=exif, quality=100)
+    Image.fromarray(pixels).save(tmp_path / "plain.png")
+    upright = read_rgb(tmp_path / "side.jpg")
+    assert upright.shape == (30, 20, 3) and upright.flags.c_contiguous
+    assert upright[2, -3, 0] > 200 and upright[2, -3, 1] < 60  # red now at the top-right
+    assert read_rgb(tmp_path / "plain.png").shape == (20, 30, 3)
+
+
+def test_each_failure_is_one_reason(tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    Image.new("RGB", (64, 64)).save(tmp_path / "full.jpg")
+    (tmp_path / "cut.jpg").write_bytes((tmp_path / "full.jpg").read_bytes()[:300])
+    cases = {
+        "missing.png": ("does not exist", "image {} does not exist"),
+        "notes.txt": ("not an image", "{} is not an image Pillow can read"),
+        ".": ("is a directory", "{} is a directory, not an image"),
+    }
+    for name, (reason, message) in cases.items():
+        with pytest.raises(ImageReadError) as err:
+            read_rgb(tmp_path / name)
+        assert err.value.reason == reason and str(err.value) == message.format(tmp_path / name)
+    with pytest.raises(ImageReadError, match="cut.jpg is not a readable image"):
+        read_rgb(tmp_path / "cut.jpg")
+
+
+def test_find_images_in_folders_files_and_globs(tmp_path):
+    for name in ("b.PNG", "a.webp", "sub/c.jpg", "notes.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    found = [p.relative_to(tmp_path).as_posix() for p in find_images([str(tmp_path)])]
+    assert found == ["a.webp", "b.PNG", "sub/c.jpg"]
+    assert list(find_images([str(tmp_path / "notes.txt")])) == [tmp_path / "notes.txt"]
+    assert len(list(find_images([str(tmp_path / "*.webp")], globs=True))) == 1
+    with pytest.raises(DltoolError, match="image not found"):
+        list(find_images([str(tmp_path / "*.webp")]))  # a glob only where globs are allowed
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DltoolError, match="holds no image files"):
+        list(find_images([str(tmp_path / "empty")]))
