@@ -17,7 +17,7 @@ from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from dltool import __version__
-from dltool.context import Session, activate, current
+from dltool.context import Session, activate, peek
 from dltool.errors import EXIT_INTERRUPTED, DltoolError, print_error
 from dltool.plugins import CommandEntry, PluginManager, load_object
 
@@ -180,13 +180,18 @@ class DltoolGroup(TyperGroup):
         return declared
 
     def invoke(self, ctx: Any) -> Any:
-        """Run the command; turn user errors, Ctrl-C and bugs into one line and an exit code."""
+        """Run the command; turn user errors, Ctrl-C and bugs into one line and an exit code.
+
+        The handlers only peek at the session: when the root callback itself failed (a bad
+        ``DLTOOL_DEVICE``) there is none, and building one would fail the same way again.
+        """
         try:
             result = super().invoke(ctx)
-            current().flush()
+            _flush()
             return result
         except DltoolError as exc:
-            reporter = current()._reporter
+            session = peek()
+            reporter = session._reporter if session is not None else None
             if reporter is not None and reporter.document:
                 reporter.flush()  # what was found before the error (weights verify's table)
             print_error(exc.message, exc.hint)
@@ -195,20 +200,28 @@ class DltoolGroup(TyperGroup):
             sys.stderr.write("interrupted\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except typer.Exit:
-            current().flush()  # a command's own exit code (verify: 1 = no match) keeps its output
+            _flush()  # a command's own exit code (verify: 1 = no match) keeps its output
             raise
         except (typer.Abort, ClickException):
             raise
         except BrokenPipeError:  # `dltool … | head`: the reader left; Typer exits quietly
             raise
         except Exception as exc:
-            if current().debug or _env_flag("DLTOOL_DEBUG"):
+            session = peek()
+            if (session is not None and session.debug) or _env_flag("DLTOOL_DEBUG"):
                 raise
             print_error(
                 f"unexpected {type(exc).__name__}: {exc}",
                 hint="rerun with --debug for the traceback and report it",
             )
             raise typer.Exit(1) from None
+
+
+def _flush() -> None:
+    """Print what the running session's reporter collected, if a session was made."""
+    session = peek()
+    if session is not None:
+        session.flush()
 
 
 def _env_flag(name: str) -> bool:

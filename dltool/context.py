@@ -84,6 +84,11 @@ def current() -> Session:
     return session
 
 
+def peek() -> Session | None:
+    """Return the session of the running command, or None when none was made (never builds one)."""
+    return _CURRENT.get()
+
+
 def activate(session: Session) -> None:
     """Make ``session`` the current one."""
     _CURRENT.set(session)

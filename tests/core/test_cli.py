@@ -64,6 +64,17 @@ def test_unknown_device_is_one_line(fake_app, invoke):
     assert result.stderr.startswith("error: unknown device 'tpu'")
 
 
+def test_unknown_device_from_env_is_one_line_without_traceback():
+    from dltool_support import run_dltool
+
+    run = run_dltool("plugins", env={"DLTOOL_DEVICE": "tpu"})
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "error: unknown device 'tpu'",
+        "hint: use one of: auto, cpu, cuda, cuda:N, mps",
+    ]
+
+
 def test_config_precedence_flags_over_file_over_defaults(fake_app, invoke, tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("lr: 0.5\nepochs: 7\n")
