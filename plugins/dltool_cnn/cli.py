@@ -171,14 +171,22 @@ def conv(
     rep.result("png", str(out), "wrote")
 
 
+def _plane(image) -> tuple:
+    """Return imshow's (array, cmap): (H, W) in gray for one channel, (H, W, 3) otherwise."""
+    if image.shape[2] == 1:
+        return image[:, :, 0], "gray"  # keeps 2-D even when H = W = 1
+    return image, None
+
+
 def _conv_figure(path: Path, img, shown, name: str, stride: int, pad: int) -> None:
     """Write input | filter response side by side."""
     from dltool.report import figure
 
     with figure(path, 1, 2, figsize=(10, 5)) as (fig, axes):
-        axes[0].imshow(img.squeeze(), cmap="gray" if img.shape[2] == 1 else None, vmin=0, vmax=1)
+        (left, left_cmap), (right, right_cmap) = _plane(img), _plane(shown)
+        axes[0].imshow(left, cmap=left_cmap, vmin=0, vmax=1)
         axes[0].set_title(f"input {img.shape[0]}x{img.shape[1]}")
-        axes[1].imshow(shown.squeeze(), cmap="gray" if shown.shape[2] == 1 else None)
+        axes[1].imshow(right, cmap=right_cmap)
         axes[1].set_title(f"{name} (s={stride}, p={pad}) {shown.shape[0]}x{shown.shape[1]}")
         for ax in axes:
             ax.axis("off")

@@ -291,3 +291,12 @@ def test_train_reads_a_config_file(run_json, run, tmp_path):
     assert "optimizer: sgd" in saved and "batch_size: 4" in saved
     cfg.write_text("epoch: 3\n")
     _fail(run("train", "--config", str(cfg)), "unknown key 'epoch'")
+
+
+@pytest.mark.parametrize("flags", [("--stride", "600"), ("--color", "--stride", "1000")])
+def test_conv_one_pixel_output_still_plots(run_json, camera, tmp_path, flags):
+    out = tmp_path / "one.png"
+    doc = run_json("conv", str(camera), *flags, "--out", str(out))
+    assert doc["output"] in ("1x1x1", "1x1x3")
+    with Image.open(out) as img:
+        assert img.format == "PNG"
