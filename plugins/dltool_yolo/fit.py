@@ -75,7 +75,7 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
         raise DltoolError("--epochs and --batch-size must be ≥ 1 and --lr > 0")
     start, best, state = 0, -1.0, None
     if resume is not None:
-        state, cfg_text, run = _resume(resume)
+        state, cfg_text, run = _resume(resume, params["epochs"])
         params = state["params"] | {"epochs": params["epochs"]}
         start, best = state["epoch"], state["best_map"]
     spec = read_data_yaml(params["data"])
@@ -95,8 +95,7 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=params["lr"], weight_decay=5e-4)
     if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        _restore(model, opt, state, resume)
     else:
         run = s.run_dir("yolo", "train", out)
         run.write_config(params)
@@ -144,15 +143,45 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
     _report(run, spec, scores, best)
 
 
-def _resume(run_path: Path) -> tuple[dict, str, Any]:
-    """Return the checkpoint, cfg text and RunDir of an earlier training run."""
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "best_map", "params")
+
+
+def _resume(run_path: Path, epochs: int) -> tuple[dict, str, Any]:
+    """Return the checkpoint, cfg text and RunDir of an earlier run that ``epochs`` extends."""
     from dltool.report import RunDir
 
-    ckpt = Path(run_path) / "last.pt"
+    run_path = Path(run_path)
+    ckpt, cfg = run_path / "last.pt", run_path / "model.cfg"
     if not ckpt.is_file():
-        raise DltoolError(f"{run_path} holds no last.pt to resume from")
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    return state, (Path(run_path) / "model.cfg").read_text(), RunDir(Path(run_path))
+        raise DltoolError(f"{run_path} holds no last.pt to resume from",
+                          hint="pass a run directory of `yolo train`")  # fmt: skip
+    try:
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    except Exception as exc:  # truncated or foreign file
+        raise DltoolError(f"{ckpt} is not a readable checkpoint ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or any(k not in state for k in CHECKPOINT_KEYS):
+        raise DltoolError(f"{ckpt} is not a dltool yolo checkpoint")
+    if epochs <= state["epoch"]:
+        raise DltoolError(
+            f"{run_path} has trained {state['epoch']} epoch(s) already; "
+            f"--epochs {epochs} adds none",
+            hint=f"pass --epochs greater than {state['epoch']} (the total, not the extra)",
+        )
+    try:
+        cfg_text = cfg.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DltoolError(f"cannot read {cfg} to resume: {exc.strerror}") from None
+    return state, cfg_text, RunDir(run_path)
+
+
+def _restore(model: Darknet, opt, state: dict, run_path: Path) -> None:
+    """Load the checkpoint's weights and optimizer state; a mismatch with model.cfg raises."""
+    try:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DltoolError(f"{run_path}/last.pt does not fit its model.cfg: {first}") from None
 
 
 def _report(run, spec, scores: dict, best: float) -> None:

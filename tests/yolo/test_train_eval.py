@@ -134,3 +134,23 @@ def test_eval_class_count_mismatch(app, invoke, tmp_path):
     files = ["--weights", str(tmp_path / "m.weights"), "--cfg", str(tmp_path / "m.cfg")]
     result = invoke(app, "yolo", "eval", "--data", str(data / "data.yaml"), *files)
     assert result.exit_code == 1 and "predicts 2 classes" in result.stderr
+
+
+def test_resume_refuses_done_damaged_and_incomplete_runs(app, invoke, tmp_path):
+    """Each broken --resume gives one error line, not a traceback."""
+    run = tmp_path / "run"
+    run.mkdir()
+    keys = {"model": {}, "optimizer": {}, "epoch": 3, "best_map": 0.0, "params": {}}
+    torch.save(keys, run / "last.pt")
+    args = ["yolo", "train", "--data", str(tmp_path / "data.yaml"), "--resume", str(run)]
+    result = invoke(app, *args, "--epochs", "3")
+    assert result.exit_code == 1 and "trained 3 epoch(s) already" in result.stderr
+    assert "Traceback" not in result.output
+    result = invoke(app, *args, "--epochs", "5")
+    assert result.exit_code == 1 and "cannot read" in result.stderr and "model.cfg" in result.stderr
+    (run / "last.pt").write_bytes((run / "last.pt").read_bytes()[:200])
+    result = invoke(app, *args, "--epochs", "5")
+    assert result.exit_code == 1 and "not a readable checkpoint" in result.stderr
+    torch.save([1, 2], run / "last.pt")
+    result = invoke(app, *args, "--epochs", "5")
+    assert result.exit_code == 1 and "not a dltool yolo checkpoint" in result.stderr
