@@ -2,8 +2,10 @@
 
 Precedence: command-line flags > ``--config FILE.yaml`` > the command's defaults.
 Keys are the command's option names (``batch_size`` or ``batch-size``); unknown keys
-are rejected with the list of valid ones, values are converted by the option's own
-type so a wrong type names its key. Only ``yaml.safe_load`` is used.
+are rejected with the list of valid ones. Every scalar value is turned back into text and
+parsed by the option's own Click type, exactly as if it had been typed on the command
+line: ``epochs: 2.7`` or ``epochs: true`` is refused, not truncated to 2 or 1, and the
+error names its key. Only ``yaml.safe_load`` is used.
 """
 
 from __future__ import annotations
@@ -45,6 +47,21 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
+def _as_text(raw: Any) -> Any:
+    """Return ``raw`` as the text a user would type (lists item by item); None stays None.
+
+    YAML has already typed the value (``2.7``, ``true``); Click's types would coerce those
+    silently, while text goes through the same parsing and messages as a flag does.
+    """
+    if raw is None:
+        return raw
+    if isinstance(raw, (list, tuple)):
+        return [_as_text(item) for item in raw]
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    return str(raw)
+
+
 def resolve_config(
     ctx: Any, config_path: str | os.PathLike | None, exclude: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -68,11 +85,14 @@ def resolve_config(
         if source is not None and source.name not in _FROM_DEFAULT:
             continue  # a flag on the command line wins over the file
         param = params[name]
-        textual = getattr(param.type, "name", "") in ("path", "file", "text")
-        if textual and raw is not None and not isinstance(raw, str):
-            raw = str(raw)  # YAML reads `out: 5` as a number; a path option wants text
+        single = param.nargs == 1 and not getattr(param, "multiple", False)
+        if isinstance(raw, dict) or (single and isinstance(raw, list)):
+            what = "mapping" if isinstance(raw, dict) else "list"
+            raise DltoolError(
+                f"config key '{name}' in {config_path}: expects one value, not a {what}"
+            )
         try:
-            values[name] = param.type_cast_value(ctx, raw)
+            values[name] = param.type_cast_value(ctx, _as_text(raw))
         except Exception as exc:  # click's BadParameter and friends
             msg = getattr(exc, "message", None) or str(exc)
             raise DltoolError(f"config key '{name}' in {config_path}: {msg}") from exc

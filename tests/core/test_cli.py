@@ -10,6 +10,7 @@ import typer
 import yaml
 
 from dltool.cli import hoist_global_options
+from dltool.errors import DltoolError
 
 
 def test_user_error_is_one_line_plus_hint_exit_1(fake_app, invoke):
@@ -221,3 +222,42 @@ def test_saved_config_with_nulls_round_trips(fake_app, invoke, tmp_path):
     again = invoke(fake_app, "--json", "hello", "train", "--config", str(cfg))
     assert again.exit_code == 0, again.stderr
     assert json.loads(again.stdout)["params"] == json.loads(first.stdout)["params"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("epochs: 2.7\n", "config key 'epochs' in"),
+        ("epochs: true\n", "config key 'epochs' in"),
+        ("flag: 3\n", "config key 'flag' in"),
+        ("lr: [1, 2]\n", "config key 'lr' in"),
+        ("lr: {a: 1}\n", "config key 'lr' in"),
+    ],
+)
+def test_config_values_are_parsed_like_flags_not_coerced(tmp_path, text, message):
+    from typer.testing import CliRunner
+
+    from dltool.config import resolve_config
+
+    app = typer.Typer(pretty_exceptions_enable=False)
+    seen = {}
+
+    @app.command()
+    def run(
+        ctx: typer.Context,
+        epochs: int = 3,
+        lr: float = 0.1,
+        flag: bool = False,
+        config: Path = typer.Option(None),
+    ):
+        seen.update(resolve_config(ctx, config))
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(text)
+    result = CliRunner().invoke(app, ["--config", str(cfg)])
+    assert isinstance(result.exception, DltoolError), result.output
+    assert message in str(result.exception) and not seen
+    cfg.write_text("epochs: 4\nlr: 1\nflag: yes\n")
+    result = CliRunner().invoke(app, ["--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert {k: seen[k] for k in ("epochs", "lr", "flag")} == {"epochs": 4, "lr": 1.0, "flag": True}
