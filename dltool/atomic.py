@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from dltool.errors import DltoolError
+
 
 def _default_mode() -> int:
     """Return the mode a newly created file gets here: 0o666 minus the umask."""
@@ -22,8 +24,13 @@ def _default_mode() -> int:
 
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path; on success rename it to ``dest``, on failure delete it."""
+    """Yield a temporary path; on success rename it to ``dest``, on failure delete it.
+
+    A ``dest`` that is a directory is refused before any work is done.
+    """
     dest = Path(dest)
+    if dest.is_dir():
+        raise DltoolError(f"{dest} is a directory", hint="give a file path")
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     os.close(fd)

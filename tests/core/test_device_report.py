@@ -122,6 +122,21 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
 
 
+def test_atomic_write_to_a_directory_is_a_user_error_before_any_work(tmp_path):
+    from dltool.errors import DltoolError
+
+    worked = []
+    with (
+        pytest.raises(DltoolError, match="is a directory") as info,
+        atomic.atomic_path(tmp_path) as tmp,
+    ):
+        worked.append(tmp)
+    assert info.value.hint == "give a file path" and worked == []
+    with pytest.raises(DltoolError, match="is a directory"):
+        atomic.write_text(tmp_path, "x")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_run_dir_numbering_and_out(tmp_path, monkeypatch):
     monkeypatch.setenv("DLTOOL_RUNS", str(tmp_path / "r"))
     a = RunDir.create("p", "c")
