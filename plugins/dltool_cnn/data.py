@@ -7,6 +7,7 @@ Images are kept as float32 ``(N, H, W, C)`` in [0, 1] (the notes' layout) and tu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,19 @@ def load(source: str, size: int, channels: int = 3, seed: int = 0) -> ImageSet:
     return folder(Path(source), size, channels)
 
 
+def _dev_count(n: int, n_classes: int, dev_fraction: float) -> int:
+    """Return n_dev = max(classes, round(f·n)); refuse an f that leaves a class out of training."""
+    n_dev = max(n_classes, int(round(dev_fraction * n)))
+    if n - n_dev < n_classes:
+        most = math.floor(100 * (n - n_classes) / n) / 100
+        raise DltoolError(
+            f"--dev-fraction {dev_fraction:g} keeps {n_dev} of {n} images for dev, leaving "
+            f"{n - n_dev} to train {n_classes} classes (each needs at least one)",
+            hint=f"use --dev-fraction {most:g} or less, or add images",
+        )
+    return n_dev
+
+
 def split(data: ImageSet, dev_fraction: float, seed: int):
     """Return (train, dev) ImageSets, stratified by class."""
     from sklearn.model_selection import train_test_split
@@ -123,7 +137,7 @@ def split(data: ImageSet, dev_fraction: float, seed: int):
     counts = np.bincount(data.y, minlength=len(data.classes))
     if counts.min() < 2:
         raise DltoolError("every class needs at least 2 images to make a train/dev split")
-    n_dev = max(len(data.classes), int(round(dev_fraction * len(data.y))))
+    n_dev = _dev_count(len(data.y), len(data.classes), dev_fraction)
     idx_train, idx_dev = train_test_split(
         np.arange(len(data.y)), test_size=n_dev, stratify=data.y, random_state=seed
     )

@@ -300,3 +300,10 @@ def test_conv_one_pixel_output_still_plots(run_json, camera, tmp_path, flags):
     assert doc["output"] in ("1x1x1", "1x1x3")
     with Image.open(out) as img:
         assert img.format == "PNG"
+
+
+def test_train_dev_fraction_must_leave_training_images(run, tmp_path):
+    data = _folder(tmp_path / "data", per_class=2, size=16)
+    res = _fail(run("train", "--data", str(data), "--dev-fraction", "0.9"), "--dev-fraction 0.9")
+    assert "leaving 0 to train" in res.stderr and "--dev-fraction 0.5 or less" in res.stderr
+    assert not (tmp_path / "runs").exists()
