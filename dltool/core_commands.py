@@ -26,8 +26,6 @@ def plugins(ctx: typer.Context) -> None:
     """List plugins: name, version, distribution, commands, hooks, status."""
     from dltool.cli import manager_of
 
-    manager = manager_of(ctx)
-    _ = manager.artifacts  # asks plugins for their artifacts, so those failures show too
     rows = [
         {
             "name": info.name,
@@ -39,7 +37,7 @@ def plugins(ctx: typer.Context) -> None:
             "hooks": ", ".join(info.hooks),
             "status": info.status,
         }
-        for info in sorted(manager.infos.values(), key=lambda i: i.name)
+        for info in manager_of(ctx).checked_infos()
     ]
     rep = current().reporter
     rep.table("Plugins", rows, key="plugins")
@@ -180,8 +178,7 @@ def doctor(ctx: typer.Context) -> None:
     from dltool.cli import manager_of
 
     session = current()
-    manager = manager_of(ctx)
-    rep = current().reporter
+    rep = session.reporter
     selected = session.device
     rows = [
         {"item": "dltool", "value": __version__},
@@ -197,13 +194,13 @@ def doctor(ctx: typer.Context) -> None:
         {"item": "cache directory", "value": str(cache_dir())},
     ]
     rep.table("Environment", rows, key="environment")
+    infos = manager_of(ctx).checked_infos()
     plugin_rows = [
-        {"plugin": i.name, "version": i.version or "", "status": i.status}
-        for i in sorted(manager.infos.values(), key=lambda i: i.name)
+        {"plugin": i.name, "version": i.version or "", "status": i.status} for i in infos
     ]
     rep.table("Plugins", plugin_rows, key="plugins")
     rep.table("Weights", _artifact_rows(ctx, rehash=False), key="weights")
-    failed = [i.name for i in manager.infos.values() if not i.ok]
+    failed = [i.name for i in infos if not i.ok]
     if failed:
         rep.warn(f"plugins disabled: {', '.join(failed)} (see 'dltool plugins')")
 

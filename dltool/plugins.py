@@ -252,6 +252,7 @@ class PluginManager:
             except Exception as exc:
                 for reg in (self.commands, self.models, registry):
                     reg.drop_plugin(info.name)
+                info.commands, info.models, info.artifacts = [], [], []
                 self._fail(info, f"{hook} failed: {type(exc).__name__}: {exc}")
                 return False
             finally:
@@ -271,6 +272,11 @@ class PluginManager:
             )
         if self.warn:
             sys.stderr.write(f"warning: plugin '{info.name}' disabled: {message}\n")
+
+    def checked_infos(self) -> list[PluginInfo]:
+        """Return every plugin's info by name, after all hooks (artifacts too) have run."""
+        _ = self.artifacts  # a failing register_artifacts changes a plugin's status
+        return sorted(self.infos.values(), key=lambda i: i.name)
 
     @property
     def artifacts(self):

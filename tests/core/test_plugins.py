@@ -125,3 +125,46 @@ def test_second_plugin_with_a_taken_name_is_named_in_a_warning(fake_site):
     run = run_dltool("plugins", env=_env(fake_site, DLTOOL_PLUGINS="hello"))
     assert run.returncode == 0
     assert "warning: plugin name 'hello' (otherplug) is taken by an earlier plugin" in run.stderr
+
+
+def _artifact_failing_plugin():
+    """Return a plugin whose commands and models register but whose artifacts hook fails."""
+    import types
+
+    import dltool
+
+    mod = types.ModuleType("late")
+
+    @dltool.hookimpl
+    def register_commands(commands):
+        commands.add_lazy("late", "late.cli:app", help="late")
+
+    @dltool.hookimpl
+    def register_models(models):
+        models.add("late-net", "late.models:net")
+
+    @dltool.hookimpl
+    def register_artifacts(artifacts):
+        raise RuntimeError("no weights")
+
+    mod.register_commands = register_commands
+    mod.register_models = register_models
+    mod.register_artifacts = register_artifacts
+    return mod
+
+
+def test_plugins_and_doctor_agree_on_a_plugin_whose_artifacts_hook_fails(invoke):
+    from dltool.cli import create_app
+
+    status = "register_artifacts failed: RuntimeError: no weights"
+    for command in ("plugins", "doctor"):
+        manager = PluginManager.from_modules({"late": _artifact_failing_plugin()}, warn=False)
+        result = invoke(create_app(manager), "--json", command)
+        assert result.exit_code == 0, result.stderr
+        (row,) = json.loads(result.stdout)["plugins"]
+        assert row["status"] == status, command
+        if command == "plugins":
+            assert row["commands"] == "" and row["models"] == 0
+        else:
+            assert "plugins disabled: late" in result.stderr
+        assert manager.commands.entries == {} and manager.models.entries == {}
