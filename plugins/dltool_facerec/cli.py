@@ -342,7 +342,7 @@ def import_(
     from dltool_facerec.transfer import read_export
 
     rows = read_export(file)
-    counts = _db(db).import_rows(rows)
+    counts = _db(db).import_rows(rows, str(file))
     rep = current().reporter
     rep.result("added", counts["added"], label="Encodings added")
     rep.result("skipped", counts["skipped"], label="Already present")

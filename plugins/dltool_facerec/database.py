@@ -345,15 +345,33 @@ class FaceDB:
             out.append(item)
         return out
 
-    def import_rows(self, rows: list[dict[str, Any]]) -> dict[str, int]:
-        """Insert exported rows in one transaction; return counts added and skipped."""
+    def dims(self) -> dict[str, int]:
+        """Return {encoder name: dimension of its stored encodings}."""
+        return dict(self.conn.execute("SELECT DISTINCT encoder, dim FROM encodings").fetchall())
+
+    def import_rows(self, rows: list[dict[str, Any]], source: str = "") -> dict[str, int]:
+        """Insert exported rows in one transaction; return counts added and skipped.
+
+        Rows whose dimension differs from the one stored for their encoder refuse the
+        whole import (nothing is written).
+        """
         counts = {"added": 0, "skipped": 0}
         with self.transaction():
+            stored = self.dims()
+            for row in rows:
+                dim = stored.get(row["encoder"], row["dim"])
+                if row["dim"] != dim:
+                    raise DltoolError(
+                        f"{source or 'the export file'} has {row['encoder']} encodings of dim "
+                        f"{row['dim']}, {self.path} holds dim {dim}; nothing was imported",
+                        hint="import into another --db, or export from a matching encoder",
+                    )
             for row in rows:
                 person = self._person_id(row["name"], create=True)
                 cur = self.conn.execute(
-                    "INSERT OR IGNORE INTO encodings (person_id, encoder, dim, vector, "
-                    "image_sha256, source, created, box) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO encodings (person_id, encoder, dim, vector, image_sha256, "
+                    "source, created, box) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (encoder, image_sha256) DO NOTHING",
                     (person, row["encoder"], row["dim"], row["blob"], row["image_sha256"],
                      row["source"], row["created"], row["box"]),
                 )  # fmt: skip

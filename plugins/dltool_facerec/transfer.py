@@ -11,6 +11,7 @@ from dltool.errors import DltoolError
 
 FORMAT = "dltool-facerec-export"
 FIELDS = ("name", "encoder", "dim", "vector", "image_sha256", "source", "box", "created")
+TEXT_FIELDS = ("name", "encoder", "image_sha256", "source", "box", "created")
 
 
 def export_db(database: Any, path: Path) -> int:
@@ -31,22 +32,48 @@ def _bad(path: Path, why: str) -> DltoolError:
     )
 
 
+def _is_number(v: Any) -> bool:
+    """Return whether ``v`` is a finite int or float (bool excluded)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _shape_problem(item: dict[str, Any]) -> str:
+    """Return what is wrong with the name, encoder, hash, dim or vector of ``item`` ('' if fine)."""
+    dim, vec = item["dim"], item["vector"]
+    if not item["name"].strip() or not item["encoder"].strip() or not item["image_sha256"]:
+        return "empty name, encoder or image_sha256"
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+        return f"dim {dim!r} is not a whole number >= 1"
+    if not isinstance(vec, list) or len(vec) != dim or not all(map(_is_number, vec)):
+        return f"vector is not {dim} finite numbers"
+    return ""
+
+
 def _row(path: Path, k: int, item: Any) -> dict[str, Any]:
     """Return encoding ``k`` of the file, checked, with its vector as a float64 blob."""
     import numpy as np
 
     if not isinstance(item, dict) or any(f not in item for f in FIELDS):
         raise _bad(path, f"encoding {k} lacks one of {', '.join(FIELDS)}")
-    vec = item["vector"]
-    ok = (
-        isinstance(vec, list)
-        and len(vec) == item["dim"]
-        and all(isinstance(v, (int, float)) and math.isfinite(v) for v in vec)
-    )
-    if not ok or not str(item["name"]).strip():
-        raise _bad(path, f"encoding {k} has a bad name, vector or dim")
-    blob = np.asarray(vec, dtype="<f8").tobytes()
-    return {**{f: item[f] for f in FIELDS if f != "vector"}, "blob": blob}
+    wrong = [f for f in TEXT_FIELDS if not isinstance(item[f], str)]
+    if wrong:
+        raise _bad(path, f"encoding {k}: {', '.join(wrong)} must be text")
+    problem = _shape_problem(item)
+    if problem:
+        raise _bad(path, f"encoding {k} has a bad name, vector or dim ({problem})")
+    blob = np.asarray(item["vector"], dtype="<f8").tobytes()
+    row = {f: item[f] for f in FIELDS if f != "vector"}
+    return {**row, "name": item["name"].strip(), "blob": blob}
+
+
+def _check_dims(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Refuse a file whose encodings of one encoder have different dimensions."""
+    first: dict[str, tuple[int, int]] = {}
+    for k, row in enumerate(rows):
+        j, dim = first.setdefault(row["encoder"], (k, row["dim"]))
+        if dim != row["dim"]:
+            raise _bad(path, f"encoding {k} has dim {row['dim']}, encoding {j} of the "
+                             f"same encoder {dim}")  # fmt: skip
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
@@ -64,4 +91,6 @@ def read_export(path: Path) -> list[dict[str, Any]]:
     items = doc.get("encodings")
     if not isinstance(items, list):
         raise _bad(path, "no list of encodings")
-    return [_row(path, k, item) for k, item in enumerate(items)]
+    rows = [_row(path, k, item) for k, item in enumerate(items)]
+    _check_dims(path, rows)
+    return rows

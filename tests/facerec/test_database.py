@@ -190,3 +190,62 @@ def test_export_file_checks(tmp_path):
     path.write_text("{not json")
     with pytest.raises(DltoolError, match="not a dltool face export"):
         read_export(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"dim": 0, "vector": []}, "dim 0 is not a whole number"),
+        ({"dim": True, "vector": [1.0]}, "dim True is not a whole number"),
+        ({"vector": ["1", 2, 3, 4]}, "vector is not 4 finite numbers"),
+        ({"vector": [1e400, 2, 3, 4]}, "vector is not 4 finite numbers"),
+        ({"name": "   "}, "empty name"),
+        ({"encoder": None}, "encoder must be text"),
+        ({"image_sha256": ["a"]}, "image_sha256 must be text"),
+        ({"name": {"a": 1}}, "name must be text"),
+    ],
+)
+def test_export_rows_of_wrong_type_refused(tmp_path, change, message):
+    import json
+
+    from dltool_facerec.transfer import export_db, read_export
+
+    db = FaceDB(tmp_path / "f.db")
+    db.add("ann", rows(1))
+    path = tmp_path / "x.json"
+    export_db(db, path)
+    doc = json.loads(path.read_text())
+    doc["encodings"][0].update(change)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DltoolError, match=message):
+        read_export(path)
+
+
+def test_import_of_another_dimension_refused_whole(tmp_path):
+    import json
+
+    from dltool_facerec.transfer import export_db, read_export
+
+    src = FaceDB(tmp_path / "src.db")
+    src.add("ann", rows(1, dim=3, start=10))
+    src.add("bob", rows(1, dim=3, start=11, encoder="enc-b"))
+    path = tmp_path / "x.json"
+    export_db(src, path)
+    db = FaceDB(tmp_path / "f.db")
+    db.add("cy", rows(2))  # enc-a, dim 4
+    before = snapshot(db.path)
+    with pytest.raises(DltoolError, match="enc-a encodings of dim 3, .* holds dim 4; nothing"):
+        db.import_rows(read_export(path), str(path))
+    assert snapshot(db.path) == before
+    doc = json.loads(path.read_text())
+    second = doc["encodings"][1]
+    second.update(encoder="enc-a", dim=2, vector=second["vector"][:2])  # two dims, one encoder
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DltoolError, match="encoding 1 has dim 2, encoding 0 of the same encoder"):
+        read_export(path)
+    second.update(encoder="enc-b", name="  bob ")
+    path.write_text(json.dumps(doc))
+    fresh = FaceDB(tmp_path / "g.db")
+    assert fresh.import_rows(read_export(path)) == {"added": 2, "skipped": 0}
+    assert [p["name"] for p in fresh.people()] == ["ann", "bob"]
+    assert fresh.dims() == {"enc-a": 3, "enc-b": 2}
