@@ -41,12 +41,13 @@ def layers(
     if size < features.MIN_SIZE:
         raise DltoolError(f"--size must be at least {features.MIN_SIZE}, got {size}")
     s = current()
+    meta = "meta"  # shapes only: no memory for the activations, any --size is instant
     if net == "vgg19":
-        fnet = features.vgg19(weights, s.device)  # architecture only when no weights are given
+        fnet = features.vgg19(weights, meta)  # architecture only when no weights are given
     else:
         if weights is not None:
             raise DltoolError("--weights is for --net vgg19")
-        fnet = features.efficientnet_lite0(s.device, pretrained=False)
+        fnet = features.efficientnet_lite0(meta, pretrained=False)
     rows = _layer_rows(fnet, size)
     s.reporter.table(f"{fnet.name} layers ({size}x{size} input)", rows, key="layers")
     s.reporter.result("net", fnet.name)
@@ -56,7 +57,10 @@ def layers(
 
 
 def _layer_rows(fnet, size: int) -> list[dict]:
-    """Return one row per layer: name, channels, stride, shape at size x size, default role."""
+    """Return one row per layer: name, channels, stride, shape at size x size, default role.
+
+    ``fnet`` lives on the meta device, so the forward pass computes shapes, not values.
+    """
     import torch
 
     with torch.no_grad():

@@ -105,6 +105,19 @@ def test_layers_lists_both_networks(cli):
     assert rows["stem"]["default"].startswith("style")
 
 
+def test_layers_shapes_on_meta_match_a_real_forward_and_any_size_is_free(cli):
+    from dltool_style import features
+    from dltool_style.cli import _layer_rows
+
+    real = features.efficientnet_lite0(pretrained=False)
+    meta = features.efficientnet_lite0("meta", pretrained=False)
+    assert _layer_rows(meta, 67) == _layer_rows(real, 67)
+    res = cli("--json", "style", "layers", "--size", "100000")  # 120 GB as a real forward
+    assert res.exit_code == 0, res.output
+    rows = {r["layer"]: r for r in json.loads(res.stdout)["layers"]}
+    assert rows["head"]["n_H x n_W"] == "3125x3125"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
