@@ -70,6 +70,14 @@ def _load(vectors: Path | None, fmt: Fmt | None) -> Any:
     return emb
 
 
+def _check_out(out: Path | None, example: str) -> None:
+    """Refuse an output path that is an existing directory; called before any work."""
+    if out is not None and out.is_dir():
+        raise DltoolError(
+            f"output {out} is a directory", hint=f"give a file name, e.g. -o {out / example}"
+        )
+
+
 def _png_path(out: Path | None, command: str, name: str) -> Path:
     """Return ``out`` or ``runs/wordvec/<command>/<N>/<name>``."""
     if out is not None:
@@ -240,6 +248,7 @@ def bias(
 
     if not words and not professions:
         raise DltoolError("give words to project or --professions")
+    _check_out(out, "bias.png")
     listed = wordlists.words("professions", professions_file) if professions else []
     emb = _load(vectors, fmt)
     names = list(words or []) + listed
@@ -337,6 +346,7 @@ def debias(
     from dltool_wordvec import debias_torch, wordlists
     from dltool_wordvec import vectors as vec
 
+    _check_out(out, "vectors.txt")
     s = current()
     rep = s.reporter
     emb = _load(vectors, fmt)
@@ -532,6 +542,7 @@ def plot(
 
     from dltool.report import figure
 
+    _check_out(out, "words.png")
     emb = _load(vectors, fmt)
     rows, missing = emb.indices(words, skip_missing=skip_missing)
     _missing(missing, True, None, "words")
@@ -577,6 +588,7 @@ def train(
         None, "--out", "-o", help="Vectors file: .kv gensim, .bin/.vec word2vec, .txt GloVe."
     ),
     out_format: Fmt | None = typer.Option(None, "--out-format", help="Format of OUT."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the CORPUS file."),
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
 ) -> None:
     """Train Word2Vec (gensim) on CORPUS and save the word vectors."""
@@ -586,21 +598,25 @@ def train(
 
     s = current()
     params = resolve_config(ctx, config, exclude=("corpus", "out", "out_format"))
-    path = tr.corpus_path(corpus)
-    run = s.run_dir("wordvec", "train")
+    epochs, encoding = params.pop("epochs"), params.pop("encoding")
+    _check_out(out, "vectors.kv")
+    corpus_lines = tr.open_corpus(corpus, encoding)
+    path = corpus_lines.path
+    s.reporter.info(f"corpus: {path}")
+    seed = s.seed if s.seed is not None else 1
+    model = tr.build_word2vec(corpus_lines, seed=seed, **params)
+    run = s.run_dir("wordvec", "train")  # made once the corpus and vocabulary are good
     dest = out or run.file("vectors.kv")
     out_format = _val(out_format) or vec.format_for(dest, default="word2vec")
-    run.write_config({"corpus": str(path), **params, "out": str(dest), "format": out_format})
-    s.reporter.info(f"corpus: {path}")
-    with s.reporter.progress(params["epochs"], "word2vec") as bar:
+    config_row = {"corpus": str(path), "encoding": corpus_lines.encoding, **params}
+    run.write_config({**config_row, "epochs": epochs, "out": str(dest), "format": out_format})
+    with s.reporter.progress(epochs, "word2vec") as bar:
 
         def on_epoch(epoch: int, loss: float) -> None:
             run.log_metrics(epoch=epoch, loss=loss)
             bar.advance(1, loss=loss)
 
-        model = tr.train_word2vec(
-            tr.LineCorpus(path), on_epoch, seed=s.seed if s.seed is not None else 1, **params
-        )
+        tr.train_word2vec(model, corpus_lines, epochs, on_epoch)
     wv = model.wv
     vec.save(list(wv.index_to_key), wv.vectors, dest, out_format)
     s.reporter.result("vocabulary", len(wv.index_to_key), label="words")

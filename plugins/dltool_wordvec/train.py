@@ -13,18 +13,20 @@ from typing import Any
 
 from dltool.errors import DltoolError
 
-BUILTIN = {"lee": "lee_background.cor", "lee-test": "lee.cor"}
+BUILTIN = {"lee": ("lee_background.cor", "utf-8"), "lee-test": ("lee.cor", "latin-1")}
 
 
-def corpus_path(corpus: str) -> Path:
-    """Return the file for ``corpus``: an existing path, or a built-in name from gensim's data."""
+def open_corpus(corpus: str, encoding: str = "utf-8") -> LineCorpus:
+    """Return the corpus ``corpus``: an existing file in ``encoding``, or a built-in name
+    from gensim's test data (read in its own encoding)."""
     path = Path(corpus)
     if path.is_file():
-        return path
+        return LineCorpus(path, encoding)
     if corpus in BUILTIN:
         from dltool_wordvec.evaluate import gensim_test_file
 
-        return gensim_test_file(BUILTIN[corpus])
+        name, builtin_encoding = BUILTIN[corpus]
+        return LineCorpus(gensim_test_file(name), builtin_encoding)
     raise DltoolError(
         f"corpus {corpus} is neither a file nor a built-in corpus",
         hint=f"give a text file (one sentence per line) or one of: {', '.join(BUILTIN)}",
@@ -32,54 +34,43 @@ def corpus_path(corpus: str) -> Path:
 
 
 class LineCorpus:
-    """Sentences of a text file, one per line, tokenized by ``simple_preprocess``; re-iterable."""
+    """Sentences of a text file, one per line, tokenized by ``simple_preprocess``; re-iterable.
+    ``check`` decodes the first 64 KB strictly; later undecodable bytes become U+FFFD."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, encoding: str = "utf-8") -> None:
+        self.path, self.encoding = path, encoding
 
     def __iter__(self) -> Iterator[list[str]]:
         from gensim.utils import simple_preprocess
 
-        with open(self.path, encoding="utf-8", errors="replace") as fh:
+        with open(self.path, encoding=self.encoding, errors="replace") as fh:
             for line in fh:
                 tokens = simple_preprocess(line)
                 if tokens:
                     yield tokens
 
     def check(self) -> None:
-        """Raise when the corpus holds no word at all."""
+        """Raise when the corpus is not text (empty, binary, not UTF-8) or holds no word."""
+        from dltool.data.text import check_text_head
+
+        check_text_head(self.path, self.encoding, option="--encoding")
         if next(iter(self), None) is None:
             raise DltoolError(f"corpus {self.path} is empty (no words to train on)")
 
 
-def train_word2vec(
+def build_word2vec(
     corpus: LineCorpus,
-    on_epoch: Callable[[int, float], None],
     *,
     sg: bool,
     dim: int,
     window: int,
     min_count: int,
-    epochs: int,
     negative: int,
     workers: int,
     seed: int,
 ) -> Any:
-    """Return a trained gensim Word2Vec; ``on_epoch(epoch, loss)`` runs after every epoch."""
+    """Return an untrained gensim Word2Vec with the vocabulary of ``corpus`` (checked first)."""
     from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
-
-    class _Epochs(CallbackAny2Vec):
-        """Report each epoch's loss (gensim accumulates it over the whole training)."""
-
-        def __init__(self) -> None:
-            self.epoch, self.seen = 0, 0.0
-
-        def on_epoch_end(self, model: Any) -> None:
-            total = model.get_latest_training_loss()
-            self.epoch += 1
-            on_epoch(self.epoch, total - self.seen)
-            self.seen = total
 
     corpus.check()
     model = Word2Vec(
@@ -98,6 +89,27 @@ def train_word2vec(
             f"no word occurs at least {min_count} times in {corpus.path}",
             hint="lower --min-count or give a larger corpus",
         )
+    return model
+
+
+def train_word2vec(
+    model: Any, corpus: LineCorpus, epochs: int, on_epoch: Callable[[int, float], None]
+) -> None:
+    """Train ``model`` for ``epochs`` passes; ``on_epoch(epoch, loss)`` runs after every epoch."""
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class _Epochs(CallbackAny2Vec):
+        """Report each epoch's loss (gensim accumulates it over the whole training)."""
+
+        def __init__(self) -> None:
+            self.epoch, self.seen = 0, 0.0
+
+        def on_epoch_end(self, model: Any) -> None:
+            total = model.get_latest_training_loss()
+            self.epoch += 1
+            on_epoch(self.epoch, total - self.seen)
+            self.seen = total
+
     model.train(
         corpus,
         total_examples=model.corpus_count,
@@ -105,4 +117,3 @@ def train_word2vec(
         compute_loss=True,
         callbacks=[_Epochs()],
     )
-    return model

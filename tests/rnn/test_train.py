@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 from dltool_rnn import charmodel, sampling
-from dltool_rnn.corpus import Vocabulary, decode_text
+from dltool_rnn.corpus import Vocabulary
 from dltool_rnn.optim import Adam
 from dltool_rnn.train import NumpyBackend, TorchBackend, clip, streams, unigram_loss
 
 from dltool.cli import create_app
+from dltool.data.text import decode_text
 from dltool.errors import DltoolError
 from dltool.plugins import PluginManager
 

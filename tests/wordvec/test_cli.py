@@ -261,6 +261,39 @@ def test_train_on_small_corpus_and_empty_corpus(cli, tmp_path):
     assert res.exit_code == 1 and "--min-count" in res.stderr
 
 
+def test_train_refuses_binary_and_undecodable_corpora(cli, tmp_path):
+    binary = tmp_path / "prog"
+    binary.write_bytes(b"\x7fELF\x02\x01\x00\x00 main libc words words words\n" * 50)
+    res = cli("wordvec", "train", binary, "--min-count", "1", "-o", tmp_path / "b.txt")
+    assert res.exit_code == 1 and "looks binary" in res.stderr
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("café crème brûlée café\n".encode("latin-1") * 20)
+    res = cli("wordvec", "train", latin, "--min-count", "1", "-o", tmp_path / "l.txt")
+    assert res.exit_code == 1 and "not valid utf-8" in res.stderr and "--encoding" in res.stderr
+    assert not (tmp_path / "b.txt").exists() and not (tmp_path / "runs").exists()
+    res = cli(
+        "wordvec", "train", latin, "--encoding", "latin-1", "--min-count", "1", "--epochs", "1",
+        "--dim", "4", "--workers", "1", "-o", tmp_path / "l.txt",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "café" in vectors.load(tmp_path / "l.txt").words
+
+
+def test_output_that_is_a_directory_is_refused_up_front(cli, glove_file, tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for args in (
+        ("plot", "man", "woman", "-V", glove_file),
+        ("bias", "nurse", "-V", glove_file),
+        ("debias", "-V", glove_file),
+        ("train", glove_file, "--min-count", "1"),
+    ):
+        res = cli("wordvec", *args, "-o", folder)
+        assert res.exit_code == 1 and "is a directory" in res.stderr, (args, res.output)
+        assert "vectors:" not in res.stderr  # refused before the vectors were loaded
+    assert not (tmp_path / "runs").exists() and not any(folder.iterdir())
+
+
 def test_evaluate_and_plot_synthetic(cli, glove_file, tmp_path):
     q = tmp_path / "q.txt"
     q.write_text(": family\nman woman king queen\nboy girl he she\n")
@@ -272,7 +305,8 @@ def test_evaluate_and_plot_synthetic(cli, glove_file, tmp_path):
     assert doc["analogies"][-1]["asked"] == 2 and doc["similarity"][0]["used"] == 4
     png = tmp_path / "w.png"
     res = cli("wordvec", "plot", "man", "woman", "king", "queen", "-V", glove_file, "-o", png)
-    assert res.exit_code == 0, res.output and png.stat().st_size > 1000
+    assert res.exit_code == 0, res.output
+    assert png.stat().st_size > 1000
     res = cli("wordvec", "plot", "man", "womn", "-V", glove_file, "-o", png)
     assert res.exit_code == 1 and "woman" in res.stderr
 
