@@ -85,17 +85,6 @@ def _box(face: Any) -> dict[str, int]:
     return dict(zip(("top", "right", "bottom", "left"), map(int, face.box), strict=True))
 
 
-def _annotated_name(path: Path, used: set[str]) -> str:
-    """Return a unique file name for the annotated copy of ``path``."""
-    name = path.name
-    k = 1
-    while name in used:
-        name = f"{path.stem}_{k}{path.suffix}"
-        k += 1
-    used.add(name)
-    return name
-
-
 @app.command()
 def detect(
     images: list[str] = typer.Argument(..., help="Images or folders.", show_default=False),
@@ -109,7 +98,7 @@ def detect(
     from dltool_facerec.encoders import FaceFinder
     from dltool_facerec.images import expand, load_rgb
     from dltool_facerec.output import annotate as draw
-    from dltool_facerec.output import check_format, emit
+    from dltool_facerec.output import annotated_name, check_format, emit
 
     check_format(fmt)
     paths = expand(images)
@@ -125,7 +114,7 @@ def detect(
             rows.extend({"file": str(path), **_box(f)} for f in faces)
             if run is not None:
                 labelled = [(f.box, "", True) for f in faces]
-                draw(image, labelled, run.file(_annotated_name(path, used)))
+                draw(image, labelled, run.file(annotated_name(path, used)))
             bar.advance(faces=len(faces))
     emit(rows, fmt, f"Faces ({detector})", "faces", ["file", "top", "right", "bottom", "left"])
     rep = current().reporter
@@ -260,7 +249,7 @@ def identify(
     from dltool_facerec.match import UNKNOWN
     from dltool_facerec.match import identify as identify_math
     from dltool_facerec.output import annotate as draw
-    from dltool_facerec.output import check_format, emit
+    from dltool_facerec.output import annotated_name, check_format, emit
 
     check_format(fmt)
     paths = expand(images)
@@ -290,7 +279,7 @@ def identify(
         )
         if run is not None:
             labels = [(f.box, f"{w} {d:.2f}", w != UNKNOWN) for f, w, d in named]
-            draw(load_rgb(path), labels, run.file(_annotated_name(path, used)))
+            draw(load_rgb(path), labels, run.file(annotated_name(path, used)))
     columns = ["file", "name", "distance", "top", "right", "bottom", "left"]
     emit(rows, fmt, f"Faces identified (threshold {t:g})", "faces", columns)
     rep = current().reporter

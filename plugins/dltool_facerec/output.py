@@ -12,6 +12,7 @@ from dltool.errors import DltoolError
 
 FORMATS = ("table", "csv", "json")
 BOX = ("top", "right", "bottom", "left")
+KEPT_SUFFIXES = (".jpg", ".jpeg", ".png")  # other images are annotated as PNG
 
 
 def check_format(fmt: str) -> str:
@@ -38,6 +39,22 @@ def emit(rows: list[dict[str, Any]], fmt: str, title: str, key: str, columns: li
         sys.stdout.flush()
 
 
+def annotated_suffix(path: Path) -> str:
+    """Return the suffix of the annotated copy of ``path``: its own if JPEG/PNG, else .png."""
+    return path.suffix if path.suffix.lower() in KEPT_SUFFIXES else ".png"
+
+
+def annotated_name(path: Path, used: set[str]) -> str:
+    """Return a file name for the annotated copy of ``path`` not in ``used`` (any case); add it."""
+    suffix = annotated_suffix(path)
+    name, k = f"{path.stem}{suffix}", 1
+    while name.lower() in used:
+        name = f"{path.stem}_{k}{suffix}"
+        k += 1
+    used.add(name.lower())
+    return name
+
+
 def annotate(
     image: Any, labelled: list[tuple[tuple[int, int, int, int], str, bool]], dest: Path
 ) -> Path:
@@ -56,9 +73,7 @@ def annotate(
             tl, tt, tr, tb = draw.textbbox((left, bottom + 2), label)
             draw.rectangle([tl - 2, tt - 2, tr + 2, tb + 2], fill=color)
             draw.text((left, bottom + 2), label, fill=(255, 255, 255))
-    dest = (
-        dest.with_suffix(".png") if dest.suffix.lower() not in (".jpg", ".jpeg", ".png") else dest
-    )
+    dest = dest.with_suffix(annotated_suffix(dest))
     with atomic.atomic_path(dest) as tmp:
         im.save(tmp, format="PNG" if dest.suffix.lower() == ".png" else "JPEG", quality=92)
     return dest

@@ -56,6 +56,20 @@ def test_detect_csv_json_and_annotated_copies(invoke, app, tmp_path):
     )
 
 
+def test_annotated_copies_never_overwrite_each_other(invoke, app, tmp_path, small):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with Image.open(small["grace"]) as im:
+        im.save(folder / "p.bmp")
+        im.transpose(Image.FLIP_LEFT_RIGHT).save(folder / "p.png")
+    out = tmp_path / "det"
+    res = invoke(app, "facerec", "detect", str(folder), "--out", str(out))
+    assert res.exit_code == 0, res.stderr
+    assert sorted(p.name for p in out.glob("*.png")) == ["p.png", "p_1.png"]
+    with Image.open(out / "p.png") as bmp_copy, Image.open(out / "p_1.png") as png_copy:
+        assert np.asarray(bmp_copy)[:, :8].tolist() != np.asarray(png_copy)[:, :8].tolist()
+
+
 def test_enroll_verify_identify_people_forget(invoke, app, db_path, tmp_path, small):
     res = invoke(app, "facerec", "enroll", "astronaut", str(ASTRONAUT))
     assert res.exit_code == 1 and "2 faces where one is expected" in res.stderr
