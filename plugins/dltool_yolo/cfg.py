@@ -27,19 +27,21 @@ KNOWN_SECTIONS = (
 
 @dataclass
 class Section:
-    """One ``[type]`` block of a cfg: its options as strings and the line it starts on."""
+    """One ``[type]`` block of a cfg: its options as strings, where it and each option stand."""
 
     type: str
     options: dict[str, str] = field(default_factory=dict)
     line: int = 0
+    source: str = "<cfg>"
+    lines: dict[str, int] = field(default_factory=dict)
 
     def int(self, key: str, default: int | None = None) -> int:
         """Return option ``key`` as an int (``default`` when absent)."""
-        return int(self._get(key, default))
+        return self._convert(key, default, int, "an integer")
 
     def float(self, key: str, default: float | None = None) -> float:
         """Return option ``key`` as a float (``default`` when absent)."""
-        return float(self._get(key, default))
+        return self._convert(key, default, float, "a number")
 
     def str(self, key: str, default: str | None = None) -> str:
         """Return option ``key`` as a string (``default`` when absent)."""
@@ -47,21 +49,33 @@ class Section:
 
     def ints(self, key: str, default: str | None = None) -> list[int]:
         """Return option ``key`` as a comma-separated list of ints."""
-        raw = str(self._get(key, default))
-        return [int(float(v)) for v in raw.split(",") if v.strip()]
+        return self._convert(key, default, _list(lambda v: int(float(v))), "a list of integers")
 
     def floats(self, key: str, default: str | None = None) -> list[float]:
         """Return option ``key`` as a comma-separated list of floats."""
-        raw = str(self._get(key, default))
-        return [float(v) for v in raw.split(",") if v.strip()]
+        return self._convert(key, default, _list(float), "a list of numbers")
+
+    def _convert(self, key: str, default: object, convert, what: str):
+        """Return ``convert`` of the value of ``key``; a value it refuses names file and line."""
+        raw = self._get(key, default)
+        try:
+            return convert(raw)
+        except (TypeError, ValueError, OverflowError):
+            where = f"{self.source}:{self.lines.get(key, self.line)}"
+            raise DltoolError(f"{where}: option '{key}' must be {what}, got '{raw}'") from None
 
     def _get(self, key: str, default: object) -> object:
         """Return the raw value of ``key`` or ``default``; raise if neither exists."""
         if key in self.options:
             return self.options[key]
         if default is None:
-            raise DltoolError(f"[{self.type}] at line {self.line} lacks the option '{key}'")
+            raise DltoolError(f"{self.source}:{self.line}: [{self.type}] lacks the option '{key}'")
         return default
+
+
+def _list(convert):
+    """Return a function mapping "a, b, c" to [convert(a), convert(b), convert(c)]."""
+    return lambda raw: [convert(v) for v in str(raw).split(",") if v.strip()]
 
 
 def parse_cfg(text: str, source: str = "<cfg>") -> list[Section]:
@@ -82,12 +96,13 @@ def parse_cfg(text: str, source: str = "<cfg>") -> list[Section]:
                     f"{source}:{number}: unknown section [{kind}]",
                     hint="supported: " + ", ".join(f"[{k}]" for k in KNOWN_SECTIONS),
                 )
-            sections.append(Section(kind, {}, number))
+            sections.append(Section(kind, {}, number, source))
         elif "=" in line:
             if not sections:
                 raise DltoolError(f"{source}:{number}: option before any [section]")
             key, value = line.split("=", 1)
             sections[-1].options[key.strip()] = value.strip()
+            sections[-1].lines[key.strip()] = number
         else:
             raise DltoolError(f"{source}:{number}: expected 'key=value', got '{line}'")
     _check_structure(sections, source)

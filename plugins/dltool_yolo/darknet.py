@@ -159,12 +159,12 @@ def reorg_reference(x: np.ndarray, stride: int) -> np.ndarray:
 class Darknet(nn.Module):
     """A Darknet network; ``forward`` returns the raw output of every detection head."""
 
-    def __init__(self, sections: list[Section], source: str = "<cfg>") -> None:
+    def __init__(self, sections: list[Section], source: str | None = None) -> None:
         super().__init__()
         net = sections[0]
         self.width, self.height = net.int("width", 416), net.int("height", 416)
         self.channels = net.int("channels", 3)
-        self.source = source
+        self.source = source or net.source
         self.kinds: list[str] = []
         self.args: list[object] = []
         self.heads: list[Head] = []
@@ -213,10 +213,21 @@ class Darknet(nn.Module):
     def _head(self, s: Section, i: int, c: int) -> Head:
         """Return the Head of a [yolo] or [region] section, checking its input channels."""
         classes = s.int("classes", 20)
+        where = f"{self.source}:{s.lines.get('anchors', s.line)}"
         values = s.floats("anchors")
-        pairs = list(zip(values[0::2], values[1::2], strict=False))
+        if not values or len(values) % 2:
+            raise DltoolError(
+                f"{where}: anchors must be width,height pairs, got {len(values)} value(s)"
+            )
+        pairs = list(zip(values[0::2], values[1::2], strict=True))
         if s.type == "yolo":
             mask = s.ints("mask", ",".join(str(k) for k in range(len(pairs))))
+            bad = [k for k in mask if not 0 <= k < len(pairs)]
+            if bad:
+                raise DltoolError(
+                    f"{self.source}:{s.lines.get('mask', s.line)}: mask refers to anchor {bad[0]}, "
+                    f"but anchors has {len(pairs)} pairs (0..{len(pairs) - 1})"
+                )
             pairs = [pairs[k] for k in mask]
         else:
             pairs = pairs[: s.int("num", len(pairs))]

@@ -244,6 +244,29 @@ def test_cfg_errors_name_the_line():
         Darknet(parse_cfg(bad_head))
 
 
+HEAD_CFG = "[net]\nwidth=64\nheight=64\n[convolutional]\nfilters=18\nsize=1\nactivation=linear\n"
+HEAD_CFG += "[yolo]\nmask=0,1,2\nanchors=1,1, 2,2, 3,3\nclasses=1\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("filters=18", "filters=abc", "m.cfg:5: option 'filters' must be an integer, got 'abc'"),
+        ("width=64", "width=6.4", "m.cfg:2: option 'width' must be an integer, got '6.4'"),
+        ("anchors=1,1,", "anchors=1,x,", "m.cfg:10: option 'anchors' must be a list of numbers"),
+        ("mask=0,1,2", "mask = 3,4,9", "m.cfg:9: mask refers to anchor 3, but anchors has 3 pairs"),
+        ("mask=0,1,2", "mask=0,1,-1", "m.cfg:9: mask refers to anchor -1"),
+        ("3,3\n", "3,3, 4\n", "m.cfg:10: anchors must be width,height pairs, got 7 value(s)"),
+    ],
+)
+def test_malformed_cfg_values_name_file_and_line(old, new, message):
+    assert old in HEAD_CFG
+    Darknet(parse_cfg(HEAD_CFG, "m.cfg"))  # the unedited cfg builds
+    with pytest.raises(DltoolError) as err:
+        Darknet(parse_cfg(HEAD_CFG.replace(old, new), "m.cfg"))
+    assert message in err.value.message
+
+
 def test_tiny_cfg_matches_darknet_yolov3_tiny_size():
     model = Darknet(parse_cfg(tiny_cfg(80)))
     assert weights_count(model) * 4 + 20 == 35_434_956  # size of the published .weights
