@@ -64,13 +64,28 @@ def models(
             "description": entry.description,
         }
         if counts:
-            model = registry.build(name)
-            row["parameters"] = sum(p.numel() for p in model.parameters())
+            row.update(_count_parameters(registry, name))
         rows.append(row)
     rep = current().reporter
     rep.table("Models", rows, key="models")
     if not rows:
         rep.line("no models registered: install or enable plugins that provide them")
+
+
+def _count_parameters(registry: Any, name: str) -> dict[str, Any]:
+    """Return ``{parameters: Σ numel, status}`` of model ``name``, built on torch's meta device.
+
+    Meta tensors have shapes but no storage, so no weights are allocated or initialized.
+    A model that cannot be built gets no count and the one-line reason as its status.
+    """
+    import torch
+
+    try:
+        with torch.device("meta"):
+            model = registry.build(name)
+    except DltoolError as exc:
+        return {"parameters": None, "status": exc.message}
+    return {"parameters": sum(p.numel() for p in model.parameters()), "status": "ok"}
 
 
 def _store() -> Any:

@@ -146,11 +146,20 @@ class ModelRegistry(_Registry):
         self._add(name, ModelEntry(name, self.current_plugin, builder, description, input_size))
 
     def build(self, name: str, **kwargs: Any) -> Any:
-        """Import the builder of ``name`` and call it."""
+        """Import the builder of ``name`` and call it; an import failure names the plugin."""
         if name not in self.entries:
             known = ", ".join(sorted(self.entries)) or "none"
             raise DltoolError(f"unknown model '{name}'", hint=f"registered models: {known}")
-        return load_object(self.entries[name].builder)(**kwargs)
+        entry = self.entries[name]
+        try:
+            builder = load_object(entry.builder)
+        except Exception as exc:
+            raise DltoolError(
+                f"plugin '{entry.plugin}' could not load model '{name}' ({entry.builder}): "
+                f"{type(exc).__name__}: {exc}",
+                hint="reinstall the plugin; 'dltool plugins' shows every plugin's status",
+            ) from exc
+        return builder(**kwargs)
 
 
 def load_object(import_path: str) -> Any:

@@ -168,3 +168,30 @@ def test_plugins_and_doctor_agree_on_a_plugin_whose_artifacts_hook_fails(invoke)
         else:
             assert "plugins disabled: late" in result.stderr
         assert manager.commands.entries == {} and manager.models.entries == {}
+
+
+def test_models_lists_a_model_whose_builder_cannot_be_imported(fake_site, invoke):
+    import types
+
+    import fakeplug
+
+    import dltool
+    from dltool.cli import create_app
+
+    ghost = types.ModuleType("ghost")
+
+    @dltool.hookimpl
+    def register_models(models):
+        models.add("ghost-net", "no_such_module_42.nets:build", description="missing")
+
+    ghost.register_models = register_models
+    manager = PluginManager.from_modules({"hello": fakeplug, "ghost": ghost}, warn=False)
+    result = invoke(create_app(manager), "--json", "models")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)["models"]}
+    assert rows["tiny-mlp"]["status"] == "ok" and rows["tiny-mlp"]["parameters"] == 58
+    assert rows["ghost-net"]["parameters"] is None
+    assert rows["ghost-net"]["status"].startswith(
+        "plugin 'ghost' could not load model 'ghost-net' (no_such_module_42.nets:build): "
+        "ModuleNotFoundError"
+    )
