@@ -123,6 +123,14 @@ def detect(
         rep.info(f"Annotated copies saved to {run.path}")
 
 
+def _unique_files(paths: list[Path]) -> list[Path]:
+    """Return ``paths`` with each file once (the first spelling kept), in order."""
+    first: dict[Path, Path] = {}
+    for path in paths:
+        first.setdefault(path.resolve(), path)
+    return list(first.values())
+
+
 @app.command()
 def enroll(
     name: str = typer.Argument(..., help="The person's name."),
@@ -140,29 +148,32 @@ def enroll(
     name = name.strip()
     if not name:
         raise DltoolError("the name must not be empty")
-    paths = expand(images)
+    paths = _unique_files(expand(images))
     database = _db(db, create=False) if _db_path(db).exists() else None  # refuse foreign files now
     pipe = _pipeline(encoder, detector, upsample)
-    rows = []
+    rows, digests = [], set()
     with current().reporter.progress(len(paths), "encode") as bar:
         for path in paths:
             digest = sha256_file(path)
             row = {"file": str(path), "encoder": pipe.encoder.name, "image_sha256": digest}
-            if database is None or not database.has_image(pipe.encoder.name, digest):
+            known = database is not None and database.has_image(pipe.encoder.name, digest)
+            if digest in digests or known:  # same content given twice, or enrolled before
+                row.update(vector=None, box="")
+            else:
                 face = _one_face(pipe.encode(load_rgb(path)), path, largest)
                 row.update(vector=face.encoding, box=",".join(map(str, face.box)))
-            else:
-                row.update(vector=None, box="")
+            digests.add(digest)
             row["source"] = str(path.resolve())
             rows.append(row)
             bar.advance()
     new = [r for r in rows if r["vector"] is not None]
     database = database or _db(db)  # a new database file only once there is something to add
-    stored = {r["file"]: r["status"] for r in database.add(name, new)} if new else {}
+    stored = iter(database.add(name, new) if new else [])  # one status per new row, in order
     table = [
-        {"file": r["file"], "status": stored.get(r["file"], "already enrolled"), "box": r["box"]}
+        {"file": r["file"], "box": r["box"],
+         "status": next(stored)["status"] if r["vector"] is not None else "already enrolled"}
         for r in rows
-    ]
+    ]  # fmt: skip
     rep = current().reporter
     rep.table(f"Enroll {name}", table, key="enrolled")
     added = sum(r["status"] == "added" for r in table)

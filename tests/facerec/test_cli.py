@@ -118,6 +118,24 @@ def test_enroll_verify_identify_people_forget(invoke, app, db_path, tmp_path, sm
     assert gone.exit_code == 1 and "no one named 'grace'" in gone.stderr
 
 
+def test_enroll_same_file_twice_reports_it_once(invoke, app, db_path, tmp_path, small):
+    folder = tmp_path / "g"
+    folder.mkdir()
+    image = folder / "g.png"
+    image.write_bytes(small["grace"].read_bytes())
+    twin = tmp_path / "twin.png"  # same content, another file
+    twin.write_bytes(image.read_bytes())
+    res = invoke(app, "--json", "facerec", "enroll", "grace", str(image), str(image),
+                 str(folder), str(twin))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert [(r["file"], r["status"]) for r in doc["enrolled"]] == [
+        (str(image), "added"),
+        (str(twin), "already enrolled"),
+    ]
+    assert doc["added"] == 1 and count_encodings(db_path) == 1
+
+
 def test_export_import_round_trip(invoke, app, db_path, tmp_path, small):
     enrolled(invoke, app, db_path, small)
     dump = tmp_path / "faces.json"
