@@ -129,6 +129,14 @@ def shape(
 # ---------------------------------------------------------------- conv, augment
 
 
+def _check_png(out: Path | None, option: str = "--out") -> None:
+    """Refuse an output name not ending in .png: the figures are written as PNG."""
+    if out is not None and out.suffix.lower() != ".png":
+        raise DltoolError(
+            f"{option} {out}: the image is written as PNG, so the name must end in .png"
+        )
+
+
 @app.command()
 def conv(
     image: Path = typer.Argument(..., help="Image file, or a sample: camera, astronaut, …"),
@@ -152,14 +160,13 @@ def conv(
         raise DltoolError(
             f"unknown filter '{filter}'", hint=f"filters: {', '.join(images.FILTER_NAMES)}"
         )
+    _check_png(out)
     img = images.load_image(image, "L" if gray else "RGB")  # (H, W, C)
     response = images.apply_filter(img, filter, stride, pad)  # (n_H, n_W, C)
     signed = filter not in ("blur", "sharpen")
     shown = images.to_display(response, signed)
     if out is None:
         out = _session().run_dir("cnn", "conv").file("conv.png")
-    if out.suffix.lower() != ".png":
-        raise DltoolError(f"--out {out} must end in .png")
     out.parent.mkdir(parents=True, exist_ok=True)
     _conv_figure(out, img, shown, filter, stride, pad)
     rep = _session().reporter
@@ -212,6 +219,7 @@ def augment(
     from dltool_cnn.images import load_image
 
     names = A.parse_ops(ops)
+    _check_png(out)
     img = load_image(image, "RGB", size)
     rng = np.random.default_rng(_seed())
     copies, applied = [], []

@@ -58,20 +58,6 @@ def load_image(path: str | Path, mode: str = "RGB", size: int | None = None) -> 
     return array if array.ndim == 3 else array[:, :, None]  # (H, W, C)
 
 
-def save_image(path: str | Path, array: np.ndarray) -> Path:
-    """Write a (H, W[, C]) array in [0, 1] as an 8-bit PNG, atomically."""
-    from PIL import Image
-
-    from dltool import atomic
-
-    data = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
-    if data.ndim == 3 and data.shape[2] == 1:
-        data = data[:, :, 0]
-    with atomic.atomic_path(path) as tmp:
-        Image.fromarray(data).save(tmp, format="PNG")
-    return Path(path)
-
-
 def filter_kernel(name: str) -> np.ndarray:
     """Return the (3, 3) kernel called ``name``."""
     if name not in FILTERS:

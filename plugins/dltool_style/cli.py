@@ -239,7 +239,10 @@ def transfer(
     config: Path = typer.Option(None, "--config", help="YAML file with these options."),
 ) -> None:
     """Paint the CONTENT image in the style of the STYLE image(s) (Gatys et al., the notes)."""
+    from dltool_style.images import check_png
+
     params = resolve_config(ctx, config, exclude=("images", "out", "output", "demo", "force"))
+    check_png(output, "--output")
     loaded = _inputs(images, demo)
     blend = _check(params, len(loaded) - 1)
     if output is not None and not output.parent.is_dir():

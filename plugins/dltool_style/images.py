@@ -96,6 +96,14 @@ def to_uint8(x: Any) -> np.ndarray:
     return (arr * 255.0 + 0.5).astype(np.uint8)
 
 
+def check_png(path: Path | None, option: str) -> None:
+    """Refuse an output name not ending in .png: results are written as PNG."""
+    if path is not None and Path(path).suffix.lower() != ".png":
+        raise DltoolError(
+            f"{option} {path}: the image is written as PNG, so the name must end in .png"
+        )
+
+
 def save_png(img: np.ndarray, path: Path) -> Path:
     """Write ``img`` (H, W, 3) uint8 to ``path`` as PNG, atomically."""
     from PIL import Image

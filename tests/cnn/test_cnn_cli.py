@@ -307,3 +307,11 @@ def test_train_dev_fraction_must_leave_training_images(run, tmp_path):
     res = _fail(run("train", "--data", str(data), "--dev-fraction", "0.9"), "--dev-fraction 0.9")
     assert "leaving 0 to train" in res.stderr and "--dev-fraction 0.5 or less" in res.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_outputs_must_be_named_png(run, camera, tmp_path):
+    for command in ("conv", "augment"):
+        out = tmp_path / f"{command}.jpg"
+        _fail(run(command, str(camera), "--out", str(out)), "must end in .png")
+        assert not out.exists()
+    assert not (tmp_path / "runs").exists()

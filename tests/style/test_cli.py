@@ -135,6 +135,10 @@ def test_layers_shapes_on_meta_match_a_real_forward_and_any_size_is_free(cli):
         (["content.png", "style.jpg", "--net", "vgg19"], "--net vgg19 needs --weights"),
         (["content.png", "style.jpg", "--net", "resnet"], "unknown network 'resnet'"),
         (["content.png", "style.jpg", "-o", "nowhere/x.png"], "folder nowhere does not exist"),
+        (
+            ["content.png", "style.jpg", "-o", "s.jpg"],
+            "--output s.jpg: the image is written as PNG",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(cli, photos, tmp_path, monkeypatch, args, message):
