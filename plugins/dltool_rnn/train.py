@@ -184,15 +184,29 @@ def _limit_reached(cfg: dict, step: int, seconds: float) -> bool:
     return bool(cfg.get("time_limit")) and seconds >= cfg["time_limit"]
 
 
-def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, ts: TrainState):
-    """Run the epochs from ``ts``; log, sample and checkpoint; return the final TrainState."""
+def fit(
+    backend,
+    adam: Adam,
+    data: dict,
+    cfg: dict,
+    meta: dict,
+    run,
+    reporter,
+    ts: TrainState,
+    resumed: bool = False,
+):
+    """Run the epochs from ``ts``; log, sample and checkpoint; return the final TrainState.
+
+    ``resumed``: ``ts`` comes from the run's checkpoint (otherwise a checkpoint already in a
+    reused run directory belongs to an earlier run and is never reported as this one's).
+    """
     X, Y = data["train"]
     T = cfg["seq_len"]
     per_epoch = X.shape[1] // T
     total = per_epoch * cfg["epochs"]
     rng = np.random.default_rng(cfg["seed"])
     ckpt = run.file(checkpoint.FILENAME)
-    saved_step = ts.step if ckpt.exists() else None
+    saved_step = ts.step if resumed else None
     started = time.perf_counter()
     first_step = ts.step
 
@@ -203,7 +217,7 @@ def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, t
         saved_step = ts.step
 
     def stop_for_nan(what: str) -> None:
-        where = f"{ckpt} (step {saved_step})" if saved_step is not None else "none was written"
+        where = f"{ckpt} (step {saved_step})" if saved_step is not None else "this run wrote none"
         raise DltoolError(
             f"{what} at step {ts.step + 1}; training stopped, last checkpoint kept: {where}",
             hint="lower --lr, or clip gradients with --clip (e.g. --clip 5)",

@@ -188,6 +188,7 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
             np.float32,
         )
         run = s.run_dir("rnn", "train", out)
+        run.file("epochs.jsonl").unlink(missing_ok=True)  # a reused --out: rows of an old run
     backend, adam, ts = _backend(params, saved, meta, moments, s.device, seed)
     cfg = {**params, "seed": seed}
     text_path = None if params["text_file"] is None else str(Path(params["text_file"]).resolve())
@@ -210,7 +211,9 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
     )
     started = time.perf_counter()
     with _one_thread_default(s):
-        ts = fit(backend, adam, data, cfg, meta, run, s.reporter, ts)
+        ts = fit(
+            backend, adam, data, cfg, meta, run, s.reporter, ts, resumed=bool(params["resume"])
+        )
         seconds = time.perf_counter() - started
         val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
     _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run)

@@ -178,6 +178,19 @@ def test_nan_loss_stops_and_keeps_the_last_checkpoint(app, invoke, text_file, tm
     assert (out / "checkpoint.npz").read_bytes() == before
 
 
+def test_fresh_run_in_a_reused_out_forgets_the_old_run(app, invoke, text_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["rnn", "train", str(text_file), *TINY, "--backend", "numpy", "--out", str(out)]
+    assert invoke(app, *args, "--epochs", "2").exit_code == 0
+    assert len((out / "epochs.jsonl").read_text().splitlines()) == 2
+    msg = _error(invoke(app, *args, "--epochs", "1", "--lr", "1e38", "--clip", "0"))
+    assert "this run wrote none" in msg and "(step" not in msg  # the old checkpoint is not ours
+    assert not (out / "epochs.jsonl").exists()
+    assert invoke(app, *args, "--epochs", "1").exit_code == 0
+    rows = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1]
+
+
 def test_gradcheck_and_shapes_commands(app, invoke):
     for cell in ("rnn", "gru", "lstm"):
         doc = _json(invoke(app, "rnn", "gradcheck", "--cell", cell, "--json"))
