@@ -89,6 +89,11 @@ class FaceDB:
 
     def __init__(self, path: Path, create: bool = True):
         self.path = Path(path)
+        if self.path.is_dir():
+            raise DltoolError(
+                f"face database {self.path} is a directory",
+                hint=f"give a file path to --db (or {ENV}), e.g. {self.path / 'faces.sqlite3'}",
+            )
         if not self.path.exists() and not create:
             raise DltoolError(f"face database {self.path} does not exist")
         if self.path.exists():

@@ -82,6 +82,8 @@ def read_export(path: Path) -> list[dict[str, Any]]:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DltoolError(f"export file not found: {path}") from None
+    except IsADirectoryError:
+        raise DltoolError(f"{path} is a directory, not an export file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise _bad(path, type(exc).__name__) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:

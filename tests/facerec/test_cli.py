@@ -209,6 +209,22 @@ def test_foreign_database_files_refused(invoke, app, tmp_path):
     assert empty.exit_code == 1 and "does not exist" in empty.stderr
 
 
+def test_directory_as_database_or_export_file_refused(invoke, app, db_path, tmp_path, small):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for args in (("people", "--db", str(folder)),
+                 ("enroll", "ann", str(small["grace"]), "--db", str(folder)),
+                 ("import", str(folder)),
+                 ("export", str(folder))):  # fmt: skip
+        if args[0] == "export":
+            enrolled(invoke, app, db_path, small)
+        res = invoke(app, "facerec", *args)
+        assert res.exit_code == 1, (args, res.stderr)
+        assert "is a directory" in res.stderr and "unexpected" not in res.stderr, res.stderr
+        assert res.stderr.count("error:") == 1
+    assert list(folder.iterdir()) == []
+
+
 def test_two_enroll_processes_at_once_both_succeed(tmp_path, small):
     db = tmp_path / "shared.db"
     env = {**os.environ, "DLTOOL_FACE_DB": str(db)}
