@@ -53,6 +53,15 @@ def scale_boxes(boxes: np.ndarray, image_shape: tuple[float, float]) -> np.ndarr
     return boxes * np.array([h, w, h, w], dtype=boxes.dtype)
 
 
+def check_input_size(size: int) -> int:
+    """Return ``size`` if it is a network input side: a multiple of 32 (the net's stride), ≥ 32."""
+    if size < 32 or size % 32:
+        from dltool.errors import DltoolError
+
+        raise DltoolError(f"--size must be a positive multiple of 32, got {size}")
+    return size
+
+
 def letterbox_params(
     image_shape: tuple[int, int], size: int
 ) -> tuple[float, tuple[int, int], tuple[int, int]]:

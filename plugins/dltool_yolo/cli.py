@@ -85,12 +85,11 @@ def detect(
     check_unit("--iou-threshold", iou_threshold)
     if max_boxes < 1:
         raise DltoolError(f"--max-boxes must be at least 1, got {max_boxes}")
-    if size is not None and (size < 32 or size % 32):
-        raise DltoolError(f"--size must be a positive multiple of 32, got {size}")
     if not sources and not demo:
         raise DltoolError("give images, folders or globs to detect on", hint="or try --demo")
     paths = (src.demo_photos() if demo else []) + src.count(list(sources or []))
-    size = size or (DEMO_SIZE if demo and not sources else 416)
+    if size is None:
+        size = DEMO_SIZE if demo and not sources else 416
     detector = _detector(cfg, weights, names, size)
     opts = predict.Options(
         score_threshold,
@@ -125,8 +124,10 @@ def anchors(
     """Choose anchor boxes by k-means with distance 1 − IoU (as YOLOv2 did)."""
     from dltool.report import figure
     from dltool_yolo.anchors import kmeans
+    from dltool_yolo.boxes import check_input_size
     from dltool_yolo.labels import read_wh
 
+    check_input_size(size)
     if k < 1:
         raise DltoolError(f"--k must be at least 1, got {k}")
     wh = read_wh(labels)

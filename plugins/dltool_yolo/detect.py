@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from dltool.data.images import read_rgb as load_image  # noqa: F401  (detect's image reader)
 from dltool.errors import DltoolError
 from dltool_yolo import boxes_torch as bt
+from dltool_yolo.boxes import check_input_size
 from dltool_yolo.darknet import Darknet, build, load_weights
 from dltool_yolo.graph import fused_graph
 
@@ -71,8 +72,7 @@ class Detector:
                 f"the names file lists {len(names)} classes but the model predicts {model.classes}",
                 hint="pass the .names file that belongs to these weights",
             )
-        if size % 32:
-            raise DltoolError(f"--size must be a multiple of 32, got {size}")
+        check_input_size(size)
         self.model = model.eval().fuse().to(device, memory_format=torch.channels_last)
         self.names, self.device, self.size = names, device, size
         self.anchors = [torch.tensor(h.anchors, device=device) for h in model.heads]
@@ -191,5 +191,6 @@ def default_detector(device: torch.device, size: int = 416, quiet: bool | None =
     """Return YOLOv3-tiny COCO, fetching the artifact on first use."""
     from dltool_yolo.weights import CFG, NAMES, WEIGHTS
 
+    check_input_size(size)  # before fetching the artifact
     paths = default_files(quiet)
     return Detector.from_files(paths[CFG], paths[WEIGHTS], paths[NAMES], device, size)

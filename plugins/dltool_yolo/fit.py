@@ -231,7 +231,7 @@ def evaluate_command(data, weights, cfg, split: str, size: int | None, out) -> N
     if weights is None:
         from dltool_yolo.detect import default_detector
 
-        detector = default_detector(s.device, size or 416)
+        detector = default_detector(s.device, 416 if size is None else size)
         coco = detector.names
         missing = [n for n in names if n not in coco]
         if missing:
@@ -252,7 +252,7 @@ def evaluate_command(data, weights, cfg, split: str, size: int | None, out) -> N
             raise DltoolError(
                 f"the model predicts {model.classes} classes, {data} has {len(names)}"
             )
-        detector = Detector(model, names, s.device, size or model.width)
+        detector = Detector(model, names, s.device, model.width if size is None else size)
         remap = None
     images, labels = load_split(spec.pairs(split), detector.size, len(names))
     results = collect(detector, images, labels)

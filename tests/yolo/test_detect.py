@@ -168,6 +168,8 @@ def test_cli_fuses_the_graph_for_a_long_run(app, invoke, tmp_path):
         ([str(COFFEE), "--iou-threshold", "-0.1"], "--iou-threshold must be between 0 and 1"),
         ([str(COFFEE), "--classes", "person,unicorn"], "unknown class 'unicorn'"),
         ([str(COFFEE), "--size", "300"], "--size must be a positive multiple of 32"),
+        ([str(COFFEE), "--size", "-32"], "--size must be a positive multiple of 32, got -32"),
+        ([str(COFFEE), "--size", "0"], "--size must be a positive multiple of 32, got 0"),
         ([], "give images, folders or globs"),
     ],
 )
@@ -232,6 +234,25 @@ def test_region_head_anchors_are_grid_cells():
     dets = detector.postprocess([raw], (64, 64), score_threshold=0.2, max_boxes=1)
     assert dets[0].box == pytest.approx((41 - 3, 21 - 2, 41 + 3, 21 + 2))  # 3×2 cells × stride 2
     assert dets[0].score == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("size", [-32, 0, 16, 100])
+def test_detector_refuses_sizes_the_net_cannot_take(size):
+    """The size check lives in Detector, so eval and train get it too."""
+    from dltool_yolo.cfg import parse_cfg, tiny_cfg
+    from dltool_yolo.darknet import Darknet
+
+    from dltool.errors import DltoolError
+
+    model = Darknet(parse_cfg(tiny_cfg(2, 0.25, 64)))
+    with pytest.raises(DltoolError, match=f"positive multiple of 32, got {size}"):
+        Detector(model, ["a", "b"], torch.device("cpu"), size)
+
+
+def test_eval_refuses_negative_size(app, invoke, tmp_path):
+    (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup]\n")
+    result = invoke(app, "yolo", "eval", "--data", str(tmp_path / "data.yaml"), "--size", "-32")
+    assert result.exit_code == 1 and "positive multiple of 32, got -32" in result.stderr
 
 
 def test_fused_graph_detects_what_eager_detects(detector416):
