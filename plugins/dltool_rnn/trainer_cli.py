@@ -26,22 +26,20 @@ from dltool_rnn.train import (
 )
 
 
-def _user_set(ctx, params: dict) -> set[str]:
-    """Return the options given on the command line or set (in --config) to a non-default."""
-    defaults = {p.name: p.default for p in ctx.command.params}
-    given = set()
-    for k, v in params.items():
-        source = ctx.get_parameter_source(k)
-        default = getattr(defaults.get(k), "value", defaults.get(k))
-        if (source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")) or v != default:
-            given.add(k)
-    return given
+def _user_set(ctx) -> set[str]:
+    """Return the options given on the command line (Click's parameter source) or in --config."""
+    from dltool.config import _FROM_DEFAULT, load_config_file
+
+    sources = {p.name: ctx.get_parameter_source(p.name) for p in ctx.command.params}
+    given = {k for k, src in sources.items() if src is not None and src.name not in _FROM_DEFAULT}
+    config = ctx.params.get("config")
+    return given | set(load_config_file(config)) if config is not None else given
 
 
 def _resume_settings(ctx, params: dict):
     """Return (params, saved params, meta, adam state, run dir) for --resume."""
     saved, meta, moments = checkpoint.load(params["resume"])
-    given = _user_set(ctx, params)
+    given = _user_set(ctx)
     for key in MODEL_KEYS:
         if key in given and params[key] != meta[key]:
             raise DltoolError(

@@ -97,6 +97,20 @@ def test_resume_continues_and_sample_draws(app, invoke, text_file, tmp_path):
     assert len(chars_at(0.05)) < len(chars_at(3.0))  # cold: few likely characters
 
 
+def test_resume_honours_config_values_equal_to_the_defaults(app, invoke, text_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["rnn", "train", str(text_file), *TINY, "--backend", "numpy", "--out", str(out)]
+    assert invoke(app, *args, "--epochs", "1", "--lr", "0.05").exit_code == 0
+    config = tmp_path / "resume.yaml"
+    config.write_text("lr: 0.01\nepochs: 2\n")  # 0.01 is --lr's default
+    resume = ["rnn", "train", "--resume", str(out), "--config", str(config)]
+    assert invoke(app, *resume).exit_code == 0
+    assert _meta(out)["config"]["lr"] == 0.01 and _meta(out)["epoch"] == 2
+    config.write_text("hidden: 128\nepochs: 3\n")  # the default, but not the run's 12
+    assert "does not match the checkpoint" in _error(invoke(app, *resume))
+    assert "does not match" in _error(invoke(app, *resume, "--hidden", "128"))
+
+
 def test_bad_text_inputs(app, invoke, tmp_path):
     empty, binary, latin = tmp_path / "e.txt", tmp_path / "b.dat", tmp_path / "l.txt"
     empty.write_text("  \n")
