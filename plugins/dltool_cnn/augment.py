@@ -107,7 +107,7 @@ TRANSFORMS = {
 
 
 def parse_ops(text: str) -> list[str]:
-    """Return the augmentation names in the comma-separated ``text`` ('color' implies 'pca')."""
+    """Return the augmentation names in the comma-separated ``text``; unknown names are refused."""
     ops = [o.strip().lower() for o in text.split(",") if o.strip()]
     unknown = [o for o in ops if o not in TRANSFORMS]
     if unknown or not ops:
@@ -117,12 +117,26 @@ def parse_ops(text: str) -> list[str]:
     return ops
 
 
-def random_augment(img: np.ndarray, rng: np.random.Generator, ops: list[str], p=0.5) -> np.ndarray:
-    """Return img after each op in ``ops`` applied with probability p (color → shift then PCA)."""
-    out = img
+def apply_op(img: np.ndarray, rng: np.random.Generator, op: str) -> np.ndarray:
+    """Return img after ``op``; 'color' is the RGB shift followed by PCA color augmentation."""
+    out = TRANSFORMS[op](img, rng)
+    return pca_color(out, rng) if op == "color" else out
+
+
+def random_augment(
+    img: np.ndarray, rng: np.random.Generator, ops: list[str], p=0.5, at_least_one=False
+) -> tuple[np.ndarray, list[str]]:
+    """Return (img after each op applied with probability p, the ops applied, in order).
+
+    With ``at_least_one``, a draw that picked nothing applies one op chosen uniformly instead.
+    """
+    out, applied = img, []
     for op in ops:
         if rng.random() < p:
-            out = TRANSFORMS[op](out, rng)
-            if op == "color":
-                out = pca_color(out, rng)
-    return out
+            out = apply_op(out, rng, op)
+            applied.append(op)
+    if at_least_one and not applied:
+        op = ops[rng.integers(len(ops))]
+        out = apply_op(out, rng, op)
+        applied.append(op)
+    return out, applied

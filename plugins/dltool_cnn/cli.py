@@ -224,12 +224,7 @@ def augment(
     rng = np.random.default_rng(_seed())
     copies, applied = [], []
     for _ in range(n):
-        chosen = [op for op in names if rng.random() < 0.5] or [names[rng.integers(len(names))]]
-        copy = img
-        for op in chosen:
-            copy = A.TRANSFORMS[op](copy, rng)
-            if op == "color":
-                copy = A.pca_color(copy, rng)
+        copy, chosen = A.random_augment(img, rng, names, at_least_one=True)
         copies.append(copy)
         applied.append(chosen)
     if out is None:

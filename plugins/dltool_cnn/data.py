@@ -185,5 +185,6 @@ class Batches:
         out = []
         for i in idx.tolist():
             rng = np.random.default_rng((self.seed, self.epoch, i))
-            out.append(random_augment(self.data.X[i], rng, self.ops).transpose(2, 0, 1))
+            image, _ = random_augment(self.data.X[i], rng, self.ops)
+            out.append(image.transpose(2, 0, 1))
         return torch.from_numpy(np.ascontiguousarray(np.stack(out)))

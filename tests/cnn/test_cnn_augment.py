@@ -48,9 +48,22 @@ def test_pca_color_adds_one_shift_along_the_principal_axes():
 
 def test_random_augment_is_reproducible(img):
     ops = A.parse_ops("mirror,crop,rotate,color")
-    a = A.random_augment(img, np.random.default_rng(5), ops, p=1.0)
-    b = A.random_augment(img, np.random.default_rng(5), ops, p=1.0)
+    a, applied_a = A.random_augment(img, np.random.default_rng(5), ops, p=1.0)
+    b, applied_b = A.random_augment(img, np.random.default_rng(5), ops, p=1.0)
     np.testing.assert_array_equal(a, b)
+    assert applied_a == applied_b == ops
+
+
+def test_random_augment_reports_and_can_force_one_op(img):
+    ops = ["mirror", "color"]
+    same, none = A.random_augment(img, np.random.default_rng(0), ops, p=0.0)
+    assert none == [] and same is img
+    out, one = A.random_augment(img, np.random.default_rng(0), ops, p=0.0, at_least_one=True)
+    assert len(one) == 1 and one[0] in ops and not np.allclose(out, img)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        out, applied = A.random_augment(img, rng, ["mirror"], p=0.5)
+        np.testing.assert_array_equal(out, A.mirror(img, rng) if applied else img)
 
 
 def test_shapes_data_and_split():
