@@ -352,7 +352,7 @@ def import_(
 def train(
     ctx: typer.Context,
     data: Path = typer.Option(
-        ..., "--data", help="Folder with one sub-folder of images per person."
+        None, "--data", help="Folder with one sub-folder of images per person (required)."
     ),
     epochs: int = typer.Option(30, "--epochs", help="Passes over the identities."),
     margin: float = typer.Option(0.2, "--margin", help="Triplet margin α."),

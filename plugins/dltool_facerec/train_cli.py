@@ -15,6 +15,10 @@ def check_params(p: dict[str, Any]) -> None:
     """Raise a clear error for out-of-range training options."""
     from dltool_facerec.train import MINING
 
+    if p["data"] is None:
+        raise DltoolError(
+            "--data is required", hint="give --data DIR, or 'data: DIR' in the --config file"
+        )
     if p["mining"] not in MINING:
         raise DltoolError(f"unknown --mining '{p['mining']}'", hint="batch-all or semi-hard")
     for key in ("epochs", "people_per_batch", "images_per_person"):
@@ -92,8 +96,9 @@ def run_train(params: dict[str, Any], out: Path | None) -> None:
     with s.reporter.progress(len(paths), "align faces") as bar:
         chips = face_chips(finder, paths, INPUT_SIZE, bar)
     run = s.run_dir("facerec", "train", out)
-    run.write_config({**params, "data": str(params["data"]), "people": names})
-    seed = s.seed if s.seed is not None else params["init_seed"]
+    seed = s.seed if s.seed is not None else params["init_seed"]  # the global --seed wins
+    run.write_config({**params, "data": str(params["data"]), "init_seed": seed})  # --config-able
+    run.write_json("people.json", names)
     n_batches = -(-len(names) // params["people_per_batch"])
     torch.manual_seed(seed)
     model, rows = facenet_small().to(s.device), []

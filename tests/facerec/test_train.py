@@ -128,6 +128,26 @@ def test_train_bad_input(invoke, app, tmp_path, faces_dir):
     assert res.exit_code == 1 and "is not a directory" in res.stderr
 
 
+def test_saved_config_trains_again(invoke, app, faces_dir, tmp_path):
+    import yaml
+
+    first = tmp_path / "first"
+    res = invoke(app, "--threads", "1", "--seed", "3", "facerec", "train", "--data",
+                 str(faces_dir), "--epochs", "1", "--out", str(first))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    saved = yaml.safe_load((first / "config.yaml").read_text())
+    assert saved["init_seed"] == 3 and saved["data"] == str(faces_dir) and "people" not in saved
+    assert json.loads((first / "people.json").read_text()) == ["astronaut", "grace"]
+    again = tmp_path / "again"
+    res = invoke(app, "--threads", "1", "facerec", "train", "--config", str(first / "config.yaml"),
+                 "--out", str(again))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert yaml.safe_load((again / "config.yaml").read_text()) == saved
+    assert (first / "metrics.jsonl").read_text() == (again / "metrics.jsonl").read_text()
+    res = invoke(app, "facerec", "train", "--epochs", "1")
+    assert res.exit_code == 1 and "--data is required" in res.stderr
+
+
 def test_semi_hard_training_steps():
     from dltool_facerec.train import fit
 
