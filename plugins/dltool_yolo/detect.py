@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from dltool.data.images import read_rgb as load_image  # noqa: F401  (detect's image reader)
 from dltool.errors import DltoolError
 from dltool_yolo import boxes_torch as bt
-from dltool_yolo.boxes import check_input_size
+from dltool_yolo.boxes import check_input_size, letterbox_params, unletterbox_corners
 from dltool_yolo.darknet import Darknet, build, load_weights
 from dltool_yolo.graph import fused_graph
 
@@ -89,13 +89,10 @@ class Detector:
 
     def preprocess(self, image: np.ndarray) -> torch.Tensor:
         """Return the letterboxed input (1, 3, S, S) in 0..1 for an RGB uint8 image (h, w, 3)."""
-        h, w = image.shape[:2]
-        r = min(self.size / h, self.size / w)
-        nh, nw = max(1, round(h * r)), max(1, round(w * r))
+        _r, (nh, nw), (top, left) = letterbox_params(image.shape[:2], self.size)
         x = torch.from_numpy(np.array(image, copy=True)).to(self.device)  # (h, w, 3)
         x = x.permute(2, 0, 1)[None].float().div_(255)  # (1, 3, h, w)
         x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-        top, left = (self.size - nh) // 2, (self.size - nw) // 2
         pad = (left, self.size - nw - left, top, self.size - nh - top)
         x = F.pad(x, pad, value=0.5)  # (1, 3, S, S)
         return x.contiguous(memory_format=torch.channels_last)
@@ -144,20 +141,11 @@ class Detector:
             cls.append(c if classes is None else torch.tensor(classes, device=c.device)[c])
         b, s, c = torch.cat(boxes), torch.cat(scores), torch.cat(cls)
         keep = bt.batched_nms(b, s, c, iou_threshold)[:max_boxes]
-        b = self._unletterbox(b[keep] * self.size, image_shape)
+        b = unletterbox_corners((b[keep] * self.size).cpu().numpy(), image_shape, self.size)
         return [
             Detection(int(ci), self.names[int(ci)], float(si), tuple(float(v) for v in bi))
-            for bi, si, ci in zip(b.cpu(), s[keep].cpu(), c[keep].cpu(), strict=True)
+            for bi, si, ci in zip(b, s[keep].cpu().tolist(), c[keep].cpu().tolist(), strict=True)
         ]
-
-    def _unletterbox(self, corners: torch.Tensor, image_shape: tuple[int, int]) -> torch.Tensor:
-        """Return (x1, y1, x2, y2) mapped from the letterboxed input to the image: (v − pad)/r."""
-        h, w = image_shape
-        r = min(self.size / h, self.size / w)
-        nh, nw = max(1, round(h * r)), max(1, round(w * r))
-        top, left = (self.size - nh) // 2, (self.size - nw) // 2
-        out = (corners - corners.new_tensor([left, top, left, top])) / r
-        return torch.minimum(out.clamp(min=0), corners.new_tensor([w, h, w, h]))
 
     def detect(self, image: np.ndarray, timing: Timing | None = None, **kw) -> list[Detection]:
         """Return the detections in an RGB uint8 image (h, w, 3), adding to ``timing``."""
