@@ -265,9 +265,19 @@ def completion_write(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the core commands to the root app."""
-    app.command("plugins")(plugins)
-    app.command("models")(models)
-    app.add_typer(weights_app, name="weights")
-    app.command("doctor")(doctor)
-    app.add_typer(completion_app, name="completion")
+    """Add the core commands to the root app, under the names plugins may not take."""
+    from dltool.plugins import CORE_COMMANDS
+
+    mounted = {
+        "plugins": plugins,
+        "models": models,
+        "weights": weights_app,
+        "doctor": doctor,
+        "completion": completion_app,
+    }
+    for name in CORE_COMMANDS:
+        command = mounted[name]
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=name)
+        else:
+            app.command(name)(command)

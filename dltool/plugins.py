@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "dltool"
 ENV_LOAD = "DLTOOL_PLUGINS"
 ENV_STRICT = "DLTOOL_STRICT_PLUGINS"
 HOOK_NAMES = ("register_commands", "register_models", "register_artifacts")
+CORE_COMMANDS = ("plugins", "models", "weights", "doctor", "completion")  # mounted by the core
 
 
 @dataclass
@@ -106,6 +107,12 @@ class CommandRegistry(_Registry):
     """Sub-apps added by ``register_commands``."""
 
     kind = "command"
+
+    def _add(self, name: str, entry: Any) -> None:
+        """Store ``entry``, refusing a core command's name as already registered by dltool."""
+        if name in CORE_COMMANDS:
+            raise DltoolError(f"command '{name}' is already registered by plugin 'dltool'")
+        super()._add(name, entry)
 
     def add_lazy(self, name: str, import_path: str, help: str) -> None:
         """Mount ``module:attr`` (a typer.Typer) as ``dltool NAME``, imported on first use."""

@@ -195,3 +195,23 @@ def test_models_lists_a_model_whose_builder_cannot_be_imported(fake_site, invoke
         "plugin 'ghost' could not load model 'ghost-net' (no_such_module_42.nets:build): "
         "ModuleNotFoundError"
     )
+
+
+def test_plugin_cannot_take_a_core_command_name():
+    import types
+
+    import dltool
+
+    squatter = types.ModuleType("squatter")
+
+    @dltool.hookimpl
+    def register_commands(commands):
+        commands.add_lazy("doctor", "squatter.cli:app", help="not the real doctor")
+
+    squatter.register_commands = register_commands
+    manager = PluginManager.from_modules({"squatter": squatter}, warn=False)
+    assert manager.commands.entries == {}
+    assert manager.infos["squatter"].status == (
+        "register_commands failed: DltoolError: "
+        "command 'doctor' is already registered by plugin 'dltool'"
+    )
