@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from dltool import __version__
 from dltool.context import Session, activate, peek
-from dltool.errors import EXIT_INTERRUPTED, DltoolError, print_error
+from dltool.errors import EXIT_INTERRUPTED, DltoolError, env_flag, print_error
 from dltool.plugins import CommandEntry, PluginManager, load_object
 
 PROG = "dltool"
@@ -208,7 +208,7 @@ class DltoolGroup(TyperGroup):
             raise
         except Exception as exc:
             session = peek()
-            if (session is not None and session.debug) or _env_flag("DLTOOL_DEBUG"):
+            if (session is not None and session.debug) or env_flag("DLTOOL_DEBUG"):
                 raise
             print_error(
                 f"unexpected {type(exc).__name__}: {exc}",
@@ -222,11 +222,6 @@ def _flush() -> None:
     session = peek()
     if session is not None:
         session.flush()
-
-
-def _env_flag(name: str) -> bool:
-    """Return True when environment variable ``name`` is set to a true value."""
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _complete_device(incomplete: str) -> list[str]:

@@ -2,11 +2,13 @@
 
 A ``DltoolError`` is something the user can fix: it is printed as one line plus an
 optional hint and the process exits with ``EXIT_USER``. Anything else is a bug and
-shows a traceback only with ``--debug``.
+shows a traceback only with ``--debug``. ``env_flag`` reads the switches that change
+this (``DLTOOL_DEBUG``, ``DLTOOL_STRICT_PLUGINS``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 EXIT_OK = 0
@@ -35,3 +37,11 @@ def print_error(message: str, hint: str | None = None) -> None:
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
     sys.stderr.flush()
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def env_flag(name: str) -> bool:
+    """Return True when environment variable ``name`` is 1, true, yes or on (any case)."""
+    return os.environ.get(name, "").strip().lower() in TRUE_WORDS

@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from dltool import hookspecs
-from dltool.errors import DltoolError
+from dltool.errors import DltoolError, env_flag
 
 ENTRY_POINT_GROUP = "dltool"
 ENV_LOAD = "DLTOOL_PLUGINS"
@@ -186,11 +186,6 @@ def _selected_names() -> set[str] | None:
     return {n.strip() for n in raw.split(",") if n.strip()}
 
 
-def _strict() -> bool:
-    """Return True when plugin failures must stop the program."""
-    return os.environ.get(ENV_STRICT, "").strip().lower() in ("1", "true", "yes")
-
-
 class PluginManager:
     """Loads plugins one by one and collects what they register."""
 
@@ -281,7 +276,7 @@ class PluginManager:
         self.infos[info.name] = info
         if self.pm.get_plugin(info.name) is not None:
             self.pm.unregister(name=info.name)
-        if _strict():
+        if env_flag(ENV_STRICT):
             raise DltoolError(
                 f"plugin '{info.name}' failed: {message}",
                 hint=f"unset {ENV_STRICT} to skip broken plugins",

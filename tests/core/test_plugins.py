@@ -6,6 +6,7 @@ import json
 import os
 import sys
 
+import pytest
 from dltool_support import run_dltool
 
 from dltool.plugins import PluginManager
@@ -44,6 +45,20 @@ def test_strict_mode_turns_plugin_failure_into_error(fake_site):
     assert run.returncode == 1
     assert run.stderr.startswith("error: plugin 'broken' failed")
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("value", ["on", "TRUE", "yes"])
+def test_strict_mode_accepts_every_true_word(fake_site, value):
+    run = run_dltool("plugins", env=_env(fake_site, DLTOOL_STRICT_PLUGINS=value))
+    assert run.returncode == 1 and run.stderr.startswith("error: plugin 'broken' failed")
+
+
+def test_env_flag_is_one_rule_for_debug_and_strict(monkeypatch):
+    from dltool.errors import env_flag
+
+    for value, expected in [("on", True), (" Yes ", True), ("1", True), ("0", False), ("", False)]:
+        monkeypatch.setenv("DLTOOL_X", value)
+        assert env_flag("DLTOOL_X") is expected, value
 
 
 def test_load_only_selected_plugins(fake_site):
