@@ -10,7 +10,9 @@ Two sources:
 
 The cache lives under the user cache directory (``DLTOOL_CACHE`` overrides). Files are
 written atomically and only after their hash matched, so a failed or interrupted fetch
-never leaves a half-written entry. Verified hashes are remembered by size and mtime.
+never leaves a half-written entry. Verified hashes are remembered with the file's size,
+inode, mtime and ctime; a change to any of them (a copy that restores the mtime still
+changes the ctime) means the file is hashed again.
 """
 
 from __future__ import annotations
