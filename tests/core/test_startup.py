@@ -55,6 +55,14 @@ def test_completion_imports_nothing_heavy():
 
 
 @pytest.mark.parametrize("name", plugin_commands())
+def test_completion_inside_a_plugin_imports_nothing_heavy(name):
+    """``dltool <plugin> x --<TAB>`` imports the plugin's command module, and only light ones."""
+    words = f"dltool {name} x --"
+    env = {"_DLTOOL_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "3"}
+    assert heavy_modules_after([], env) == []
+
+
+@pytest.mark.parametrize("name", plugin_commands())
 def test_plugin_help_imports_nothing_heavy(name):
     assert heavy_modules_after([name, "--help"]) == []
 
