@@ -54,11 +54,7 @@ def kmeans_torch(wh, k: int, seed: int = 0, iters: int = 300):
     """Return anchors, mean best IoU and clusters as :func:`kmeans`, with torch tensors."""
     import torch
 
-    def iou(a, c):
-        inter = torch.minimum(a[:, None, 0], c[None, :, 0]) * torch.minimum(
-            a[:, None, 1], c[None, :, 1]
-        )  # (n, k)
-        return inter / (a.prod(1)[:, None] + c.prod(1)[None, :] - inter)
+    from dltool_yolo.boxes_torch import wh_iou as iou
 
     idx = torch.from_numpy(init_indices(len(wh), k, seed)).to(wh.device)
     centroids = wh[idx].clone()

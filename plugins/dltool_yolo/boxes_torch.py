@@ -64,6 +64,12 @@ def decode_head(
     return box_confidence, box_xy, box_wh, probs
 
 
+def wh_iou(wh: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+    """Return the (n, k) shape IoU min(w,p_w)·min(h,p_h) / (w·h + p_w·p_h − ∩) of (w, h) pairs."""
+    inter = torch.minimum(wh[:, None], anchors[None]).prod(-1)  # (n, k)
+    return inter / (wh.prod(1)[:, None] + anchors.prod(1)[None] - inter)
+
+
 def iou_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Return the (N, M) IoU of corner boxes a (N, 4) and b (M, 4); 0 where the union is 0."""
     w = torch.minimum(a[:, None, 2], b[None, :, 2]).sub_(

@@ -89,8 +89,7 @@ def yolo_loss(
     anchors = anchors.to(targets.device)
     b = outputs[0].shape[0]
     wh = targets[:, 4:6] * targets.new_tensor([size[1], size[0]])  # (n, 2) pixels
-    inter = torch.minimum(wh[:, None], anchors[None]).prod(-1)  # (n, K)
-    best = (inter / (wh.prod(1)[:, None] + anchors.prod(1)[None] - inter)).argmax(1)  # (n,)
+    best = bt.wh_iou(wh, anchors).argmax(1)  # (n,) best anchor over all heads
     parts = {"box": 0.0, "obj": 0.0, "cls": 0.0}
     total = outputs[0].new_zeros(())
     for h, (head, out) in enumerate(zip(model.heads, outputs, strict=True)):

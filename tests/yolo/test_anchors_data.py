@@ -26,6 +26,10 @@ def test_wh_iou_known_values():
     wh = np.array([[2.0, 2.0], [1.0, 4.0]])
     c = np.array([[2.0, 2.0], [4.0, 1.0]])
     np.testing.assert_allclose(wh_iou(wh, c), [[1.0, 2 / 6], [2 / 6, 1 / 7]])
+    from dltool_yolo.boxes_torch import wh_iou as wh_iou_torch
+
+    twin = wh_iou_torch(torch.from_numpy(wh), torch.from_numpy(c)).numpy()
+    np.testing.assert_allclose(twin, [[1.0, 2 / 6], [2 / 6, 1 / 7]])
 
 
 def test_kmeans_recovers_separated_clusters_and_matches_torch():
