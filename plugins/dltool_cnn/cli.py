@@ -139,7 +139,9 @@ def _check_png(out: Path | None, option: str = "--out") -> None:
 
 @app.command()
 def conv(
-    image: Path = typer.Argument(..., help="Image file, or a sample: camera, astronaut, …"),
+    image: Path = typer.Argument(
+        ..., help="Image file, or a sample NAME or demo:NAME: camera, astronaut, …"
+    ),
     filter: str = typer.Option("vertical-edge", "--filter", help="Filter name (or 'list')."),
     stride: int = typer.Option(1, "--stride", min=1),
     pad: int = typer.Option(0, "--pad", min=0),
@@ -201,7 +203,9 @@ def _conv_figure(path: Path, img, shown, name: str, stride: int, pad: int) -> No
 
 @app.command()
 def augment(
-    image: Path = typer.Argument(..., help="Image file, or a sample: chelsea, coffee, …"),
+    image: Path = typer.Argument(
+        ..., help="Image file, or a sample NAME or demo:NAME: chelsea, coffee, …"
+    ),
     n: int = typer.Option(8, "-n", "--n", min=1, max=64, help="Number of augmented copies."),
     ops: str = typer.Option(
         "mirror,crop,rotate,shear,warp,color",
@@ -287,7 +291,7 @@ def train(
 @app.command()
 def predict(
     source: str = typer.Argument(..., help="Run directory, checkpoint .pt, or efficientnet-lite0."),
-    images: list[Path] = typer.Argument(..., help="Image files."),
+    images: list[Path] = typer.Argument(..., help="Image files or samples (NAME, demo:NAME)."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="How many classes to show."),
 ) -> None:
     """Top-k classes with probabilities for each image."""

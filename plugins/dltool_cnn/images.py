@@ -32,17 +32,25 @@ SAMPLES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", 
            "moon", "page", "retina", "rocket", "text")  # fmt: skip
 
 
+DEMO_PREFIX = "demo:"  # demo:NAME always means the sample, as in `dltool style`
+
+
 def _open(path: Path):
-    """Return the upright PIL image at ``path`` or, if no such file, scikit-image's sample."""
+    """Return the upright PIL image at ``path`` or scikit-image's sample demo:NAME or NAME."""
     from PIL import Image
 
-    if not path.exists() and str(path) in SAMPLES:
+    name = str(path)
+    name = name[len(DEMO_PREFIX) :] if name.startswith(DEMO_PREFIX) else name
+    if (name != str(path) or not path.exists()) and name in SAMPLES:
         from skimage import data
 
-        return Image.fromarray(getattr(data, str(path))())
+        return Image.fromarray(getattr(data, name)())
+    if name != str(path):
+        raise DltoolError(f"no demo image '{name}'", hint=f"demo images: {', '.join(SAMPLES)}")
     if not path.exists():
         raise DltoolError(
-            f"image {path} does not exist", hint=f"or name a sample: {', '.join(SAMPLES)}"
+            f"image {path} does not exist",
+            hint=f"or name a demo image as NAME or demo:NAME: {', '.join(SAMPLES)}",
         )
     return open_upright(path)
 

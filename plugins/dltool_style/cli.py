@@ -149,10 +149,7 @@ def _inputs(images: list[Path] | None, demo: bool):
             "give a CONTENT image and at least one STYLE image",
             hint="dltool style transfer photo.jpg painting.jpg  (or --demo)",
         )
-    return [
-        (str(p), im.demo_image(str(p)[5:]) if str(p).startswith("demo:") else im.load_image(p))
-        for p in images
-    ]
+    return [(str(p), im.read_input(str(p))) for p in images]
 
 
 def _check_sizes(loaded, size: int, min_size: int) -> tuple[int, int]:
@@ -196,8 +193,8 @@ def transfer(
     ctx: typer.Context,
     images: list[Path] = typer.Argument(
         None,
-        help="CONTENT image, then one or more STYLE images; demo:NAME picks a sample photo "
-        "(demo:chelsea, demo:china, demo:brick, …).",
+        help="CONTENT image, then one or more STYLE images; demo:NAME (or NAME, if no such "
+        "file) picks a sample photo (demo:chelsea, demo:china, demo:brick, …).",
         show_default=False,
     ),
     output: Path = typer.Option(None, "-o", "--output", help="Also write the result here (PNG)."),

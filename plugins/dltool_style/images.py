@@ -35,9 +35,27 @@ SKIMAGE_DEMOS = (
 DEMO_NAMES = (*SKIMAGE_DEMOS, *SKLEARN_DEMOS)
 
 
+DEMO_PREFIX = "demo:"
+
+
 def load_image(path: Path) -> np.ndarray:
     """Return the RGB pixels (H, W, 3) uint8 of the image at ``path``, upright (EXIF)."""
     return read_rgb(path)
+
+
+def read_input(label: str) -> np.ndarray:
+    """Return the RGB uint8 pixels of a file, or of a sample named demo:NAME or NAME (no file)."""
+    path = Path(label)
+    if label.startswith(DEMO_PREFIX):
+        return demo_image(label[len(DEMO_PREFIX) :])
+    if not path.exists() and label in DEMO_NAMES:
+        return demo_image(label)
+    if not path.exists():
+        raise DltoolError(
+            f"image {path} does not exist",
+            hint="or name a demo image as NAME or demo:NAME: " + ", ".join(DEMO_NAMES),
+        )
+    return load_image(path)
 
 
 def demo_image(name: str) -> np.ndarray:

@@ -315,3 +315,12 @@ def test_outputs_must_be_named_png(run, camera, tmp_path):
         _fail(run(command, str(camera), "--out", str(out)), "must end in .png")
         assert not out.exists()
     assert not (tmp_path / "runs").exists()
+
+
+def test_demo_images_by_name_or_demo_prefix(run_json, run, tmp_path):
+    bare = run_json("conv", "coins", "--out", str(tmp_path / "a.png"))
+    prefixed = run_json("conv", "demo:coins", "--out", str(tmp_path / "b.png"))
+    assert bare["output"] == prefixed["output"] == "301x382x1"
+    _fail(run("conv", "demo:nope", "--out", str(tmp_path / "c.png")), "no demo image 'nope'")
+    res = _fail(run("conv", str(tmp_path / "nope.png")), "does not exist")
+    assert "demo:NAME" in res.stderr

@@ -149,6 +149,17 @@ def test_bad_input_is_one_line_and_exit_1(cli, photos, tmp_path, monkeypatch, ar
     assert not (tmp_path / "r" / "result.png").exists()
 
 
+def test_demo_images_by_name_or_demo_prefix(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = cli("style", "transfer", "chelsea", "g.png", *FAST)
+    assert res.exit_code == 1 and "image g.png does not exist" in res.stderr
+    assert "demo:NAME" in res.stderr and "chelsea" in res.stderr
+    res = cli("--json", "style", "transfer", "chelsea", "demo:brick", *FAST)
+    assert res.exit_code == 0, res.output
+    res = cli("style", "transfer", "demo:nope", "demo:brick", *FAST)
+    assert res.exit_code == 1 and "no demo image 'nope'" in res.stderr
+
+
 def test_unknown_layer_error_lists_the_layers(cli, photos):
     res = cli(
         "style",
