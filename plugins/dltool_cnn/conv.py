@@ -7,8 +7,9 @@ pad)`` returns ``Z`` and ``cache = (A_prev, W, b, hparameters)``;
 cross-correlation, and every output side is ``n = ⌊(n_prev + 2p − f) / s⌋ + 1``.
 
 Each layer exists twice: the loop version mirrors the notes line by line (the oracle, for
-reading) and the vectorized version builds the windows with ``sliding_window_view`` and
-contracts them with ``einsum``/``matmul`` (for speed). Tests hold both against torch autograd.
+reading) and the vectorized version builds the windows with ``sliding_window_view``, copies
+them into im2col rows and contracts those with ``matmul`` (pooling reduces the window axes
+with ``max``/``mean``), for speed. Tests hold both against torch autograd.
 """
 
 from __future__ import annotations
