@@ -53,11 +53,10 @@ def _pipeline(encoder: Path | None, detector: str, upsample: int) -> Any:
     """Return a FacePipeline of the chosen detector and encoder."""
     from dltool_facerec.encoders import FaceFinder, FacePipeline, load_encoder
 
-    if upsample < 0 or upsample > 4:
-        raise DltoolError(f"--upsample must be between 0 and 4, got {upsample}")
     s = current()
+    finder = FaceFinder(detector, upsample, quiet=s.quiet)  # checks the options before loading
     enc = load_encoder(encoder, s.device if encoder else None, quiet=s.quiet)
-    return FacePipeline(FaceFinder(detector, upsample, quiet=s.quiet), enc)
+    return FacePipeline(finder, enc)
 
 
 def _threshold(value: float | None, encoder: Any) -> float:
@@ -102,15 +101,13 @@ def detect(
 
     check_format(fmt)
     paths = expand(images)
-    if upsample < 0 or upsample > 4:
-        raise DltoolError(f"--upsample must be between 0 and 4, got {upsample}")
     finder = FaceFinder(detector, upsample, quiet=current().quiet)
     run = current().run_dir("facerec", "detect", out) if annotate else None
     rows, used = [], set()
     with current().reporter.progress(len(paths), "detect") as bar:
         for path in paths:
             image = load_rgb(path)
-            faces = [face for face, _ in finder.faces(image)]
+            faces = finder.boxes(image)
             rows.extend({"file": str(path), **_box(f)} for f in faces)
             if run is not None:
                 labelled = [(f.box, "", True) for f in faces]

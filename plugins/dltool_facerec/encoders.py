@@ -22,6 +22,7 @@ from typing import Any
 from dltool.errors import DltoolError
 
 DETECTORS = ("hog", "cnn")
+MAX_UPSAMPLE = 4
 DLIB_NAME = "dlib-resnet-v1"
 DLIB_THRESHOLD = 0.6
 
@@ -84,6 +85,8 @@ class FaceFinder:
 
         if detector not in DETECTORS:
             raise DltoolError(f"unknown detector '{detector}'", hint="use hog or cnn")
+        if not 0 <= upsample <= MAX_UPSAMPLE:
+            raise DltoolError(f"--upsample must be between 0 and {MAX_UPSAMPLE}, got {upsample}")
         dlib = _dlib()
         self.dlib = dlib
         self.kind = detector
@@ -101,6 +104,10 @@ class FaceFinder:
         rects = [d.rect for d in found] if self.kind == "cnn" else list(found)
         return sorted(rects, key=lambda r: (r.top(), r.left()))
 
+    def boxes(self, image: Any) -> list[Face]:
+        """Return the faces of ``image`` (boxes only: no landmarks, no encodings)."""
+        return [Face(_clip_box(r, image.shape)) for r in self.rects(image)]
+
     def faces(self, image: Any) -> list[tuple[Face, Any]]:
         """Return (Face, 5-point landmarks) for each face in ``image``."""
         return [
@@ -112,6 +119,11 @@ class FaceFinder:
         h, w = image.shape[:2]
         rect = self.dlib.rectangle(0, 0, w - 1, h - 1)
         return Face((0, w - 1, h - 1, 0)), self.predictor(image, rect)
+
+    def largest(self, image: Any) -> tuple[Face, Any]:
+        """Return (Face, landmarks) of the largest face, else of the whole image (a crop)."""
+        found = self.faces(image)
+        return max(found, key=lambda fs: fs[0].area) if found else self.whole(image)
 
 
 class DlibEncoder:
@@ -183,15 +195,16 @@ class FacePipeline:
         self.finder = finder
         self.encoder = encoder
 
-    def detect(self, image: Any) -> list[Face]:
-        """Return the faces of ``image`` without encodings."""
-        return [face for face, _ in self.finder.faces(image)]
-
-    def encode(self, image: Any, whole_if_none: bool = False) -> list[Face]:
+    def encode(self, image: Any) -> list[Face]:
         """Return every face of ``image`` with its encoding (n, dim) filled in."""
-        found = self.finder.faces(image)
-        if not found and whole_if_none:
-            found = [self.finder.whole(image)]
+        return self._encoded(image, self.finder.faces(image))
+
+    def encode_largest(self, image: Any) -> Face:
+        """Return the largest face of ``image`` (else the whole image) with its encoding."""
+        return self._encoded(image, [self.finder.largest(image)])[0]
+
+    def _encoded(self, image: Any, found: list[tuple[Face, Any]]) -> list[Face]:
+        """Return the faces of (Face, landmarks) pairs with their encodings filled in."""
         encodings = self.encoder.encode(image, [shape for _, shape in found])
         for (face, _), enc in zip(found, encodings, strict=True):
             face.encoding = enc

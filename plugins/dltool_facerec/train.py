@@ -44,14 +44,6 @@ def identity_folders(data: Path) -> tuple[list[Path], np.ndarray, list[str]]:
     return paths, np.array(labels), names
 
 
-def largest_shape(finder: Any, image: np.ndarray) -> Any:
-    """Return the landmarks of the largest face, or of the whole image if none is found."""
-    found = finder.faces(image)
-    if not found:
-        return finder.whole(image)[1]
-    return max(found, key=lambda fs: fs[0].area)[1]
-
-
 def face_chips(finder: Any, paths: list[Path], size: int, progress: Any = None) -> np.ndarray:
     """Return aligned uint8 chips (N, size, size, 3) of the largest face of each image."""
     import dlib
@@ -59,9 +51,7 @@ def face_chips(finder: Any, paths: list[Path], size: int, progress: Any = None) 
     chips = []
     for path in paths:
         image = load_rgb(path)
-        chips.append(
-            dlib.get_face_chip(image, largest_shape(finder, image), size=size, padding=0.25)
-        )
+        chips.append(dlib.get_face_chip(image, finder.largest(image)[1], size=size, padding=0.25))
         if progress is not None:
             progress.advance()
     return np.stack(chips)

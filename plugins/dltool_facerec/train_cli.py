@@ -158,9 +158,7 @@ def run_evaluate(data: Path, pipe: Any, threshold: float, out: Path | None) -> N
     E = []
     with s.reporter.progress(len(paths), "encode") as bar:
         for path in paths:
-            faces = pipe.encode(load_rgb(path), whole_if_none=True)
-            face = max(faces, key=lambda f: f.area)
-            E.append(face.encoding)
+            E.append(pipe.encode_largest(load_rgb(path)).encoding)
             bar.advance()
     rep = threshold_report(np.array(E), labels, threshold)
     run = s.run_dir("facerec", "evaluate", out)

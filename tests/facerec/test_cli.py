@@ -175,6 +175,8 @@ def test_bad_input_is_one_line_and_leaves_database_unchanged(invoke, app, db_pat
         (("identify", str(junk)), 1, "is not a readable image"),
         (("identify", str(GRACE), "--format", "xml"), 1, "unknown --format"),
         (("detect", str(GRACE), "--detector", "sift"), 1, "unknown detector"),
+        (("detect", str(GRACE), "--upsample", "5"), 1, "--upsample must be between 0 and 4"),
+        (("identify", str(GRACE), "--upsample", "-1"), 1, "--upsample must be between 0 and 4"),
         (("import", str(junk)), 1, "is not a dltool face export"),
         (("forget", "nobody"), 1, "no one named 'nobody'"),
         (("identify", str(GRACE), "--encoder", str(junk)), 1, "not a readable dltool face encoder"),

@@ -10,6 +10,7 @@ from dltool_facerec.weights import DLIB_MMOD, DLIB_RESNET
 from facerec_data import ASTRONAUT, ASTRONAUT_FACE, COFFEE, GRACE, GRACE_FACE
 
 from dltool.artifacts import ArtifactStore
+from dltool.errors import DltoolError
 
 
 def test_artifacts_verify_by_sha256():
@@ -28,6 +29,12 @@ def test_boxes_and_encodings(pipeline):
     astro = pipeline.encode(load_rgb(ASTRONAUT))
     assert astro[0].box == ASTRONAUT_FACE and len(astro) == 2  # face + the mission patch
     assert pipeline.encode(load_rgb(COFFEE)) == []
+    boxes = pipeline.finder.boxes(load_rgb(ASTRONAUT))  # detect: the same boxes, no landmarks
+    assert [f.box for f in boxes] == [f.box for f in astro] and boxes[0].encoding is None
+    largest = pipeline.encode_largest(load_rgb(ASTRONAUT))
+    np.testing.assert_array_equal(largest.encoding, astro[0].encoding)
+    with pytest.raises(DltoolError, match="--upsample must be between 0 and 4, got 5"):
+        FaceFinder("hog", 5)
 
 
 def test_distances_of_the_issue(pipeline):
@@ -73,7 +80,8 @@ def test_cnn_detector_finds_the_face(pipeline):
 
 def test_whole_image_fallback_and_empty_encode(pipeline):
     image = load_rgb(COFFEE)
-    faces = pipeline.encode(image, whole_if_none=True)
+    assert pipeline.encode(image) == []
+    faces = [pipeline.encode_largest(image)]
     assert len(faces) == 1 and faces[0].box == (0, 599, 399, 0)
     assert DlibEncoder.dim == 128
     assert pipeline.encoder.encode(image, []).shape == (0, 128)
