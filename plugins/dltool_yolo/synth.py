@@ -79,7 +79,7 @@ def write_dataset(out: Path, n: int, size: int = 256, val_fraction: float = 0.2,
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    n_val = max(1, round(n * val_fraction)) if n > 1 else 0
+    n_val = min(n - 1, max(1, round(n * val_fraction)))  # each split keeps ≥ 1 image (n ≥ 2)
     for i in range(n):
         split = "val" if i < n_val else "train"
         image, labels = sample(rng, size)

@@ -101,3 +101,11 @@ def test_anchors_bad_labels_one_line(app, invoke, tmp_path):
     (tmp_path / "l" / "x.txt").write_text("0 0.5 0.5 0.1 0.1\nbad line\n")
     result = invoke(app, "yolo", "anchors", str(tmp_path / "l"))
     assert result.exit_code == 1 and "x.txt:2: expected" in result.stderr
+
+
+@pytest.mark.parametrize(("fraction", "train", "val"), [(1.0, 1, 3), (0.0, 3, 1), (0.5, 2, 2)])
+def test_synth_keeps_an_image_in_each_split(tmp_path, fraction, train, val):
+    from dltool_yolo.synth import write_dataset
+
+    splits = [s for s, _ in write_dataset(tmp_path / "d", 4, 32, fraction)]
+    assert (splits.count("train"), splits.count("val")) == (train, val)
