@@ -198,6 +198,7 @@ def test_foreign_database_files_refused(invoke, app, tmp_path):
     assert text.read_text().startswith("not sqlite")
     newer = tmp_path / "newer.db"
     assert invoke(app, "facerec", "import", str(tmp_path / "x"), "--db", str(newer)).exit_code
+    assert not newer.exists()  # a failed import creates no database file
     from dltool_facerec.database import FaceDB
 
     FaceDB(newer).close()
