@@ -15,8 +15,6 @@ import numpy as np
 from dltool.nn.activations import log_softmax
 from dltool_rnn import gru, lstm, rnn
 
-CELLS = ("rnn", "gru", "lstm")
-
 
 def output_key(cell: str) -> str:
     """Return the name of the output weight: Wya for the basic RNN, Wy for GRU and LSTM."""

@@ -50,11 +50,6 @@ RESUMABLE = (
 )
 
 
-def _value(v):
-    """Return an Enum's value, or ``v``."""
-    return v.value if isinstance(v, Enum) else v
-
-
 @app.command()
 def train(
     ctx: typer.Context,
@@ -97,7 +92,8 @@ def train(
     config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
 ) -> None:
     """Train a character-level language model (truncated BPTT, Adam, clipping)."""
-    params = {k: _value(v) for k, v in resolve_config(ctx, config, exclude=("out",)).items()}
+    resolved = resolve_config(ctx, config, exclude=("out",))
+    params = {k: v.value if isinstance(v, Enum) else v for k, v in resolved.items()}  # choices
     from dltool_rnn.trainer_cli import run_training
 
     run_training(ctx, params, out)

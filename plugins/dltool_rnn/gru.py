@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dltool.nn.activations import sigmoid, softmax
+from dltool.nn.activations import sigmoid
+from dltool_rnn.rnn import backward_through_time, forward_through_time, output
 
 PARAMETERS = ("Wu", "bu", "Wr", "br", "Wc", "bc")
 RESET_AFTER_BIAS = "bch"
@@ -44,13 +45,6 @@ def init_parameters(
     return {k: v.astype(dtype) for k, v in p.items()}
 
 
-def output(a: np.ndarray, parameters: dict) -> np.ndarray | None:
-    """Return ŷ = softmax(Wy a + by) over axis 0, or None without output weights."""
-    if "Wy" not in parameters:
-        return None
-    return softmax(parameters["Wy"] @ a + parameters["by"], axis=0)
-
-
 def gru_cell_forward(xt, a_prev, parameters):
     """Return a_next = Γu ⊙ c̃ + (1 − Γu) ⊙ a_prev, ŷ⟨t⟩ and the cache of one GRU step."""
     n_a = a_prev.shape[0]
@@ -65,7 +59,7 @@ def gru_cell_forward(xt, a_prev, parameters):
         hpart = np.concatenate([gr * a_prev, xt], axis=0)  # (n_a + n_x, m)
         cct = np.tanh(Wc @ hpart + parameters["bc"])
     a_next = gu * cct + (1 - gu) * a_prev  # (n_a, m)
-    yt_pred = output(a_next, parameters)
+    yt_pred = output(a_next, parameters, "Wy")
     return a_next, yt_pred, (a_next, a_prev, xt, gu, gr, cct, hpart, parameters)
 
 
@@ -106,33 +100,10 @@ def gru_cell_backward(da_next, cache):
 
 def gru_forward(x, a0, parameters):
     """Run the GRU over T_x steps: return a (n_a, m, T_x), y_pred and caches."""
-    n_x, m, T_x = x.shape
-    n_a = parameters["Wu"].shape[0]
-    a = np.zeros((n_a, m, T_x), dtype=x.dtype)
-    ys, caches = [], []
-    a_next = a0
-    for t in range(T_x):
-        a_next, yt, cache = gru_cell_forward(x[:, :, t], a_next, parameters)
-        a[:, :, t] = a_next
-        ys.append(yt)
-        caches.append(cache)
-    y_pred = None if ys[0] is None else np.stack(ys, axis=2)
-    return a, y_pred, (caches, x)
+    return forward_through_time(gru_cell_forward, x, a0, parameters)
 
 
 def gru_backward(da, caches):
     """Backpropagate through time: da (n_a, m, T_x) is dJ/da⟨t⟩ from outside the recurrence."""
-    caches, x = caches
-    n_x, m, T_x = x.shape
-    names = parameter_names(caches[0][-1])
-    grads = {"dx": np.zeros_like(x)}
-    grads.update({"d" + k: np.zeros_like(caches[0][-1][k]) for k in names})
-    da_prevt = np.zeros_like(da[:, :, 0])
-    for t in reversed(range(T_x)):
-        g = gru_cell_backward(da[:, :, t] + da_prevt, caches[t])
-        grads["dx"][:, :, t] = g["dxt"]
-        da_prevt = g["da_prev"]
-        for k in names:
-            grads["d" + k] += g["d" + k]
-    grads["da0"] = da_prevt
-    return grads
+    names = parameter_names(caches[0][0][-1])
+    return backward_through_time(gru_cell_backward, names, da, caches)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dltool.nn.activations import sigmoid, softmax
+from dltool.nn.activations import sigmoid
+from dltool_rnn.rnn import output
 
 GATES = ("f", "i", "c", "o")
 PARAMETERS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
@@ -33,13 +34,6 @@ def init_parameters(n_a: int, n_x: int, n_y: int | None = None, rng=None, dtype=
     return {k: v.astype(dtype) for k, v in p.items()}
 
 
-def output(a: np.ndarray, parameters: dict) -> np.ndarray | None:
-    """Return ŷ = softmax(Wy a + by) over axis 0, or None without output weights."""
-    if "Wy" not in parameters:
-        return None
-    return softmax(parameters["Wy"] @ a + parameters["by"], axis=0)
-
-
 def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     """Return a_next, c_next, ŷ⟨t⟩ and the cache of one LSTM step."""
     concat = np.concatenate([a_prev, xt], axis=0)  # (n_a + n_x, m)
@@ -49,7 +43,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     c_next = ft * c_prev + it * cct
     ot = sigmoid(parameters["Wo"] @ concat + parameters["bo"])
     a_next = ot * np.tanh(c_next)  # (n_a, m)
-    yt_pred = output(a_next, parameters)
+    yt_pred = output(a_next, parameters, "Wy")
     cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters)
     return a_next, c_next, yt_pred, cache
 

@@ -6,6 +6,8 @@ Backward (notes, "Backpropagation"): with dz = da ⊙ (1 − a⟨t⟩²),
 dWax = dz x⟨t⟩ᵀ, dWaa = dz a⟨t−1⟩ᵀ, dba = Σ_m dz, dx⟨t⟩ = Waxᵀ dz, da⟨t−1⟩ = Waaᵀ dz.
 ``Wya, by`` are optional: without them the layer returns hidden states only and
 ``y_pred`` is None (stacked layers, or an output layer kept apart).
+The output layer and the two time loops (forward over t = 1…T_x, BPTT back from T_x) are
+written once here and also serve the GRU, whose cell functions have the same form.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ def init_parameters(n_a: int, n_x: int, n_y: int | None = None, rng=None, dtype=
     return {k: v.astype(dtype) for k, v in p.items()}
 
 
-def output(a: np.ndarray, parameters: dict) -> np.ndarray | None:
-    """Return ŷ = softmax(Wya a + by) over axis 0, or None without output weights."""
-    if "Wya" not in parameters:
+def output(a: np.ndarray, parameters: dict, weight: str = "Wya") -> np.ndarray | None:
+    """Return ŷ = softmax(W a + by) over axis 0 (W = parameters[weight]), or None without it."""
+    if weight not in parameters:
         return None
-    return softmax(parameters["Wya"] @ a + parameters["by"], axis=0)
+    return softmax(parameters[weight] @ a + parameters["by"], axis=0)
 
 
 def rnn_cell_forward(xt, a_prev, parameters):
@@ -59,16 +61,15 @@ def rnn_cell_backward(da_next, cache):
     }
 
 
-def rnn_forward(x, a0, parameters):
-    """Run the cell over T_x steps: return a (n_a, m, T_x), y_pred (n_y, m, T_x), caches."""
+def forward_through_time(cell_forward, x, a0, parameters):
+    """Run ``cell_forward(xt, a_prev, parameters)`` over T_x steps: return a (n_a, m, T_x),
+    y_pred (n_y, m, T_x) or None, and the caches."""
     n_x, m, T_x = x.shape
-    n_a = parameters["Waa"].shape[0]
-    a = np.zeros((n_a, m, T_x), dtype=x.dtype)
-    ys = []
-    caches = []
+    a = np.zeros((a0.shape[0], m, T_x), dtype=x.dtype)
+    ys, caches = [], []
     a_next = a0
     for t in range(T_x):
-        a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_next, parameters)
+        a_next, yt_pred, cache = cell_forward(x[:, :, t], a_next, parameters)
         a[:, :, t] = a_next
         ys.append(yt_pred)
         caches.append(cache)
@@ -76,18 +77,30 @@ def rnn_forward(x, a0, parameters):
     return a, y_pred, (caches, x)
 
 
-def rnn_backward(da, caches):
-    """Backpropagate through time: da (n_a, m, T_x) is dJ/da⟨t⟩ from outside the recurrence."""
+def backward_through_time(cell_backward, names, da, caches):
+    """BPTT: da (n_a, m, T_x) is dJ/da⟨t⟩ from outside the recurrence; da⟨t−1⟩ adds
+    ``cell_backward``'s da_prev, and the gradients of ``names`` are summed over t."""
     caches, x = caches
     n_x, m, T_x = x.shape
+    parameters = caches[0][-1]  # every cache ends with the parameters
     grads = {"dx": np.zeros_like(x)}
-    grads.update({"d" + k: np.zeros_like(caches[0][3][k]) for k in PARAMETERS})
+    grads.update({"d" + k: np.zeros_like(parameters[k]) for k in names})
     da_prevt = np.zeros_like(da[:, :, 0])
     for t in reversed(range(T_x)):
-        g = rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])
+        g = cell_backward(da[:, :, t] + da_prevt, caches[t])
         grads["dx"][:, :, t] = g["dxt"]
         da_prevt = g["da_prev"]
-        for k in PARAMETERS:
+        for k in names:
             grads["d" + k] += g["d" + k]
     grads["da0"] = da_prevt
     return grads
+
+
+def rnn_forward(x, a0, parameters):
+    """Run the cell over T_x steps: return a (n_a, m, T_x), y_pred (n_y, m, T_x), caches."""
+    return forward_through_time(rnn_cell_forward, x, a0, parameters)
+
+
+def rnn_backward(da, caches):
+    """Backpropagate through time: da (n_a, m, T_x) is dJ/da⟨t⟩ from outside the recurrence."""
+    return backward_through_time(rnn_cell_backward, PARAMETERS, da, caches)

@@ -169,11 +169,11 @@ def mean_loss(backend, X: np.ndarray, Y: np.ndarray, seq_len: int) -> float:
 
 def clip(grads: dict, mode: str, value: float) -> tuple[dict, float]:
     """Return clipped gradients (``value`` ≤ 0: none) and their global norm before clipping."""
+    if value > 0 and mode == "norm":
+        return clipping.clip_by_norm(grads, value)  # computes the norm it returns
     norm = clipping.global_norm(grads)
     if value <= 0:
         return grads, norm
-    if mode == "norm":
-        return clipping.clip_by_norm(grads, value)[0], norm
     return clipping.clip_by_value(grads, value), norm
 
 

@@ -42,11 +42,6 @@ class DirectionMethod(str, Enum):
     bolukbasi = "bolukbasi"
 
 
-def _val(choice: Enum | None) -> str | None:
-    """Return the string value of an option choice (None stays None)."""
-    return None if choice is None else choice.value
-
-
 VECTORS_HELP = "Vectors file (GloVe/word2vec text or binary, gensim .kv); default: GloVe 6B 50d."
 FORMAT_HELP = "Format of --vectors: glove, word2vec, word2vec-bin or kv (default: detected)."
 
@@ -65,7 +60,7 @@ def _load(vectors: Path | None, fmt: Fmt | None) -> Any:
     """Return the Embeddings of ``vectors`` (default: the embedded GloVe)."""
     from dltool_wordvec import vectors as vec
 
-    emb = vec.load(vectors, _val(fmt))
+    emb = vec.load(vectors, fmt and fmt.value)
     current().reporter.info(f"vectors: {emb.source} ({len(emb.words):,} words × {emb.dim})")
     return emb
 
@@ -350,7 +345,7 @@ def debias(
     s = current()
     rep = s.reporter
     emb = _load(vectors, fmt)
-    out_format = _val(out_format) or (
+    out_format = (out_format and out_format.value) or (
         vec.format_for(out) if emb.format == "builtin" else emb.format
     )
     profs = wordlists.words("professions", professions_file)
@@ -607,7 +602,7 @@ def train(
     model = tr.build_word2vec(corpus_lines, seed=seed, **params)
     run = s.run_dir("wordvec", "train")  # made once the corpus and vocabulary are good
     dest = out or run.file("vectors.kv")
-    out_format = _val(out_format) or vec.format_for(dest, default="word2vec")
+    out_format = (out_format and out_format.value) or vec.format_for(dest, default="word2vec")
     config_row = {"corpus": str(path), "encoding": corpus_lines.encoding, **params}
     run.write_config({**config_row, "epochs": epochs, "out": str(dest), "format": out_format})
     with s.reporter.progress(epochs, "word2vec") as bar:

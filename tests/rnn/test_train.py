@@ -107,3 +107,16 @@ def test_config_file_and_registered_models(tmp_path, invoke):
     rows = {r["name"]: r for r in json.loads(models.stdout)["models"]}
     expected = sum(v.size for v in charmodel.init_model("lstm", 81, 128).values())
     assert rows["char-lstm"]["parameters"] == expected
+
+
+@pytest.mark.parametrize("mode,value", [("norm", 0.5), ("norm", 100.0), ("value", 0.1), ("", 0)])
+def test_clip_computes_the_global_norm_once(monkeypatch, mode, value):
+    from dltool_rnn import clipping
+
+    calls = []
+    real = clipping.global_norm
+    monkeypatch.setattr(clipping, "global_norm", lambda g: calls.append(1) or real(g))
+    grads = {"a": np.array([3.0, -4.0]), "b": np.array([[12.0]])}
+    clipped, norm = clip(grads, mode, value)
+    assert norm == pytest.approx(13.0) and len(calls) == 1
+    assert real(clipped) <= (value if mode == "norm" else 13.0) + 1e-9
