@@ -15,8 +15,9 @@ b = β b + dθ with b₁ = dθ₁, the undamped sum of past gradients, so the no
 v = (1 − β) b exactly and momentum with rate α equals ``SGD(lr=α(1 − β), momentum=β)``.
 (``dampening=β`` does not close the gap: torch starts b₁ = dθ₁, undamped.)
 
-:class:`Optimizer` works on NumPy arrays (in place, in cache-sized blocks) and on torch
-tensors (plain arithmetic), so any plugin's parameter dict can use it.
+:class:`Optimizer` works on NumPy arrays (in place; Adam in cache-sized blocks, see
+:func:`adam_blocks`) and on torch tensors (plain arithmetic), so any plugin's parameter dict
+can use it.
 """
 
 from __future__ import annotations
@@ -103,17 +104,48 @@ def update_parameters_with_adam(
     return parameters, v, s, v_hat, s_hat
 
 
+class HyperparameterError(ValueError):
+    """A hyperparameter outside its range: ``name`` (the field) and ``rule`` ("must be …").
+
+    ``unknown`` replaces the "name rule" sentence for a name that is not one of the choices.
+    """
+
+    def __init__(self, name: str, rule: str, unknown: str | None = None):
+        super().__init__(unknown or f"{name} {rule}")
+        self.name, self.rule, self.unknown = name, rule, unknown
+
+    def cli_error(self, options: dict[str, str]):
+        """Return the DltoolError naming the command-line option ``options[name]``."""
+        from dltool.errors import DltoolError
+
+        if self.unknown:
+            return DltoolError(
+                self.unknown, hint=f"{options.get(self.name, self.name)} {self.rule}"
+            )
+        return DltoolError(f"{options.get(self.name, self.name)} {self.rule}")
+
+
+def check_positive(name: str, value: float) -> None:
+    """Raise HyperparameterError unless ``value`` is a finite number > 0."""
+    if not (math.isfinite(value) and value > 0):
+        raise HyperparameterError(name, f"must be > 0, got {value:g}")
+
+
+def check_beta(name: str, value: float) -> None:
+    """Raise HyperparameterError unless 0 ≤ β < 1 (NaN fails)."""
+    if not 0 <= value < 1:
+        raise HyperparameterError(name, f"must be in [0, 1), got {value:g}")
+
+
 def check_hyperparameters(name: str, lr: float, beta1: float, beta2: float, eps: float) -> None:
-    """Raise ValueError unless name is known, α > 0, β₁, β₂ ∈ [0, 1) and ε > 0."""
+    """Raise HyperparameterError unless name is known, α > 0, β₁, β₂ ∈ [0, 1), ε > 0 (finite)."""
     if name not in NAMES:
-        raise ValueError(f"unknown optimizer '{name}' (choose {', '.join(NAMES)})")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"the learning rate must be > 0, got {lr:g}")
-    for label, beta in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= beta < 1:
-            raise ValueError(f"{label} must be in [0, 1), got {beta:g}")
-    if not eps > 0:
-        raise ValueError(f"epsilon must be > 0, got {eps:g}")
+        choices = f"must be one of {'|'.join(NAMES)}"
+        raise HyperparameterError("optimizer", choices, f"unknown optimizer '{name}'")
+    check_positive("learning_rate", lr)
+    check_beta("beta1", beta1)
+    check_beta("beta2", beta2)
+    check_positive("epsilon", eps)
 
 
 @dataclass

@@ -68,20 +68,21 @@ def inverse_sqrt(lr0: float, epoch: int, k: float = 1.0) -> float:
 
 
 def check(s: Schedule) -> None:
-    """Raise ValueError for an unknown kind or a value outside its range."""
+    """Raise HyperparameterError (a ValueError) for an unknown kind or a value out of range."""
+    from dltool.nn.optimizers import HyperparameterError, check_positive
+
     if s.kind not in KINDS:
-        raise ValueError(f"unknown schedule '{s.kind}' (choose {', '.join(KINDS)})")
+        choices = f"must be one of {'|'.join(KINDS)}"
+        raise HyperparameterError("kind", choices, f"unknown schedule '{s.kind}'")
     if s.kind == "manual":
         if not s.values or any(not (math.isfinite(v) and v > 0) for v in s.values):
-            raise ValueError("a manual schedule needs a list of learning rates, each > 0")
+            raise HyperparameterError("values", "must list learning rates, each > 0")
         return
-    if not (math.isfinite(s.lr0) and s.lr0 > 0):
-        raise ValueError(f"the initial learning rate must be > 0, got {s.lr0:g}")
+    check_positive("lr0", s.lr0)
     if s.interval < 1:
-        raise ValueError(f"the interval must be at least 1 epoch, got {s.interval}")
+        raise HyperparameterError("interval", f"must be at least 1 epoch, got {s.interval}")
     if not (math.isfinite(s.decay_rate) and s.decay_rate >= 0):
-        raise ValueError(f"the decay rate must be ≥ 0, got {s.decay_rate:g}")
+        raise HyperparameterError("decay_rate", f"must be ≥ 0, got {s.decay_rate:g}")
     if not 0 < s.base <= 1:
-        raise ValueError(f"the exponential base must be in (0, 1], got {s.base:g}")
-    if not (math.isfinite(s.k) and s.k > 0):
-        raise ValueError(f"k must be > 0, got {s.k:g}")
+        raise HyperparameterError("base", f"must be in (0, 1], got {s.base:g}")
+    check_positive("k", s.k)

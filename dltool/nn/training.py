@@ -19,7 +19,7 @@ import numpy as np
 
 from dltool.data import minibatches
 from dltool.nn import network
-from dltool.nn.optimizers import Optimizer
+from dltool.nn.optimizers import HyperparameterError, Optimizer, check_hyperparameters
 from dltool.nn.schedules import Schedule
 
 
@@ -53,6 +53,9 @@ class Settings:
     schedule: Schedule | None = None
     shuffle_seed: int | None = None
 
+    def __post_init__(self):
+        check_settings(self)
+
     def lr(self, epoch: int) -> float:
         """Return α for ``epoch`` (from 1): the schedule's α(epoch − 1), else learning_rate."""
         return self.learning_rate if self.schedule is None else self.schedule.lr(epoch - 1)
@@ -60,6 +63,19 @@ class Settings:
     def make_optimizer(self) -> Optimizer:
         """Return a fresh NumPy optimizer for these settings."""
         return Optimizer(self.optimizer, self.learning_rate, self.beta1, self.beta2, self.epsilon)
+
+
+def check_settings(s: Settings) -> None:
+    """Raise HyperparameterError for a value out of range (NaN and ±inf included)."""
+    check_hyperparameters(s.optimizer, s.learning_rate, s.beta1, s.beta2, s.epsilon)
+    if s.epochs < 1:
+        raise HyperparameterError("epochs", f"must be ≥ 1, got {s.epochs}")
+    if s.batch_size is not None and s.batch_size < 1:
+        raise HyperparameterError("batch_size", f"must be at least 1, got {s.batch_size}")
+    if not 0 < s.keep_prob <= 1:
+        raise HyperparameterError("keep_prob", f"must be in (0, 1], got {s.keep_prob:g}")
+    if not (math.isfinite(s.lambd) and s.lambd >= 0):
+        raise HyperparameterError("lambd", f"must be ≥ 0, got {s.lambd:g}")
 
 
 def batches(m: int, batch_size: int | None, seed: int | None = None) -> list[np.ndarray]:
@@ -127,7 +143,40 @@ def fit(
     return params, costs
 
 
+SMALL_STEP_FLOPS = 2_000_000  # below this many multiply-adds a CPU step runs best on 1 thread
+
+
+def _small_step(params: dict, batch: int) -> bool:
+    """Return True when batch · Σ|W| multiply-adds is too little work to share between threads."""
+    return batch * sum(v.size for k, v in params.items() if k.startswith("W")) < SMALL_STEP_FLOPS
+
+
 def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
+    """Train the torch twin on ``device``; one CPU thread for small steps (unless set by the user).
+
+    Thread hand-offs cost more than a small step's arithmetic, so a CPU run whose step is
+    below SMALL_STEP_FLOPS uses ``torch.set_num_threads(1)`` and restores the count after,
+    unless the global ``--threads`` fixed the count.
+    """
+    import torch
+
+    from dltool import context
+
+    session = context.peek()
+    user_threads = session is not None and session.threads is not None
+    restore = None
+    cpu = device is None or torch.device(device).type == "cpu"
+    if cpu and not user_threads and _small_step(params, s.batch_size or X.shape[1]):
+        restore = torch.get_num_threads()
+        torch.set_num_threads(1)
+    try:
+        return _run_torch(X, labels, params, s, device, on_epoch)
+    finally:
+        if restore is not None:
+            torch.set_num_threads(restore)
+
+
+def _run_torch(X, labels, params, s: Settings, device, on_epoch):
     """Train the torch twin on ``device`` in X's dtype, drawing batches and masks from NumPy."""
     import torch
 

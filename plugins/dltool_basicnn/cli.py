@@ -56,16 +56,28 @@ def _seed() -> int:
     return DEFAULT_SEED if seed is None else seed
 
 
-def _check_range(name: str, value: float, low: float, high: float | None = None, low_open=True):
-    """Raise a DltoolError unless low < value (≤ high)."""
-    bad = value <= low if low_open else value < low
-    if high is not None and value > high:
-        bad = True
-    if bad:
-        interval = (
-            f"in ({low:g}, {high:g}]" if high is not None else f"{'>' if low_open else '≥'} {low:g}"
-        )
-        raise DltoolError(f"{name} must be {interval}, got {value:g}")
+# Settings fields → the options that set them (errors name the option the user typed)
+OPTIONS = {
+    "learning_rate": "--lr",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "keep_prob": "--keep-prob",
+    "lambd": "--l2 (λ)",
+    "optimizer": "--optimizer",
+    "beta1": "--beta1",
+    "beta2": "--beta2",
+}
+
+
+def _settings(*args, **kwargs):
+    """Return training Settings(*args, **kwargs); a value out of range is a DltoolError."""
+    from dltool.nn.optimizers import HyperparameterError
+    from dltool.nn.training import Settings
+
+    try:
+        return Settings(*args, **kwargs)
+    except HyperparameterError as exc:
+        raise exc.cli_error(OPTIONS) from None
 
 
 def _parse_ints(text: str, option: str) -> list[int]:
@@ -177,8 +189,19 @@ def _plots(run, costs, ds, splits, params, hidden, mu, sigma, title) -> list[Pat
     return paths
 
 
-def _train_loop(run, p, X, y, params, settings, backend, meta):
-    """Run fit with a progress bar, metrics and checkpoints; return (params, costs)."""
+def _copy(params: dict) -> dict:
+    """Return a copy of a parameter dict (the live one keeps changing)."""
+    return {k: v.copy() for k, v in params.items()}
+
+
+def _train_loop(run, X, y, params, settings, backend, meta, fit_fn=None):
+    """Run fit (or ``fit_fn``) with a progress bar, metrics and checkpoints; return (params, costs).
+
+    A cost is measured before an update, so the weights after epoch e are only known to be
+    good once epoch e + 1 reports a finite cost: a checkpoint of epoch e (0 = the initial
+    weights) is written then. After a NaN/inf cost, model.npz holds the last checkpoint
+    whose weights had a finite cost.
+    """
     import numpy as np
 
     from dltool.nn.training import NonFiniteCost, fit
@@ -186,28 +209,37 @@ def _train_loop(run, p, X, y, params, settings, backend, meta):
 
     s = _session()
     every = max(1, settings.epochs // 100)
-    last_good = {"epoch": 0}
+    pending = {"epoch": 0, "params": _copy(params)}  # newest checkpoint not yet verified
+    saved = {"epoch": None}
     model_path = run.file("model.npz")
+
+    def save(cost):
+        meta_now = {**meta, "epoch": pending["epoch"], "cost": cost}
+        model_io.save_model(model_path, pending["params"], meta_now)
+        saved["epoch"], pending["params"] = pending["epoch"], None
 
     def on_epoch(epoch, cost, get_params):
         bar.advance(1, cost=cost)
+        if pending["params"] is not None and pending["epoch"] == epoch - 1:
+            save(cost)  # this epoch's finite cost was measured on those weights
         if epoch % every == 0 or epoch == settings.epochs:
             run.log_metrics(epoch=epoch, cost=cost)
-            model_io.save_model(model_path, get_params(), {**meta, "epoch": epoch, "cost": cost})
-            last_good["epoch"] = epoch
+            pending.update(epoch=epoch, params=_copy(get_params()))
 
     device = s.device if backend == "torch" else None
-    restore = None
-    if device is not None and device.type == "cpu" and s.threads is None:
-        restore = _small_net_threads(params, settings.batch_size or X.shape[1])
     try:
         with s.reporter.progress(settings.epochs, "training") as bar, np.errstate(all="ignore"):
-            return fit(X, y, params, settings, backend, device, on_epoch)
+            return (fit_fn or fit)(X, y, params, settings, backend, device, on_epoch)
+    except KeyboardInterrupt:
+        held = pending["params"]
+        if held is not None and all(np.all(np.isfinite(v)) for v in held.values()):
+            save(None)  # interrupted, not diverged: keep the newest weights
+        raise
     except NonFiniteCost as exc:
         run.log_metrics(epoch=exc.epoch, cost=str(exc.cost))
         kept = (
-            f"last good checkpoint (epoch {last_good['epoch']}): {model_path}"
-            if last_good["epoch"]
+            f"last good checkpoint (epoch {saved['epoch']}): {model_path}"
+            if saved["epoch"] is not None
             else "no checkpoint was written yet"
         )
         raise DltoolError(
@@ -215,11 +247,6 @@ def _train_loop(run, p, X, y, params, settings, backend, meta):
             hint=f"the learning rate {settings.learning_rate} is too large for this network: "
             f"try --lr {settings.learning_rate / 10:g}",
         ) from None
-    finally:
-        if restore is not None:
-            import torch
-
-            torch.set_num_threads(restore)
 
 
 def _report_paths(key: str, paths: list[Path]) -> None:
@@ -229,39 +256,10 @@ def _report_paths(key: str, paths: list[Path]) -> None:
     reporter.result(key, names if reporter.json_mode else ", ".join(names), key)
 
 
-def _small_net_threads(params: dict, batch: int) -> int | None:
-    """Use one torch CPU thread when a step is too small to gain from more; return the old count."""
-    import torch
-
-    flops = batch * sum(v.size for k, v in params.items() if k.startswith("W"))
-    if flops >= 2_000_000:
-        return None
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # thread hand-offs cost more than such a step's arithmetic
-    return old
-
-
-def _validate_hyper(p: dict) -> None:
-    """Raise a DltoolError for hyperparameters outside their ranges."""
-    _check_range("--lr", p["lr"], 0.0)
-    _check_range("--epochs", p["epochs"], 1, low_open=False)
-    if p.get("keep_prob") is not None:
-        _check_range("--keep-prob", p["keep_prob"], 0.0, 1.0)
-    if p.get("l2") is not None and p["l2"] < 0:
-        raise DltoolError(f"--l2 (λ) must be ≥ 0, got {p['l2']}")
-    if p.get("batch_size") is not None and p["batch_size"] < 1:
-        raise DltoolError(f"--batch-size must be at least 1, got {p['batch_size']}")
-    if p["samples"] < 4:
-        raise DltoolError(f"--samples must be at least 4, got {p['samples']}")
+def _check_choices(p: dict) -> None:
+    """Raise a DltoolError for an unknown --backend or --dtype."""
     if p["backend"] not in ("numpy", "torch"):
         raise DltoolError(f"unknown backend '{p['backend']}'", hint="use numpy or torch")
-    if p.get("optimizer", "gd") not in ("gd", "momentum", "rmsprop", "adam"):
-        raise DltoolError(
-            f"unknown optimizer '{p['optimizer']}'", hint="use gd|momentum|rmsprop|adam"
-        )
-    for name in ("beta1", "beta2"):
-        if p.get(name) is not None and not 0 <= p[name] < 1:
-            raise DltoolError(f"--{name} must be in [0, 1), got {p[name]:g}")
     if p.get("dtype", "float64") not in ("float64", "float32"):
         raise DltoolError(f"unknown --dtype '{p['dtype']}'", hint="use float64 or float32")
 
@@ -318,17 +316,27 @@ def train(
     from dltool.config import resolve_config
 
     p = resolve_config(ctx, config)
-    _validate_hyper(p)
-    _train_command(p)
+    _check_choices(p)
+    settings = _settings(
+        p["activation"],
+        p["lr"],
+        p["epochs"],
+        p["batch_size"],
+        p["keep_prob"],
+        p["l2"],
+        p["optimizer"],
+        p["beta1"],
+        p["beta2"],
+    )
+    _train_command(p, settings)
 
 
-def _train_command(p: dict) -> None:
+def _train_command(p: dict, settings) -> None:
     """Run ``basicnn train`` with resolved options ``p``."""
     import numpy as np
 
     from dltool.nn import init as initializers
     from dltool.nn import network
-    from dltool.nn.training import Settings
     from dltool_basicnn import model_io
 
     s = _session()
@@ -352,24 +360,13 @@ def _train_command(p: dict) -> None:
     np.random.seed(seed)
     params = initializers.initialize_parameters(dims, p["init"], p["init_scale"])
     params = {key: v.astype(p["dtype"]) for key, v in params.items()}
-    settings = Settings(
-        p["activation"],
-        p["lr"],
-        p["epochs"],
-        p["batch_size"],
-        p["keep_prob"],
-        p["l2"],
-        p["optimizer"],
-        p["beta1"],
-        p["beta2"],
-    )
     meta = _meta(ds, dims, p["activation"], mu, sigma, p["target"], {"seed": seed})
     X, y = splits["train"][0].astype(p["dtype"]), splits["train"][1]
     s.reporter.info(
         f"{ds.name}: {X.shape[1]} train / {splits['dev'][1].size} dev / "
         f"{splits['test'][1].size} test examples, layers {dims}, backend {p['backend']}"
     )
-    params, costs = _train_loop(run, p, X, y, params, settings, p["backend"], meta)
+    params, costs = _train_loop(run, X, y, params, settings, p["backend"], meta)
     model_io.save_model(run.file("model.npz"), params, {**meta, "epoch": len(costs)})
     rows = _accuracy_rows(splits, params, p["activation"])
     info = {"seed": seed, "device": device, "layers": dims, "classes": ds.classes}
@@ -427,6 +424,14 @@ def _align_features(ds, meta: dict, source: str):
     return ds.X
 
 
+def _model_label(name: str, meta: dict) -> str:
+    """Return class ``name`` as the model names it: 'X' or 'not X' for a one-vs-rest model."""
+    positive = meta.get("positive")
+    if positive is None or name in meta["classes"]:
+        return name
+    return positive if name == positive else f"not {positive}"
+
+
 @app.command()
 def predict(
     model: Path = typer.Argument(..., help="Model file (model.npz) written by train or logreg."),
@@ -446,6 +451,8 @@ def predict(
     from dltool_basicnn import model_io
 
     s = _session()
+    if limit < 0:
+        raise DltoolError(f"--limit must be ≥ 0, got {limit}")
     params, meta = model_io.load_model(model)
     p = {"samples": samples, "noise": noise, "classes": classes, "target": None}
     ds, labelled = _predict_data(data_source, meta, target, p)
@@ -463,7 +470,7 @@ def predict(
         for i, (c, q) in enumerate(zip(idx, prob, strict=True))
     ]
     if labelled:
-        truth = [ds.classes[t] for t in ds.y]
+        truth = [_model_label(ds.classes[t], meta) for t in ds.y]
         for row, t in zip(rows, truth, strict=True):
             row["label"] = t
         acc = float(np.mean([r["predicted"] == r["label"] for r in rows]))
@@ -509,8 +516,8 @@ def logreg(
     from dltool.config import resolve_config
 
     p = resolve_config(ctx, config)
-    _validate_hyper(p)
-    _logreg_command(p)
+    _check_choices(p)
+    _logreg_command(p, _settings("relu", p["lr"], p["epochs"]))
 
 
 def _binary(ds, positive: str | None):
@@ -534,12 +541,29 @@ def _binary(ds, positive: str | None):
     return ds
 
 
-def _logreg_command(p: dict) -> None:
+def _fit_logreg(X, y, params, settings, backend, device, on_epoch):
+    """Fit σ(wᵀx + b) by the NumPy reference ``logreg.optimize`` under ``fit``'s contract."""
+    import numpy as np
+
+    from dltool_basicnn import logreg
+
+    def as_params(w, b):
+        return {"W1": w.T.copy(), "b1": np.array([[b]])}
+
+    def on_step(i, cost, w, b):
+        on_epoch(i + 1, cost, lambda: as_params(w, b))
+
+    Y = y.reshape(1, -1).astype(np.float64)
+    w, b = params["W1"].T.copy(), float(params["b1"][0, 0])
+    w, b, costs = logreg.optimize(w, b, X, Y, settings.epochs, settings.learning_rate, on_step)
+    return as_params(w, b), costs
+
+
+def _logreg_command(p: dict, settings) -> None:
     """Run ``basicnn logreg`` with resolved options ``p``."""
     import numpy as np
 
-    from dltool.nn.training import Settings
-    from dltool_basicnn import logreg, model_io
+    from dltool_basicnn import model_io
 
     s = _session()
     seed = _seed()
@@ -548,25 +572,11 @@ def _logreg_command(p: dict) -> None:
     n_x = X.shape[0]
     run = s.run_dir("basicnn", "logreg", p["out"])
     run.write_config(p)
-    meta = _meta(ds, [n_x, 1], "relu", mu, sigma, p["target"], {"seed": seed, "kind": "logreg"})
-    every = max(1, p["epochs"] // 100)
-    if p["backend"] == "torch":
-        params = {"W1": np.zeros((1, n_x)), "b1": np.zeros((1, 1))}
-        settings = Settings("relu", p["lr"], p["epochs"])
-        params, costs = _train_loop(run, p, X, y, params, settings, "torch", meta)
-    else:
-        Y = y.reshape(1, -1).astype(np.float64)
-        with s.reporter.progress(p["epochs"], "gradient descent") as bar:
-
-            def on_step(i, cost, w, b):
-                bar.advance(1, cost=cost)
-                if (i + 1) % every == 0:
-                    run.log_metrics(epoch=i + 1, cost=cost)
-
-            w, b, costs = logreg.optimize(
-                *logreg.initialize_with_zeros(n_x), X, Y, p["epochs"], p["lr"], on_step
-            )
-        params = {"W1": w.T.copy(), "b1": np.array([[b]])}
+    extra = {"seed": seed, "kind": "logreg", "positive": p["positive"]}
+    meta = _meta(ds, [n_x, 1], "relu", mu, sigma, p["target"], extra)
+    params = {"W1": np.zeros((1, n_x)), "b1": np.zeros((1, 1))}  # the notes' zero start
+    fit_fn = None if p["backend"] == "torch" else _fit_logreg
+    params, costs = _train_loop(run, X, y, params, settings, p["backend"], meta, fit_fn)
     model_io.save_model(run.file("model.npz"), params, {**meta, "epoch": len(costs)})
     rows = _accuracy_rows(splits, params, "relu")
     info = {"seed": seed, "classes": ds.classes, "final_cost": costs[-1]}
@@ -623,9 +633,7 @@ def gradcheck(
 
     s = _session()
     dims = _parse_ints(layers, "--layers")
-    _check_range("--keep-prob", keep_prob, 0.0, 1.0)
-    if l2 < 0:
-        raise DltoolError(f"--l2 (λ) must be ≥ 0, got {l2}")
+    _settings(keep_prob=keep_prob, lambd=l2)  # the training ranges of --keep-prob and --l2
     if examples < 1:
         raise DltoolError(f"--examples must be at least 1, got {examples}")
     if activation not in network.HIDDEN:

@@ -30,15 +30,25 @@ def propagate(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray):
 
 
 def optimize(w, b, X, Y, num_iterations: int, learning_rate: float, on_step=None):
-    """Run gradient descent; return (w, b, costs) with the cost of every iteration."""
+    """Run gradient descent; return (w, b, costs) with the cost of every iteration.
+
+    ``on_step(i, cost, w, b)`` sees the parameters after step i; a NaN/inf cost (measured
+    before the step) raises ``NonFiniteCost(i + 1, cost)``.
+    """
+    import math
+
+    from dltool.nn.training import NonFiniteCost
+
     costs = []
     for i in range(num_iterations):
         grads, cost = propagate(w, b, X, Y)
-        if on_step is not None:
-            on_step(i, cost, w, b)
+        if not math.isfinite(cost):
+            raise NonFiniteCost(i + 1, cost)
         costs.append(cost)
         w = w - learning_rate * grads["dw"]
         b = b - learning_rate * grads["db"]
+        if on_step is not None:
+            on_step(i, cost, w, b)
     return w, b, costs
 
 

@@ -41,7 +41,9 @@ def load_model(path: Path) -> tuple[dict[str, np.ndarray], dict]:
             f"{path} is not a readable basicnn model file ({type(exc).__name__})",
             hint="the file is corrupt or of another format; train one with 'dltool basicnn train'",
         ) from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise DltoolError(f"{path} is not a basicnn model file (its meta is not a JSON object)")
+    if meta.get("format") != FORMAT:
         raise DltoolError(f"{path} is not a basicnn model file (format {meta.get('format')!r})")
     check_architecture(path, arrays, meta)
     return arrays, meta

@@ -7,12 +7,12 @@ inside the commands. The math lives in :mod:`dltool.nn.optimizers`,
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
 
 from dltool.errors import DltoolError
+from dltool.nn.schedules import KINDS
 
 app = typer.Typer(
     help="Compare GD/momentum/RMSprop/Adam, plot lr decay, random hyperparameter search.",
@@ -23,7 +23,24 @@ app = typer.Typer(
 DATASETS = "planar|moons|circles|spirals|blobs|digits"
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 NOTES_SEED = 3  # the notes' np.random.seed(3) for the moons comparison
-KINDS = ("constant", "inverse", "exponential", "sqrt", "staircase", "manual")
+# fields of Settings / Schedule → the options that set them (errors name the option typed)
+TRAIN_OPTIONS = {
+    "learning_rate": "--lr",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "beta1": "--beta1",
+    "beta2": "--beta2",
+    "epsilon": "--epsilon",
+}
+SCHEDULE_OPTIONS = {
+    "kind": "--kind",
+    "lr0": "--lr0",
+    "decay_rate": "--decay-rate",
+    "interval": "--interval",
+    "base": "--base",
+    "k": "--k",
+    "values": "--values",
+}
 
 
 def _choices(*names: str):
@@ -49,24 +66,11 @@ def _seed(default: int = 1) -> int:
     return default if seed is None else seed
 
 
-def _positive(name: str, value: float) -> None:
-    """Raise unless value is a finite number > 0."""
-    if not (math.isfinite(value) and value > 0):
-        raise DltoolError(f"{name} must be > 0, got {value:g}")
-
-
-def _beta(name: str, value: float) -> None:
-    """Raise unless 0 ≤ β < 1."""
-    if not 0 <= value < 1:
-        raise DltoolError(f"{name} must be in [0, 1), got {value:g}", hint="e.g. 0.9 or 0.999")
-
-
-def _schedule(kind, lr0, decay_rate, interval, base, k, values):
-    """Return the Schedule for the options, or raise a DltoolError."""
+def _schedule(kind, lr0, decay_rate, interval, base, k, values, options=SCHEDULE_OPTIONS):
+    """Return the Schedule for the options, or raise a DltoolError naming the bad option."""
+    from dltool.nn.optimizers import HyperparameterError
     from dltool.nn.schedules import Schedule
 
-    if kind not in KINDS:
-        raise DltoolError(f"unknown schedule '{kind}'", hint=f"use {'|'.join(KINDS)}")
     vals: tuple = ()
     if kind == "manual":
         if not values:
@@ -80,8 +84,19 @@ def _schedule(kind, lr0, decay_rate, interval, base, k, values):
         lr0 = vals[0] if vals else lr0
     try:
         return Schedule(kind, lr0, decay_rate, base, k, interval, vals)
-    except ValueError as exc:
-        raise DltoolError(str(exc)) from None
+    except HyperparameterError as exc:
+        raise exc.cli_error(options) from None
+
+
+def _settings(**kwargs):
+    """Return training Settings(**kwargs); a value out of range is a DltoolError."""
+    from dltool.nn.optimizers import HyperparameterError
+    from dltool.nn.training import Settings
+
+    try:
+        return Settings(**kwargs)
+    except HyperparameterError as exc:
+        raise exc.cli_error(TRAIN_OPTIONS) from None
 
 
 @app.command()
@@ -99,6 +114,8 @@ def minibatches(
         raise DltoolError(f"--m must be at least 1, got {m}")
     if size < 1:
         raise DltoolError(f"--size must be at least 1, got {size}")
+    if show < 0:
+        raise DltoolError(f"--show must be ≥ 0, got {show}")
     batches = mb.batch_indices(m, size, seed)
     rows = []
     for i, idx in enumerate(batches, start=1):
@@ -133,8 +150,6 @@ def schedule(
     s = _session()
     if epochs < 1:
         raise DltoolError(f"--epochs must be at least 1, got {epochs}")
-    if kind != "manual":
-        _positive("--lr0", lr0)
     sched = _schedule(kind, lr0, decay_rate, interval, base, k, values)
     if kind == "exponential" and decay_rate != 1.0:
         s.reporter.warn("--decay-rate is not used by exponential decay (its rate is --base)")
@@ -239,7 +254,7 @@ def compare(
 
 def _compare_command(p: dict) -> None:
     """Run ``optimizers compare`` with resolved options ``p``."""
-    from dltool.nn.training import NonFiniteCost, Settings
+    from dltool.nn.training import NonFiniteCost
     from dltool_optimizers import plots
     from dltool_optimizers.compare import compare, rows
     from dltool_optimizers.problem import DataSpec, prepare
@@ -247,20 +262,21 @@ def _compare_command(p: dict) -> None:
     s = _session()
     names = _parse_names(p["optimizers"])
     hidden = _hidden_sizes(p["hidden"])
-    _positive("--lr", p["lr"])
-    _beta("--beta1", p["beta1"])
-    _beta("--beta2", p["beta2"])
-    _positive("--epsilon", p["epsilon"])
-    if p["batch_size"] < 1:
-        raise DltoolError(f"--batch-size must be at least 1, got {p['batch_size']}")
-    if p["epochs"] < 1:
-        raise DltoolError(f"--epochs must be at least 1, got {p['epochs']}")
+    settings = _settings(
+        learning_rate=p["lr"],
+        epochs=p["epochs"],
+        batch_size=p["batch_size"],
+        beta1=p["beta1"],
+        beta2=p["beta2"],
+        epsilon=p["epsilon"],
+    )
     if p["backend"] not in ("numpy", "torch"):
         raise DltoolError(f"unknown backend '{p['backend']}'", hint="use numpy or torch")
-    sched = None
     if p["decay"] != "constant":
         interval = p["interval"] or (1000 if p["decay"] == "staircase" else 1)
-        sched = _schedule(p["decay"], p["lr"], p["decay_rate"], interval, 0.95, 1.0, p["values"])
+        options = {**SCHEDULE_OPTIONS, "kind": "--decay", "lr0": "--lr"}
+        args = (p["decay"], p["lr"], p["decay_rate"], interval, 0.95, 1.0, p["values"])
+        settings.schedule = _schedule(*args, options)
     seed = _seed(NOTES_SEED)
     spec = DataSpec(
         p["dataset"],
@@ -276,16 +292,6 @@ def _compare_command(p: dict) -> None:
         raise DltoolError(f"--samples must be at least 4, got {p['samples']}")
     problem = prepare(spec)
     dims = [problem.n_x, *hidden, problem.n_y]
-    settings = Settings(
-        "relu",
-        p["lr"],
-        p["epochs"],
-        p["batch_size"],
-        beta1=p["beta1"],
-        beta2=p["beta2"],
-        epsilon=p["epsilon"],
-        schedule=sched,
-    )
     run = s.run_dir("optimizers", "compare", p["out"])
     run.write_config(p)
     s.reporter.info(
@@ -425,6 +431,8 @@ def _tune_command(space, trials, workers, rounds, resume, top, out) -> None:
         raise DltoolError(f"--workers must be at least 1, got {workers}")
     if rounds < 0:
         raise DltoolError(f"--coarse-to-fine must be ≥ 0, got {rounds}")
+    if top < 0:
+        raise DltoolError(f"--top must be ≥ 0, got {top}")
     sp = _load_space(space)
     seed = _seed()
     from dltool_optimizers.problem import DataSpec, prepare

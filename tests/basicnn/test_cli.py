@@ -211,6 +211,12 @@ def test_csv_problems(run, tmp_path, csv_file):
         (["--keep-prob", "1.5"], "--keep-prob must be in (0, 1], got 1.5"),
         (["--l2", "-0.1"], "--l2 (λ) must be ≥ 0"),
         (["--lr", "0"], "--lr must be > 0, got 0"),
+        (["--lr", "nan", "--optimizer", "adam"], "--lr must be > 0, got nan"),
+        (["--lr", "inf"], "--lr must be > 0, got inf"),
+        (["--l2", "nan"], "--l2 (λ) must be ≥ 0, got nan"),
+        (["--keep-prob", "nan"], "--keep-prob must be in (0, 1], got nan"),
+        (["--beta2", "nan"], "--beta2 must be in [0, 1), got nan"),
+        (["--optimizer", "sgd"], "unknown optimizer 'sgd'"),
         (["--split", "0.5,0.1"], "--split '0.5,0.1' must be"),
         (["--epochs", "0"], "--epochs must be ≥ 1, got 0"),
         (["--batch-size", "0"], "--batch-size must be at least 1"),
@@ -244,16 +250,54 @@ def test_model_file_problems(run, tmp_path, csv_file):
     np.savez(other, **arrays)
     _fail(run("predict", str(other), "moons"), "W2 has shape (3, 3)")
     _fail(run("predict", str(tmp_path / "absent.npz"), "moons"), "does not exist")
+    arrays["W2"] = np.zeros((7, 20))
+    arrays["meta"] = np.array("[1, 2]")
+    np.savez(other, **arrays)
+    _fail(run("predict", str(other), "moons"), "its meta is not a JSON object")
+    _fail(run("predict", str(model), "moons", "--limit", "-1"), "--limit must be ≥ 0")
 
 
 def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path):
     out = tmp_path / "n"
     res = _fail(run("train", "--dataset", "moons", "--lr", "1e200", "--epochs", "50",
                     "--out", str(out)), "the cost became nan at epoch 2")  # fmt: skip
-    assert "last good checkpoint (epoch 1)" in res.stderr and "try --lr" in res.stderr
+    # the weights after epoch 1 gave the NaN of epoch 2: the kept ones are the initial weights
+    assert "last good checkpoint (epoch 0)" in res.stderr and "try --lr" in res.stderr
     assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "metrics.jsonl", "model.npz"]
     ok = run("predict", str(out / "model.npz"), "moons")
     assert ok.exit_code == 0, ok.stderr
+    assert "non-finite" not in ok.stderr
+
+
+def test_checkpoint_after_divergence_predicts_finite_probabilities(app, invoke, tmp_path):
+    out = tmp_path / "n"
+    res = invoke(app, "--quiet", "basicnn", "train", "--dataset", "moons", "--lr", "1e200",
+                 "--epochs", "50", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 1 and "last good checkpoint" in res.stderr, res.stderr
+    pred = invoke(app, "--json", "basicnn", "predict", str(out / "model.npz"), "moons")
+    assert pred.exit_code == 0, pred.stderr
+    probs = [r["probability"] for r in json.loads(pred.stdout)["predictions"]]
+    assert len(probs) == 400 and np.all(np.isfinite(probs))
+
+
+def test_logreg_divergence_is_an_error(run, tmp_path):
+    for backend in ("numpy", "torch"):
+        out = tmp_path / backend
+        res = _fail(run("logreg", "--lr", "1e308", "--epochs", "20", "--backend", backend,
+                        "--out", str(out)), "the cost became inf at epoch 2")  # fmt: skip
+        assert "last good checkpoint (epoch 0)" in res.stderr
+    _fail(run("logreg", "--lr", "nan"), "--lr must be > 0, got nan")
+
+
+def test_predict_scores_one_vs_rest_models(app, invoke, tmp_path):
+    out = tmp_path / "o"
+    res = invoke(app, "--quiet", "--json", "basicnn", "logreg", "--dataset", "blobs",
+                 "--positive", "1", "--epochs", "200", "--out", str(out))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    pred = invoke(app, "--json", "basicnn", "predict", str(out / "model.npz"), "blobs")
+    doc = json.loads(pred.stdout)
+    assert doc["accuracy_%"] > 95
+    assert {r["label"] for r in doc["predictions"]} == {"1", "not 1"}
 
 
 def test_npz_train_and_predict_from_csv(run, app, invoke, tmp_path):
