@@ -107,10 +107,9 @@ def detect(
          "iou_threshold": iou_threshold, "max_boxes": max_boxes, "classes": classes}
     )  # fmt: skip
     result = predict.run(detector, paths, run_dir, opts)
-    if not result["images"]:
-        predict.report_end(result, run_dir, opts, size)
-        raise DltoolError(f"none of the {len(paths)} file(s) could be read as an image")
     predict.report_end(result, run_dir, opts, size)
+    if not result["images"]:
+        raise DltoolError(f"none of the {len(paths)} file(s) could be read as an image")
 
 
 @app.command()
@@ -152,7 +151,7 @@ def anchors(
     rep.table(f"Mean IoU of the best anchor per box ({len(wh)} boxes)", rows, key="mean_iou")
     rep.table(f"Anchors for k={k} at {size}×{size}", [{"w": w, "h": h} for w, h in pixels])
     cfg_line = ", ".join(f"{round(w)},{round(h)}" for w, h in pixels)
-    rep.result("cfg_anchors", cfg_line, label="cfg line: anchors =")
+    rep.result("cfg_anchors", cfg_line, label="anchors line for the cfg")
     rep.result("results_dir", str(run.path), label="Results saved to")
 
 

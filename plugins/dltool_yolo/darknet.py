@@ -125,11 +125,6 @@ def max4(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, d: torch.Tensor) -> 
     return torch.maximum(torch.maximum(a, b), torch.maximum(c, d))
 
 
-def out_size(n: int, size: int, stride: int, pad: int) -> int:
-    """Return Darknet's pooled size (n + pad − size) // stride + 1."""
-    return (n + pad - size) // stride + 1
-
-
 def reorg(x: torch.Tensor, stride: int) -> torch.Tensor:
     """Return Darknet's reorg of x (B, C, H, W) → (B, C·s², H/s, W/s), index for index."""
     b, c, h, w = x.shape

@@ -241,6 +241,8 @@ def evaluate_command(data, weights, cfg, split: str, size: int | None, out) -> N
             )
         remap = {coco.index(n): i for i, n in enumerate(names)}
     else:
+        if not Path(weights).is_file():
+            raise DltoolError(f"weights file {weights} not found", hint="pass a .weights file")
         cfg = cfg or Path(weights).parent / "model.cfg"
         if not Path(cfg).is_file():
             raise DltoolError(f"no cfg for {weights}", hint="pass --cfg")

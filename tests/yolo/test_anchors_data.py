@@ -90,6 +90,9 @@ def test_synth_then_anchors_commands(app, invoke, tmp_path):
     assert len(ious) == 3 and ious[0] < ious[2]
     assert (out / "anchors.png").stat().st_size > 0
     assert len(json.loads((out / "anchors.json").read_text())["anchors"]) == 3
+    result = invoke(app, "yolo", "anchors", str(data / "labels"), "--k", "2",
+                    "--out", str(tmp_path / "text"))  # fmt: skip
+    assert "anchors line for the cfg: " in result.stdout and "=:" not in result.stdout
     result = invoke(app, "yolo", "anchors", str(data / "labels"), "--size", "-416",
                     "--out", str(tmp_path / "neg"))  # fmt: skip
     assert result.exit_code == 1 and "positive multiple of 32, got -416" in result.stderr

@@ -134,6 +134,9 @@ def test_eval_class_count_mismatch(app, invoke, tmp_path):
     files = ["--weights", str(tmp_path / "m.weights"), "--cfg", str(tmp_path / "m.cfg")]
     result = invoke(app, "yolo", "eval", "--data", str(data / "data.yaml"), *files)
     assert result.exit_code == 1 and "predicts 2 classes" in result.stderr
+    missing = ["--weights", str(tmp_path / "nothere.weights")]
+    result = invoke(app, "yolo", "eval", "--data", str(data / "data.yaml"), *missing)
+    assert result.exit_code == 1 and "nothere.weights not found" in result.stderr
 
 
 def test_resume_refuses_done_damaged_and_incomplete_runs(app, invoke, tmp_path):
