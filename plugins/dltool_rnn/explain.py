@@ -126,7 +126,8 @@ def _sequence(cell, n_x, n_a, n_y, m, T, reset_after, rng):
     p = charmodel.layer_params(
         charmodel.init_model(cell, n_x, n_a, 1, rng, reset_after=reset_after), 0
     )
-    Wy = rng.standard_normal((n_y, n_a))
+    Wy = rng.standard_normal((n_y, n_a))  # a stand-in output layer, without bias
+    W = charmodel.output_key(cell)  # its notes name: Wya (basic RNN) or Wy
     state = charmodel.initial_state(cell, 1, n_a, m)[0]
     a, _, caches = charmodel.layer_forward(cell, x, state, p)
     y_pred = softmax(np.einsum("ya,amt->ymt", Wy, a), axis=0)  # (n_y, m, T_x)
@@ -136,9 +137,10 @@ def _sequence(cell, n_x, n_a, n_y, m, T, reset_after, rng):
         _row("x", x, "inputs, T_x steps"),
         _row("a0", state[0], "initial hidden state"),
         _row("a", a, "hidden states, one per step"),
-        _row("y_pred", y_pred, "softmax(Wy a⟨t⟩ + by) over axis 0, every step"),
+        _row(W, Wy, "output weights (random here, no bias)"),
+        _row("y_pred", y_pred, f"softmax({W} a⟨t⟩) over axis 0, every step"),
         {"tensor": "caches", "shape": f"list of {len(caches[0])}", "formula": "one cache per step"},
-        _row("da", da, "dJ/da⟨t⟩ from the outputs: Wyᵀ dz⟨t⟩"),
+        _row("da", da, f"stand-in for dJ/da⟨t⟩: {W}ᵀ y_pred⟨t⟩"),
     ]
     rows += [
         _row(k, v, "BPTT: summed over steps" if k[1].isupper() or k.startswith("db") else "BPTT")

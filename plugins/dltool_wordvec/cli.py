@@ -456,14 +456,14 @@ def _weat(emb: Any, before: Any, after: Any) -> dict | None:
 
 
 def _analogy_total(words: list[str], unit: Any, sections: list, restrict: int) -> float:
-    """Return the overall 3CosAdd accuracy, searched with the torch twin on the session device."""
+    """Return the overall 3CosAdd accuracy, searched by :func:`_device_search`."""
     from dltool_wordvec import evaluate
 
-    rows = evaluate.analogy_accuracy(words, unit, sections, restrict, search=_torch_search)
+    rows = evaluate.analogy_accuracy(words, unit, sections, restrict, search=_device_search)
     return rows[-1]["accuracy"]
 
 
-def _torch_search(unit: Any, questions: Any, method: str) -> Any:
+def _device_search(unit: Any, questions: Any, method: str) -> Any:
     """Run the batched analogy search on the session device: the torch twin on an accelerator,
     the NumPy reference on CPU (where its BLAS matmul measured twice as fast)."""
     import numpy as np
@@ -512,7 +512,7 @@ def evaluate(
     pairs_path = ev.data_file(similarity_file, "wordsim353.tsv")
     pairs = ev.read_word_pairs(pairs_path)
     emb = _load(vectors_arg or vectors, fmt)
-    rows = ev.analogy_accuracy(emb.words, emb.unit, sections, restrict, method, _torch_search)
+    rows = ev.analogy_accuracy(emb.words, emb.unit, sections, restrict, method, _device_search)
     rep = current().reporter
     rep.table(f"Analogies (3Cos{method.title()}, top {restrict:,} words)", rows, key="analogies")
 

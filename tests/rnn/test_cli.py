@@ -253,6 +253,9 @@ def test_gradcheck_and_shapes_commands(app, invoke):
     assert step["yt_pred"] == "(2, 10)" and step["dWf"] == "(5, 8)"
     seq = {r["tensor"]: r["shape"] for r in doc["sequence"]}
     assert seq["a"] == "(5, 10, 7)" and seq["dx"] == "(3, 10, 7)" and seq["dc0"] == "(5, 10)"
+    rnn_seq = _json(invoke(app, "rnn", "shapes", "--cell", "rnn", "--json"))["sequence"]
+    formulas = {r["tensor"]: r["formula"] for r in rnn_seq}
+    assert formulas["y_pred"].startswith("softmax(Wya a⟨t⟩)")  # the weight the code uses, no by
 
 
 def test_builtin_corpus_trains(app, invoke, tmp_path):
