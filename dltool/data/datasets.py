@@ -283,3 +283,72 @@ def standardizer(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return per-feature mean and std (std 1 where a feature is constant) of X (m, n)."""
     mu, sigma = X.mean(axis=0), X.std(axis=0)
     return mu, np.where(sigma > 0, sigma, 1.0)
+
+
+def load(
+    name: str = "moons",
+    file: str | Path | None = None,
+    target: str | None = None,
+    samples: int = 400,
+    noise: float = 0.2,
+    seed: int = 1,
+    classes: int = 3,
+) -> Dataset:
+    """Return the CSV/NPZ ``file`` (labels ``target``), else the built-in data set ``name``."""
+    if file is not None:
+        return read_file(Path(file), target)
+    if name == "digits":
+        return digits()
+    if name not in GENERATED:
+        raise DltoolError(f"unknown dataset '{name}'", hint=f"choose one of {'|'.join(BUILTIN)}")
+    return generate(name, samples, noise, seed, classes)
+
+
+def standardized_splits(
+    ds: Dataset, split_text: str, seed: int, standardize: bool = True, need_dev: bool = False
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """Return ({train, dev, test: (X (n_x, m), y (m,))}, mu, sigma): X = (x − mu)/sigma.
+
+    mu and sigma come from the train rows (0 and 1 without ``standardize``). ``need_dev``
+    refuses a split that leaves no dev examples (nothing to rank models by).
+    """
+    if len(ds.classes) < 2:
+        raise DltoolError(
+            f"the labels hold a single class ({ds.classes[0] if ds.classes else 'none'})",
+            hint="classification needs at least two classes",
+        )
+    idx = split(ds.X.shape[0], parse_split(split_text), seed)
+    if need_dev and idx[1].size == 0:
+        raise DltoolError(
+            f"--split '{split_text}' leaves no dev examples: there is nothing to compare on",
+            hint="give the dev set a share, e.g. --split 0.8,0.2",
+        )
+    if standardize:
+        mu, sigma = standardizer(ds.X[idx[0]])
+    else:
+        mu, sigma = np.zeros(ds.X.shape[1]), np.ones(ds.X.shape[1])
+    splits = {
+        name: (((ds.X[ix] - mu) / sigma).T, ds.y[ix])
+        for name, ix in zip(("train", "dev", "test"), idx, strict=True)
+    }
+    return splits, mu, sigma
+
+
+def draw_decision_regions(ax, ds: Dataset, mu, sigma, predict, X, y, n: int = 300, size=12):
+    """Draw on ``ax`` the class ``predict`` gives over 2-D ``ds``'s range, and the points X, y.
+
+    ``predict`` maps standardized columns (2, k) to classes (k,); X (2, m) is standardized
+    with ``mu``, ``sigma`` and drawn back in the data's units, coloured by y.
+    """
+    lo, hi = ds.X.min(axis=0), ds.X.max(axis=0)
+    pad = 0.1 * (hi - lo) + 1e-9
+    xx, yy = np.meshgrid(
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], n),
+        np.linspace(lo[1] - pad[1], hi[1] + pad[1], n),
+    )
+    with np.errstate(all="ignore"):
+        zz = predict(((np.c_[xx.ravel(), yy.ravel()] - mu) / sigma).T).reshape(xx.shape)
+    pts = X.T * sigma + mu  # (m, 2) in the data's units
+    levels = np.arange(len(ds.classes) + 1) - 0.5
+    ax.contourf(xx, yy, zz, levels=levels, cmap="Spectral", alpha=0.35)
+    ax.scatter(pts[:, 0], pts[:, 1], c=y, cmap="Spectral", s=size, edgecolors="k", lw=0.3)

@@ -65,6 +65,17 @@ class Settings:
         return Optimizer(self.optimizer, self.learning_rate, self.beta1, self.beta2, self.epsilon)
 
 
+def initial_parameters(
+    dims: list[int], seed: int, method: str = "he", scale: float = 0.01, dtype="float64"
+) -> dict[str, np.ndarray]:
+    """Return W1 … WL, b1 … bL by ``method`` drawn after ``np.random.seed(seed)``, in ``dtype``."""
+    from dltool.nn import init
+
+    np.random.seed(seed)
+    params = init.initialize_parameters(dims, method, scale)
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
 def check_settings(s: Settings) -> None:
     """Raise HyperparameterError for a value out of range (NaN and ±inf included)."""
     check_hyperparameters(s.optimizer, s.learning_rate, s.beta1, s.beta2, s.epsilon)

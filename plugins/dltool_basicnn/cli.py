@@ -98,39 +98,19 @@ def _load_data(p: dict, seed: int):
     """Return the Dataset chosen by --data/--target or --dataset and its options."""
     from dltool.data import datasets as data
 
-    if p["data"] is not None:
-        return data.read_file(Path(p["data"]), p["target"])
-    name = p["dataset"]
-    if name == "digits":
-        return data.digits()
-    if name not in data.GENERATED:
-        raise DltoolError(f"unknown dataset '{name}'", hint=f"choose one of {DATASETS}")
-    return data.generate(name, p["samples"], p["noise"], seed, p["classes"])
+    return data.load(
+        p["dataset"], p["data"], p["target"], p["samples"], p["noise"], seed, p["classes"]
+    )
 
 
 def _prepare(p: dict, seed: int, transform=None):
     """Return (dataset, splits {name: (X (n_x, m), y)}, mu, sigma) standardized on train."""
-    import numpy as np
-
     from dltool.data import datasets as data
 
     ds = _load_data(p, seed)
     if transform is not None:
         ds = transform(ds)
-    if len(ds.classes) < 2:
-        raise DltoolError(
-            f"the labels hold a single class ({ds.classes[0] if ds.classes else 'none'})",
-            hint="classification needs at least two classes",
-        )
-    fractions = data.parse_split(p["split"])
-    idx = data.split(ds.X.shape[0], fractions, seed)
-    if p["standardize"]:
-        mu, sigma = data.standardizer(ds.X[idx[0]])
-    else:
-        mu, sigma = np.zeros(ds.X.shape[1]), np.ones(ds.X.shape[1])
-    splits = {}
-    for name, ix in zip(("train", "dev", "test"), idx, strict=True):
-        splits[name] = (((ds.X[ix] - mu) / sigma).T, ds.y[ix])  # (n_x, m), (m,)
+    splits, mu, sigma = data.standardized_splits(ds, p["split"], seed, p["standardize"])
     return ds, splits, mu, sigma
 
 
@@ -333,10 +313,10 @@ def train(
 
 def _train_command(p: dict, settings) -> None:
     """Run ``basicnn train`` with resolved options ``p``."""
-    import numpy as np
 
     from dltool.nn import init as initializers
     from dltool.nn import network
+    from dltool.nn.training import initial_parameters
     from dltool_basicnn import model_io
 
     s = _session()
@@ -357,9 +337,7 @@ def _train_command(p: dict, settings) -> None:
     run = s.run_dir("basicnn", "train", p["out"])
     run.write_config({**p, "layers": ",".join(map(str, dims))})  # reusable with --config
     device = str(s.device) if p["backend"] == "torch" else "cpu (numpy)"
-    np.random.seed(seed)
-    params = initializers.initialize_parameters(dims, p["init"], p["init_scale"])
-    params = {key: v.astype(p["dtype"]) for key, v in params.items()}
+    params = initial_parameters(dims, seed, p["init"], p["init_scale"], p["dtype"])
     meta = _meta(ds, dims, p["activation"], mu, sigma, p["target"], {"seed": seed})
     X, y = splits["train"][0].astype(p["dtype"]), splits["train"][1]
     s.reporter.info(

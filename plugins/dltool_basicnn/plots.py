@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from dltool.data import datasets
 from dltool.nn import activations as act
 from dltool.nn import network
 from dltool.report import figure
@@ -25,19 +27,9 @@ def cost_curve(path: Path, costs: list[float], title: str) -> Path:
 
 def decision_boundary(path: Path, ds, X, y, params, hidden, mu, sigma) -> Path:
     """Plot the predicted class over the data's 2-D range and the points X (2, m) coloured by y."""
-    lo, hi = ds.X.min(axis=0), ds.X.max(axis=0)
-    pad = 0.1 * (hi - lo) + 1e-9
-    xx, yy = np.meshgrid(
-        np.linspace(lo[0] - pad[0], hi[0] + pad[0], 300),
-        np.linspace(lo[1] - pad[1], hi[1] + pad[1], 300),
-    )
-    grid = ((np.c_[xx.ravel(), yy.ravel()] - mu) / sigma).T  # (2, 90000)
-    zz = network.predict(grid, params, hidden).reshape(xx.shape)
-    pts = X.T * sigma + mu  # (m, 2), back to the data's units
     with figure(path, figsize=(6, 5)) as (fig, ax):
-        k = len(ds.classes)
-        ax.contourf(xx, yy, zz, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.35)
-        ax.scatter(pts[:, 0], pts[:, 1], c=y, cmap="Spectral", s=12, edgecolors="k", lw=0.3)
+        predict = partial(network.predict, params=params, hidden=hidden)
+        datasets.draw_decision_regions(ax, ds, mu, sigma, predict, X, y)
         ax.set_xlabel(ds.features[0])
         ax.set_ylabel(ds.features[1])
         ax.set_title(f"decision boundary ({ds.name}, train set)")

@@ -388,6 +388,8 @@ def _open_search(sp, seed, trials, resume, out):
             meta = json.loads(meta_path.read_text())
         except (OSError, ValueError) as exc:
             raise DltoolError(f"cannot read {meta_path}: {exc}") from None
+        if not isinstance(meta, dict):
+            raise DltoolError(f"{meta_path} is not a search record (not a JSON object)")
         if meta.get("fingerprint") != fingerprint:
             raise DltoolError(
                 f"{resume} holds another search (other space, seed or --trials)",

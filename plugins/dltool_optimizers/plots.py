@@ -3,30 +3,21 @@ and the random search's dev metric against its hyperparameters."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from dltool.data import datasets
 from dltool.nn import network
 from dltool.report import figure
 
 
 def _boundary(ax, problem, params, hidden, title):
     """Draw the predicted class over the data's 2-D range and the train points."""
-    X = problem.ds.X
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = 0.1 * (hi - lo) + 1e-9
-    xx, yy = np.meshgrid(
-        np.linspace(lo[0] - pad[0], hi[0] + pad[0], 200),
-        np.linspace(lo[1] - pad[1], hi[1] + pad[1], 200),
-    )
-    grid = ((np.c_[xx.ravel(), yy.ravel()] - problem.mu) / problem.sigma).T  # (2, 40000)
-    with np.errstate(all="ignore"):
-        zz = network.predict(grid, params, hidden).reshape(xx.shape)
-    k = len(problem.ds.classes)
-    pts = problem.X_train.T * problem.sigma + problem.mu  # (m, 2) in the data's units
-    ax.contourf(xx, yy, zz, levels=np.arange(k + 1) - 0.5, cmap="Spectral", alpha=0.35)
-    ax.scatter(pts[:, 0], pts[:, 1], c=problem.y_train, cmap="Spectral", s=8, lw=0.2, ec="k")
+    predict = partial(network.predict, params=params, hidden=hidden)
+    X, y = problem.X_train, problem.y_train
+    datasets.draw_decision_regions(ax, problem.ds, problem.mu, problem.sigma, predict, X, y, 200, 8)
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -70,7 +61,11 @@ def search_figure(path: Path, trials: list[dict], names: list[str], scales: dict
     with figure(path, 1, len(names), figsize=(4 * len(names), 3.6), squeeze=False) as (fig, axes):
         for ax, name in zip(axes[0], names, strict=True):
             for rnd in sorted({t["round"] for t in trials}):
-                pts = [t for t in trials if t["round"] == rnd and t["metrics"].get("dev_acc")]
+                pts = [
+                    t
+                    for t in trials
+                    if t["round"] == rnd and t["metrics"].get("dev_acc") is not None
+                ]
                 x = [t["config"].get(name, t["id"]) for t in pts]
                 y = [t["metrics"]["dev_acc"] for t in pts]
                 ax.scatter(x, y, s=16, label=f"round {rnd}")

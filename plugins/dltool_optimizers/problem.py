@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from dltool.data import datasets
-from dltool.errors import DltoolError
-from dltool.nn import init, network
-from dltool.nn.training import Settings, fit
+from dltool.nn import network
+from dltool.nn.training import Settings, fit, initial_parameters
 
 
 @dataclass(frozen=True)
@@ -62,35 +60,18 @@ class Problem:
         return 1 if k == 2 else k
 
 
-def load(spec: DataSpec) -> datasets.Dataset:
-    """Return the data set ``spec`` names."""
-    if spec.file is not None:
-        return datasets.read_file(Path(spec.file), spec.target)
-    if spec.dataset == "digits":
-        return datasets.digits()
-    if spec.dataset not in datasets.GENERATED:
-        raise DltoolError(
-            f"unknown dataset '{spec.dataset}'", hint=f"choose one of {'|'.join(datasets.BUILTIN)}"
-        )
-    return datasets.generate(spec.dataset, spec.samples, spec.noise, spec.seed, spec.classes)
-
-
 def prepare(spec: DataSpec) -> Problem:
-    """Return the standardized train/dev splits of ``spec``'s data."""
-    ds = load(spec)
-    if len(ds.classes) < 2:
-        raise DltoolError("the labels hold a single class", hint="classification needs two")
-    train, dev, _ = datasets.split(ds.X.shape[0], datasets.parse_split(spec.split), spec.seed)
-    mu, sigma = datasets.standardizer(ds.X[train])
-    Xs = (ds.X - mu) / sigma
-    return Problem(ds, Xs[train].T, ds.y[train], Xs[dev].T, ds.y[dev], mu, sigma)
+    """Return the standardized train/dev splits of ``spec``'s data (a non-empty dev set)."""
+    ds = datasets.load(
+        spec.dataset, spec.file, spec.target, spec.samples, spec.noise, spec.seed, spec.classes
+    )
+    splits, mu, sigma = datasets.standardized_splits(ds, spec.split, spec.seed, need_dev=True)
+    return Problem(ds, *splits["train"], *splits["dev"], mu, sigma)
 
 
 def init_params(dims: list[int], seed: int, dtype=np.float64) -> dict[str, np.ndarray]:
     """Return He-initialized W1 … WL, b1 … bL drawn after ``np.random.seed(seed)``."""
-    np.random.seed(seed)
-    params = init.initialize_parameters(dims, "he")
-    return {k: v.astype(dtype) for k, v in params.items()}
+    return initial_parameters(dims, seed, "he", dtype=dtype)
 
 
 def evaluate(problem: Problem, params: dict, hidden: str, settings: Settings) -> dict:

@@ -63,7 +63,26 @@ DEFAULTS = {
     "activation": "relu",
 }
 INTEGER = ("layers", "units", "batch_size", "epochs")
-DATA_KEYS = ("dataset", "samples", "noise", "classes", "file", "target", "split", "seed")
+DATA_TYPES = {  # data: key → (accepted types, what to write)
+    "dataset": (str, "a data set name such as moons"),
+    "samples": (int, "a whole number"),
+    "noise": (int | float, "a number"),
+    "classes": (int, "a whole number"),
+    "file": (str, "a file path"),
+    "target": (str, "a column or array name"),
+    "split": (str, 'fractions such as "0.8,0.2"'),
+    "seed": (int, "a whole number"),
+}
+DATA_KEYS = tuple(DATA_TYPES)
+SETTINGS_FIELDS = {  # hyperparameter → the field of dltool.nn.training.Settings that checks it
+    "lr": "learning_rate",
+    "beta1": "beta1",
+    "beta2": "beta2",
+    "l2": "lambd",
+    "keep_prob": "keep_prob",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+}
 
 
 @dataclass(frozen=True)
@@ -130,16 +149,38 @@ def _check_value(name: str, value) -> None:
         raise _bad(name, f"must be a number, got {value!r}")
     if name in INTEGER and float(value) != int(value):
         raise _bad(name, f"must be a whole number, got {value}")
-    ok = {
-        "lr": value > 0,
-        "beta1": 0 <= value < 1,
-        "beta2": 0 <= value < 1,
-        "l2": value >= 0,
-        "keep_prob": 0 < value <= 1,
-        "decay_rate": value >= 0,
-    }.get(name, value >= 1)
-    if not ok:
+    if not _in_range(name, value):
         raise _bad(name, f"value {value} is out of range", hint=f"{name}: {HYPER[name]}")
+
+
+def _in_range(name: str, value: float) -> bool:
+    """Return whether the training checks (Settings, Schedule) accept ``value`` for ``name``."""
+    from dltool.nn.optimizers import HyperparameterError
+    from dltool.nn.schedules import Schedule
+    from dltool.nn.training import Settings
+
+    try:
+        if name in SETTINGS_FIELDS:
+            Settings(**{SETTINGS_FIELDS[name]: value})
+        elif name == "decay_rate":
+            Schedule("inverse", decay_rate=value)
+        else:
+            return value >= 1  # layers, units
+    except HyperparameterError:
+        return False
+    return True
+
+
+def _check_data(data) -> None:
+    """Raise unless ``data`` maps known keys to values of the right type."""
+    if not isinstance(data, dict) or set(data) - set(DATA_KEYS):
+        raise DltoolError(
+            "search space: 'data' has unknown keys", hint=f"keys: {', '.join(DATA_KEYS)}"
+        )
+    for key, value in data.items():
+        kind, what = DATA_TYPES[key]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise DltoolError(f"search space: data.{key} must be {what}, got {value!r}")
 
 
 def parse_param(name: str, spec: dict) -> Param:
@@ -227,10 +268,7 @@ def parse_space(doc) -> Space:
             hint="use 'data:' and 'params:'",
         )
     data = doc.get("data") or {}
-    if not isinstance(data, dict) or set(data) - set(DATA_KEYS):
-        raise DltoolError(
-            "search space: 'data' has unknown keys", hint=f"keys: {', '.join(DATA_KEYS)}"
-        )
+    _check_data(data)
     raw = doc.get("params")
     if not isinstance(raw, dict) or not raw:
         raise DltoolError("search space: 'params' must map hyperparameters to specs or values")

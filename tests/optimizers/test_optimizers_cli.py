@@ -148,6 +148,30 @@ def test_compare_bad_input(run):
     _fail(run("compare", "--beta2", "-0.5"), "--beta2")
     _fail(run("compare", "--batch-size", "0"), "--batch-size")
     _fail(run("compare", "--dataset", "nope"), "unknown dataset")
+    _fail(run("compare", "--lr", "nan"), "--lr must be > 0, got nan")
+    _fail(run("compare", "--lr", "inf"), "--lr must be > 0, got inf")
+    _fail(run("compare", "--epsilon", "inf"), "--epsilon must be > 0, got inf")
+    _fail(run("compare", "--decay", "inverse", "--decay-rate", "nan"), "--decay-rate must be ≥ 0")
+    _fail(run("compare", "--split", "1,0", "--epochs", "2"), "leaves no dev examples")
+    _fail(run("minibatches", "--show", "-1"), "--show must be ≥ 0")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("{split: 0.8}", 'data.split must be fractions such as "0.8,0.2", got 0.8'),
+        ("{samples: abc}", "data.samples must be a whole number, got 'abc'"),
+        ("{noise: [1]}", "data.noise must be a number"),
+        ("{dataset: 3}", "data.dataset must be a data set name"),
+        ("{split: '1,0'}", "leaves no dev examples"),
+    ],
+)
+def test_tune_rejects_bad_data(run, tmp_path, data, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"data: {data}\nparams:\n  units: {{distribution: int, range: [2, 4]}}\n")
+    out = tmp_path / "never"
+    _fail(run("tune", "--space", str(path), "--trials", "2", "--out", str(out)), message)
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("decay", [None, Schedule("exponential", 0.01, base=0.5)])
@@ -336,6 +360,11 @@ def test_resume_of_another_search_is_refused_and_keeps_trials(run, space, tmp_pa
     assert {p.name: p.read_text() for p in (out / "trials").glob("*.json")} == before
     _fail(run("tune", "--space", str(tmp_path / "missing.yaml")), "does not exist")
     _fail(run("tune", "--space", str(space), "--workers", "0"), "--workers")
+    _fail(run("tune", "--space", str(space), "--top", "-1"), "--top must be ≥ 0")
+    listed = tmp_path / "listed"
+    listed.mkdir()
+    (listed / "search.json").write_text("[1, 2]")
+    _fail(run("tune", "--space", str(space), "--resume", str(listed)), "not a search record")
 
 
 def test_help_does_not_import_heavy_modules():

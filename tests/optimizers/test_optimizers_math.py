@@ -218,3 +218,30 @@ def test_random_mini_batches_use_one_permutation_for_x_and_y():
 def test_schedule_lr_is_finite_for_long_runs():
     s = Schedule("exponential", 0.1)
     assert all(math.isfinite(s.lr(e)) and s.lr(e) >= 0 for e in range(0, 5000, 97))
+
+
+def test_small_torch_steps_run_on_one_thread_and_restore_the_count():
+    torch = pytest.importorskip("torch")
+    from dltool.nn import training
+
+    X = np.random.RandomState(0).randn(2, 32)
+    y = (X[0] > 0).astype(np.int64)
+    params = training.initial_parameters([2, 4, 1], 0)
+    seen = []
+    before = torch.get_num_threads()
+    s = training.Settings("relu", 0.1, 2, optimizer="adam")
+    training.fit(
+        X, y, params, s, "torch", "cpu", lambda e, c, p: seen.append(torch.get_num_threads())
+    )
+    assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+def test_settings_reject_non_finite_values():
+    from dltool.nn.optimizers import HyperparameterError
+    from dltool.nn.training import Settings
+
+    for field in ("learning_rate", "lambd", "keep_prob", "beta1", "beta2", "epsilon"):
+        for bad in (float("nan"), float("inf")):
+            with pytest.raises(HyperparameterError) as info:
+                Settings(**{field: bad})
+            assert info.value.name == field
