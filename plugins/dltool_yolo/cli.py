@@ -204,11 +204,16 @@ def train(
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/train/N)."),
 ) -> None:
     """Train a YOLO model with the YOLO loss; checkpoints, curves and mAP each epoch."""
-    from dltool.config import resolve_config
+    from dltool.config import load_config_file, resolve_config
     from dltool_yolo.fit import fit
 
     params = resolve_config(ctx, config, exclude=("out", "resume"))
-    fit(params, resume=resume, out=out)
+    given = {
+        n for n in params if ctx.get_parameter_source(n).name not in ("DEFAULT", "DEFAULT_MAP")
+    }
+    if config is not None:
+        given |= set(load_config_file(config))
+    fit(params, resume=resume, out=out, given=frozenset(given))
 
 
 @app.command("eval")

@@ -51,11 +51,11 @@ def model_cfg(params: dict[str, Any], spec) -> str:
         raise DltoolError(f"cannot read cfg {name}: {exc.strerror}") from exc
 
 
-def _save_checkpoint(run, model, opt, epoch: int, best: float, params: dict) -> None:
-    """Write last.weights and last.pt (weights, optimizer, epoch) atomically."""
+def _save_checkpoint(run, model, opt, gen, epoch: int, best: float, params: dict) -> None:
+    """Write last.weights and last.pt (weights, optimizer, shuffle generator, epoch) atomically."""
     save_weights(model, run.file("last.weights"), seen=epoch)
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-             "best_map": best, "params": params}  # fmt: skip
+             "best_map": best, "params": params, "generator": gen.get_state()}  # fmt: skip
     with atomic.atomic_path(run.file("last.pt")) as tmp:
         torch.save(state, tmp)
 
@@ -67,8 +67,17 @@ def _score(model: Darknet, names: list[str], device, images, labels) -> dict:
         return evaluate(collect(detector, images, labels), len(names))
 
 
-def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = None) -> None:
-    """Train per ``params`` (see ``dltool yolo train --help``), reporting and checkpointing."""
+def fit(
+    params: dict[str, Any],
+    resume: Path | None = None,
+    out: Path | None = None,
+    given: frozenset[str] = frozenset(),
+) -> None:
+    """Train per ``params`` (see ``dltool yolo train --help``), reporting and checkpointing.
+
+    ``given``: the options the user set (flags or --config); with ``resume`` any of them
+    but ``epochs`` that differs from the run's own is refused.
+    """
     s = current()
     rep = s.reporter
     if params["epochs"] < 1 or params["batch_size"] < 1 or params["lr"] <= 0:
@@ -76,7 +85,7 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
     start, best, state = 0, -1.0, None
     if resume is not None:
         state, cfg_text, run = _resume(resume, params["epochs"])
-        params = state["params"] | {"epochs": params["epochs"]}
+        params = _resumed_params(state["params"], params, given, resume)
         start, best = state["epoch"], state["best_map"]
     spec = read_data_yaml(params["data"])
     if resume is None:
@@ -108,8 +117,10 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
     steps = math.ceil(len(train_x) / params["batch_size"])
     total = params["epochs"] * steps
     gen = torch.Generator().manual_seed(s.seed if s.seed is not None else 0)
-    for _ in range(start):
-        torch.randperm(len(train_x), generator=gen)
+    if state is not None and "generator" in state:
+        gen.set_state(state["generator"])  # the shuffles and flips an unbroken run would draw
+    elif state is not None:
+        rep.warn(f"{resume}/last.pt predates saved shuffling: later epochs shuffle differently")
     with rep.progress((params["epochs"] - start) * steps, "train") as bar:
         for epoch in range(start, params["epochs"]):
             model.train()
@@ -139,7 +150,7 @@ def fit(params: dict[str, Any], resume: Path | None = None, out: Path | None = N
             if scores["map50"] > best:
                 best = scores["map50"]
                 save_weights(model, run.file("best.weights"), seen=epoch + 1)
-            _save_checkpoint(run, model, opt, epoch + 1, best, params)
+            _save_checkpoint(run, model, opt, gen, epoch + 1, best, params)
     _report(run, spec, scores, best)
 
 
@@ -172,6 +183,27 @@ def _resume(run_path: Path, epochs: int) -> tuple[dict, str, Any]:
     except OSError as exc:
         raise DltoolError(f"cannot read {cfg} to resume: {exc.strerror}") from None
     return state, cfg_text, RunDir(run_path)
+
+
+def _resumed_params(saved: dict, params: dict, given: frozenset[str], run_path: Path) -> dict:
+    """Return the run's own params with the new ``epochs``; refuse any other option changed."""
+    changed = [n for n in sorted(given) if n != "epochs" and not _same(n, saved.get(n), params[n])]
+    if changed:
+        shown = "; ".join(
+            f"--{n.replace('_', '-')} {params[n]} (the run's: {saved.get(n)})" for n in changed
+        )
+        raise DltoolError(
+            f"--resume continues {run_path} with its own options, but {shown}",
+            hint="drop those options to resume, or start a new run without --resume",
+        )
+    return saved | {"epochs": params["epochs"]}
+
+
+def _same(name: str, old: Any, new: Any) -> bool:
+    """Return whether option ``name`` keeps its value (paths compared resolved)."""
+    if name in ("data", "weights") and old is not None and new is not None:
+        return Path(old).resolve() == Path(new).resolve()
+    return old == new
 
 
 def _restore(model: Darknet, opt, state: dict, run_path: Path) -> None:

@@ -157,3 +157,56 @@ def test_resume_refuses_done_damaged_and_incomplete_runs(app, invoke, tmp_path):
     torch.save([1, 2], run / "last.pt")
     result = invoke(app, *args, "--epochs", "5")
     assert result.exit_code == 1 and "not a dltool yolo checkpoint" in result.stderr
+
+
+def test_resume_after_a_crash_repeats_the_unbroken_run(app, invoke, tmp_path, monkeypatch):
+    """last.pt keeps the shuffle/flip generator: a resumed run draws what an unbroken one does."""
+    import dltool_yolo.fit as fit_module
+
+    from dltool.errors import DltoolError
+
+    data = tmp_path / "syn"
+    assert invoke(app, "yolo", "synth", str(data), "--n", "10", "--size", "64").exit_code == 0
+    args = ["yolo", "train", "--data", str(data / "data.yaml"), "--batch-size", "3"]
+    args += ["--cfg-anchors", "--epochs", "3"]
+    assert invoke(app, *args, "--out", str(tmp_path / "whole")).exit_code == 0
+    score, calls = fit_module._score, []
+
+    def crash_in_epoch_2(*a):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DltoolError("simulated crash in epoch 2")
+        return score(*a)
+
+    monkeypatch.setattr(fit_module, "_score", crash_in_epoch_2)
+    result = invoke(app, *args, "--out", str(tmp_path / "broken"))
+    assert result.exit_code == 1 and "simulated crash" in result.stderr
+    monkeypatch.setattr(fit_module, "_score", score)
+    result = invoke(app, *args, "--resume", str(tmp_path / "broken"))
+    assert result.exit_code == 0, result.output
+
+    def rows(run):
+        return [
+            json.loads(ln) for ln in (tmp_path / run / "metrics.jsonl").read_text().splitlines()
+        ]
+
+    assert [r["epoch"] for r in rows("broken")] == [1, 2, 3]
+    for a, b in zip(rows("whole"), rows("broken"), strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+
+
+def test_resume_refuses_changed_options(app, invoke, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    params = {"data": str(tmp_path / "data.yaml"), "lr": 0.002, "batch_size": 16, "cfg": "small"}
+    keys = {"model": {}, "optimizer": {}, "epoch": 1, "best_map": 0.0, "params": params}
+    torch.save(keys, run / "last.pt")
+    (run / "model.cfg").write_text(tiny_cfg(4, 0.25, 64))
+    args = ["yolo", "train", "--resume", str(run), "--epochs", "3"]
+    result = invoke(app, *args, "--data", str(tmp_path / "other.yaml"), "--lr", "0.01")
+    assert result.exit_code == 1 and "--resume continues" in result.stderr
+    assert "--lr 0.01 (the run's: 0.002)" in result.stderr and "other.yaml" in result.stderr
+    (tmp_path / "c.yaml").write_text("batch_size: 4\n")
+    result = invoke(app, *args, "--data", str(tmp_path / "data.yaml"), "--config",
+                    str(tmp_path / "c.yaml"))  # fmt: skip
+    assert result.exit_code == 1 and "--batch-size 4 (the run's: 16)" in result.stderr
