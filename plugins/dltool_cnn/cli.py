@@ -88,11 +88,10 @@ def summary(
     shape = S.parse_chw(input) if input else native
     net = S.build_meta(builder, in_channels=shape[0])
     if not S.try_forward(net, shape):
-        smallest = S.smallest_input(S.build_meta(builder), native)
-        size = "x".join(map(str, smallest or native))
+        takes = S.input_hint(S.build_meta(builder), native, lambda n: f"{native[0]}x{n}x{n}")
         raise DltoolError(
             f"{model} cannot take a {'x'.join(map(str, shape))} input",
-            hint=f"the smallest input it takes is {size} (native {'x'.join(map(str, native))})",
+            hint=f"{takes} (native {'x'.join(map(str, native))})",
         )
     rows = S.summarize(net, shape, all_layers)
     total = sum(p.numel() for p in net.parameters())

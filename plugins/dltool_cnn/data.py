@@ -80,6 +80,11 @@ def shapes(size: int, n: int = 600, seed: int = 0) -> ImageSet:
 
 def folder(root: Path, size: int, channels: int = 3) -> ImageSet:
     """Return the images in root/<class>/*, one sub-folder per class, resized to size × size."""
+    if root.exists() and not root.is_dir():
+        raise DltoolError(
+            f"--data {root} is a file, not a folder",
+            hint="give a folder DIR with one sub-folder of images per class, or digits or shapes",
+        )
     if not root.is_dir():
         raise DltoolError(f"data folder {root} does not exist", hint="use digits, shapes or a DIR")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))

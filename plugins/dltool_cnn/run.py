@@ -41,7 +41,7 @@ def _image_size(config: dict) -> int:
 
         return config["image_size"] or DEFAULT_SIZE
     from dltool_cnn import MODELS, models
-    from dltool_cnn.summary import build_meta, smallest_input, try_forward
+    from dltool_cnn.summary import build_meta, input_hint, try_forward
 
     native = {m[0]: m[3] for m in MODELS}[config["model"]]
     net = build_meta(getattr(models, config["model"]))
@@ -49,10 +49,9 @@ def _image_size(config: dict) -> int:
     if size is None:
         size = FLEXIBLE_SIZE if try_forward(net, (native[0], 32, 32)) else native[1]
     elif not try_forward(net, (native[0], size, size)):
-        small = smallest_input(net, native)
         raise DltoolError(
             f"{config['model']} cannot take {size}x{size} images",
-            hint=f"the smallest input it takes is {small[1]}x{small[2]} (--image-size {small[1]})",
+            hint=input_hint(net, native, lambda n: f"{n}x{n} (--image-size {n})"),
         )
     return size
 
@@ -60,6 +59,16 @@ def _image_size(config: dict) -> int:
 def _channels(config: dict) -> int:
     """Return 1 for digits on a scratch model, else 3."""
     return 1 if config["data"] == "digits" and not config.get("pretrained") else 3
+
+
+def _given(ctx) -> dict[str, str]:
+    """Return {parameter name: its option} for the options typed on the command line."""
+    given = {}
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name == "COMMANDLINE":
+            given[param.name] = param.opts[0]
+    return given
 
 
 def _start(params: dict, resume: Path | None, ctx):
@@ -72,9 +81,14 @@ def _start(params: dict, resume: Path | None, ctx):
     run_path = resume if resume.is_dir() else resume.parent
     state = T.load_checkpoint(run_path / T.LAST)
     config = dict(state["config"])
-    source = ctx.get_parameter_source("epochs")
-    if source is not None and source.name == "COMMANDLINE":
+    if "epochs" in _given(ctx):
         config["epochs"] = params["epochs"]
+    ignored = [opt for name, opt in _given(ctx).items() if name not in ("epochs", "resume")]
+    if ignored:
+        session.reporter.warn(
+            f"--resume continues with the run's saved settings; ignoring {', '.join(ignored)} "
+            "(only --epochs applies)"
+        )
     if state["epoch"] >= config["epochs"]:
         raise DltoolError(
             f"run {run_path} already finished {state['epoch']} of {config['epochs']} epochs",

@@ -44,6 +44,28 @@ def smallest_input(model: nn.Module, native: tuple[int, ...]) -> tuple[int, ...]
     return (c, low, low)
 
 
+def largest_input(model: nn.Module, native: tuple[int, ...], limit: int = 4) -> int | None:
+    """Return the largest side n ≥ native the model takes, or None if it takes limit·native."""
+    c, h = native[0], native[1]
+    if try_forward(model, (c, limit * h, limit * h)):
+        return None
+    low, high = h, limit * h  # low is taken, high is not
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if try_forward(model, (c, mid, mid)) else (low, mid)
+    return low
+
+
+def input_hint(model: nn.Module, native: tuple[int, ...], show) -> str:
+    """Return which square inputs the model takes; ``show(n)`` formats a side n."""
+    small = smallest_input(model, native)
+    text = f"the smallest input it takes is {show(small[1] if small else native[1])}"
+    big = largest_input(model, native)
+    if big is not None:
+        text += f", the largest {show(big)}: its fully connected layers fix the size"
+    return text
+
+
 def notation(module: nn.Module) -> str:
     """Return ``[f, s]`` for conv and pooling layers, else ''."""
     if type(module).__name__ == "Subsampling":

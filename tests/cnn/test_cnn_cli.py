@@ -324,3 +324,30 @@ def test_demo_images_by_name_or_demo_prefix(run_json, run, tmp_path):
     _fail(run("conv", "demo:nope", "--out", str(tmp_path / "c.png")), "no demo image 'nope'")
     res = _fail(run("conv", str(tmp_path / "nope.png")), "does not exist")
     assert "demo:NAME" in res.stderr
+
+
+def test_fixed_size_models_name_the_sizes_they_take(run):
+    res = _fail(run("summary", "vgg16", "--input", "3x256x256"), "cannot take")
+    assert "smallest input it takes is 3x224x224, the largest 3x255x255" in res.stderr
+    res = _fail(run("summary", "googlenet", "--input", "3x16x16"), "cannot take")
+    assert "smallest input it takes is 3x31x31 (native" in res.stderr
+    assert "largest" not in res.stderr
+    res = _fail(run("train", "--model", "alexnet", "--image-size", "300"), "cannot take 300")
+    assert "the largest 258x258 (--image-size 258)" in res.stderr
+
+
+def test_train_data_file_is_not_a_folder(run, camera):
+    res = _fail(run("train", "--data", str(camera)), "is a file, not a folder")
+    assert "does not exist" not in res.stderr
+
+
+def test_resume_warns_about_ignored_options(run, run_json, tmp_path):
+    data, out = _folder(tmp_path / "data", per_class=3, size=16), tmp_path / "run"
+    run_json("train", "--data", str(data), "--epochs", "1", "--batch-size", "4", "--out", str(out))
+    res = run("train", "--resume", str(out), "--epochs", "2", "--batch-size", "7", "--lr", "0.5")
+    assert res.exit_code == 0, res.stderr
+    warning = " ".join(res.stderr.split())
+    assert "ignoring --batch-size, --lr (only --epochs applies)" in warning
+    assert "batch_size: 4" in (out / "config.yaml").read_text()
+    res = run("train", "--resume", str(out), "--epochs", "3")
+    assert res.exit_code == 0 and "warning" not in res.stderr

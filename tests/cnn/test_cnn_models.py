@@ -54,8 +54,37 @@ def test_resnet50_has_identity_and_convolutional_blocks():
     assert len(blocks) == 16 and len(conv_blocks) == 4  # one convolutional block per stage
 
 
+# Input (C, H, W) of each paper: LeNet-5 32x32 digits, AlexNet 227 (the 224 of the paper
+# does not divide), the rest ImageNet's 224.
+PUBLISHED_INPUT = {name: (3, 224, 224) for name in PARAMS}
+PUBLISHED_INPUT |= {"lenet5": (1, 32, 32), "alexnet": (3, 227, 227)}
+FIXED_SIZE = ("lenet5", "alexnet", "vgg16")  # flatten into fully connected layers
+
+
 def test_registered_input_sizes_match_builders():
+    import dltool_cnn
+    from dltool_cnn.summary import build_meta, smallest_input, try_forward
+
     assert {name for name, *_ in MODELS} == set(PARAMS)
+    registered = {}
+
+    class Registry:
+        def add(self, name, target, description, input_size):
+            registered[name] = (target, tuple(input_size))
+
+    dltool_cnn.register_models(Registry())
+    assert set(registered) == set(PARAMS)
+    for name, (target, size) in registered.items():
+        assert size == PUBLISHED_INPUT[name], name
+        module, _, attr = target.partition(":")
+        assert module == "dltool_cnn.models"
+        net = build_meta(getattr(models, attr))
+        first = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+        assert first.in_channels == size[0], name
+        assert try_forward(net, size), name
+        if name in FIXED_SIZE:
+            assert smallest_input(net, size) == size, name
+            assert not try_forward(net, (size[0], 2 * size[1], 2 * size[2])), name
 
 
 @pytest.mark.parametrize("name,builder,_desc,size", MODELS, ids=[m[0] for m in MODELS])
