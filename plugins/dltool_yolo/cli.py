@@ -199,7 +199,9 @@ def train(
     fit_anchors: bool = typer.Option(
         True, "--fit-anchors/--cfg-anchors", help="Built-in cfgs: anchors by k-means on the labels."
     ),
-    resume: Path = typer.Option(None, "--resume", help="Run directory to continue from."),
+    resume: Path = typer.Option(
+        None, "--resume", help="Run directory to continue, with its own options: give --epochs."
+    ),
     config: Path = typer.Option(None, "--config", help="YAML file of these options."),
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/train/N)."),
 ) -> None:
