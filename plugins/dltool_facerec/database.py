@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +156,7 @@ class FaceDB:
 
     def _migrate(self, target: int = SCHEMA_VERSION) -> None:
         """Apply MIGRATIONS[version:target] in one transaction; set WAL mode."""
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal()
         with self.transaction():
             start = self.version()
             if start > SCHEMA_VERSION:
@@ -169,6 +170,22 @@ class FaceDB:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                     [("application", APPLICATION), ("schema_version", str(target))],
                 )
+
+    def _use_wal(self) -> None:
+        """Switch to WAL, retrying while another process holds the lock for up to BUSY_TIMEOUT_S.
+
+        SQLite answers ``PRAGMA journal_mode`` with "database is locked" at once, without
+        its busy handler, when two processes open a new database at the same moment.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -267,6 +267,27 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     assert count_encodings(db) == 80
 
 
+OPENER = """
+import sys
+from dltool_facerec.database import FaceDB
+FaceDB(sys.argv[1]).close()
+"""
+
+
+def test_two_processes_creating_one_database_both_succeed(tmp_path):
+    """Two processes that create the same new database at once (WAL switch) both succeed."""
+    script = tmp_path / "opener.py"
+    script.write_text(OPENER)
+    for trial in range(12):  # the race lost about one time in five before the retry
+        db = tmp_path / f"new{trial}.db"
+        procs = [subprocess.Popen([sys.executable, str(script), str(db)], stderr=subprocess.PIPE,
+                                  text=True) for _ in range(2)]  # fmt: skip
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], errors
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def test_enroll_killed_mid_command_leaves_database_unchanged(tmp_path, small):
     import signal
     import time
