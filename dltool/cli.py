@@ -79,6 +79,7 @@ class DltoolGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self._listing = False
         self._loaded: dict[str, Any] = {}
+        self._path: list[str] = []  # the sub-command path of the running command line
 
     @property
     def lazy(self) -> dict[str, CommandEntry]:
@@ -152,13 +153,15 @@ class DltoolGroup(TyperGroup):
     ) -> Any:
         """Parse with global options hoisted to the front."""
         args = list(args)
+        declared, self._path = self._walk(args)
         return super().make_context(
-            info_name, hoist_global_options(args, self._declared(args)), parent=parent, **extra
+            info_name, hoist_global_options(args, declared), parent=parent, **extra
         )
 
-    def _declared(self, args: list[str]) -> dict[str, bool]:
-        """Return the options declared along the sub-command path that ``args`` names."""
+    def _walk(self, args: list[str]) -> tuple[dict[str, bool], list[str]]:
+        """Return the options declared along the sub-command path ``args`` names, and the path."""
         declared: dict[str, bool] = {}
+        path: list[str] = []
         command: Any = self
         i = 0
         while i < len(args) and isinstance(command, TyperGroup):
@@ -172,12 +175,13 @@ class DltoolGroup(TyperGroup):
             try:
                 command = command.get_command(None, arg)
             except DltoolError:
-                return declared  # the normal parse reports the broken plugin
+                return declared, path  # the normal parse reports the broken plugin
             if command is None:
                 break
             declared.update(_options_of(command))
+            path.append(arg)
             i += 1
-        return declared
+        return declared, path
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; turn user errors, Ctrl-C and bugs into one line and an exit code.
@@ -194,7 +198,9 @@ class DltoolGroup(TyperGroup):
             reporter = session._reporter if session is not None else None
             if reporter is not None and reporter.document:
                 reporter.flush()  # what was found before the error (weights verify's table)
-            print_error(exc.message, exc.hint)
+            if session is not None:
+                session.discard_failed_runs()
+            print_error(exc.message, exc.hint or f"see '{self._help_path(ctx)} --help'")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
@@ -215,6 +221,10 @@ class DltoolGroup(TyperGroup):
                 hint="rerun with --debug for the traceback and report it",
             )
             raise typer.Exit(1) from None
+
+    def _help_path(self, ctx: Any) -> str:
+        """Return the command line that shows the failed command's help (``dltool yolo detect``)."""
+        return " ".join([ctx.command_path, *self._path])
 
 
 def _flush() -> None:

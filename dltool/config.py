@@ -62,6 +62,24 @@ def _as_text(raw: Any) -> Any:
     return str(raw)
 
 
+def given_options(ctx: Any, config_path: str | os.PathLike | None = None) -> dict[str, str]:
+    """Return {option name: its flag} for what the user gave: flags, env vars, --config keys.
+
+    Built on Click's public ``get_parameter_source``; ``ctx`` is the command's context.
+    """
+    flags = {
+        p.name: (p.opts[0] if getattr(p, "opts", None) else p.name) for p in ctx.command.params
+    }
+    given = {}
+    for name, flag in flags.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name not in _FROM_DEFAULT:
+            given[name] = flag
+    if config_path is not None:
+        given.update({k: flags[k] for k in load_config_file(config_path) if k in flags})
+    return given
+
+
 def resolve_config(
     ctx: Any, config_path: str | os.PathLike | None, exclude: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -80,9 +98,9 @@ def resolve_config(
             f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
             f"in {config_path}; valid keys: {', '.join(sorted(params))}"
         )
+    typed = given_options(ctx)
     for name, raw in data.items():
-        source = ctx.get_parameter_source(name)
-        if source is not None and source.name not in _FROM_DEFAULT:
+        if name in typed:
             continue  # a flag on the command line wins over the file
         param = params[name]
         single = param.nargs == 1 and not getattr(param, "multiple", False)

@@ -31,6 +31,7 @@ class Session:
     debug: bool = False
     _device: Any = field(default=None, repr=False)
     _reporter: Any = field(default=None, repr=False)
+    _new_runs: list = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.device_spec = devices.check_spec(self.device_spec)
@@ -68,11 +69,30 @@ class Session:
         if self.seed is not None:
             devices.seed_everything(self.seed)
 
-    def run_dir(self, plugin: str, command: str, out: str | os.PathLike | None = None) -> Any:
+    def run_dir(
+        self,
+        plugin: str,
+        command: str,
+        out: str | os.PathLike | None = None,
+        exist_ok: bool = False,
+    ) -> Any:
         """Create ``runs/<plugin>/<command>/<N>/`` (or ``out``) and return a RunDir."""
-        from dltool.report import RunDir
+        from dltool.runs import RunDir
 
-        return RunDir.create(plugin, command, Path(out) if out else None)
+        run = RunDir.create(plugin, command, Path(out) if out else None, exist_ok)
+        if run.created:
+            self._new_runs.append(run.path)
+        return run
+
+    def discard_failed_runs(self) -> None:
+        """Remove run folders this command made that hold only their config (a failed start)."""
+        for path in self._new_runs:
+            try:
+                if {p.name for p in path.iterdir()} <= {"config.yaml"}:
+                    (path / "config.yaml").unlink(missing_ok=True)
+                    path.rmdir()
+            except OSError:
+                pass
 
 
 def current() -> Session:

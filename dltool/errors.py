@@ -9,6 +9,7 @@ this (``DLTOOL_DEBUG``, ``DLTOOL_STRICT_PLUGINS``).
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 EXIT_OK = 0
@@ -31,11 +32,19 @@ class DltoolError(Exception):
         return self.message
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with control characters (escape sequences too) shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def print_error(message: str, hint: str | None = None) -> None:
-    """Write ``error: message`` (and ``hint: …``) to stderr."""
-    sys.stderr.write(f"error: {message}\n")
+    """Write ``error: message`` (and ``hint: …``) to stderr, control characters escaped."""
+    sys.stderr.write(f"error: {printable(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {printable(hint)}\n")
     sys.stderr.flush()
 
 

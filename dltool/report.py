@@ -1,6 +1,6 @@
 """Reporting: results on stdout (Rich tables or one JSON document), progress on stderr.
 
-Also the run directory every producing command writes to, and the PNG plot helper.
+Also the plot helper, which saves a figure in the format its file name asks for.
 Rich is imported when a reporter is first used; matplotlib only when a plot is made.
 """
 
@@ -8,34 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from dltool import atomic
-from dltool.errors import DltoolError
+from dltool.errors import DltoolError, printable
+from dltool.runs import plain as _jsonable
 
-RUNS_ROOT_ENV = "DLTOOL_RUNS"
+PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpg", ".jpeg": "jpg"}
 
 
-def _jsonable(value: Any) -> Any:
-    """Return ``value`` with numpy/torch scalars, paths and tuples made JSON-friendly."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())  # numpy NaN/inf become strings like Python's
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+def output_format(path: str | os.PathLike, formats: dict[str, str] = PLOT_FORMATS) -> str:
+    """Return the format ``path``'s suffix names, or refuse it listing the suffixes taken."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in formats:
+        raise DltoolError(
+            f"cannot write {os.fspath(path)}: unknown output format '{suffix or '(none)'}'",
+            hint=f"name a file ending in {', '.join(formats)}",
+        )
+    return formats[suffix]
 
 
 def _slug(title: str) -> str:
@@ -44,10 +39,14 @@ def _slug(title: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    """Format one table cell: floats with 4 significant digits, rest as str."""
+    """Format one table cell: floats with 4 significant digits, ints with 1,000s separators."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
     if isinstance(value, float):
         return f"{value:.4g}"
-    return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return printable(str(value))
 
 
 class Reporter:
@@ -98,18 +97,18 @@ class Reporter:
     def line(self, text: str) -> None:
         """Print a human line on stdout as plain text (omitted under --json)."""
         if not self.json_mode:
-            self.out.print(text, highlight=False, markup=False)
+            self.out.print(printable(text), highlight=False, markup=False)
 
     def info(self, text: str) -> None:
         """Log ``text`` (plain text) on stderr unless --quiet."""
         if not self.quiet:
-            self.err.print(text, highlight=False, markup=False)
+            self.err.print(printable(text), highlight=False, markup=False)
 
     def warn(self, text: str) -> None:
         """Log a warning on stderr (shown even with --quiet)."""
         from rich.markup import escape
 
-        self.err.print(f"[yellow]warning:[/yellow] {escape(text)}", highlight=False)
+        self.err.print(f"[yellow]warning:[/yellow] {escape(printable(text))}", highlight=False)
 
     def progress(self, total: int | None, description: str = "") -> LoopProgress:
         """Return a progress bar for a loop of ``total`` steps (on stderr)."""
@@ -234,7 +233,8 @@ class FetchProgress:
 
 @contextlib.contextmanager
 def figure(path: str | os.PathLike, nrows: int = 1, ncols: int = 1, **kwargs: Any) -> Iterator[Any]:
-    """Yield ``(fig, axes)`` from matplotlib (Agg) and save the figure atomically as PNG."""
+    """Yield ``(fig, axes)`` from matplotlib (Agg); save it atomically in the suffix's format."""
+    fmt = output_format(path)
     try:
         import matplotlib
     except ImportError as exc:
@@ -250,71 +250,6 @@ def figure(path: str | os.PathLike, nrows: int = 1, ncols: int = 1, **kwargs: An
         yield fig, axes
         fig.tight_layout()
         with atomic.atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=120)
+            fig.savefig(tmp, format=fmt, dpi=120)
     finally:
         plt.close(fig)
-
-
-def runs_root() -> Path:
-    """Return the root of run directories: ``$DLTOOL_RUNS`` or ``./runs``."""
-    return Path(os.environ.get(RUNS_ROOT_ENV, "runs"))
-
-
-class RunDir:
-    """A run directory: resolved config (YAML), metrics (JSON lines) and outputs.
-
-    ``RunDir(path)`` continues an earlier run (``--resume``: metrics are appended);
-    ``RunDir.create`` starts a new one, whose metrics replace any left in a reused ``--out``.
-    """
-
-    def __init__(self, path: Path, fresh: bool = False) -> None:
-        self.path = path
-        self._to_replace = {"metrics.jsonl"} if fresh else set()
-
-    @classmethod
-    def create(cls, plugin: str, command: str, out: Path | None = None) -> RunDir:
-        """Create ``out`` or the next free ``runs/<plugin>/<command>/<N>/``."""
-        try:
-            if out is not None:
-                out.mkdir(parents=True, exist_ok=True)
-                return cls(out, fresh=True)
-            base = runs_root() / plugin / command
-            base.mkdir(parents=True, exist_ok=True)
-            taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
-            n = max(taken, default=0) + 1
-            while True:
-                try:
-                    (base / str(n)).mkdir()
-                    return cls(base / str(n), fresh=True)
-                except FileExistsError:  # another process took n
-                    n += 1
-        except OSError as exc:
-            target = out or runs_root()
-            raise DltoolError(
-                f"cannot create run directory under {target}: {exc.strerror}"
-            ) from exc
-
-    def file(self, name: str) -> Path:
-        """Return the path of ``name`` inside the run directory."""
-        return self.path / name
-
-    def write_config(self, config: dict[str, Any], name: str = "config.yaml") -> Path:
-        """Write the resolved configuration as YAML, atomically."""
-        import yaml
-
-        text = yaml.safe_dump(_jsonable(config), sort_keys=False)
-        return atomic.write_text(self.file(name), text)
-
-    def log_metrics(self, name: str = "metrics.jsonl", **row: Any) -> None:
-        """Append one JSON line of metrics (one write per line); a new run starts the file anew."""
-        if name in self._to_replace:
-            self._to_replace.discard(name)
-            self.file(name).unlink(missing_ok=True)
-        atomic.append_line(self.file(name), json.dumps(_jsonable(row)))
-
-    def write_json(self, name: str, data: Any) -> Path:
-        """Write ``data`` as JSON, atomically."""
-        return atomic.write_text(self.file(name), json.dumps(_jsonable(data), indent=2))
-
-    def __str__(self) -> str:
-        return str(self.path)

@@ -1,13 +1,19 @@
-"""Image files for every plugin: which names count as images, finding them, reading them upright.
+"""Image files for every plugin: the one input vocabulary, reading images upright, writing them.
 
+Wherever images are read, a source is a file, a folder (its files with an image suffix), a
+glob, or ``demo:NAME``: a sample photo from the one catalogue of photos that installed
+packages ship (:data:`SAMPLES`; a bare ``NAME`` works too when no such file exists).
 ``read_rgb`` applies the EXIF orientation (a phone photo stored sideways comes out the way
-viewers show it) and turns each way of failing into an :class:`ImageReadError` whose
-``reason`` names the failure without the path. numpy and PIL are imported on use.
+viewers show it), scales 16-bit and float images by their depth, and turns each way of
+failing into an :class:`ImageReadError` whose ``reason`` names the failure without the path.
+numpy and PIL are imported on use.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib.util
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +22,34 @@ from dltool.errors import DltoolError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 READ_HINT = "give a JPEG, PNG, BMP, GIF, TIFF or WebP file"
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}  # what image outputs may be
+DEMO_PREFIX = "demo:"
+# NAME: (package, file inside it); packages are located, never imported.
+SAMPLES = {
+    "astronaut": ("skimage", "data/astronaut.png"),
+    "brick": ("skimage", "data/brick.png"),
+    "camera": ("skimage", "data/camera.png"),
+    "cat": ("skimage", "data/chelsea.png"),
+    "chelsea": ("skimage", "data/chelsea.png"),
+    "china": ("sklearn", "datasets/images/china.jpg"),
+    "clock": ("skimage", "data/clock_motion.png"),
+    "coffee": ("skimage", "data/coffee.png"),
+    "coins": ("skimage", "data/coins.png"),
+    "colorwheel": ("skimage", "data/color.png"),
+    "flower": ("sklearn", "datasets/images/flower.jpg"),
+    "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
+    "grass": ("skimage", "data/grass.png"),
+    "gravel": ("skimage", "data/gravel.png"),
+    "hubble_deep_field": ("skimage", "data/hubble_deep_field.jpg"),
+    "immunohistochemistry": ("skimage", "data/ihc.png"),
+    "moon": ("skimage", "data/moon.png"),
+    "motorcycle_left": ("skimage", "data/motorcycle_left.png"),
+    "page": ("skimage", "data/page.png"),
+    "retina": ("skimage", "data/retina.jpg"),
+    "rocket": ("skimage", "data/rocket.jpg"),
+    "text": ("skimage", "data/text.png"),
+}
+DEMO_HINT = "demo images (demo:NAME): " + ", ".join(SAMPLES)
 
 
 class ImageReadError(DltoolError):
@@ -36,10 +70,46 @@ def images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and is_image_name(p))
 
 
-def find_images(sources: list[str], globs: bool = False) -> Iterator[Path]:
-    """Yield files as given, the images in folders and (``globs``) glob matches, in order."""
+def package_file(package: str, relpath: str) -> Path | None:
+    """Return ``relpath`` inside installed ``package`` (not imported), or None."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / relpath
+    return path if path.is_file() else None
+
+
+def sample_path(name: str) -> Path:
+    """Return the file of sample photo ``name`` from the catalogue; a DltoolError if absent."""
+    if name not in SAMPLES:
+        raise DltoolError(f"no demo image '{name}'", hint=DEMO_HINT)
+    path = package_file(*SAMPLES[name])
+    if path is None:
+        raise DltoolError(
+            f"demo image '{name}' comes with {SAMPLES[name][0]}, which is not installed",
+            hint="pip install 'dltool[all]'",
+        )
+    return path
+
+
+def image_source(src: str | os.PathLike) -> Path:
+    """Return the path ``src`` names: ``demo:NAME``, a file, or a sample NAME (no such file)."""
+    text = os.fspath(src)
+    if text.startswith(DEMO_PREFIX):
+        return sample_path(text[len(DEMO_PREFIX) :])
+    path = Path(text).expanduser()
+    if not path.exists() and text in SAMPLES:
+        return sample_path(text)
+    return path
+
+
+def find_images(sources: list[str]) -> Iterator[Path]:
+    """Yield files as given, demo:NAME samples, the images in folders and glob matches, in order."""
     for src in sources:
-        path = Path(src).expanduser()
+        path = image_source(src)
         if path.is_dir():
             files = images_in(path)
             if not files:
@@ -47,14 +117,16 @@ def find_images(sources: list[str], globs: bool = False) -> Iterator[Path]:
             yield from files
         elif path.exists():
             yield path
-        elif globs and glob.has_magic(src):
+        elif glob.has_magic(src):
             matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
             if not matches:
                 raise DltoolError(f"no file matches {src}")
             yield from matches
         else:
-            where = "image files, folders or globs" if globs else "image files or folders"
-            raise DltoolError(f"image not found: {src}", hint=f"give {where}")
+            raise DltoolError(
+                f"image not found: {src}",
+                hint="give image files, folders, globs or demo:NAME; " + DEMO_HINT,
+            )
 
 
 def open_upright(path: Path) -> Any:
@@ -74,13 +146,51 @@ def open_upright(path: Path) -> Any:
         raise ImageReadError(
             path, "not an image", f"{path} is not an image Pillow can read"
         ) from None
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(path, "too many pixels", f"{path} is refused: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or damaged
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ImageReadError(path, reason, f"{path} is not a readable image ({reason})") from None
+
+
+def to_8bit(img: Any) -> Any:
+    """Return a PIL image of 16-bit or float pixels as 8-bit 'L', scaled by its depth."""
+    import numpy as np
+    from PIL import Image
+
+    if img.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):
+        return img
+    pixels = np.asarray(img, dtype=np.float64)
+    if img.mode == "F":
+        top = 1.0 if pixels.size and np.nanmax(pixels) <= 1.0 else 255.0
+    else:
+        top = 65535.0 if img.mode.startswith("I;16") or pixels.max(initial=0) > 255 else 255.0
+    scaled = np.clip(np.nan_to_num(pixels) * (255.0 / top), 0, 255)  # 0..top -> 0..255
+    return Image.fromarray(np.rint(scaled).astype(np.uint8), mode="L")
 
 
 def read_rgb(path: Path) -> Any:
     """Return the image at ``path`` as C-contiguous RGB uint8 (H, W, 3), upright."""
     import numpy as np
 
-    return np.ascontiguousarray(np.asarray(open_upright(path).convert("RGB"), dtype=np.uint8))
+    img = to_8bit(open_upright(path)).convert("RGB")
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+
+
+def check_image_output(path: str | os.PathLike) -> str:
+    """Return PIL's format for an image output path, or refuse a suffix it cannot be."""
+    from dltool.report import output_format
+
+    return output_format(path, IMAGE_FORMATS)
+
+
+def write_image(pixels: Any, path: str | os.PathLike) -> Path:
+    """Write RGB or grey uint8 ``pixels`` (H, W[, 3]) atomically in the format the suffix names."""
+    from PIL import Image
+
+    from dltool import atomic
+
+    fmt = check_image_output(path)
+    with atomic.atomic_path(path) as tmp:
+        Image.fromarray(pixels).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return Path(path)

@@ -9,7 +9,7 @@ import torch
 
 from dltool.context import current
 from dltool.errors import DltoolError
-from dltool.report import RunDir
+from dltool.runs import RunDir
 from dltool_cnn import train as T
 
 FLEXIBLE_SIZE = 32  # default --image-size for models that take any size

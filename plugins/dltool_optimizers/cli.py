@@ -395,7 +395,7 @@ def _open_search(sp, seed, trials, resume, out):
                 f"{resume} holds another search (other space, seed or --trials)",
                 hint="resume with the same --space, --trials and --seed, or start a new run",
             )
-        from dltool.report import RunDir
+        from dltool.runs import RunDir
 
         return RunDir(resume)
     run = s.run_dir("optimizers", "tune", out)

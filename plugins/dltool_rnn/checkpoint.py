@@ -44,7 +44,7 @@ def save(path: Path, params: dict, meta: dict, adam=None) -> Path:
 
 def resolve(target: str | Path) -> Path:
     """Return the checkpoint file of a run directory, a run number or a file path."""
-    from dltool.report import runs_root
+    from dltool.runs import runs_root
 
     path = Path(target)
     if not path.exists() and str(target).isdigit():

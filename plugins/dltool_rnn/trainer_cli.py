@@ -10,7 +10,7 @@ import numpy as np
 
 from dltool.context import current
 from dltool.errors import DltoolError
-from dltool.report import RunDir
+from dltool.runs import RunDir
 from dltool_rnn import charmodel, checkpoint, sampling
 from dltool_rnn.cli import MODEL_KEYS, RESUMABLE
 from dltool_rnn.corpus import Vocabulary, read_text

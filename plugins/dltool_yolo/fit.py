@@ -159,7 +159,7 @@ CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "best_map", "params")
 
 def _resume(run_path: Path, epochs: int) -> tuple[dict, str, Any]:
     """Return the checkpoint, cfg text and RunDir of an earlier run that ``epochs`` extends."""
-    from dltool.report import RunDir
+    from dltool.runs import RunDir
 
     run_path = Path(run_path)
     ckpt, cfg = run_path / "last.pt", run_path / "model.cfg"

@@ -7,10 +7,9 @@ files (scikit-image, matplotlib, scikit-learn); they are located with
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from dltool.data.images import find_images
+from dltool.data.images import find_images, package_file
 from dltool.errors import DltoolError
 
 DEMO_PHOTOS = (
@@ -22,18 +21,6 @@ DEMO_PHOTOS = (
     ("skimage", "data/motorcycle_left.png"),
     ("sklearn", "datasets/images/china.jpg"),
 )
-
-
-def package_file(package: str, relpath: str) -> Path | None:
-    """Return ``relpath`` inside installed ``package`` (not imported), or None."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / relpath
-    return path if path.is_file() else None
 
 
 def demo_photos() -> list[Path]:
@@ -49,4 +36,4 @@ def demo_photos() -> list[Path]:
 
 def count(sources: list[str]) -> list[Path]:
     """Return every file of ``sources`` (checks all sources before any work starts)."""
-    return list(find_images(sources, globs=True))
+    return list(find_images(sources))

@@ -12,7 +12,8 @@ import torch
 from dltool import atomic, device
 from dltool.context import Session
 from dltool.errors import DltoolError
-from dltool.report import Reporter, RunDir, figure
+from dltool.report import Reporter, figure
+from dltool.runs import RunDir
 
 
 @pytest.mark.parametrize("spec", ["auto", "cpu", "CUDA", "cuda:1", "mps"])

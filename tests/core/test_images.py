@@ -48,9 +48,50 @@ def test_find_images_in_folders_files_and_globs(tmp_path):
     found = [p.relative_to(tmp_path).as_posix() for p in find_images([str(tmp_path)])]
     assert found == ["a.webp", "b.PNG", "sub/c.jpg"]
     assert list(find_images([str(tmp_path / "notes.txt")])) == [tmp_path / "notes.txt"]
-    assert len(list(find_images([str(tmp_path / "*.webp")], globs=True))) == 1
+    assert len(list(find_images([str(tmp_path / "*.webp")]))) == 1
+    with pytest.raises(DltoolError, match="no file matches"):
+        list(find_images([str(tmp_path / "*.gif")]))
     with pytest.raises(DltoolError, match="image not found"):
-        list(find_images([str(tmp_path / "*.webp")]))  # a glob only where globs are allowed
+        list(find_images([str(tmp_path / "missing.png")]))
     (tmp_path / "empty").mkdir()
     with pytest.raises(DltoolError, match="holds no image files"):
         list(find_images([str(tmp_path / "empty")]))
+
+
+def test_demo_names_come_from_one_catalogue():
+    from dltool.data.images import SAMPLES, sample_path
+
+    paths = list(find_images(["demo:chelsea", "coffee", "demo:grace_hopper"]))
+    assert [p.name for p in paths] == ["chelsea.png", "coffee.png", "grace_hopper.jpg"]
+    assert all(sample_path(name).is_file() for name in SAMPLES)
+    with pytest.raises(DltoolError, match="no demo image 'nope'") as err:
+        list(find_images(["demo:nope"]))
+    assert "demo:NAME" in err.value.hint and "chelsea" in err.value.hint
+
+
+def test_16_bit_and_float_images_are_scaled_by_depth(tmp_path):
+    from PIL import Image
+
+    grey = np.linspace(0, 65535, 64 * 64).reshape(64, 64).astype(np.uint16)
+    Image.fromarray(grey).save(tmp_path / "g16.png")
+    rgb = read_rgb(tmp_path / "g16.png")
+    expected = np.rint(grey / 257.0)  # 65535 -> 255
+    assert np.abs(rgb[..., 0].astype(int) - expected).max() <= 1
+    assert (rgb == 255).mean() < 0.01  # was 89 % clipped to white
+    Image.fromarray(np.full((8, 8), 0.5, np.float32), mode="F").save(tmp_path / "f.tif")
+    assert read_rgb(tmp_path / "f.tif")[0, 0, 0] == 128
+
+
+def test_write_image_by_suffix(tmp_path):
+    from PIL import Image
+
+    from dltool.data.images import write_image
+
+    pixels = np.zeros((4, 5, 3), np.uint8)
+    write_image(pixels, tmp_path / "a.jpg")
+    write_image(pixels, tmp_path / "b.PNG")
+    assert Image.open(tmp_path / "a.jpg").format == "JPEG"
+    assert Image.open(tmp_path / "b.PNG").format == "PNG"
+    with pytest.raises(DltoolError, match="unknown output format '.gif'"):
+        write_image(pixels, tmp_path / "c.gif")
+    assert not (tmp_path / "c.gif").exists()

@@ -1,0 +1,197 @@
+"""Run folders: numbering, the never-replace rule and the one resume rule of every plugin.
+
+A run is ``runs/<plugin>/<command>/<N>/`` (next free ``N``) or the folder ``--out`` names.
+It holds the resolved options (``config.yaml``), metrics as JSON lines, checkpoints and
+pictures. A folder that already holds a run (it has a ``config.yaml``) is never silently
+reused: it is refused unless the user says ``--exist-ok``.
+
+Resume: ``--resume RUN`` names a run folder, a file inside one, or a run number. The run's
+own options are restored from its ``config.yaml``; only the options in ``may_change``
+(``--epochs``) may be given with another value, any other one is refused by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from dltool import atomic
+from dltool.errors import DltoolError
+
+RUNS_ROOT_ENV = "DLTOOL_RUNS"
+CONFIG = "config.yaml"
+METRICS = "metrics.jsonl"
+
+
+def runs_root() -> Path:
+    """Return the root of run directories: ``$DLTOOL_RUNS`` or ``./runs``."""
+    return Path(os.environ.get(RUNS_ROOT_ENV, "runs"))
+
+
+def plain(value: Any) -> Any:
+    """Return ``value`` with enums, paths, tuples and numpy/torch scalars as YAML/JSON values."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist"):
+        return plain(value.tolist())  # numpy NaN/inf become strings like Python's
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def holds_run(folder: Path) -> bool:
+    """Return whether ``folder`` holds a run (a resolved ``config.yaml``)."""
+    return (folder / CONFIG).is_file()
+
+
+class RunDir:
+    """A run directory: resolved config (YAML), metrics (JSON lines) and outputs.
+
+    ``RunDir(path)`` continues an earlier run (``--resume``: metrics are appended);
+    ``RunDir.create`` starts a new one, whose metrics replace any left in a reused ``--out``.
+    """
+
+    def __init__(self, path: Path, fresh: bool = False, created: bool = False) -> None:
+        self.path = Path(path)
+        self.fresh = fresh
+        self.created = created  # made by this command (a failed start may remove it)
+        self._to_replace = {METRICS} if fresh else set()
+
+    @classmethod
+    def create(
+        cls, plugin: str, command: str, out: Path | None = None, exist_ok: bool = False
+    ) -> RunDir:
+        """Create ``out`` or the next free ``runs/<plugin>/<command>/<N>/``.
+
+        An ``out`` that already holds a run is refused unless ``exist_ok``.
+        """
+        try:
+            if out is not None:
+                return cls._claim(Path(out), exist_ok)
+            base = runs_root() / plugin / command
+            base.mkdir(parents=True, exist_ok=True)
+            taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
+            n = max(taken, default=0) + 1
+            while True:
+                try:
+                    (base / str(n)).mkdir()
+                    return cls(base / str(n), fresh=True, created=True)
+                except FileExistsError:  # another process took n
+                    n += 1
+        except OSError as exc:
+            target = out or runs_root()
+            raise DltoolError(
+                f"cannot create run directory under {target}: {exc.strerror}",
+                hint="give an --out folder you can write to",
+            ) from exc
+
+    @classmethod
+    def _claim(cls, out: Path, exist_ok: bool) -> RunDir:
+        """Return ``out`` as a new run folder; refuse one holding a run unless ``exist_ok``."""
+        if out.exists() and not out.is_dir():
+            raise DltoolError(f"--out {out} is a file", hint="--out names a run folder")
+        if holds_run(out) and not exist_ok:
+            raise DltoolError(
+                f"{out} already holds a run",
+                hint="give another --out, or --exist-ok to write this run over it",
+            )
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        return cls(out, fresh=True, created=created)
+
+    def file(self, name: str) -> Path:
+        """Return the path of ``name`` inside the run directory."""
+        return self.path / name
+
+    def write_config(self, config: dict[str, Any], name: str = CONFIG) -> Path:
+        """Write the resolved configuration as YAML, atomically."""
+        import yaml
+
+        text = yaml.safe_dump(plain(config), sort_keys=False)
+        return atomic.write_text(self.file(name), text)
+
+    def log_metrics(self, name: str = METRICS, **row: Any) -> None:
+        """Append one JSON line of metrics (one write per line); a new run starts the file anew."""
+        if name in self._to_replace:
+            self._to_replace.discard(name)
+            self.file(name).unlink(missing_ok=True)
+        atomic.append_line(self.file(name), json.dumps(plain(row)))
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """Write ``data`` as JSON, atomically."""
+        return atomic.write_text(self.file(name), json.dumps(plain(data), indent=2))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def find_run(target: str | os.PathLike, plugin: str, command: str) -> Path:
+    """Return the run folder RUN names: a folder, a file inside one, or a run number."""
+    path = Path(target)
+    if not path.exists() and str(target).isdigit():
+        path = runs_root() / plugin / command / str(target)
+    if path.is_file():
+        path = path.parent
+    if not holds_run(path):
+        what = "does not exist" if not path.exists() else f"holds no {CONFIG}"
+        raise DltoolError(
+            f"run {target} {what}",
+            hint=f"give a run folder of 'dltool {plugin} {command}' (runs/{plugin}/{command}/N), "
+            "a file inside it, or its number",
+        )
+    return path
+
+
+def read_config(run: Path) -> dict[str, Any]:
+    """Return the resolved options saved in a run's ``config.yaml``."""
+    import yaml
+
+    path = Path(run) / CONFIG
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DltoolError(
+            f"cannot read {path}: {exc}", hint="the run folder is damaged; start a new run"
+        ) from exc
+    if not isinstance(data, dict):
+        raise DltoolError(f"{path} is not a mapping of options", hint="start a new run")
+    return data
+
+
+def resume_options(
+    saved: dict[str, Any],
+    params: dict[str, Any],
+    given: dict[str, str],
+    may_change: tuple[str, ...] = ("epochs",),
+    ignore: tuple[str, ...] = ("resume", "config", "out", "exist_ok"),
+) -> dict[str, Any]:
+    """Return the run's ``saved`` options with the ``may_change`` ones the user ``given``.
+
+    ``params`` are the command's values, ``given`` maps each option the user gave (command
+    line or --config) to its flag; a given option outside ``may_change`` whose value differs
+    from the saved one is refused, naming the flag.
+    """
+    for name, flag in given.items():
+        if name in may_change or name in ignore or name not in saved:
+            continue
+        if plain(params.get(name)) != plain(saved[name]):
+            raise DltoolError(
+                f"{flag} {plain(params.get(name))} differs from the resumed run's "
+                f"{plain(saved[name])}",
+                hint=f"--resume keeps the run's own options; only "
+                f"{', '.join('--' + m.replace('_', '-') for m in may_change)} may change",
+            )
+    resumed = {**params, **saved}
+    resumed.update({m: params[m] for m in may_change if m in given and m in params})
+    return resumed
