@@ -1,6 +1,13 @@
-"""Shared fixtures: isolated run directories, CLI runners and a fake plugin on disk."""
+"""Shared fixtures: isolated run directories, the one app and CLI runner, the failure check.
+
+``app`` is dltool with every built-in plugin (their CLIs load on use), ``cli(*args)`` runs it
+in-process, and ``fails(result, text)`` checks the error contract: the exit code, one
+``error:`` line holding ``text``, one ``hint:`` line, no traceback.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import pytest
 from dltool_support import FAKE_CLI, FAKE_INIT, FAKE_MODELS, write_package
@@ -35,6 +42,47 @@ def fake_app(fake_site):
     from dltool.plugins import PluginManager
 
     return create_app(PluginManager.from_modules({"hello": fakeplug}))
+
+
+BUILTIN = ("basicnn", "optimizers", "cnn", "yolo", "facerec", "style", "rnn", "wordvec")
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The dltool app with every built-in plugin, in-process."""
+    from dltool.cli import create_app
+    from dltool.plugins import PluginManager
+
+    modules = {name: importlib.import_module(f"dltool_{name}") for name in BUILTIN}
+    return create_app(PluginManager.from_modules(modules))
+
+
+@pytest.fixture
+def cli(app):
+    """Run ``dltool ARGS…`` in-process: cli(*args) -> Result (stdout, stderr, exit_code)."""
+    runner = CliRunner()
+
+    def _run(*args, env=None):
+        return runner.invoke(app, [str(a) for a in args], env=env, prog_name="dltool")
+
+    return _run
+
+
+def check_failure(result, text: str, code: int = 1):
+    """Assert ``result`` failed with ``code``: one error line holding ``text``, one hint line."""
+    err = result.stderr
+    assert result.exit_code == code, (result.stdout, err)
+    assert "Traceback" not in result.output + err, err
+    lines = err.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[-2:]] == ["error", "hint"], err
+    assert text in lines[-2], err
+    return result
+
+
+@pytest.fixture
+def fails():
+    """Return the failure check: fails(result, text, code=1)."""
+    return check_failure
 
 
 @pytest.fixture

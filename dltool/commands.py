@@ -1,0 +1,79 @@
+"""The one command convention every plugin's ``cli.py`` builds on.
+
+``plugin_app`` makes a plugin's Typer sub-app with the house settings (plain help, the
+start-up budget's choice; ``-h``); the option factories give the run options the same
+flags, help and defaults everywhere (``--out`` a run folder, ``--exist-ok``, ``--resume``,
+``-o/--output`` one file); ``resumed_options`` applies the one resume rule to a command.
+Only typer is imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def plugin_app(help: str) -> typer.Typer:
+    """Return a plugin's sub-app: plain help (no Rich panels), a group even with one command."""
+    return typer.Typer(
+        help=help,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        context_settings=CONTEXT,
+        add_completion=False,
+    )
+
+
+def out_option() -> Any:
+    """Return the ``--out DIR`` option: the run folder (default runs/<plugin>/<command>/N)."""
+    return typer.Option(
+        None,
+        "--out",
+        help="Run folder to write [default: runs/<plugin>/<command>/N, the next free N].",
+    )
+
+
+def exist_ok_option() -> Any:
+    """Return the ``--exist-ok`` flag: write this run over a finished one in --out."""
+    return typer.Option(False, "--exist-ok", help="Write over a run already in --out.")
+
+
+def resume_option() -> Any:
+    """Return the ``--resume RUN`` option of training commands."""
+    return typer.Option(
+        None,
+        "--resume",
+        help="Continue RUN (its folder, a file inside it, or its number) with its own "
+        "options; only --epochs may change.",
+    )
+
+
+def output_option(formats: str, default: str | None = None) -> Any:
+    """Return the ``-o/--output FILE`` option: one file, in the format its suffix names."""
+    where = f"[default: {default}]" if default else "[default: in the run folder]"
+    return typer.Option(
+        None, "--output", "-o", help=f"File to write ({formats}, by its suffix) {where}."
+    )
+
+
+def resumed_options(
+    ctx: Any,
+    params: dict[str, Any],
+    target: str | os.PathLike,
+    plugin: str,
+    command: str,
+    config_path: str | os.PathLike | None = None,
+    may_change: tuple[str, ...] = ("epochs",),
+) -> tuple[Path, dict[str, Any]]:
+    """Return (run folder, its options with the allowed changes) for ``--resume target``."""
+    from dltool.config import given_options
+    from dltool.runs import find_run, read_config, resume_options
+
+    run = find_run(target, plugin, command)
+    given = given_options(ctx, config_path)
+    return run, resume_options(read_config(run), params, given, may_change)
