@@ -5,15 +5,23 @@ default glibc hands such blocks back to the kernel, and a CPU forward pass that
 allocates and frees activations of a few MiB then page-faults fresh memory each time
 (measured: YOLOv3-tiny took 67 ms or 88 ms per image depending on the process).
 
+Threads: one policy for every command. ``--threads N`` (the session) sets torch's pool and
+the BLAS pool together; where a command's steps are too small to share between threads it
+runs them in ``thread_limit(small_step_threads(user_threads))``, which is one thread unless
+the user fixed ``--threads`` (then the user's width), and restores both pools afterwards.
+Math modules take these numbers as arguments; only command jobs read the session.
+
 ``auto`` prefers CUDA, then MPS, then CPU. The spec is checked for form without
 importing torch; availability is checked when a command first asks for the device.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from dltool.errors import DltoolError
@@ -117,6 +125,31 @@ def set_threads(n: int) -> None:
         import torch
 
         torch.set_num_threads(n)
+
+
+def small_step_threads(user_threads: int | None) -> int:
+    """Return the width for steps too small to share: the user's --threads, else 1."""
+    return user_threads if user_threads is not None else 1
+
+
+@contextlib.contextmanager
+def thread_limit(n: int | None) -> Iterator[None]:
+    """Run the block with torch's and the BLAS pool at width ``n`` (None: as they are)."""
+    if n is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(before)
 
 
 def thread_report() -> dict[str, Any]:
