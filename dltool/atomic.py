@@ -23,10 +23,11 @@ def _default_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(dest: str | os.PathLike, private: bool = False) -> Iterator[Path]:
     """Yield a temporary path; on success rename it to ``dest``, on failure delete it.
 
-    A ``dest`` that is a directory is refused before any work is done.
+    A ``dest`` that is a directory is refused before any work is done. ``private``: a new
+    file is readable by its owner only (0600), for face data and the like.
     """
     dest = Path(dest)
     if dest.is_dir():
@@ -37,25 +38,26 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
+        if not private:
+            os.chmod(tmp_path, _default_mode())  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp_path, dest)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
 
 
-def write_bytes(dest: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``dest`` atomically and return the path."""
-    with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
+def write_bytes(dest: str | os.PathLike, data: bytes, private: bool = False) -> Path:
+    """Write ``data`` to ``dest`` atomically and return the path (0600 when ``private``)."""
+    with atomic_path(dest, private) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     return Path(dest)
 
 
-def write_text(dest: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``dest`` atomically and return the path."""
-    return write_bytes(dest, text.encode("utf-8"))
+def write_text(dest: str | os.PathLike, text: str, private: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``dest`` atomically and return the path (0600 when ``private``)."""
+    return write_bytes(dest, text.encode("utf-8"), private)
 
 
 def append_line(dest: str | os.PathLike, line: str) -> None:
