@@ -14,6 +14,15 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 DLTOOL = str(BIN / "dltool")
 HEAVY = ("torch", "numpy", "gensim", "PIL", "matplotlib", "scipy")
+ROOT = Path(__file__).resolve().parents[1]
+SHELL_ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+# bash completing COMP_WORDS through the committed script
+BASH_COMPLETE = """
+source completions/dltool.bash
+COMP_WORDS=({words}); COMP_CWORD={cword}
+_dltool_completion dltool
+printf '%s\\n' "${{COMPREPLY[@]}}"
+"""
 
 FAKE_INIT = """
 import dltool

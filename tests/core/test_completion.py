@@ -8,13 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from dltool_support import BIN, run_dltool
+from dltool_support import BASH_COMPLETE, SHELL_ENV, run_dltool
 
 from dltool.core_commands import COMPLETION_FILES, completion_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "completions"
-ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+ENV = SHELL_ENV
 
 
 @pytest.mark.parametrize("shell", sorted(COMPLETION_FILES))
@@ -36,12 +36,7 @@ def _shell(shell: str, script: str) -> str:
     return run.stdout
 
 
-BASH = """
-source completions/dltool.bash
-COMP_WORDS=({words}); COMP_CWORD={cword}
-_dltool_completion dltool
-printf '%s\\n' "${{COMPREPLY[@]}}"
-"""
+BASH = BASH_COMPLETE
 
 ZSH = """
 autoload -Uz compinit && compinit -u -D
