@@ -94,7 +94,7 @@ def train(
     """Train a character-level language model (truncated BPTT, Adam, clipping)."""
     resolved = resolve_config(ctx, config, exclude=("out",))
     params = {k: v.value if isinstance(v, Enum) else v for k, v in resolved.items()}  # choices
-    from dltool_rnn.trainer_cli import run_training
+    from dltool_rnn.jobs import run_training
 
     run_training(ctx, params, out)
 

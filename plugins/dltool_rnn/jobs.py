@@ -1,4 +1,4 @@
-"""The ``dltool rnn train`` command body: settings, resume, data, backend, summary."""
+"""The ``dltool rnn`` command jobs: settings, resume, data, backend, summary."""
 
 from __future__ import annotations
 
