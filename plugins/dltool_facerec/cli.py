@@ -323,7 +323,7 @@ def export_(
     db: Path = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Write every person and encoding to a JSON file (import it elsewhere)."""
-    from dltool_facerec.transfer import export_db
+    from dltool_facerec.exchange import export_db
 
     database = _db(db, create=False)
     n = export_db(database, file)
@@ -336,7 +336,7 @@ def import_(
     db: Path = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Add the encodings of an export file (already present ones are skipped)."""
-    from dltool_facerec.transfer import read_export
+    from dltool_facerec.exchange import read_export
 
     rows = read_export(file)
     counts = _db(db).import_rows(rows, str(file))
@@ -365,7 +365,7 @@ def train(
     from dltool.config import resolve_config
 
     params = resolve_config(ctx, config, exclude=("out",))
-    from dltool_facerec.train_cli import run_train
+    from dltool_facerec.jobs import run_train
 
     run_train(params, out)
 
@@ -384,7 +384,7 @@ def evaluate(
     ),
 ) -> None:
     """All genuine/impostor pairs: ROC, best threshold, accuracy, distance histograms (PNG)."""
-    from dltool_facerec.train_cli import run_evaluate
+    from dltool_facerec.jobs import run_evaluate
 
     pipe = _pipeline(encoder, detector, upsample)
     t = _threshold(threshold, pipe.encoder)

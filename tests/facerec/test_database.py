@@ -169,7 +169,7 @@ def test_killed_mid_transaction_leaves_database_unchanged(tmp_path):
 def test_export_file_checks(tmp_path):
     import json
 
-    from dltool_facerec.transfer import export_db, read_export
+    from dltool_facerec.exchange import export_db, read_export
 
     db = FaceDB(tmp_path / "f.db")
     db.add("ann", rows(2))
@@ -208,7 +208,7 @@ def test_export_file_checks(tmp_path):
 def test_export_rows_of_wrong_type_refused(tmp_path, change, message):
     import json
 
-    from dltool_facerec.transfer import export_db, read_export
+    from dltool_facerec.exchange import export_db, read_export
 
     db = FaceDB(tmp_path / "f.db")
     db.add("ann", rows(1))
@@ -224,7 +224,7 @@ def test_export_rows_of_wrong_type_refused(tmp_path, change, message):
 def test_import_of_another_dimension_refused_whole(tmp_path):
     import json
 
-    from dltool_facerec.transfer import export_db, read_export
+    from dltool_facerec.exchange import export_db, read_export
 
     src = FaceDB(tmp_path / "src.db")
     src.add("ann", rows(1, dim=3, start=10))

@@ -1,4 +1,4 @@
-"""Export and import of the face database as one JSON document (format dltool-facerec-export)."""
+"""Export and import of the face database: one JSON document (format dltool-facerec-export)."""
 
 from __future__ import annotations
 
