@@ -281,7 +281,7 @@ def train(
 ) -> None:
     """Train a CNN classifier with checkpoints, best model, confusion matrix and curves."""
     from dltool.config import resolve_config
-    from dltool_cnn.run import train_command
+    from dltool_cnn.jobs import train_command
 
     params = resolve_config(ctx, config, exclude=("out", "resume"))
     train_command(params, resume, out, ctx)
@@ -294,6 +294,6 @@ def predict(
     top: int = typer.Option(3, "--top", "-k", min=1, help="How many classes to show."),
 ) -> None:
     """Top-k classes with probabilities for each image."""
-    from dltool_cnn.run import predict_command
+    from dltool_cnn.jobs import predict_command
 
     predict_command(source, images, top)
