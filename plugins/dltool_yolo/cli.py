@@ -207,7 +207,7 @@ def train(
 ) -> None:
     """Train a YOLO model with the YOLO loss; checkpoints, curves and mAP each epoch."""
     from dltool.config import load_config_file, resolve_config
-    from dltool_yolo.fit import fit
+    from dltool_yolo.jobs import fit
 
     params = resolve_config(ctx, config, exclude=("out", "resume"))
     given = {
@@ -230,6 +230,6 @@ def evaluate_cmd(
     out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/eval/N)."),
 ) -> None:
     """Score a model on a dataset: mAP@0.5, mAP@0.5:0.95, per-class AP, precision–recall PNG."""
-    from dltool_yolo.fit import evaluate_command
+    from dltool_yolo.jobs import evaluate_command
 
     evaluate_command(data, weights, cfg, split, size, out)

@@ -11,7 +11,7 @@ import torch
 from dltool_yolo.cfg import parse_cfg, tiny_cfg
 from dltool_yolo.darknet import Darknet
 from dltool_yolo.evaluate import ImageResult, average_precision, evaluate
-from dltool_yolo.train import yolo_loss
+from dltool_yolo.loss import yolo_loss
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_resume_refuses_done_damaged_and_incomplete_runs(app, invoke, tmp_path):
 
 def test_resume_after_a_crash_repeats_the_unbroken_run(app, invoke, tmp_path, monkeypatch):
     """last.pt keeps the shuffle/flip generator: a resumed run draws what an unbroken one does."""
-    import dltool_yolo.fit as fit_module
+    import dltool_yolo.jobs as fit_module
 
     from dltool.errors import DltoolError
 

@@ -24,7 +24,7 @@ from dltool_yolo.darknet import Darknet, load_weights, save_weights
 from dltool_yolo.detect import Detector
 from dltool_yolo.evaluate import evaluate
 from dltool_yolo.labels import read_data_yaml, read_label_file
-from dltool_yolo.train import collect, load_split, make_batch, yolo_loss
+from dltool_yolo.loss import collect, load_split, make_batch, yolo_loss
 
 BUILTIN = {"small": (0.5, 128), "yolov3-tiny": (1.0, 416)}
 
