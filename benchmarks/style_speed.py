@@ -52,8 +52,10 @@ def _images(size: int, device):
     """Return the demo content and style images as (1, 3, h, w) tensors at ``size``."""
     from dltool_style import images
 
-    c = images.demo_image(images.DEMO_CONTENT[0])
-    s = images.demo_image(images.DEMO_STYLE[0])
+    from dltool.data.images import read_rgb, sample_path
+
+    c = read_rgb(sample_path("chelsea"))
+    s = read_rgb(sample_path("immunohistochemistry"))
     scale = size / max(c.shape[:2])  # the longer side at exactly ``size`` (may enlarge)
     h, w = round(c.shape[0] * scale), round(c.shape[1] * scale)
     return (

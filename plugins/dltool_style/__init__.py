@@ -7,7 +7,7 @@ import dltool
 def register_commands(commands):
     commands.add_lazy(
         "style",
-        "dltool_style.jobs:app",
+        "dltool_style.cli:app",
         help="Neural style transfer on EfficientNet-Lite0 or VGG-19: Gram matrices, style costs.",
     )
 

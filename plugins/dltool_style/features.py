@@ -20,6 +20,7 @@ Two networks, both frozen and in eval mode:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,8 @@ def build(net: str, weights: Path | None = None, device: Any = None) -> FeatureN
     if net == "efficientnet-lite0":
         if weights is not None:
             raise DltoolError(
-                "--weights is for --net vgg19; EfficientNet-Lite0 uses its ImageNet artifact"
+                "--weights is for --net vgg19; EfficientNet-Lite0 uses its ImageNet artifact",
+                hint="add --net vgg19, or drop --weights",
             )
         return efficientnet_lite0(device)
     if net == "vgg19":
@@ -142,10 +144,20 @@ def parse_style_layers(text: str) -> dict[str, float]:
             out[name.strip()] = float(value) if sep else None
         except ValueError as exc:
             raise DltoolError(
-                f"--style-layers: weight of '{name}' is not a number: {value!r}"
+                f"--style-layers: weight of '{name}' is not a number: {value!r}",
+                hint="write each layer as NAME or NAME:WEIGHT, e.g. conv1_1:0.5",
             ) from exc
     given = [v for v in out.values() if v is not None]
-    if any(v < 0 for v in given):
-        raise DltoolError("--style-layers: layer weights must not be negative")
+    if any(not math.isfinite(v) or v < 0 for v in given):
+        raise DltoolError(
+            "--style-layers: layer weights must be finite and not negative",
+            hint="e.g. --style-layers conv1_1:0.5,conv2_1:0.5",
+        )
     share = max(0.0, 1.0 - sum(given)) / max(1, len(out) - len(given))
-    return {k: (share if v is None else v) for k, v in out.items()}
+    weights = {k: (share if v is None else v) for k, v in out.items()}
+    if not any(weights.values()):
+        raise DltoolError(
+            "--style-layers: every layer weight is 0, so there is no style to transfer",
+            hint="give at least one layer a positive weight, e.g. conv1_1:1",
+        )
+    return weights

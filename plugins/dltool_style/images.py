@@ -1,6 +1,7 @@
-"""Images for style transfer: load, size, convert to tensors, save, keep the content's colors.
+"""Images for style transfer: size, convert to tensors and back, keep the content's colors.
 
-Pixels travel as uint8 arrays (H, W, 3) on disk and as float tensors (1, 3, H, W) in [0, 1]
+Files and sample photos are read and written by the core (``dltool.data.images``). Pixels
+travel as uint8 arrays (H, W, 3) on disk and as float tensors (1, 3, H, W) in [0, 1]
 during optimization. ``preserve_colors`` is the luminance-only transfer of Gatys et al.
 (2016, "Preserving color in neural artistic style transfer"): the result's luma Y with the
 content's chroma Cb, Cr (ITU-R BT.601, full range).
@@ -8,70 +9,9 @@ content's chroma Cb, Cr (ITU-R BT.601, full range).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from dltool import atomic
-from dltool.data.images import read_rgb
-from dltool.errors import DltoolError
-
-DEMO_CONTENT = ("chelsea", "scikit-image: Chelsea the cat (photo)")
-DEMO_STYLE = ("immunohistochemistry", "scikit-image: stained tissue (microscope photo)")
-SKLEARN_DEMOS = ("china", "flower")
-SKIMAGE_DEMOS = (
-    "astronaut",
-    "chelsea",
-    "coffee",
-    "rocket",
-    "immunohistochemistry",
-    "hubble_deep_field",
-    "colorwheel",
-    "brick",
-    "grass",
-    "gravel",
-)
-DEMO_NAMES = (*SKIMAGE_DEMOS, *SKLEARN_DEMOS)
-
-
-DEMO_PREFIX = "demo:"
-
-
-def load_image(path: Path) -> np.ndarray:
-    """Return the RGB pixels (H, W, 3) uint8 of the image at ``path``, upright (EXIF)."""
-    return read_rgb(path)
-
-
-def read_input(label: str) -> np.ndarray:
-    """Return the RGB uint8 pixels of a file, or of a sample named demo:NAME or NAME (no file)."""
-    path = Path(label)
-    if label.startswith(DEMO_PREFIX):
-        return demo_image(label[len(DEMO_PREFIX) :])
-    if not path.exists() and label in DEMO_NAMES:
-        return demo_image(label)
-    if not path.exists():
-        raise DltoolError(
-            f"image {path} does not exist",
-            hint="or name a demo image as NAME or demo:NAME: " + ", ".join(DEMO_NAMES),
-        )
-    return load_image(path)
-
-
-def demo_image(name: str) -> np.ndarray:
-    """Return a real photo shipped by scikit-image or scikit-learn as RGB uint8 (H, W, 3)."""
-    if name not in DEMO_NAMES:
-        raise DltoolError(f"no demo image '{name}'", hint="demo images: " + ", ".join(DEMO_NAMES))
-    if name in SKLEARN_DEMOS:
-        from sklearn.datasets import load_sample_image
-
-        return load_sample_image(f"{name}.jpg")
-    from skimage import data
-
-    img = np.asarray(getattr(data, name)())
-    if img.ndim == 2:
-        img = np.repeat(img[:, :, None], 3, axis=2)
-    return img[:, :, :3].astype(np.uint8)
 
 
 def fit_size(height: int, width: int, size: int) -> tuple[int, int]:
@@ -112,24 +52,6 @@ def to_uint8(x: Any) -> np.ndarray:
     """Return a tensor (1, 3, H, W) in [0, 1] as uint8 pixels (H, W, 3)."""
     arr = x.detach()[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy()  # (H, W, 3)
     return (arr * 255.0 + 0.5).astype(np.uint8)
-
-
-def check_png(path: Path | None, option: str) -> None:
-    """Refuse an output name not ending in .png: results are written as PNG."""
-    if path is not None and Path(path).suffix.lower() != ".png":
-        raise DltoolError(
-            f"{option} {path}: the image is written as PNG, so the name must end in .png"
-        )
-
-
-def save_png(img: np.ndarray, path: Path) -> Path:
-    """Write ``img`` (H, W, 3) uint8 to ``path`` as PNG, atomically."""
-    from PIL import Image
-
-    path = Path(path)
-    with atomic.atomic_path(path) as tmp:
-        Image.fromarray(img).save(tmp, format="PNG")
-    return path
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:

@@ -71,13 +71,18 @@ def vgg19_features() -> Any:
 def _read_state_dict(path: Path) -> dict[str, Any]:
     """Return the tensors stored in ``path`` (unwrapping 'state_dict'/'model' and 'module.')."""
     import pickle
+    import warnings
 
     import torch
 
+    if path.is_dir():
+        raise DltoolError(f"{path} is a folder, not a weights file", hint="give the .pth file")
     if not path.is_file():
-        raise DltoolError(f"weights file {path} does not exist")
+        raise DltoolError(f"weights file {path} does not exist", hint="check the path")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of pickle protocols before refusing
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise DltoolError(
             f"{path} holds pickled Python objects, not a plain state dict",
@@ -92,7 +97,10 @@ def _read_state_dict(path: Path) -> dict[str, Any]:
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
     if not isinstance(obj, dict) or not all(torch.is_tensor(v) for v in obj.values()):
-        raise DltoolError(f"{path} does not hold a state dict of tensors")
+        raise DltoolError(
+            f"{path} does not hold a state dict of tensors",
+            hint="save it with torch.save(model.state_dict(), 'vgg19.pth')",
+        )
     return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
@@ -127,7 +135,13 @@ def check_state_dict(state: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def load_vgg19(path: Path, device: Any = None) -> Any:
     """Return VGG-19 ``features`` (eval mode) with the weights of the state dict at ``path``."""
+    from dltool.checkpoints import require_finite
+
     features = check_state_dict(_read_state_dict(Path(path)), Path(path))
+    try:
+        require_finite(features, path, "VGG-19")
+    except DltoolError as exc:
+        raise DltoolError(exc.message, hint="these weights are damaged; use another copy") from None
     model = vgg19_features()
     model.load_state_dict({k.removeprefix("features."): v.float() for k, v in features.items()})
     model.eval()

@@ -1,10 +1,9 @@
-"""Fixtures for the style tests: the CLI with only the style plugin, small image files."""
+"""Fixtures for the style tests (app, cli, fails: tests/conftest.py): small image files."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 
 @pytest.fixture(autouse=True)
@@ -16,29 +15,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def app():
-    """The dltool app with only the style plugin (in-process)."""
-    import dltool_style
-
-    from dltool.cli import create_app
-    from dltool.plugins import PluginManager
-
-    return create_app(PluginManager.from_modules({"style": dltool_style}))
-
-
-@pytest.fixture
-def cli(app, monkeypatch, tmp_path):
-    """Run ``dltool ARGS…`` in-process: cli(*args) -> Result (stdout, stderr, exit_code)."""
-    monkeypatch.setenv("DLTOOL_RUNS", str(tmp_path / "runs"))
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(app, [str(a) for a in args], prog_name="dltool")
-
-    return _run
 
 
 @pytest.fixture(scope="session")

@@ -107,11 +107,11 @@ def test_layers_lists_both_networks(cli):
 
 def test_layers_shapes_on_meta_match_a_real_forward_and_any_size_is_free(cli):
     from dltool_style import features
-    from dltool_style.cli import _layer_rows
+    from dltool_style.jobs import layer_rows
 
     real = features.efficientnet_lite0(pretrained=False)
     meta = features.efficientnet_lite0("meta", pretrained=False)
-    assert _layer_rows(meta, 67) == _layer_rows(real, 67)
+    assert layer_rows(meta, 67) == layer_rows(real, 67)
     res = cli("--json", "style", "layers", "--size", "100000")  # 120 GB as a real forward
     assert res.exit_code == 0, res.output
     rows = {r["layer"]: r for r in json.loads(res.stdout)["layers"]}
@@ -128,25 +128,110 @@ def test_layers_shapes_on_meta_match_a_real_forward_and_any_size_is_free(cli):
         (["content.png", "style.jpg", "--style-layers", "conv1_1:1"], "no layer 'conv1_1'"),
         (["content.png", "style.jpg", "--content-layer", "block9"], "no layer 'block9'"),
         (["content.png", "style.jpg", "--style-blend", "1,2"], "2 weight(s) for 1 style image(s)"),
-        (["content.png", "style.jpg", "--noise-ratio", "2"], "--noise-ratio must be between"),
+        (["content.png", "style.jpg", "--noise-ratio", "nan"], "--noise-ratio must be between"),
         (["content.png", "style.jpg", "--lr", "0"], "--lr must be a finite number > 0"),
-        (["content.png", "style.jpg", "--optimizer", "sgd"], "--optimizer must be one of"),
-        (["content.png", "style.jpg", "--size", "16"], "--size must be at least 32"),
-        (["content.png", "style.jpg", "--net", "vgg19"], "--net vgg19 needs --weights"),
-        (["content.png", "style.jpg", "--net", "resnet"], "unknown network 'resnet'"),
-        (["content.png", "style.jpg", "-o", "nowhere/x.png"], "folder nowhere does not exist"),
+        (["content.png", "style.jpg", "--lr", "inf"], "--lr must be a finite number > 0"),
+        (["content.png", "style.jpg", "--lr", "nan"], "--lr must be a finite number > 0"),
+        (["content.png", "style.jpg", "--style-weight", "inf"], "--style-weight must be a finite"),
+        (["content.png", "style.jpg", "--content-weight", "nan"], "--content-weight must be a"),
+        (["content.png", "style.jpg", "--tv-weight", "inf"], "--tv-weight must be a finite"),
         (
-            ["content.png", "style.jpg", "-o", "s.jpg"],
-            "--output s.jpg: the image is written as PNG",
+            ["content.png", "style.jpg", "--content-weight", "0", "--style-weight", "0"],
+            "nothing to transfer",
         ),
+        (["content.png", "style.jpg", "--style-layers", "stem:nan"], "must be finite"),
+        (["content.png", "style.jpg", "--net", "vgg19"], "--net vgg19 needs --weights"),
+        (["content.png", "style.jpg", "-o", "nowhere/x.png"], "folder nowhere does not exist"),
+        (["content.png", "style.jpg", "-o", "s.gif"], "unknown output format '.gif'"),
+        (["content.png", "style.jpg", "-o", "content.png"], "is the input image content.png"),
+        (["content.png", "style.jpg", "--demo"], "give either --demo or image files"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_1(cli, photos, tmp_path, monkeypatch, args, message):
+def test_bad_input_is_one_line_and_exit_1(cli, fails, photos, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(photos)
-    res = cli("style", "transfer", *FAST, *args, "--out", tmp_path / "r")
-    assert res.exit_code == 1, res.output
-    assert message in res.stderr and "Traceback" not in res.output
-    assert not (tmp_path / "r" / "result.png").exists()
+    before = (photos / "content.png").read_bytes()
+    fails(cli("style", "transfer", *FAST, *args, "--out", tmp_path / "r"), message)
+    assert not (tmp_path / "r").exists()
+    assert (photos / "content.png").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--size", "16"], "--size"),
+        (["--size", "1000000000000"], "--size"),
+        (["--iterations", "0"], "--iterations"),
+        (["--iterations", "1000000000000"], "--iterations"),
+        (["--save-every", "-1"], "--save-every"),
+        (["--noise-ratio", "2"], "--noise-ratio"),
+        (["--style-weight", "-1"], "--style-weight"),
+        (["--optimizer", "sgd"], "--optimizer"),
+        (["--init", "zeros"], "--init"),
+        (["--net", "resnet"], "--net"),
+    ],
+)
+def test_out_of_range_options_are_usage_errors(cli, photos, tmp_path, args, option):
+    res = cli("style", "transfer", photos / "content.png", photos / "style.jpg", *args)
+    assert res.exit_code == 2 and f"Invalid value for '{option}'" in res.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_layers_size_is_bounded(cli):
+    res = cli("style", "layers", "--size", "1000000000000")
+    assert res.exit_code == 2 and "Invalid value for '--size'" in res.stderr
+
+
+@pytest.mark.parametrize("kind", ["empty", "folder", "unreadable", "truncated"])
+def test_unreadable_image_arguments_leave_nothing(cli, fails, photos, tmp_path, monkeypatch, kind):
+    bad = tmp_path / "bad.png"
+    if kind == "empty":
+        bad.write_bytes(b"")
+    elif kind == "folder":
+        bad.mkdir()
+    elif kind == "truncated":
+        bad.write_bytes((photos / "content.png").read_bytes()[:200])
+    else:
+        from PIL import Image
+
+        bad.write_bytes((photos / "content.png").read_bytes())
+        real = Image.open
+
+        def denied(path, *a, **k):
+            if str(path) == str(bad):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *a, **k)
+
+        monkeypatch.setattr(Image, "open", denied)
+    out = tmp_path / "o.png"
+    for args in ((bad, photos / "style.jpg"), (photos / "content.png", bad)):
+        res = cli("style", "transfer", *args, *FAST, "-o", out)
+        fails(res, str(bad))
+        assert "hint: give a JPEG, PNG" in res.stderr
+        assert not out.exists() and not (tmp_path / "runs").exists()
+
+
+def test_output_jpeg_and_quiet_prints_only_the_result(cli, photos, tmp_path):
+    out = tmp_path / "Painted.JPG"
+    args = ("style", "transfer", photos / "content.png", photos / "style.jpg", *FAST)
+    res = cli("-q", *args, "-o", out, "--out", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines() == [f"result: {out}", f"run_dir: {tmp_path / 'r'}"]
+    with Image.open(out) as img:
+        assert img.format == "JPEG" and img.size == (48, 32)
+    with Image.open(tmp_path / "r" / "result.png") as img:
+        assert img.format == "PNG"
+
+
+def test_out_holding_a_run_is_refused_unless_exist_ok(cli, fails, photos, tmp_path):
+    args = ("style", "transfer", photos / "content.png", photos / "style.jpg", *FAST)
+    assert cli(*args, "--out", tmp_path / "r").exit_code == 0
+    first = (tmp_path / "r" / "result.png").read_bytes()
+    fails(cli(*args, "--init", "content", "--out", tmp_path / "r"), "already holds a run")
+    assert (tmp_path / "r" / "result.png").read_bytes() == first
+    res = cli(*args, "--init", "content", "--out", tmp_path / "r", "--exist-ok")
+    assert res.exit_code == 0, res.output
+    assert "init: content" in (tmp_path / "r" / "config.yaml").read_text()
+    assert (tmp_path / "r" / "result.png").read_bytes() != first
 
 
 def test_demo_images_by_name_or_demo_prefix(cli, tmp_path, monkeypatch):
@@ -195,6 +280,47 @@ def test_weights_of_another_network_are_rejected(cli, photos, tmp_path):
     assert res.exit_code == 1 and "is not a VGG-19 state dict (0 conv weights" in res.stderr
 
 
+class _Payload:
+    """Unpickling this makes a folder: the proof that a loader ran code from a file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+@pytest.mark.parametrize("how", ["torch", "pickle"])
+def test_crafted_pickle_weights_run_nothing(cli, fails, photos, tmp_path, how):
+    import pickle
+
+    marker, weights = tmp_path / "pwned", tmp_path / "vgg19.pth"
+    state = {"features.0.weight": torch.zeros(1), "evil": _Payload(marker)}
+    if how == "torch":
+        torch.save(state, weights)
+    else:
+        weights.write_bytes(pickle.dumps(state))
+    args = ("--net", "vgg19", "--weights", weights)
+    res = cli("style", "transfer", photos / "content.png", photos / "style.jpg", *FAST, *args)
+    fails(res, f"{weights} holds pickled Python objects, not a plain state dict")
+    fails(cli("style", "layers", *args), "holds pickled Python objects")
+    assert not marker.exists() and not (tmp_path / "runs").exists()
+
+
+def test_non_finite_vgg_weights_are_refused(cli, fails, photos, tmp_path):
+    state = {f"features.{k}": v for k, v in vgg.vgg19_features().state_dict().items()}
+    state["features.2.weight"][0, 0, 0, 0] = float("nan")
+    torch.save(state, tmp_path / "vgg19.pth")
+    args = ("--net", "vgg19", "--weights", tmp_path / "vgg19.pth")
+    res = cli("style", "transfer", photos / "content.png", photos / "style.jpg", *FAST, *args)
+    fails(res, "parameter features.2.weight holds NaN or inf")
+    assert not (tmp_path / "runs").exists()
+    res = cli("style", "layers", "--net", "vgg19", "--weights", tmp_path)
+    fails(res, "is a folder, not a weights file")
+
+
 def test_vgg19_from_state_dict_file(cli, photos, tmp_path):
     torch.manual_seed(0)
     state = {f"features.{k}": v for k, v in vgg.vgg19_features().state_dict().items()}
@@ -228,7 +354,7 @@ def test_memory_refusal_and_force(cli, photos, monkeypatch, tmp_path):
     assert res.exit_code == 0, res.output
 
 
-def test_non_finite_cost_keeps_last_good_image(cli, photos, tmp_path):
+def test_non_finite_cost_keeps_last_good_image(cli, fails, photos, tmp_path):
     res = cli(
         "style",
         "transfer",
@@ -240,11 +366,8 @@ def test_non_finite_cost_keeps_last_good_image(cli, photos, tmp_path):
         tmp_path / "r",
         *FAST,
     )
-    assert res.exit_code == 1
-    assert (
-        "the cost became inf at iteration 1" in res.stderr
-        and "lower the learning rate" in res.stderr
-    )
+    fails(res, "the cost became inf at iteration 1; stopped and kept the last good image")
+    assert "hint: lower the learning rate" in res.stderr
     assert _png(tmp_path / "r" / "result.png").shape == (32, 48, 3)
 
 

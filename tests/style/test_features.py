@@ -7,6 +7,7 @@ import pytest
 import torch
 from dltool_style import features, images, memory, vgg
 
+from dltool.data.images import read_rgb, sample_path
 from dltool.errors import DltoolError
 from dltool.nn import efficientnet as E
 
@@ -92,14 +93,17 @@ def test_parse_style_layers():
     assert features.parse_style_layers("a:0.6,b,c") == pytest.approx({"a": 0.6, "b": 0.2, "c": 0.2})
     with pytest.raises(DltoolError, match="not a number"):
         features.parse_style_layers("a:x")
-    with pytest.raises(DltoolError, match="negative"):
-        features.parse_style_layers("a:-1")
+    for bad in ("a:-1", "a:inf", "a:nan,b"):
+        with pytest.raises(DltoolError, match="finite and not negative"):
+            features.parse_style_layers(bad)
+    with pytest.raises(DltoolError, match="every layer weight is 0"):
+        features.parse_style_layers("a:0,b:0")
 
 
 def test_image_sizes_and_colors():
     assert images.fit_size(300, 451, 256) == (170, 256)
     assert images.fit_size(100, 80, 256) == (100, 80)  # never enlarged
-    img = images.demo_image("chelsea")
+    img = read_rgb(sample_path("chelsea"))
     crop = images.cover(img, (50, 50))
     assert crop.shape == (50, 50, 3)
     x = images.to_tensor(img)

@@ -9,12 +9,18 @@ import torch
 from dltool_style import cost_torch as tc
 from dltool_style import features, images, transfer
 
+from dltool.data.images import read_rgb, sample_path
+
+
+def _sample(name):
+    return read_rgb(sample_path(name))
+
 
 @pytest.fixture(scope="module")
 def setup():
     net = features.efficientnet_lite0()
-    content = images.to_tensor(images.resize(images.demo_image("chelsea"), (48, 72)))
-    style = images.to_tensor(images.cover(images.demo_image("immunohistochemistry"), (48, 72)))
+    content = images.to_tensor(images.resize(_sample("chelsea"), (48, 72)))
+    style = images.to_tensor(images.cover(_sample("immunohistochemistry"), (48, 72)))
     return net, content, style
 
 
@@ -87,8 +93,8 @@ def test_nan_cost_stops_with_last_good_image(setup, monkeypatch):
 def test_lbfgs_keeps_descending(setup):
     """Clipping between L-BFGS steps made it stall (J flat from step ~11 here); J(clip(G)) not."""
     net, _, _ = setup
-    content = images.to_tensor(images.resize(images.demo_image("chelsea"), (64, 64)))
-    style = images.to_tensor(images.cover(images.demo_image("hubble_deep_field"), (64, 64)))
+    content = images.to_tensor(images.resize(_sample("chelsea"), (64, 64)))
+    style = images.to_tensor(images.cover(_sample("hubble_deep_field"), (64, 64)))
     settings = transfer.Settings(
         net.content_layer, net.style_layers, iterations=16, optimizer="lbfgs"
     )
