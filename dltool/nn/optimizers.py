@@ -122,7 +122,8 @@ class HyperparameterError(ValueError):
             return DltoolError(
                 self.unknown, hint=f"{options.get(self.name, self.name)} {self.rule}"
             )
-        return DltoolError(f"{options.get(self.name, self.name)} {self.rule}")
+        flag = options.get(self.name, self.name)
+        return DltoolError(f"{flag} {self.rule}", hint=f"change {flag}: it {self.rule}")
 
 
 def check_positive(name: str, value: float) -> None:

@@ -100,6 +100,9 @@ def test_config_precedence_flags_over_file_over_defaults(fake_app, invoke, tmp_p
         ("lr: [1, 2\n", "is not valid YAML at line"),
         ("- 1\n- 2\n", "must be a mapping"),
         ("!!python/object/apply:os.system ['echo hi']\n", "is not valid YAML"),
+        ("epochs: " + "[" * 10000 + "]" * 10000 + "\n", "is nested too deeply"),
+        ("epochs: null\n", "config key 'epochs' in"),
+        ("epochs: {a: 1}\n", "expects one value, not a mapping"),
     ],
 )
 def test_bad_config_files(fake_app, invoke, tmp_path, text, message):
@@ -117,6 +120,56 @@ def test_unknown_key_lists_valid_keys(fake_app, invoke, tmp_path):
     cfg.write_text("momentum: 0.9\n")
     result = invoke(fake_app, "hello", "train", "--config", str(cfg))
     assert "valid keys: epochs, lr, optimizer" in result.stderr
+
+
+def test_unreadable_config_file_exits_1_with_a_hint(fake_app, invoke, tmp_path, monkeypatch):
+    cfg = tmp_path / "secret.yaml"
+    cfg.write_text("epochs: 1\n")
+    real = Path.read_text
+
+    def denied(self, *args, **kwargs):
+        if self == cfg:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    result = invoke(fake_app, "hello", "train", "--config", str(cfg))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: cannot read config file {cfg}: Permission denied",
+        "hint: give the path of a readable YAML file to --config",
+    ]
+    folder = invoke(fake_app, "hello", "train", "--config", str(tmp_path))
+    assert folder.exit_code == 1 and "cannot read config file" in folder.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--seed", "-1"), ("--seed", str(2**32)), ("--threads", "0")]
+)
+def test_global_options_out_of_range_are_usage_errors(fake_app, invoke, option, value):
+    result = invoke(fake_app, option, value, "hello", "greet", "--name", "x")
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "unexpected" not in result.stderr and "Traceback" not in result.output
+
+
+def test_largest_seed_is_accepted(fake_app, invoke):
+    result = invoke(fake_app, "--seed", str(2**32 - 1), "hello", "greet", "--name", "x")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_os_errors_about_a_users_path_are_one_line_not_a_bug():
+    from dltool.cli import _unexpected
+
+    message, hint = _unexpected(PermissionError(13, "Permission denied", "/ro/out.png"))
+    assert (message, hint) == (
+        "Permission denied: /ro/out.png",
+        "check the permissions, or choose another path",
+    )
+    message, _ = _unexpected(IsADirectoryError(21, "Is a directory", "out"))
+    assert message == "Is a directory: out"
+    assert _unexpected(ValueError("bug"))[0] == "unexpected ValueError: bug"
+    assert _unexpected(OSError(5, "I/O error"))[0].startswith("unexpected OSError")
 
 
 def test_missing_config_file(fake_app, invoke, tmp_path):

@@ -129,8 +129,18 @@ def test_duplicate_command_name_is_reported_for_the_second_plugin():
 def test_models_command_counts_parameters(fake_app, invoke):
     result = invoke(fake_app, "--json", "models")
     assert result.exit_code == 0, result.stderr
-    (row,) = json.loads(result.stdout)["models"]
+    (row,) = [r for r in json.loads(result.stdout)["models"] if r["plugin"] == "hello"]
     assert row["name"] == "tiny-mlp" and row["parameters"] == 4 * 8 + 8 + 8 * 2 + 2
+
+
+def test_models_lists_the_cores_efficientnet_lite0(fake_app, invoke):
+    result = invoke(fake_app, "--json", "models")
+    rows = {r["name"]: r for r in json.loads(result.stdout)["models"]}
+    row = rows["efficientnet-lite0"]
+    assert row["plugin"] == "dltool" and row["input"] == "3x224x224"
+    assert row["status"] == "ok" and row["parameters"] == 4_652_008
+    text = invoke(fake_app, "models").stdout
+    assert "4,652,008" in text
 
 
 def test_second_plugin_with_a_taken_name_is_named_in_a_warning(fake_site):
@@ -182,7 +192,7 @@ def test_plugins_and_doctor_agree_on_a_plugin_whose_artifacts_hook_fails(invoke)
             assert row["commands"] == "" and row["models"] == 0
         else:
             assert "plugins disabled: late" in result.stderr
-        assert manager.commands.entries == {} and manager.models.entries == {}
+        assert manager.commands.entries == {} and manager.models.names_of("late") == []
 
 
 def test_models_lists_a_model_whose_builder_cannot_be_imported(fake_site, invoke):
@@ -230,3 +240,18 @@ def test_plugin_cannot_take_a_core_command_name():
         "register_commands failed: DltoolError: "
         "command 'doctor' is already registered by plugin 'dltool'"
     )
+
+
+def test_unknown_name_in_dltool_plugins_is_a_warning_with_a_hint(fake_site):
+    run = run_dltool("plugins", "--json", env=_env(fake_site, DLTOOL_PLUGINS="hello,junk"))
+    assert run.returncode == 0
+    assert [r["name"] for r in json.loads(run.stdout)["plugins"]] == ["hello"]
+    warning, hint = run.stderr.strip().splitlines()
+    assert warning == "warning: DLTOOL_PLUGINS names no installed plugin: junk"
+    assert hint.startswith("hint: installed plugins: ") and "hello" in hint
+    strict = run_dltool(
+        "plugins", env=_env(fake_site, DLTOOL_PLUGINS="junk", DLTOOL_STRICT_PLUGINS="1")
+    )
+    assert strict.returncode == 1
+    assert strict.stderr.splitlines()[0] == "error: DLTOOL_PLUGINS names no installed plugin: junk"
+    assert strict.stderr.splitlines()[1].startswith("hint: installed plugins:")
