@@ -86,10 +86,13 @@ def test_config_file_flags_win_and_unknown_keys_fail(cli, photos, tmp_path):
     assert res.exit_code == 1 and "unknown key 'learning_rate'" in res.stderr
 
 
-def test_demo_needs_no_files(cli):
+def test_demo_needs_no_files(cli, tmp_path):
     res = cli("--json", "style", "transfer", "--demo", "--size", "48", "--iterations", "2")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["size"] == "48x32"
+    doc = json.loads(res.stdout)
+    assert doc["size"] == "48x32"
+    config = (tmp_path / "runs" / "style" / "transfer" / "1" / "config.yaml").read_text()
+    assert "content: demo:chelsea" in config and "- demo:immunohistochemistry" in config
 
 
 def test_layers_lists_both_networks(cli):
