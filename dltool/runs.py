@@ -55,6 +55,20 @@ def holds_run(folder: Path) -> bool:
     return (folder / CONFIG).is_file()
 
 
+def check_out(out: str | os.PathLike | None, exist_ok: bool = False) -> None:
+    """Refuse an ``--out`` that is a file, or holds a run while ``exist_ok`` is off (call early)."""
+    if out is None:
+        return
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DltoolError(f"--out {out} is a file", hint="--out names a run folder")
+    if holds_run(out) and not exist_ok:
+        raise DltoolError(
+            f"{out} already holds a run",
+            hint="give another --out, or --exist-ok to write this run over it",
+        )
+
+
 class RunDir:
     """A run directory: resolved config (YAML), metrics (JSON lines) and outputs.
 
@@ -99,13 +113,7 @@ class RunDir:
     @classmethod
     def _claim(cls, out: Path, exist_ok: bool) -> RunDir:
         """Return ``out`` as a new run folder; refuse one holding a run unless ``exist_ok``."""
-        if out.exists() and not out.is_dir():
-            raise DltoolError(f"--out {out} is a file", hint="--out names a run folder")
-        if holds_run(out) and not exist_ok:
-            raise DltoolError(
-                f"{out} already holds a run",
-                hint="give another --out, or --exist-ok to write this run over it",
-            )
+        check_out(out, exist_ok)
         created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         return cls(out, fresh=True, created=created)
