@@ -7,7 +7,7 @@ import dltool
 def register_commands(commands):
     commands.add_lazy(
         "wordvec",
-        "dltool_wordvec.jobs:app",
+        "dltool_wordvec.cli:app",
         help="Word vectors: similarity, analogies, gender-bias debiasing, evaluation, Word2Vec.",
     )
 

@@ -3,9 +3,9 @@
 * Analogies (Mikolov et al. 2013, ``questions-words.txt``): ``a b c d`` lines grouped in
   ``: section`` blocks; a question is right when 3CosAdd (or 3CosMul) over the ``restrict``
   most frequent words, inputs excluded, returns d. Questions with a word outside those
-  words are skipped, as in word2vec's ``compute-accuracy``. On GloVe 6B 50d (top 30,000) every
-  section's counts equal gensim's ``evaluate_word_analogies`` (7393 of 14877 right), found
-  with batched matrix products instead of one query at a time.
+  words (or with a zero vector) are skipped, as in word2vec's ``compute-accuracy``. On GloVe
+  6B 50d (top 30,000) every section's counts equal gensim's ``evaluate_word_analogies`` (7393
+  of 14877 right), found with batched matrix products instead of one query at a time.
 * Word pairs (WordSim-353, SimLex-999): Spearman's ρ between human scores and cosines.
 * WEAT (Caliskan et al. 2017): ``s(w, A, B) = mean_a cos(w, a) − mean_b cos(w, b)`` and the
   effect size ``(mean_x s(x) − mean_y s(y)) / std_{w ∈ X∪Y} s(w)``.
@@ -13,13 +13,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from dltool.errors import DltoolError
 from dltool_wordvec.similarity import analogy_batch
+
+ANALOGY_HINT = "give --analogies a UTF-8 text file of 'a b c d' lines in ': section' blocks"
+PAIRS_HINT = "give --similarity a UTF-8 text file of 'word1 word2 score' lines"
+
+
+def _reason(exc: Exception) -> str:
+    """Return why reading failed, without the errno prefix."""
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def gensim_test_file(name: str) -> Path:
@@ -53,9 +61,11 @@ def read_analogies(path: Path) -> list[tuple[str, list[tuple[str, str, str, str]
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise DltoolError(f"analogy file {path} does not exist") from None
+        raise DltoolError(f"analogy file {path} does not exist", hint=ANALOGY_HINT) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DltoolError(f"cannot read analogy file {path}: {exc}") from None
+        raise DltoolError(
+            f"cannot read analogy file {path}: {_reason(exc)}", ANALOGY_HINT
+        ) from None
     for lineno, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -65,18 +75,22 @@ def read_analogies(path: Path) -> list[tuple[str, list[tuple[str, str, str, str]
             continue
         words = line.split()
         if len(words) != 4:
-            raise DltoolError(f"{path}:{lineno}: expected 4 words 'a b c d', got {len(words)}")
+            raise DltoolError(
+                f"{path}:{lineno}: expected 4 words 'a b c d', got {len(words)}", ANALOGY_HINT
+            )
         if not sections:
             sections.append(("questions", []))
         sections[-1][1].append(tuple(words))
     if not any(qs for _, qs in sections):
-        raise DltoolError(f"{path} holds no analogy questions")
+        raise DltoolError(f"{path} holds no analogy questions", ANALOGY_HINT)
     return sections
 
 
-def restricted_index(words: list[str], restrict: int) -> dict[str, int]:
-    """Return {word: row} for the first ``restrict`` words, lowercase forms added when absent."""
-    index = {w: i for i, w in enumerate(words[:restrict])}
+def restricted_index(words: list[str], restrict: int, skip: Iterable[int] = ()) -> dict[str, int]:
+    """Return {word: row} for the first ``restrict`` words, lowercase forms added when absent;
+    the rows in ``skip`` (zero vectors) are left out."""
+    skip = set(skip)
+    index = {w: i for i, w in enumerate(words[:restrict]) if i not in skip}
     for w, i in list(index.items()):
         index.setdefault(w.lower(), i)
     return index
@@ -89,9 +103,11 @@ def analogy_accuracy(
     restrict: int = 30000,
     method: str = "add",
     search: Callable = analogy_batch,
+    skip: Iterable[int] = (),
 ) -> list[dict]:
-    """Return one row per section (and a ``total`` row): correct, asked, skipped, accuracy."""
-    index = restricted_index(words, restrict)
+    """Return one row per section (and a ``total`` row): correct, asked, skipped, accuracy;
+    questions with a word outside the first ``restrict`` words or in ``skip`` are skipped."""
+    index = restricted_index(words, restrict, skip)
     rows = []
     for name, questions in sections:
         known = [[index.get(w, index.get(w.lower(), -1)) for w in q] for q in questions]
@@ -123,9 +139,11 @@ def read_word_pairs(path: Path) -> list[tuple[str, str, float]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise DltoolError(f"word-pair file {path} does not exist") from None
+        raise DltoolError(f"word-pair file {path} does not exist", hint=PAIRS_HINT) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DltoolError(f"cannot read word-pair file {path}: {exc}") from None
+        raise DltoolError(
+            f"cannot read word-pair file {path}: {_reason(exc)}", PAIRS_HINT
+        ) from None
     for lineno, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -133,9 +151,11 @@ def read_word_pairs(path: Path) -> list[tuple[str, str, float]]:
         try:
             pairs.append((parts[0].strip(), parts[1].strip(), float(parts[2])))
         except (IndexError, ValueError):
-            raise DltoolError(f"{path}:{lineno}: expected 'word1 word2 score'") from None
+            raise DltoolError(
+                f"{path}:{lineno}: expected 'word1 word2 score'", PAIRS_HINT
+            ) from None
     if not pairs:
-        raise DltoolError(f"{path} holds no word pairs")
+        raise DltoolError(f"{path} holds no word pairs", PAIRS_HINT)
     return pairs
 
 
@@ -152,7 +172,10 @@ def word_pair_correlation(
             human.append(score)
             model.append(float(unit[i] @ unit[j]))
     if len(human) < 3:
-        raise DltoolError("fewer than 3 word pairs have both words in the vocabulary")
+        raise DltoolError(
+            "fewer than 3 word pairs have both words in the vocabulary",
+            hint="give a --similarity file whose words these vectors know",
+        )
     rho, p = spearmanr(human, model)
     return {
         "pairs": len(pairs),

@@ -1,98 +1,225 @@
-"""``dltool wordvec``: nearest words, analogies, gender bias and hard debiasing, evaluation,
-2-D plots and Word2Vec training. Heavy libraries are imported inside the commands."""
+"""The jobs of ``dltool wordvec``: what each command does, called by ``cli.py`` with plain values.
+
+Nearest words, analogies, gender bias and hard debiasing, evaluation, 2-D plots and Word2Vec
+training. Vectors come from ``--vectors`` (a file, or the run folder of ``train``/``debias``)
+or the built-in GloVe; a gensim pickle is read only with ``--trust-pickle``. One output file
+is ``-o/--output FILE`` (format by its suffix), ``--out`` is always a run folder. Heavy
+libraries are imported inside the jobs.
+"""
 
 from __future__ import annotations
 
 import os
-from enum import Enum
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-import typer
 
 from dltool.context import current
 from dltool.errors import DltoolError
 
-app = typer.Typer(
-    help="Word vectors: similarity, analogies, gender-bias debiasing, evaluation, Word2Vec.",
-    no_args_is_help=True,
+VECTOR_SUFFIX = {"glove": ".txt", "word2vec": ".vec", "word2vec-bin": ".bin", "kv": ".kv"}
+VECTOR_FORMATS_HINT = (
+    "name a file ending in .txt (GloVe), .vec (word2vec), .bin (word2vec binary) or .kv "
+    "(gensim pickle), or give --out-format"
 )
 
 
-class Fmt(str, Enum):
-    """Vector file formats."""
+@dataclass(frozen=True)
+class Source:
+    """Where the vectors come from: ``--vectors`` (None: built-in GloVe), ``--format``,
+    ``--trust-pickle``."""
 
-    glove = "glove"
-    word2vec = "word2vec"
-    word2vec_bin = "word2vec-bin"
-    kv = "kv"
-
-
-class AnalogyMethod(str, Enum):
-    """Analogy scoring: 3CosAdd or 3CosMul."""
-
-    add = "add"
-    mul = "mul"
+    path: Path | None = None
+    fmt: str | None = None
+    trust_pickle: bool = False
 
 
-class DirectionMethod(str, Enum):
-    """Bias direction: the notes' woman − man, or Bolukbasi et al.'s PCA."""
+@dataclass
+class BiasOptions:
+    """Options of ``wordvec bias``."""
 
-    course = "course"
-    bolukbasi = "bolukbasi"
-
-
-VECTORS_HELP = "Vectors file (GloVe/word2vec text or binary, gensim .kv); default: GloVe 6B 50d."
-FORMAT_HELP = "Format of --vectors: glove, word2vec, word2vec-bin or kv (default: detected)."
-
-
-def _vectors_opt() -> Any:
-    """Return the --vectors/-V option shared by the commands."""
-    return typer.Option(None, "--vectors", "-V", help=VECTORS_HELP)
-
-
-def _format_opt() -> Any:
-    """Return the --format option shared by the commands."""
-    return typer.Option(None, "--format", help=FORMAT_HELP)
+    words: list[str]
+    professions: bool
+    professions_file: Path | None
+    method: str
+    pairs: Path | None
+    skip_missing: bool
+    output: Path | None
+    out: Path | None
+    exist_ok: bool
+    source: Source = field(default_factory=Source)
 
 
-def _load(vectors: Path | None, fmt: Fmt | None) -> Any:
-    """Return the Embeddings of ``vectors`` (default: the embedded GloVe)."""
+@dataclass
+class DebiasOptions:
+    """Options of ``wordvec debias``."""
+
+    output: Path | None
+    out: Path | None
+    exist_ok: bool
+    method: str
+    gender_specific: Path | None
+    equalize_pairs: Path | None
+    definitional_pairs: Path | None
+    skip_missing: bool
+    out_format: str | None
+    restrict: int
+    professions_file: Path | None
+    source: Source = field(default_factory=Source)
+
+
+@dataclass
+class TrainOptions:
+    """Options of ``wordvec train`` besides the gensim ones (which --config may set)."""
+
+    corpus: str
+    output: Path | None
+    out: Path | None
+    exist_ok: bool
+    out_format: str | None
+    force: bool
+
+
+# ---------------------------------------------------------------- vectors in, files out
+
+
+def _threads() -> int:
+    """Return the width for one memory-bound query: the user's --threads, else 1."""
+    from dltool.device import small_step_threads
+
+    return small_step_threads(current().threads)
+
+
+def vectors_path(path: Path | None) -> Path | None:
+    """Return the vectors file ``path`` names: itself, or the output of the run folder it is."""
+    from dltool.runs import holds_run, read_config
+
+    if path is None or not path.is_dir() or not holds_run(path):
+        return path
+    name = read_config(path).get("output") or read_config(path).get("out")
+    if isinstance(name, str):
+        for candidate in (path / name, Path(name), path / Path(name).name):
+            if candidate.is_file():
+                return candidate
+    raise DltoolError(
+        f"run {path} holds no vectors file ({name or 'none named in its config.yaml'})",
+        hint="give the vectors file itself with --vectors",
+    )
+
+
+def load(source: Source) -> Any:
+    """Return the Embeddings of ``source`` (default: the embedded GloVe); note zero rows."""
     from dltool_wordvec import vectors as vec
 
-    emb = vec.load(vectors, fmt and fmt.value)
-    current().reporter.info(f"vectors: {emb.source} ({len(emb.words):,} words × {emb.dim})")
+    rep = current().reporter
+    path = vectors_path(source.path)
+    if path is not None:
+        vec.check_file(path)
+        if source.trust_pickle and (source.fmt or vec.detect_format(path)) == "kv":
+            rep.warn(
+                f"--trust-pickle: loading {path} with pickle, which runs any code the file "
+                "holds; use it only for files you made or trust"
+            )
+    emb = vec.load(path, source.fmt, source.trust_pickle)
+    rep.info(f"vectors: {emb.source} ({len(emb.words):,} words × {emb.dim})")
+    zero = emb.zero_rows
+    if zero.size:
+        names = ", ".join(emb.words[r] for r in zero[:8]) + (" …" if zero.size > 8 else "")
+        rep.warn(f"{zero.size:,} words have zero vectors (no direction), left out: {names}")
     return emb
 
 
-def _check_out(out: Path | None, example: str) -> None:
+def _same_file(a: Path, b: Path) -> bool:
+    """Return whether paths ``a`` and ``b`` name one file (same resolved path or inode)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _refuse_inputs(output: Path | None, inputs: list[Path | None], flag: str = "-o") -> None:
+    """Refuse an output that is one of the command's input files: it would be destroyed."""
+    for path in inputs:
+        if output is not None and path is not None and _same_file(output, path):
+            raise DltoolError(
+                f"{flag} {output} is an input of this command ({path}): writing it would "
+                "destroy the input",
+                hint=f"give {flag} another file name",
+            )
+
+
+def _check_file_output(output: Path | None, example: str) -> None:
     """Refuse an output path that is an existing directory; called before any work."""
-    if out is not None and out.is_dir():
+    if output is not None and output.is_dir():
         raise DltoolError(
-            f"output {out} is a directory", hint=f"give a file name, e.g. -o {out / example}"
+            f"output {output} is a directory",
+            hint=f"give a file name, e.g. -o {output / example}, or --out {output} for a run "
+            "folder",
         )
 
 
-def _png_path(out: Path | None, command: str, name: str) -> Path:
-    """Return ``out`` or ``runs/wordvec/<command>/<N>/<name>``."""
-    if out is not None:
-        return out
-    return current().run_dir("wordvec", command).file(name)
+def _check_outputs(output: Path | None, out: Path | None, example: str) -> None:
+    """Refuse ``-o`` with ``--out``, an ``-o`` directory, or an ``-o`` suffix of no format."""
+    if output is not None and out is not None:
+        raise DltoolError(
+            "give -o FILE (one file) or --out DIR (a run folder), not both",
+            hint="drop one of them",
+        )
+    _check_file_output(output, example)
 
 
-@app.command()
-def similar(
-    word: str = typer.Argument(..., help="Word whose nearest neighbours to list."),
-    n: int = typer.Option(10, "-n", min=1, help="How many words."),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
-) -> None:
-    """List the N words with the highest cosine similarity to WORD."""
+def _check_plot_output(output: Path | None, out: Path | None, example: str) -> None:
+    """Refuse bad plot outputs before any work (the suffix must name a plot format)."""
+    from dltool.report import output_format
+
+    _check_outputs(output, out, example)
+    if output is not None:
+        output_format(output)
+
+
+def _run_file(command: str, out: Path | None, exist_ok: bool, name: str, config: dict) -> Path:
+    """Create the run folder (``--out`` or the next ``runs/wordvec/<command>/N``), write its
+    config and return the path of ``name`` in it."""
+    run = current().run_dir("wordvec", command, out, exist_ok)
+    run.write_config({**config, "output": name})
+    return run.file(name)
+
+
+def _output_format(output: Path, out_format: str | None) -> str:
+    """Return the vectors format of ``-o FILE``: --out-format, else the one its suffix names."""
+    from dltool_wordvec.vectors import SUFFIX_FORMATS
+
+    fmt = out_format or SUFFIX_FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise DltoolError(
+            f"cannot tell the vectors format of {output} from its suffix", VECTOR_FORMATS_HINT
+        )
+    return fmt
+
+
+def _source_config(source: dict) -> dict:
+    """Return the config entries of a vectors source (as ``asdict`` gives it)."""
+    return {"vectors": source["path"] or "builtin", "format": source["fmt"]}
+
+
+def _options(options: Any) -> dict:
+    """Return the options of a job as a config mapping (the vectors source flattened)."""
+    config = asdict(options)
+    source = _source_config(config.pop("source"))
+    return {**config, **source}
+
+
+# ---------------------------------------------------------------- similarity
+
+
+def similar(word: str, n: int, source: Source) -> None:
+    """List the ``n`` words with the highest cosine similarity to ``word``."""
     from dltool_wordvec.similarity import most_similar
 
-    emb = _load(vectors, fmt)
+    emb = load(source)
     row = emb.index(word)
-    rows, cos = most_similar(emb.unit, row, n)
+    emb.check_direction([row])
+    rows, cos = most_similar(emb.unit, row, n, exclude=emb.zero_rows, threads=_threads())
     table = [
         {"rank": k + 1, "word": emb.words[r], "cosine": float(c)}
         for k, (r, c) in enumerate(zip(rows, cos, strict=True))
@@ -100,39 +227,25 @@ def similar(
     current().reporter.table(f"Nearest to '{emb.words[row]}'", table, key="similar")
 
 
-@app.command()
-def similarity(
-    word1: str = typer.Argument(...),
-    word2: str = typer.Argument(...),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
-) -> None:
-    """Print the cosine similarity u·v / (‖u‖‖v‖) of two words."""
+def similarity(word1: str, word2: str, source: Source) -> None:
+    """Print the cosine similarity of two words."""
     from dltool_wordvec.similarity import cosine_similarity
 
-    emb = _load(vectors, fmt)
+    emb = load(source)
     i, j = emb.index(word1), emb.index(word2)
+    emb.check_direction([i, j])
     cos = cosine_similarity(emb.vectors[i].astype("float64"), emb.vectors[j].astype("float64"))
     current().reporter.result("cosine", cos, label=f"cosine({emb.words[i]}, {emb.words[j]})")
 
 
-@app.command()
-def analogy(
-    a: str = typer.Argument(..., help="a in a : b :: c : ?"),
-    b: str = typer.Argument(..., help="b in a : b :: c : ?"),
-    c: str = typer.Argument(..., help="c in a : b :: c : ?"),
-    n: int = typer.Option(5, "-n", min=1, help="How many answers."),
-    method: AnalogyMethod = typer.Option(AnalogyMethod.add, "--method", help="3CosAdd or 3CosMul."),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
-) -> None:
-    """Answer a : b :: c : ? (man woman king → queen); the input words are excluded."""
+def analogy(words: tuple[str, str, str], n: int, method: str, source: Source) -> None:
+    """Answer a : b :: c : ? with the ``n`` best words, the inputs excluded."""
     from dltool_wordvec.similarity import analogy as solve
 
-    method = method.value
-    emb = _load(vectors, fmt)
-    ia, ib, ic = emb.index(a), emb.index(b), emb.index(c)
-    rows, scores = solve(emb.unit, ia, ib, ic, n, method)
+    emb = load(source)
+    ia, ib, ic = (emb.index(w) for w in words)
+    emb.check_direction([ia, ib, ic])
+    rows, scores = solve(emb.unit, ia, ib, ic, n, method, emb.zero_rows, _threads())
     table = [
         {"rank": k + 1, "word": emb.words[r], "score": float(s)}
         for k, (r, s) in enumerate(zip(rows, scores, strict=True))
@@ -141,19 +254,15 @@ def analogy(
     current().reporter.table(title, table, key="analogy")
 
 
-@app.command("doesnt-match")
-def doesnt_match(
-    words: list[str] = typer.Argument(..., help="Three or more words."),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
-) -> None:
+def doesnt_match(words: list[str], source: Source) -> None:
     """Name the word least similar to the mean of the others' unit vectors."""
     from dltool_wordvec.similarity import doesnt_match as odd_one
 
     if len(words) < 3:
-        raise DltoolError("doesnt-match needs at least 3 words")
-    emb = _load(vectors, fmt)
+        raise DltoolError("doesnt-match needs at least 3 words", hint="give three or more words")
+    emb = load(source)
     rows, _ = emb.indices(words)
+    emb.check_direction(rows)
     pos, cos = odd_one(emb.unit[rows])
     table = [
         {"word": emb.words[r], "cosine_to_mean": float(x)} for r, x in zip(rows, cos, strict=True)
@@ -207,58 +316,62 @@ def _direction(
 
     E = emb.unit if unit else emb.vectors
     if method == "course":
-        return debias.bias_direction(
+        g = debias.bias_direction(
             E[emb.index("woman")].astype(np.float64), E[emb.index("man")].astype(np.float64)
         )
-    pairs = _resolve_pairs(
-        emb, wordlists.pairs("definitional_pairs", pairs_file), skip_missing, pairs_file
-    )
-    if len(pairs) < 2:
-        raise DltoolError("the bias direction needs at least 2 definitional pairs in vocabulary")
-    P = np.stack([[emb.unit[i], emb.unit[j]] for i, j in pairs]).astype(np.float64)
-    return debias.bias_direction_pca(P)  # (d,)
+    else:
+        pairs = _resolve_pairs(
+            emb, wordlists.pairs("definitional_pairs", pairs_file), skip_missing, pairs_file
+        )
+        if len(pairs) < 2:
+            raise DltoolError(
+                "the bias direction needs at least 2 definitional pairs in vocabulary",
+                hint="give --definitional-pairs (or --pairs) a file of pairs these vectors know",
+            )
+        P = np.stack([[emb.unit[i], emb.unit[j]] for i, j in pairs]).astype(np.float64)
+        g = debias.bias_direction_pca(P)  # (d,)
+    if not np.any(g):
+        raise DltoolError(
+            "the bias direction g is zero (its words have equal vectors)",
+            hint="check the vectors of 'woman' and 'man', or use --method bolukbasi",
+        )
+    return g
 
 
-@app.command()
-def bias(
-    words: list[str] | None = typer.Argument(None, help="Words to project (or --professions)."),
-    professions: bool = typer.Option(False, "--professions", help="Use the shipped professions."),
-    professions_file: Path | None = typer.Option(
-        None, "--professions-file", help="Your own professions list (YAML/JSON) for --professions."
-    ),
-    method: DirectionMethod = typer.Option(
-        DirectionMethod.course, "--method", help="course (woman − man) or bolukbasi (PCA)."
-    ),
-    pairs: Path | None = typer.Option(None, "--pairs", help="Definitional pairs file."),
-    skip_missing: bool = typer.Option(False, "--skip-missing", help="Skip unknown words."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Bar chart PNG path."),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
-) -> None:
+def bias(o: BiasOptions) -> None:
     """Show each word's projection cos(e_w, g) on the gender direction: table + bar chart."""
     import numpy as np
 
     from dltool_wordvec import wordlists
     from dltool_wordvec.debias import cosine_to
 
-    if not words and not professions:
-        raise DltoolError("give words to project or --professions")
-    _check_out(out, "bias.png")
-    listed = wordlists.words("professions", professions_file) if professions else []
-    emb = _load(vectors, fmt)
-    names = list(words or []) + listed
-    rows, missing = emb.indices(names, skip_missing=skip_missing or professions)
+    if not o.words and not o.professions:
+        raise DltoolError(
+            "give words to project or --professions",
+            hint="e.g. dltool wordvec bias nurse engineer, or --professions",
+        )
+    _check_plot_output(o.output, o.out, "bias.png")
+    _refuse_inputs(o.output, [o.source.path, o.professions_file, o.pairs])
+    listed = wordlists.words("professions", o.professions_file) if o.professions else []
+    emb = load(o.source)
+    rows, missing = emb.indices(
+        list(o.words) + listed, skip_missing=o.skip_missing or o.professions
+    )
     _missing(missing, True, None, "words")
-    method = method.value
-    g = _direction(emb, method, pairs, skip_missing, unit=False)
+    rows = [r for r in rows if r not in set(emb.zero_rows.tolist())]
+    if not rows:
+        raise DltoolError(
+            "none of the words has a vector to project", hint="give words these vectors know"
+        )
+    g = _direction(emb, o.method, o.pairs, o.skip_missing, unit=False)
     proj = cosine_to(emb.vectors[rows].astype(np.float64), g)
-    order = np.argsort(proj)
-    table = [{"word": emb.words[rows[k]], "projection": float(proj[k])} for k in order]
+    table = [{"word": emb.words[rows[k]], "projection": float(proj[k])} for k in np.argsort(proj)]
     rep = current().reporter
-    rep.table(f"Projection on the gender direction ({method}; > 0: female side)", table, key="bias")
-    png = _png_path(out, "bias", "bias.png")
-    _bar_chart(png, table, method)
-    rep.result("plot", str(png), label="bar chart")
+    title = f"Projection on the gender direction ({o.method}; > 0: female side)"
+    rep.table(title, table, key="bias")
+    dest = o.output or _run_file("bias", o.out, o.exist_ok, "bias.png", _options(o))
+    _bar_chart(dest, table, o.method)
+    rep.result("plot", str(dest), label="bar chart")
 
 
 def _bar_chart(path: Path, table: list[dict], method: str) -> None:
@@ -301,57 +414,16 @@ def _disjoint(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return kept
 
 
-@app.command()
-def debias(
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the debiased vectors."),
-    method: DirectionMethod = typer.Option(
-        DirectionMethod.course, "--method", help="course (woman − man) or bolukbasi (PCA)."
-    ),
-    gender_specific: Path | None = typer.Option(
-        None, "--gender-specific", help="Words left out of neutralizing (YAML/JSON list)."
-    ),
-    equalize_pairs: Path | None = typer.Option(
-        None, "--equalize-pairs", help="Pairs to equalize (YAML/JSON list of [w1, w2])."
-    ),
-    definitional_pairs: Path | None = typer.Option(
-        None, "--definitional-pairs", help="Pairs defining g for --method bolukbasi."
-    ),
-    skip_missing: bool = typer.Option(
-        False, "--skip-missing", help="Continue when a given list names unknown words."
-    ),
-    out_format: Fmt | None = typer.Option(
-        None, "--out-format", help="Format of OUT (default: the input's, or OUT's suffix)."
-    ),
-    restrict: int = typer.Option(30000, "--restrict", min=10, help="Analogy search vocabulary."),
-    professions_file: Path | None = typer.Option(
-        None, "--professions-file", help="Professions for the report (YAML/JSON list)."
-    ),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
-) -> None:
-    """Hard-debias the whole vocabulary and report bias and utility before/after.
-
-    Neutralizes every word that is not gender-specific, equalizes the gender pairs (with
-    their case variants) and writes OUT with unit-length rows, in the input's format (for the
-    built-in vectors: by OUT's suffix, .kv/.bin/.vec, else GloVe text).
-    """
+def _debias_rows(emb: Any, o: DebiasOptions) -> tuple[Any, list[tuple[int, int]]]:
+    """Return (mask of the rows to neutralize (V,), the row pairs to equalize): every word but
+    the gender-specific ones, the equalize pairs and the definitional words (with case forms)."""
     import numpy as np
-    import torch
 
-    from dltool_wordvec import debias_torch, wordlists
-    from dltool_wordvec import vectors as vec
+    from dltool_wordvec import wordlists
 
-    _check_out(out, "vectors.txt")
-    s = current()
-    rep = s.reporter
-    emb = _load(vectors, fmt)
-    out_format = (out_format and out_format.value) or (
-        vec.format_for(out) if emb.format == "builtin" else emb.format
-    )
-    profs = wordlists.words("professions", professions_file)
-    eq_pairs = _with_case_variants(emb, wordlists.pairs("equalize_pairs", equalize_pairs))
-    pair_rows = _disjoint(_resolve_pairs(emb, eq_pairs, skip_missing, equalize_pairs))
-    specific = wordlists.words("gender_specific", gender_specific)
+    eq_pairs = _with_case_variants(emb, wordlists.pairs("equalize_pairs", o.equalize_pairs))
+    pair_rows = _disjoint(_resolve_pairs(emb, eq_pairs, o.skip_missing, o.equalize_pairs))
+    specific = wordlists.words("gender_specific", o.gender_specific)
     spec_rows, missing = emb.indices(specific, skip_missing=True)
     spec_rows += [
         emb.key_to_index[v]
@@ -359,70 +431,77 @@ def debias(
         for v in {w.title(), w.upper()} - {w}
         if v in emb.key_to_index
     ]
-    _missing(missing, skip_missing, gender_specific, "gender-specific words")
-    g = _direction(emb, method.value, definitional_pairs, skip_missing, unit=True)
-    defn = wordlists.pairs("definitional_pairs", definitional_pairs)
+    _missing(missing, o.skip_missing, o.gender_specific, "gender-specific words")
+    defn = wordlists.pairs("definitional_pairs", o.definitional_pairs)
     keep = set(spec_rows) | {r for p in pair_rows for r in p}
     keep |= {emb.key_to_index[k] for p in defn for w in p if (k := emb.lookup(w))}
     neutral = np.ones(len(emb.words), dtype=bool)
     neutral[sorted(keep)] = False
-    rep.info(
+    return neutral, pair_rows
+
+
+def _hard_debias(emb: Any, g: Any, neutral: Any, pair_rows: list[tuple[int, int]]) -> Any:
+    """Return the hard-debiased vectors (V, d) as NumPy, computed by torch on the device."""
+    import numpy as np
+    import torch
+
+    from dltool_wordvec import debias_torch
+
+    s = current()
+    s.reporter.info(
         f"neutralizing {int(neutral.sum()):,} words, equalizing {len(pair_rows)} pairs "
         f"on {s.device}"
     )
     E = torch.from_numpy(np.array(emb.vectors, dtype=np.float32)).to(s.device)  # (V, d)
-    g_t = torch.from_numpy(g.astype(np.float32)).to(s.device)
     D = debias_torch.hard_debias(
         E,
-        g_t,
+        torch.from_numpy(g.astype(np.float32)).to(s.device),
         torch.from_numpy(neutral).to(s.device),
         torch.tensor(pair_rows, dtype=torch.long, device=s.device).reshape(-1, 2),
     )
-    D = D.cpu().numpy()
-    _report_before_after(emb, D, g, restrict, profs)
-    rep.info(f"writing {out} ({out_format})")
-    vec.save(emb.words, D, out, out_format)
-    rep.result("output", str(out), label=f"debiased vectors ({out_format})")
+    return D.cpu().numpy()
+
+
+def debias(o: DebiasOptions) -> None:
+    """Hard-debias the whole vocabulary, report bias and utility before/after, write the result
+    to ``-o FILE`` (format by suffix) or a run folder (the input's format)."""
+    from dltool_wordvec import vectors as vec
+    from dltool_wordvec import wordlists
+
+    lists = [o.gender_specific, o.equalize_pairs, o.definitional_pairs, o.professions_file]
+    _check_outputs(o.output, o.out, "vectors.txt")
+    fmt = _output_format(o.output, o.out_format) if o.output else o.out_format
+    inputs = [vectors_path(o.source.path), *lists]
+    _refuse_inputs(o.output, inputs)
+    emb = load(o.source)
+    fmt = fmt or ("glove" if emb.format == "builtin" else emb.format)
+    profs = wordlists.words("professions", o.professions_file)
+    neutral, pair_rows = _debias_rows(emb, o)
+    g = _direction(emb, o.method, o.definitional_pairs, o.skip_missing, unit=True)
+    name = f"vectors{VECTOR_SUFFIX[fmt]}"
+    dest = o.output or _run_file("debias", o.out, o.exist_ok, name, _options(o))
+    _refuse_inputs(dest, inputs, "the output")
+    D = _hard_debias(emb, g, neutral, pair_rows)
+    _report_before_after(emb, D, g, o.restrict, profs)
+    current().reporter.info(f"writing {dest} ({fmt})")
+    vec.save(emb.words, D, dest, fmt)
+    current().reporter.result("output", str(dest), label=f"debiased vectors ({fmt})")
 
 
 def _report_before_after(emb: Any, D: Any, g: Any, restrict: int, professions: list[str]) -> None:
-    """Tabulate professions' projections, WEAT effect size and analogy accuracy before/after."""
-    import numpy as np
-
+    """Tabulate professions' projections (not under -q), WEAT effect size and analogy accuracy
+    before/after."""
     from dltool_wordvec import evaluate
-    from dltool_wordvec.debias import cosine_to
     from dltool_wordvec.similarity import normalize_rows
 
     rep = current().reporter
-    before = emb.unit
-    rows, _ = emb.indices(professions, skip_missing=True)
-    if rows:
-        pb = cosine_to(before[rows].astype(np.float64), g)
-        pa = cosine_to(D[rows].astype(np.float64), g)
-        order = np.argsort(-np.abs(pb))[:15]
-        rep.table(
-            "Professions: projection on g before → after",
-            [
-                {"word": emb.words[rows[k]], "before": float(pb[k]), "after": float(pa[k])}
-                for k in order
-            ],
-            key="professions",
-        )
-    summary = []
-    if rows:
-        summary.append(
-            {
-                "measure": "mean |projection| of professions on g",
-                "before": float(np.abs(pb).mean()),
-                "after": float(np.abs(pa).mean()),
-            }
-        )
-    weat = _weat(emb, before, D)
+    summary = _professions_report(emb, D, g, professions, table=not rep.quiet)
+    weat = _weat(emb, emb.unit, D)
     if weat is not None:
         summary.append({"measure": "WEAT effect size (career/family vs male/female)", **weat})
     sections = evaluate.read_analogies(evaluate.gensim_test_file("questions-words.txt"))
     rep.info("measuring analogy accuracy before and after (questions-words.txt)")
-    accs = [_analogy_total(emb.words, U, sections, restrict) for U in (before, normalize_rows(D))]
+    accs = [_analogy_total(emb, U, sections, restrict) for U in (emb.unit, normalize_rows(D))]
     summary.append(
         {
             "measure": f"analogy accuracy (questions-words, top {restrict:,})",
@@ -431,6 +510,36 @@ def _report_before_after(emb: Any, D: Any, g: Any, restrict: int, professions: l
         }
     )
     rep.table("Before → after", summary, key="before_after")
+
+
+def _professions_report(emb: Any, D: Any, g: Any, professions: list[str], table: bool) -> list:
+    """Show the 15 most biased professions before → after (if ``table``); return the summary
+    row of their mean |projection| (none when no profession is in the vocabulary)."""
+    import numpy as np
+
+    from dltool_wordvec.debias import cosine_to
+
+    rows, _ = emb.indices(professions, skip_missing=True)
+    if not rows:
+        return []
+    pb = cosine_to(emb.unit[rows].astype(np.float64), g)
+    pa = cosine_to(D[rows].astype(np.float64), g)
+    if table:
+        current().reporter.table(
+            "Professions: projection on g before → after",
+            [
+                {"word": emb.words[rows[k]], "before": float(pb[k]), "after": float(pa[k])}
+                for k in np.argsort(-np.abs(pb))[:15]
+            ],
+            key="professions",
+        )
+    return [
+        {
+            "measure": "mean |projection| of professions on g",
+            "before": float(np.abs(pb).mean()),
+            "after": float(np.abs(pa).mean()),
+        }
+    ]
 
 
 def _weat(emb: Any, before: Any, after: Any) -> dict | None:
@@ -445,7 +554,8 @@ def _weat(emb: Any, before: Any, after: Any) -> dict | None:
         sets["attributes"]["male"],
         sets["attributes"]["female"],
     ]
-    rows = [emb.indices(ws, skip_missing=True)[0] for ws in groups]
+    zero = set(emb.zero_rows.tolist())
+    rows = [[r for r in emb.indices(ws, skip_missing=True)[0] if r not in zero] for ws in groups]
     if min(len(r) for r in rows) < 2:
         return None
     out = {}
@@ -455,11 +565,13 @@ def _weat(emb: Any, before: Any, after: Any) -> dict | None:
     return out
 
 
-def _analogy_total(words: list[str], unit: Any, sections: list, restrict: int) -> float:
+def _analogy_total(emb: Any, unit: Any, sections: list, restrict: int) -> float:
     """Return the overall 3CosAdd accuracy, searched by :func:`_device_search`."""
     from dltool_wordvec import evaluate
 
-    rows = evaluate.analogy_accuracy(words, unit, sections, restrict, search=_device_search)
+    rows = evaluate.analogy_accuracy(
+        emb.words, unit, sections, restrict, search=_device_search, skip=emb.zero_rows
+    )
     return rows[-1]["accuracy"]
 
 
@@ -485,134 +597,161 @@ def _device_search(unit: Any, questions: Any, method: str) -> Any:
 # ---------------------------------------------------------------- evaluation and plots
 
 
-@app.command()
 def evaluate(
-    vectors_arg: Path | None = typer.Argument(None, metavar="[VECTORS]", help=VECTORS_HELP),
-    analogies: Path | None = typer.Option(
-        None, "--analogies", help="Analogy file (default: questions-words.txt from gensim)."
-    ),
-    similarity_file: Path | None = typer.Option(
-        None,
-        "--similarity",
-        help="Word pairs + scores (default: wordsim353.tsv; a bare name such as "
-        "simlex999.txt is looked up in gensim's test data).",
-    ),
-    restrict: int = typer.Option(30000, "--restrict", min=10, help="Analogy search vocabulary."),
-    method: AnalogyMethod = typer.Option(AnalogyMethod.add, "--method", help="3CosAdd or 3CosMul."),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
+    vectors_arg: Path | None,
+    analogies: Path | None,
+    similarity_file: Path | None,
+    restrict: int,
+    method: str,
+    source: Source,
 ) -> None:
-    """Report analogy accuracy per section and Spearman's ρ on word-pair similarities."""
+    """Report analogy accuracy per section (and the vocabulary it was searched in) and
+    Spearman's ρ on word-pair similarities."""
     from dltool_wordvec import evaluate as ev
 
-    method = method.value
-    if vectors_arg is not None and vectors is not None and vectors_arg != vectors:
-        raise DltoolError("give the vectors either as VECTORS or with --vectors, not both")
+    if vectors_arg is not None and source.path is not None and vectors_arg != source.path:
+        raise DltoolError(
+            "give the vectors either as VECTORS or with --vectors, not both",
+            hint="drop one of them",
+        )
+    source = replace(source, path=vectors_arg or source.path)
     sections = ev.read_analogies(ev.data_file(analogies, "questions-words.txt"))
     pairs_path = ev.data_file(similarity_file, "wordsim353.tsv")
     pairs = ev.read_word_pairs(pairs_path)
-    emb = _load(vectors_arg or vectors, fmt)
-    rows = ev.analogy_accuracy(emb.words, emb.unit, sections, restrict, method, _device_search)
-    rep = current().reporter
-    rep.table(f"Analogies (3Cos{method.title()}, top {restrict:,} words)", rows, key="analogies")
+    emb = load(source)
+    rows = ev.analogy_accuracy(
+        emb.words, emb.unit, sections, restrict, method, _device_search, emb.zero_rows
+    )
+    _report_analogies(rows, len(emb.words), restrict, method)
+    zero = set(emb.zero_rows.tolist())
 
     def row_of(w: str) -> int | None:
         key = emb.lookup(w)
-        return None if key is None else emb.key_to_index[key]
+        row = None if key is None else emb.key_to_index[key]
+        return None if row in zero else row
 
     corr = ev.word_pair_correlation(row_of, emb.unit, pairs)
-    rep.table(f"Word-pair similarity ({pairs_path.name})", [corr], key="similarity")
+    current().reporter.table(f"Word-pair similarity ({pairs_path.name})", [corr], key="similarity")
 
 
-@app.command()
+def _report_analogies(rows: list[dict], vocabulary: int, restrict: int, method: str) -> None:
+    """Show the per-section table and the total with the vocabulary the answers came from."""
+    rep = current().reporter
+    searched = min(restrict, vocabulary)
+    among = (
+        f"the {searched:,} most frequent of {vocabulary:,} words"
+        if searched < vocabulary
+        else f"all {vocabulary:,} words"
+    )
+    rep.table(f"Analogies (3Cos{method.title()}, {among})", rows, key="analogies")
+    total = rows[-1]
+    rep.result(
+        "analogy_accuracy",
+        total["accuracy"],
+        label=f"analogy accuracy on {among} (--restrict {restrict:,}; "
+        f"{total['skipped']:,} questions with another word skipped)",
+    )
+    if rep.json_mode:
+        rep.result(
+            "analogy_search",
+            {"restrict": restrict, "vocabulary": vocabulary, "words_searched": searched},
+        )
+
+
 def plot(
-    words: list[str] = typer.Argument(..., help="Two or more words."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="PNG path."),
-    skip_missing: bool = typer.Option(False, "--skip-missing", help="Skip unknown words."),
-    vectors: Path | None = _vectors_opt(),
-    fmt: Fmt | None = _format_opt(),
+    words: list[str],
+    output: Path | None,
+    out: Path | None,
+    exist_ok: bool,
+    skip_missing: bool,
+    source: Source,
 ) -> None:
-    """Plot the words' vectors projected on their first two principal components (PNG)."""
+    """Plot the words' vectors projected on their first two principal components."""
     import numpy as np
 
-    from dltool.report import figure
-
-    _check_out(out, "words.png")
-    emb = _load(vectors, fmt)
+    _check_plot_output(output, out, "words.png")
+    _refuse_inputs(output, [source.path])
+    emb = load(source)
     rows, missing = emb.indices(words, skip_missing=skip_missing)
     _missing(missing, True, None, "words")
     if len(rows) < 2:
-        raise DltoolError("plot needs at least 2 known words")
+        raise DltoolError("plot needs at least 2 known words", hint="give more words")
     X = np.asarray(emb.vectors[rows], dtype=np.float64)  # (k, d)
     Xc = X - X.mean(axis=0)
     _, sv, vt = np.linalg.svd(Xc, full_matrices=False)
     Z = Xc @ vt[:2].T  # (k, 2)
     explained = (sv[:2] ** 2 / max((sv**2).sum(), 1e-300)).tolist()
-    png = _png_path(out, "plot", "words.png")
-    with figure(png, figsize=(7, 6)) as (_fig, ax):
+    config = {"words": words, "skip_missing": skip_missing, **_source_config(asdict(source))}
+    dest = output or _run_file("plot", out, exist_ok, "words.png", config)
+    _scatter(dest, Z, [emb.words[r] for r in rows], explained, emb.source)
+    current().reporter.result("plot", str(dest), label="plot")
+
+
+def _scatter(path: Path, Z: Any, labels: list[str], explained: list[float], name: str) -> None:
+    """Draw the 2-D points ``Z`` (k, 2) with their labels."""
+    import numpy as np
+
+    from dltool.report import figure
+
+    with figure(path, figsize=(7, 6)) as (_fig, ax):
         Z = Z if Z.shape[1] > 1 else np.c_[Z, np.zeros(len(Z))]  # (k, 2)
         ax.scatter(Z[:, 0], Z[:, 1], s=18)
-        for (x, y), r in zip(Z, rows, strict=True):
-            ax.annotate(emb.words[r], (x, y), textcoords="offset points", xytext=(4, 3))
+        for (x, y), label in zip(Z, labels, strict=True):
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3))
         ax.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
         if len(explained) > 1:
             ax.set_ylabel(f"PC2 ({explained[1]:.0%} of variance)")
-        ax.set_title(f"{len(rows)} words, 2-D PCA of {emb.source}")
-    current().reporter.result("plot", str(png), label="plot")
+        ax.set_title(f"{len(labels)} words, 2-D PCA of {name}")
 
 
 # ---------------------------------------------------------------- training
 
 
-@app.command()
-def train(
-    ctx: typer.Context,
-    corpus: str = typer.Argument(
-        ..., help="Text file (one sentence per line) or a built-in corpus: lee, lee-test."
-    ),
-    sg: bool = typer.Option(False, "--sg/--cbow", help="Skip-gram or CBOW (default)."),
-    dim: int = typer.Option(100, "--dim", min=1, help="Vector dimension."),
-    window: int = typer.Option(5, "--window", min=1, help="Context window."),
-    min_count: int = typer.Option(5, "--min-count", min=1, help="Ignore rarer words."),
-    epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the corpus."),
-    negative: int = typer.Option(5, "--negative", min=1, help="Negative samples."),
-    workers: int = typer.Option(
-        max(1, min(4, os.cpu_count() or 1)), "--workers", min=1, help="gensim worker threads."
-    ),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Vectors file: .kv gensim, .bin/.vec word2vec, .txt GloVe."
-    ),
-    out_format: Fmt | None = typer.Option(None, "--out-format", help="Format of OUT."),
-    encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the CORPUS file."),
-    config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
-) -> None:
-    """Train Word2Vec (gensim) on CORPUS and save the word vectors."""
-    from dltool.config import resolve_config
+def available_bytes() -> int | None:
+    """Return the memory available to a new allocation (Linux MemAvailable, else the
+    physical memory), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def train(o: TrainOptions, params: dict[str, Any]) -> None:
+    """Train Word2Vec (gensim) on the corpus and save the word vectors; ``params`` holds the
+    gensim options (sg, dim, window, min_count, negative, workers), epochs and encoding."""
     from dltool_wordvec import train as tr
     from dltool_wordvec import vectors as vec
 
     s = current()
-    params = resolve_config(ctx, config, exclude=("corpus", "out", "out_format"))
     epochs, encoding = params.pop("epochs"), params.pop("encoding")
-    _check_out(out, "vectors.kv")
-    corpus_lines = tr.open_corpus(corpus, encoding)
-    path = corpus_lines.path
-    s.reporter.info(f"corpus: {path}")
+    _check_outputs(o.output, None, "vectors.bin")
+    fmt = _output_format(o.output, o.out_format) if o.output else o.out_format or "word2vec-bin"
+    corpus = tr.open_corpus(o.corpus, encoding)
+    _refuse_inputs(o.output, [corpus.path])
+    s.reporter.info(f"corpus: {corpus.path}")
+    have = None if o.force else available_bytes()
     seed = s.seed if s.seed is not None else 1
-    model = tr.build_word2vec(corpus_lines, seed=seed, **params)
-    run = s.run_dir("wordvec", "train")  # made once the corpus and vocabulary are good
-    dest = out or run.file("vectors.kv")
-    out_format = (out_format and out_format.value) or vec.format_for(dest, default="word2vec")
-    config_row = {"corpus": str(path), "encoding": corpus_lines.encoding, **params}
-    run.write_config({**config_row, "epochs": epochs, "out": str(dest), "format": out_format})
+    model = tr.build_word2vec(corpus, seed=seed, max_bytes=have and int(0.9 * have), **params)
+    run = s.run_dir("wordvec", "train", o.out, o.exist_ok)  # once corpus and vocabulary are good
+    dest = o.output or run.file(f"vectors{VECTOR_SUFFIX[fmt]}")
+    output = dest.name if dest.parent == run.path else str(dest.resolve())
+    config = {"corpus": str(corpus.path), "encoding": corpus.encoding, **params}
+    run.write_config({**config, "epochs": epochs, "output": output, "format": fmt})
     with s.reporter.progress(epochs, "word2vec") as bar:
 
         def on_epoch(epoch: int, loss: float) -> None:
             run.log_metrics(epoch=epoch, loss=loss)
             bar.advance(1, loss=loss)
 
-        tr.train_word2vec(model, corpus_lines, epochs, on_epoch)
+        tr.train_word2vec(model, corpus, epochs, on_epoch)
     wv = model.wv
-    vec.save(list(wv.index_to_key), wv.vectors, dest, out_format)
+    vec.save(list(wv.index_to_key), wv.vectors, dest, fmt)
     s.reporter.result("vocabulary", len(wv.index_to_key), label="words")
-    s.reporter.result("output", str(dest), label=f"vectors ({out_format})")
+    s.reporter.result("output", str(dest), label=f"vectors ({fmt})")

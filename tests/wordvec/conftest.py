@@ -1,11 +1,10 @@
-"""Fixtures for the wordvec tests: the CLI built with the wordvec plugin only, a shared
-GloVe cache, and a small synthetic vocabulary with a planted gender direction."""
+"""Fixtures for the wordvec tests: a shared GloVe cache and a small synthetic vocabulary with
+a planted gender direction (the app, ``cli`` and ``fails`` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 GENDER_WORDS = [
     ("woman", "man"),
@@ -51,29 +50,6 @@ def cache_env(glove_cache, monkeypatch):
     """Point DLTOOL_CACHE at the shared test cache."""
     monkeypatch.setenv("DLTOOL_CACHE", str(glove_cache))
     return glove_cache
-
-
-@pytest.fixture(scope="session")
-def app():
-    """The dltool app with only the wordvec plugin (in-process)."""
-    import dltool_wordvec
-
-    from dltool.cli import create_app
-    from dltool.plugins import PluginManager
-
-    return create_app(PluginManager.from_modules({"wordvec": dltool_wordvec}))
-
-
-@pytest.fixture
-def cli(app, monkeypatch, tmp_path):
-    """Run ``dltool ARGS…`` in-process: cli(*args) -> Result (stdout, stderr, exit_code)."""
-    monkeypatch.setenv("DLTOOL_RUNS", str(tmp_path / "runs"))
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(app, [str(a) for a in args], prog_name="dltool")
-
-    return _run
 
 
 def synthetic(dim: int = 12, seed: int = 0) -> tuple[list[str], np.ndarray]:

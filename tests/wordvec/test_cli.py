@@ -238,7 +238,7 @@ def test_train_on_small_corpus_and_empty_corpus(cli, tmp_path):
         "--json",
     )
     assert res.exit_code == 0, res.output
-    emb = vectors.load(out)
+    emb = vectors.load(out, trust_pickle=True)
     assert sorted(emb.words) == sorted(words) and emb.dim == 8
     run = next((tmp_path / "runs" / "wordvec" / "train").iterdir())
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2

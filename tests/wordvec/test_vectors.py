@@ -15,7 +15,7 @@ def test_round_trip_and_detection(tmp_path, fmt, synth):
     words[3] = "naïve"
     path = vectors.save(words, vecs, tmp_path / f"v.{fmt}", fmt)
     assert vectors.detect_format(path) == fmt
-    emb = vectors.load(path)
+    emb = vectors.load(path, trust_pickle=fmt == "kv")
     assert emb.format == fmt and emb.words == words and emb.dim == vecs.shape[1]
     np.testing.assert_allclose(emb.vectors, vecs, rtol=1e-5, atol=1e-6)
     assert not list(tmp_path.glob("*.part"))
@@ -68,8 +68,10 @@ def test_empty_and_missing_files(tmp_path):
     with pytest.raises(DltoolError, match="does not exist"):
         vectors.load(tmp_path / "nope.txt")
     (tmp_path / "junk.kv").write_bytes(b"\x80\x04junk")
-    with pytest.raises(DltoolError, match="not a readable gensim"):
+    with pytest.raises(DltoolError, match="gensim pickle"):
         vectors.load(tmp_path / "junk.kv")
+    with pytest.raises(DltoolError, match="not a readable gensim"):
+        vectors.load(tmp_path / "junk.kv", trust_pickle=True)
 
 
 def test_suggestions_rank_closest_then_frequent():
