@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import sys
@@ -39,11 +40,15 @@ def _slug(title: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    """Format one table cell: floats with 4 significant digits, ints with 1,000s separators."""
+    """Format one table cell: floats with 4 significant digits, numbers with 1,000s separators.
+
+    A float of 10,000 or more is rounded to a whole number (``12,346``, not ``1.235e+04``).
+    """
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, float):
-        return f"{value:.4g}"
+        big = math.isfinite(value) and abs(value) >= 9999.5  # .4g would switch to 1e+04
+        return f"{value:,.0f}" if big else f"{value:.4g}"
     if isinstance(value, int):
         return f"{value:,}"
     return printable(str(value))

@@ -228,3 +228,24 @@ def test_reused_out_starts_metrics_anew_and_resume_appends(tmp_path):
     resumed = RunDir(tmp_path / "run")
     resumed.log_metrics(step=1)
     assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (4652008, "4,652,008"),
+        (12345.678, "12,346"),
+        (-25000.0, "-25,000"),
+        (0.123456, "0.1235"),
+        (9999.5, "10,000"),
+        (9999.4, "9999"),
+        (float("nan"), "nan"),
+        (True, "True"),
+        (None, ""),
+        ("a\x1b[31m", "a\\x1b[31m"),
+    ],
+)
+def test_table_cells_have_thousands_separators(value, text):
+    from dltool.report import _cell
+
+    assert _cell(value) == text
