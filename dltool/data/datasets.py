@@ -18,6 +18,8 @@ import numpy as np
 from dltool.errors import DltoolError
 
 GENERATED = ("planar", "moons", "circles", "spirals", "blobs")
+MAX_SAMPLES = 1_000_000  # examples of a generated set (8 bytes × 2 features each)
+MAX_CLASSES = 100  # classes of spirals/blobs
 BUILTIN = (*GENERATED, "digits")
 
 
@@ -86,14 +88,20 @@ def blobs(m: int, noise: float, rng: np.random.RandomState, n_classes: int = 3):
 
 def generate(name: str, m: int, noise: float, seed: int, n_classes: int = 3) -> Dataset:
     """Return the generated 2-D data set ``name`` with ``m`` examples."""
-    if m < 4:
-        raise DltoolError(f"--samples must be at least 4, got {m}")
-    if noise < 0:
-        raise DltoolError(f"--noise must be ≥ 0, got {noise}")
+    if not 4 <= m <= MAX_SAMPLES:
+        raise DltoolError(
+            f"--samples must be in [4, {MAX_SAMPLES:,}], got {m:,}",
+            hint="generated sets are for examples; train on a larger set with --data FILE",
+        )
+    if not (np.isfinite(noise) and noise >= 0):
+        raise DltoolError(f"--noise must be a number ≥ 0, got {noise}", hint="e.g. --noise 0.2")
     rng = np.random.RandomState(seed)
     if name in ("spirals", "blobs"):
-        if n_classes < 2:
-            raise DltoolError(f"--classes must be at least 2, got {n_classes}")
+        if not 2 <= n_classes <= min(MAX_CLASSES, m):
+            raise DltoolError(
+                f"--classes must be in [2, {min(MAX_CLASSES, m)}], got {n_classes}",
+                hint="at most 100 classes, and no more than --samples",
+            )
         X, y = globals()[name](m, noise, rng, n_classes)
     else:
         X, y = globals()[name](m, noise, rng)
@@ -133,19 +141,21 @@ def _canonical(value: str) -> str:
     return str(int(f)) if f.is_integer() else repr(f)
 
 
-def read_csv(path: Path, target: str | None, require_target: bool = True) -> Dataset:
-    """Return the CSV at ``path`` (header row, numeric features, label column ``target``)."""
+def _csv_rows(path: Path) -> list[list[str]]:
+    """Return the non-blank rows of the CSV at ``path`` (at least a header and one row)."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError) as exc:
-        raise DltoolError(f"cannot read {path}: {exc}") from exc
+        raise DltoolError(f"cannot read {path}: {exc}", hint="give a UTF-8 CSV file") from exc
     rows = [r for r in rows if r and any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DltoolError(f"{path} has no data rows", hint="the first row must name the columns")
-    header = [h.strip() for h in rows[0]]
-    if target is None and not require_target:
-        return _features_only(path, header, rows)
+    return rows
+
+
+def _label_column(path: Path, header: list[str], target: str | None) -> int:
+    """Return the index of column ``target``; refuse a missing or the only column."""
     if target is None:
         raise DltoolError(
             f"{path}: say which column holds the labels",
@@ -153,10 +163,22 @@ def read_csv(path: Path, target: str | None, require_target: bool = True) -> Dat
         )
     if target not in header:
         raise DltoolError(f"{path} has no column '{target}'", hint=f"columns: {', '.join(header)}")
-    t = header.index(target)
+    if len(header) < 2:
+        raise DltoolError(
+            f"{path} has no feature columns besides '{target}'",
+            hint="add the feature columns to the file",
+        )
+    return header.index(target)
+
+
+def read_csv(path: Path, target: str | None, require_target: bool = True) -> Dataset:
+    """Return the CSV at ``path`` (header row, numeric features, label column ``target``)."""
+    rows = _csv_rows(path)
+    header = [h.strip() for h in rows[0]]
+    if target is None and not require_target:
+        return _features_only(path, header, rows)
+    t = _label_column(path, header, target)
     features = [h for i, h in enumerate(header) if i != t]
-    if not features:
-        raise DltoolError(f"{path} has no feature columns besides '{target}'")
     X = np.empty((len(rows) - 1, len(features)))
     raw_labels = []
     for line, row in enumerate(rows[1:], start=2):
@@ -167,12 +189,12 @@ def read_csv(path: Path, target: str | None, require_target: bool = True) -> Dat
             )
         cells = [c.strip() for c in row]
         if cells[t] == "":
-            raise DltoolError(f"{path}, line {line}: missing label in column '{target}'")
-        raw_labels.append(_canonical(cells[t]))
-        for j, (name, cell) in enumerate(
-            (h, c) for i, (h, c) in enumerate(zip(header, cells, strict=True)) if i != t
-        ):
-            X[line - 2, j] = _number(cell, path, line, name)
+            raise DltoolError(
+                f"{path}, line {line}: missing label in column '{target}'",
+                hint="fill or drop rows without a label",
+            )
+        raw_labels.append(_canonical(cells.pop(t)))
+        X[line - 2] = [_number(c, path, line, f) for c, f in zip(cells, features, strict=True)]
     y, classes = _labels(raw_labels)
     return Dataset(X, y, classes, features, path.name)
 

@@ -128,13 +128,15 @@ def fit(
     backend: str = "numpy",
     device=None,
     on_epoch: Callable[[int, float, Callable[[], dict]], None] | None = None,
+    threads: int | None = None,
 ) -> tuple[dict[str, np.ndarray], list[float]]:
     """Train on X (n_x, m), labels (m,); return the params and the cost of every epoch.
 
     The arithmetic runs in X's dtype (float64 or float32); params must have the same dtype.
+    ``threads`` is the width the user fixed (``--threads``), None when not fixed.
     """
     if backend == "torch":
-        return _fit_torch(X, labels, params, s, device, on_epoch)
+        return _fit_torch(X, labels, params, s, device, on_epoch, threads)
     dims = network.layer_dims_of(params)
     Y = network.targets(labels, dims[-1], dtype=X.dtype)
     opt = None if s.optimizer == "gd" else s.make_optimizer()
@@ -162,29 +164,21 @@ def _small_step(params: dict, batch: int) -> bool:
     return batch * sum(v.size for k, v in params.items() if k.startswith("W")) < SMALL_STEP_FLOPS
 
 
-def _fit_torch(X, labels, params, s: Settings, device, on_epoch):
-    """Train the torch twin on ``device``; one CPU thread for small steps (unless set by the user).
+def _fit_torch(X, labels, params, s: Settings, device, on_epoch, threads: int | None = None):
+    """Train the torch twin on ``device``; small CPU steps at the small-step width.
 
     Thread hand-offs cost more than a small step's arithmetic, so a CPU run whose step is
-    below SMALL_STEP_FLOPS uses ``torch.set_num_threads(1)`` and restores the count after,
-    unless the global ``--threads`` fixed the count.
+    below SMALL_STEP_FLOPS runs in ``thread_limit(small_step_threads(threads))``: one thread
+    unless the user fixed ``threads`` (then that width); the pools are restored after.
     """
     import torch
 
-    from dltool import context
+    from dltool.device import small_step_threads, thread_limit
 
-    session = context.peek()
-    user_threads = session is not None and session.threads is not None
-    restore = None
     cpu = device is None or torch.device(device).type == "cpu"
-    if cpu and not user_threads and _small_step(params, s.batch_size or X.shape[1]):
-        restore = torch.get_num_threads()
-        torch.set_num_threads(1)
-    try:
+    small = cpu and _small_step(params, s.batch_size or X.shape[1])
+    with thread_limit(small_step_threads(threads) if small else None):
         return _run_torch(X, labels, params, s, device, on_epoch)
-    finally:
-        if restore is not None:
-            torch.set_num_threads(restore)
 
 
 def _run_torch(X, labels, params, s: Settings, device, on_epoch):

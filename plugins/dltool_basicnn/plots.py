@@ -13,10 +13,10 @@ from dltool.nn import network
 from dltool.report import figure
 
 
-def cost_curve(path: Path, costs: list[float], title: str) -> Path:
-    """Plot J per epoch (log scale when every cost is positive)."""
+def cost_curve(path: Path, costs: list[float], title: str, first: int = 1) -> Path:
+    """Plot J per epoch, the first cost at epoch ``first`` (log scale when every J > 0)."""
     with figure(path, figsize=(6, 4)) as (fig, ax):
-        ax.plot(np.arange(1, len(costs) + 1), costs)
+        ax.plot(np.arange(first, first + len(costs)), costs)
         ax.set_xlabel("epoch")
         ax.set_ylabel("cost J")
         ax.set_yscale("log" if min(costs) > 0 else "linear")

@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import json
 
-import dltool_basicnn
 import numpy as np
 import pytest
 import yaml
-
-from dltool.cli import create_app
-from dltool.plugins import PluginManager
-
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app(PluginManager.from_modules({"basicnn": dltool_basicnn}))
+from conftest import check_failure as _fail
 
 
 @pytest.fixture
-def run(app, invoke):
+def run(cli):
     def _run(*args):
-        return invoke(app, "--quiet", "basicnn", *args)
+        return cli("--quiet", "basicnn", *args)
 
     return _run
 
 
-def _fail(result, text):
-    assert result.exit_code == 1, (result.stdout, result.stderr)
+def _usage(result, text):
+    """Assert a usage error (exit 2) whose message holds ``text``."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.output + result.stderr
-    assert result.stderr.startswith("error: ") and text in result.stderr, result.stderr
+    assert text in result.stderr, result.stderr
     return result
 
 
@@ -81,7 +74,7 @@ def test_train_on_digits_softmax_and_predict(run, tmp_path):
               "--batch-size", "128", "--lr", "0.2", "--out", str(out))  # fmt: skip
     assert res.exit_code == 0, res.stderr
     assert not (out / "decision_boundary.png").exists()
-    pred = run("predict", str(out / "model.npz"), "digits", "--out", str(tmp_path / "p.csv"))
+    pred = run("predict", str(out / "model.npz"), "digits", "-o", str(tmp_path / "p.csv"))
     assert pred.exit_code == 0, pred.stderr
     lines = (tmp_path / "p.csv").read_text().splitlines()
     assert lines[0] == "row,predicted,probability,label" and len(lines) == 1798
@@ -168,7 +161,10 @@ def test_diagnose_full_table(app, invoke):
     assert res.exit_code == 0
     for text in ("data mismatch", "overfitting to dev", "bigger dev set", "error analysis"):
         assert text in res.stdout
-    _fail(invoke(app, "basicnn", "diagnose", "--train-error", "-1", "--dev-error", "2"), "[0, 100]")
+    args = ["basicnn", "diagnose", "--train-error", "-1", "--dev-error", "2"]
+    _usage(invoke(app, *args), "-1.0 is not in the range 0.0<=x<=100.0")
+    args = ["basicnn", "diagnose", "--train-error", "nan", "--dev-error", "2"]
+    _fail(invoke(app, *args), "--train-error must be a percentage in [0, 100], got nan")
 
 
 def test_activations_table_and_png(app, invoke, tmp_path):
@@ -216,18 +212,31 @@ def test_csv_problems(run, tmp_path, csv_file):
         (["--l2", "nan"], "--l2 (λ) must be ≥ 0, got nan"),
         (["--keep-prob", "nan"], "--keep-prob must be in (0, 1], got nan"),
         (["--beta2", "nan"], "--beta2 must be in [0, 1), got nan"),
-        (["--optimizer", "sgd"], "unknown optimizer 'sgd'"),
         (["--split", "0.5,0.1"], "--split '0.5,0.1' must be"),
         (["--epochs", "0"], "--epochs must be ≥ 1, got 0"),
         (["--batch-size", "0"], "--batch-size must be at least 1"),
-        (["--activation", "gelu"], "unknown activation 'gelu'"),
-        (["--init", "orthogonal"], "unknown --init 'orthogonal'"),
-        (["--dataset", "mnist"], "unknown dataset 'mnist'"),
-        (["--backend", "jax"], "unknown backend 'jax'"),
     ],
 )
 def test_bad_hyperparameters(run, args, text):
     _fail(run("train", *args), text)
+
+
+@pytest.mark.parametrize(
+    "args,text",
+    [
+        (["--optimizer", "sgd"], "'sgd' is not one of 'gd', 'momentum'"),
+        (["--activation", "gelu"], "'gelu' is not one of 'relu', 'tanh'"),
+        (["--init", "orthogonal"], "'orthogonal' is not one of"),
+        (["--dataset", "mnist"], "'mnist' is not one of 'planar'"),
+        (["--backend", "jax"], "'jax' is not one of 'numpy', 'torch'"),
+        (["--dtype", "float16"], "'float16' is not one of 'float64', 'float32'"),
+        (["--samples", "100000000"], "100000000 is not in the range"),
+        (["--classes", "1000000000"], "1000000000 is not in the range"),
+        (["--epochs", "100000000"], "100000000 is not in the range"),
+    ],
+)
+def test_choices_and_sizes_are_usage_errors(run, args, text):
+    _usage(run("train", *args), text)
 
 
 def test_model_file_problems(run, tmp_path, csv_file):
@@ -242,7 +251,7 @@ def test_model_file_problems(run, tmp_path, csv_file):
     _fail(run("predict", str(model), str(npz)), "has 5 features but the model's input layer has 2")
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(model.read_bytes()[:200])
-    _fail(run("predict", str(corrupt), "moons"), "not a readable basicnn model file")
+    _fail(run("predict", str(corrupt), "moons"), "is not a basicnn model file (BadZipFile)")
     with np.load(model) as f:
         arrays = dict(f)
     arrays["W2"] = np.zeros((3, 3))
@@ -253,8 +262,8 @@ def test_model_file_problems(run, tmp_path, csv_file):
     arrays["W2"] = np.zeros((7, 20))
     arrays["meta"] = np.array("[1, 2]")
     np.savez(other, **arrays)
-    _fail(run("predict", str(other), "moons"), "its meta is not a JSON object")
-    _fail(run("predict", str(model), "moons", "--limit", "-1"), "--limit must be ≥ 0")
+    _fail(run("predict", str(other), "moons"), "its metadata is a list, not a mapping")
+    _usage(run("predict", str(model), "moons", "--limit", "-1"), "-1 is not in the range x>=0")
 
 
 def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path):
@@ -319,7 +328,7 @@ def test_npz_train_and_predict_from_csv(run, app, invoke, tmp_path):
 
 
 def test_ctrl_c_exits_130_and_keeps_last_checkpoint(run, tmp_path, monkeypatch):
-    from dltool_basicnn import model_io
+    from dltool_basicnn import checkpoint
 
     from dltool.nn import training as train
 
@@ -335,7 +344,7 @@ def test_ctrl_c_exits_130_and_keeps_last_checkpoint(run, tmp_path, monkeypatch):
     out = tmp_path / "i"
     res = run("train", "--dataset", "moons", "--epochs", "100", "--out", str(out))
     assert res.exit_code == 130 and "interrupted" in res.stderr
-    params, meta = model_io.load_model(out / "model.npz")
+    params, meta = checkpoint.load_model(out / "model.npz")
     assert meta["epoch"] == 56 and params["W1"].shape == (20, 2)
 
 
@@ -347,7 +356,6 @@ def test_float32_training_follows_float64(app, invoke, tmp_path):
         assert res.exit_code == 0, res.stderr
         costs[dtype] = json.loads(res.stdout)["final_cost"]
     assert costs["float32"] == pytest.approx(costs["float64"], rel=1e-4)
-    _fail(invoke(app, "basicnn", "train", "--dtype", "float16"), "unknown --dtype 'float16'")
 
 
 def test_logreg_backends_agree(app, invoke, tmp_path):
@@ -377,5 +385,127 @@ def test_train_with_adam_and_both_backends(app, invoke, tmp_path):
     assert costs["adam", "numpy"] < 0.8 * costs["gd", "numpy"]
     assert costs["adam", "torch"] == pytest.approx(costs["adam", "numpy"], rel=1e-9)
     assert costs["momentum", "torch"] == pytest.approx(costs["momentum", "numpy"], rel=1e-9)
-    _fail(invoke(app, "basicnn", "train", "--optimizer", "adagrad"), "unknown optimizer")
+    _usage(invoke(app, "basicnn", "train", "--optimizer", "adagrad"), "'adagrad' is not one of")
     _fail(invoke(app, "basicnn", "train", "--beta1", "1"), "--beta1")
+
+
+# --- issue 14/15: run folders, resume, bounds, safe model files ----------------------------
+
+
+def test_predict_takes_the_run_folder_and_its_number(run, app, invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("train", "--dataset", "moons", "--epochs", "20").exit_code == 0
+    folder = tmp_path / "runs" / "basicnn" / "train" / "1"
+    by_file = invoke(app, "--json", "basicnn", "predict", str(folder / "model.npz"), "moons")
+    by_folder = invoke(app, "--json", "basicnn", "predict", str(folder), "moons")
+    by_number = invoke(app, "--json", "basicnn", "predict", "1", "moons")
+    assert by_file.exit_code == 0, by_file.stderr
+    assert json.loads(by_folder.stdout) == json.loads(by_file.stdout)
+    assert json.loads(by_number.stdout) == json.loads(by_file.stdout)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _fail(run("predict", str(empty), "moons"), f"folder {empty} holds no model.npz")
+
+
+def test_second_train_into_a_finished_run_is_refused_unless_exist_ok(run, tmp_path):
+    out = tmp_path / "same"
+    assert run("train", "--dataset", "moons", "--epochs", "5", "--out", out).exit_code == 0
+    first = (out / "model.npz").read_bytes()
+    _fail(run("train", "--dataset", "moons", "--epochs", "6", "--out", out), "already holds a run")
+    assert (out / "model.npz").read_bytes() == first
+    res = run("train", "--dataset", "moons", "--epochs", "6", "--out", out, "--exist-ok")
+    assert res.exit_code == 0, res.stderr
+    assert yaml.safe_load((out / "config.yaml").read_text())["epochs"] == 6
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2, 3, 4, 5, 6]
+    for command in ("logreg", "activations"):
+        assert run(command, "--out", tmp_path / command).exit_code == 0
+        _fail(run(command, "--out", tmp_path / command), "already holds a run")
+        assert run(command, "--out", tmp_path / command, "--exist-ok").exit_code == 0
+
+
+def test_resume_restores_the_run_and_only_epochs_may_change(run, app, invoke, tmp_path):
+    out = tmp_path / "r"
+    args = ["--dataset", "circles", "--epochs", "20", "--lr", "0.2", "--layers", "2,6,1"]
+    assert run("train", *args, "--out", out).exit_code == 0
+    _fail(run("train", "--resume", out, "--epochs", "40", "--lr", "0.3"), "--lr 0.3 differs")
+    _fail(run("train", "--resume", out), "has already trained 20 epochs")
+    res = invoke(app, "--json", "-q", "basicnn", "train", "--resume", out, "--epochs", "40")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads((out / "results.json").read_text())["layers"] == [2, 6, 1]
+    epochs = [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == list(range(1, 41))
+    from dltool_basicnn import checkpoint
+
+    assert checkpoint.load_model(out)[1]["epoch"] == 40
+    assert yaml.safe_load((out / "config.yaml").read_text())["epochs"] == 20  # the run's own
+    _fail(run("train", "--resume", tmp_path / "nowhere", "--epochs", "9"), "does not exist")
+
+
+def test_a_layer_size_beyond_memory_is_refused_at_once(run, tmp_path):
+    import resource
+    import time
+
+    t0 = time.perf_counter()
+    out = tmp_path / "big"
+    args = ["train", "--layers", "2,100000,100000,1", "--epochs", "1", "--out", out]
+    _fail(run(*args), "needs about 598.0 GiB")
+    assert time.perf_counter() - t0 < 1 and not out.exists()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1 << 20  # KiB: under 1 GiB
+
+
+def test_generated_sets_are_bounded_in_the_data_layer_too():
+    from dltool.data import datasets
+    from dltool.errors import DltoolError
+
+    with pytest.raises(DltoolError, match="--samples must be in"):
+        datasets.generate("moons", 100_000_000, 0.2, 1)
+    with pytest.raises(DltoolError, match="--classes must be in"):
+        datasets.generate("spirals", 400, 0.2, 1, 1_000_000_000)
+    with pytest.raises(DltoolError, match="--noise must be a number"):
+        datasets.generate("moons", 400, float("nan"), 1)
+
+
+def test_predict_refuses_non_finite_weights(run, tmp_path):
+    from dltool_basicnn import checkpoint
+
+    out = tmp_path / "m"
+    assert run("train", "--dataset", "moons", "--epochs", "3", "--out", out).exit_code == 0
+    params, meta = checkpoint.load_model(out)
+    params["W2"][0, 0] = np.nan
+    checkpoint.save_model(out / "model.npz", params, meta)
+    _fail(run("predict", out, "moons"), "model parameter W2 holds NaN or inf")
+
+
+def test_predict_output_is_a_csv_and_never_its_input(run, tmp_path, csv_file):
+    out = tmp_path / "c"
+    args = ["--data", csv_file, "--target", "label", "--layers", "3,4,1", "--epochs", "5"]
+    assert run("train", *args, "--out", out).exit_code == 0
+    _fail(run("predict", out, csv_file, "-o", tmp_path / "p.json"), "unknown output format")
+    before = csv_file.read_text()
+    _fail(run("predict", out, csv_file, "-o", csv_file), "is the data file being predicted")
+    assert csv_file.read_text() == before and not (tmp_path / "p.json").exists()
+
+
+def test_quiet_predict_prints_one_summary_table(cli, tmp_path):
+    out = tmp_path / "q"
+    trained = cli("-q", "basicnn", "train", "-d", "moons", "--epochs", "5", "--out", out)
+    assert trained.exit_code == 0, trained.stderr
+    res = cli("-q", "basicnn", "predict", out, "moons")
+    assert res.exit_code == 0, res.stderr
+    assert "examples" in res.stdout and "predicted" not in res.stdout
+    assert res.stdout.count("\n") < 12
+
+
+def test_cli_choices_match_the_math():
+    from dltool_basicnn import cli
+
+    from dltool.data import datasets
+    from dltool.nn import init, network
+    from dltool.nn.optimizers import NAMES
+
+    assert [e.value for e in cli.Activation] == list(network.HIDDEN)
+    assert [e.value for e in cli.Init] == list(init.METHODS)
+    assert [e.value for e in cli.Optimizer] == list(NAMES)
+    assert [e.value for e in cli.Dataset] == list(datasets.BUILTIN)
+    assert cli.SAMPLES_MAX == datasets.MAX_SAMPLES and cli.CLASSES_MAX == datasets.MAX_CLASSES
