@@ -1,7 +1,8 @@
-"""Reading images safely, the classic edge filters, and convolving an image with the NumPy conv.
+"""Reading images through the core's one vocabulary, and convolving them with the NumPy conv.
 
-The filters are the notes' 3×3 examples (vertical/horizontal edge detectors) and their
-relatives (Sobel, Scharr, Laplacian, sharpen, box blur); ``convolve_image`` runs
+The filters (:mod:`dltool_cnn.filters`) are the notes' 3×3 examples (vertical/horizontal
+edge detectors) and their relatives (Sobel, Scharr, Laplacian, sharpen, box blur);
+``convolve_image`` runs
 :func:`dltool_cnn.conv.conv_forward` on the image as a batch of one, channel by channel.
 """
 
@@ -11,55 +12,23 @@ from pathlib import Path
 
 import numpy as np
 
-from dltool.data.images import open_upright
+from dltool.data.images import DEMO_HINT, image_source, open_upright, to_8bit
 from dltool.errors import DltoolError
-
-FILTERS = {
-    "vertical-edge": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
-    "horizontal-edge": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
-    "sobel-x": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
-    "sobel-y": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
-    "scharr-x": [[3, 0, -3], [10, 0, -10], [3, 0, -3]],
-    "scharr-y": [[3, 10, 3], [0, 0, 0], [-3, -10, -3]],
-    "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
-    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-    "blur": [[1 / 9] * 3] * 3,
-}
-FILTER_NAMES = (*FILTERS, "sobel")  # sobel = √(sobel-x² + sobel-y²)
-# scikit-image's bundled photographs, usable wherever an IMAGE path is expected.
-SAMPLES = ("astronaut", "brick", "camera", "cat", "chelsea", "clock", "coffee", "coins",
-           "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
-           "moon", "page", "retina", "rocket", "text")  # fmt: skip
+from dltool_cnn.filters import FILTER_NAMES, FILTERS
 
 
-DEMO_PREFIX = "demo:"  # demo:NAME always means the sample, as in `dltool style`
+def load_image(source: str | Path, mode: str = "RGB", size: int | None = None) -> np.ndarray:
+    """Return the image ``source`` names as float32 (H, W, C) in [0, 1]; problems are DltoolErrors.
 
-
-def _open(path: Path):
-    """Return the upright PIL image at ``path`` or scikit-image's sample demo:NAME or NAME."""
+    ``source`` is a file, ``demo:NAME`` or a sample NAME (core catalogue); 16-bit and float
+    images are scaled by their depth.
+    """
     from PIL import Image
 
-    name = str(path)
-    name = name[len(DEMO_PREFIX) :] if name.startswith(DEMO_PREFIX) else name
-    if (name != str(path) or not path.exists()) and name in SAMPLES:
-        from skimage import data
-
-        return Image.fromarray(getattr(data, name)())
-    if name != str(path):
-        raise DltoolError(f"no demo image '{name}'", hint=f"demo images: {', '.join(SAMPLES)}")
+    path = image_source(source)
     if not path.exists():
-        raise DltoolError(
-            f"image {path} does not exist",
-            hint=f"or name a demo image as NAME or demo:NAME: {', '.join(SAMPLES)}",
-        )
-    return open_upright(path)
-
-
-def load_image(path: str | Path, mode: str = "RGB", size: int | None = None) -> np.ndarray:
-    """Return the image at ``path`` as float32 (H, W, C) in [0, 1]; any problem is a DltoolError."""
-    from PIL import Image
-
-    img = _open(Path(path)).convert(mode)
+        raise DltoolError(f"image {source} does not exist", hint="give an image file; " + DEMO_HINT)
+    img = to_8bit(open_upright(path)).convert(mode)
     if size is not None:
         img = img.resize((size, size), Image.BILINEAR)
     array = np.asarray(img, dtype=np.float32) / 255.0
@@ -71,6 +40,33 @@ def filter_kernel(name: str) -> np.ndarray:
     if name not in FILTERS:
         raise DltoolError(f"unknown filter '{name}'", hint=f"filters: {', '.join(FILTER_NAMES)}")
     return np.asarray(FILTERS[name], dtype=np.float64)
+
+
+MAX_CONV_BYTES = 4 << 30  # the NumPy conv of one image: padded input, responses, im2col chunk
+
+
+def conv_bytes(shape: tuple[int, int, int], stride: int, pad: int, sobel: bool) -> int:
+    """Return the bytes ``apply_filter`` needs: float64 padded input and its responses."""
+    from dltool_cnn.conv import CHUNK_BYTES
+
+    H, W, C = shape
+    n_H, n_W = (H + 2 * pad - 3) // stride + 1, (W + 2 * pad - 3) // stride + 1
+    responses = 3 if sobel else 1
+    return 8 * C * ((H + 2 * pad) * (W + 2 * pad) + responses * max(n_H, 0) * max(n_W, 0)) + (
+        CHUNK_BYTES
+    )
+
+
+def check_conv_size(shape: tuple[int, int, int], stride: int, pad: int, sobel: bool) -> None:
+    """Refuse a convolution that would need more than MAX_CONV_BYTES."""
+    need = conv_bytes(shape, stride, pad, sobel)
+    if need > MAX_CONV_BYTES:
+        raise DltoolError(
+            f"convolving a {shape[0]}x{shape[1]}x{shape[2]} image with --pad {pad} "
+            f"--stride {stride} needs about {need / 2**30:.1f} GiB "
+            f"(the limit is {MAX_CONV_BYTES / 2**30:.0f} GiB)",
+            hint="use a smaller --pad, a larger --stride, --gray, or a smaller image",
+        )
 
 
 def convolve_image(image: np.ndarray, kernel: np.ndarray, stride: int, pad: int) -> np.ndarray:
@@ -103,3 +99,9 @@ def to_display(response: np.ndarray, signed: bool) -> np.ndarray:
         return np.abs(response) / peak if peak > 0 else np.zeros_like(response)
     low, high = response.min(), response.max()
     return (response - low) / (high - low) if high > low else np.zeros_like(response)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Return image (H, W, C) in [0, 1] as uint8: (H, W) for one channel, else (H, W, C)."""
+    pixels = np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return pixels[:, :, 0] if pixels.shape[2] == 1 else pixels

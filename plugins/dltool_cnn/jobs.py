@@ -1,23 +1,225 @@
-"""The ``cnn train`` and ``cnn predict`` commands: data, model, loop, checkpoints, reports."""
+"""The jobs of ``dltool cnn``: models, summary, shapes, conv, augment, train and predict.
+
+``cli.py`` holds the signatures; each command builds its options and calls one job here.
+NumPy, torch, PIL and matplotlib are imported inside the jobs that need them, so
+``dltool cnn shapes`` starts without them.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-
-import numpy as np
-import torch
+from typing import Any
 
 from dltool.context import current
 from dltool.errors import DltoolError
-from dltool.runs import RunDir
-from dltool_cnn import train as T
+from dltool.runs import RunDir, plain
 
 FLEXIBLE_SIZE = 32  # default --image-size for models that take any size
 DEFAULT_SEED = 0
+PREDICT_CHUNK = 64  # images read and classified at a time
 
 
-def _check_config(config: dict) -> None:
-    """Raise a DltoolError for an unknown model, optimizer, augmentation or freeze value."""
+def _seed() -> int:
+    """Return the global --seed, or DEFAULT_SEED."""
+    seed = current().seed
+    return DEFAULT_SEED if seed is None else seed
+
+
+def _model_sizes() -> dict[str, tuple[str, str, tuple[int, ...]]]:
+    """Return {name: (builder, description, (C, H, W))} of the models this plugin provides."""
+    from dltool_cnn import MODELS
+
+    return {name: (builder, desc, size) for name, builder, desc, size in MODELS}
+
+
+def _model_entry(name: str):
+    """Return (builder function, native input) of ``name``; unknown names list the known ones."""
+    known = _model_sizes()
+    if name not in known:
+        raise DltoolError(f"unknown model '{name}'", hint=f"models: {', '.join(known)}")
+    from dltool_cnn import models
+
+    builder, _, size = known[name]
+    return getattr(models, builder), size
+
+
+# ---------------------------------------------------------------- models, summary, shapes
+
+
+def models_job() -> None:
+    """List the classic CNNs with their native input size and parameter count."""
+    from dltool_cnn.summary import build_meta
+
+    rows = []
+    for name, (_, desc, size) in _model_sizes().items():
+        builder, _ = _model_entry(name)
+        model = build_meta(builder)
+        rows.append({"name": name, "input (C x H x W)": "x".join(map(str, size)),
+                     "parameters": sum(p.numel() for p in model.parameters()),
+                     "description": desc})  # fmt: skip
+    current().reporter.table("CNN models", rows, key="models")
+
+
+def summary_job(model: str, input: str | None, all_layers: bool) -> None:
+    """Print the layer table of ``model`` on ``input`` (CxHxW, default its native size)."""
+    from dltool_cnn import summary as S
+
+    builder, native = _model_entry(model)
+    shape = S.parse_chw(input) if input else native
+    net = S.build_meta(builder, in_channels=shape[0])
+    if not S.try_forward(net, shape):
+        takes = S.input_hint(S.build_meta(builder), native, lambda n: f"{native[0]}x{n}x{n}")
+        raise DltoolError(
+            f"{model} cannot take a {'x'.join(map(str, shape))} input",
+            hint=f"{takes} (native {'x'.join(map(str, native))})",
+        )
+    rows = S.summarize(net, shape, all_layers)
+    rep = current().reporter
+    rep.table(f"{model} on {'x'.join(map(str, shape))}", rows, key="layers")
+    rep.result("parameters", sum(p.numel() for p in net.parameters()), "total parameters")
+    rep.result("layer_count", len(rows), "layers shown")
+
+
+def shapes_job(input: str, layers: str) -> None:
+    """Print n_out = ⌊(n + 2p − f)/s⌋ + 1 applied layer by layer."""
+    from dltool_cnn import shapes as S
+
+    hwc = S.parse_hwc(input)
+    steps = S.calculate(hwc, S.parse_layers(layers))
+    rows = [{"step": 0, "layer": "INPUT", "notation": "", "formula": "",
+             "output (H x W x C)": " x ".join(map(str, hwc)), "parameters": 0}]  # fmt: skip
+    for i, st in enumerate(steps, 1):
+        rows.append({"step": i, "layer": st.layer, "notation": st.notation, "formula": st.formula,
+                     "output (H x W x C)": " x ".join(map(str, st.shape)),
+                     "parameters": st.params})  # fmt: skip
+    rep = current().reporter
+    rep.table("Output size n_out = ⌊(n + 2p − f)/s⌋ + 1", rows, key="steps")
+    rep.result("output", list(steps[-1].shape), "output shape")
+    rep.result("parameters", sum(st.params for st in steps), "parameters")
+
+
+# ---------------------------------------------------------------- conv, augment
+
+
+def output_name(source: Path, suffix: str = "", formats=None) -> str:
+    """Return ``<stem><suffix><ext>``: the input's own extension (its case kept) when writable."""
+    from dltool.data.images import IMAGE_FORMATS
+
+    ext = source.suffix if source.suffix.lower() in (formats or IMAGE_FORMATS) else ".png"
+    return f"{source.stem}{suffix}{ext}"
+
+
+def _check_outputs(output: Path | None, out: Path | None, formats: dict[str, str]) -> None:
+    """Refuse -o and --out together, an -o suffix not in ``formats``, an --out named like a file."""
+    from dltool.report import output_format
+
+    if output is not None and out is not None:
+        raise DltoolError(
+            "-o/--output and --out both given",
+            hint="-o FILE writes one file; --out DIR a run folder: give one of them",
+        )
+    if output is not None:
+        output_format(output, formats)
+    if out is not None and out.suffix.lower() in formats and not out.is_dir():
+        raise DltoolError(
+            f"--out {out} names a run folder, not a {out.suffix} file",
+            hint=f"write one file with -o {out}",
+        )
+
+
+def _run(command: str, out: Path | None, exist_ok: bool, config: dict) -> RunDir:
+    """Create the run folder of ``command`` (inputs already checked) and save its options."""
+    run = current().run_dir("cnn", command, out, exist_ok)
+    run.write_config(config)
+    return run
+
+
+def conv_job(opts: dict[str, Any]) -> None:
+    """Convolve one image with a classic 3×3 filter (NumPy conv_forward); write the response."""
+    from dltool.data.images import IMAGE_FORMATS, image_source, write_image
+    from dltool_cnn import images
+    from dltool_cnn.filters import FILTER_NAMES, FILTERS, SMOOTHING
+
+    rep = current().reporter
+    if opts["filter"] == "list":
+        rows = [{"filter": n, "kernel": FILTERS.get(n, "√(Gx² + Gy²)")}
+                for n in FILTER_NAMES]  # fmt: skip
+        rep.table("Filters", rows, key="filters")
+        return
+    name, stride, pad, output = opts["filter"], opts["stride"], opts["pad"], opts["output"]
+    _check_outputs(output, opts["out"], IMAGE_FORMATS)
+    source = image_source(opts["image"])
+    img = images.load_image(source, "RGB" if opts["color"] else "L")  # (H, W, C)
+    images.check_conv_size(img.shape, stride, pad, name == "sobel")
+    response = images.apply_filter(img, name, stride, pad)  # (n_H, n_W, C)
+    shown = images.to_display(response, name not in SMOOTHING)
+    pixels = images.to_uint8(shown)
+    if output is None:
+        run = _run("conv", opts["out"], opts["exist_ok"], {**opts, "image": str(source)})
+        output = write_image(pixels, run.file(output_name(source)))
+        from dltool_cnn.plots import plot_conv
+
+        plot_conv(run.file(f"{source.stem}_figure.png"), img, shown, name, stride, pad)
+        rep.result("run_dir", str(run.path), "run directory")
+    else:
+        write_image(pixels, output)
+    (h, w, c), (n_h, n_w, _) = img.shape, response.shape
+    rep.result("input", f"{h}x{w}x{c}", "input (H x W x C)")
+    rep.result("output", f"{n_h}x{n_w}x{c}", f"output ⌊(n + 2·{pad} − 3)/{stride}⌋ + 1")
+    rep.result("range", [float(response.min()), float(response.max())], "response range")
+    rep.result("wrote", str(output), "wrote")
+
+
+def augment_job(opts: dict[str, Any]) -> None:
+    """Write a grid of randomly augmented copies of one image (and the copies, in a run)."""
+    import numpy as np
+
+    from dltool.data.images import image_source, write_image
+    from dltool.report import PLOT_FORMATS
+    from dltool_cnn import augment as A
+    from dltool_cnn.images import load_image, to_uint8
+    from dltool_cnn.plots import plot_augmented
+
+    names = A.parse_ops(opts["ops"])
+    _check_outputs(opts["output"], opts["out"], PLOT_FORMATS)
+    source = image_source(opts["image"])
+    img = load_image(source, "RGB", opts["size"])
+    rng = np.random.default_rng(_seed())
+    drawn = [A.random_augment(img, rng, names, at_least_one=True) for _ in range(opts["n"])]
+    copies, applied = [c for c, _ in drawn], [a for _, a in drawn]
+    grid = opts["output"]
+    if grid is None:
+        run = _run("augment", opts["out"], opts["exist_ok"], {**opts, "image": str(source)})
+        for k, copy in enumerate(copies, 1):
+            write_image(to_uint8(copy), run.file(output_name(source, f"_{k}")))
+        grid = run.file(f"{source.stem}_grid.png")
+        current().reporter.result("run_dir", str(run.path), "run directory")
+    plot_augmented(grid, img, copies, applied)
+    rep = current().reporter
+    rep.table("Augmentations", [{"copy": i + 1, "ops": "+".join(c)} for i, c in enumerate(applied)],
+              key="copies")  # fmt: skip
+    rep.result("wrote", str(grid), "wrote")
+
+
+# ---------------------------------------------------------------- train
+
+
+def check_lr(lr: Any) -> None:
+    """Refuse a learning rate that is not a positive finite number."""
+    if (
+        isinstance(lr, bool)
+        or not isinstance(lr, (int, float))
+        or not (math.isfinite(lr) and lr > 0)
+    ):
+        raise DltoolError(
+            f"--lr {lr} is not a positive finite learning rate",
+            hint="use a small positive number such as --lr 0.001 (Adam) or 0.01 (SGD)",
+        )
+
+
+def check_config(config: dict) -> None:
+    """Raise a DltoolError for an unknown model, optimizer, augmentation or freeze, or a bad lr."""
     from dltool_cnn import MODELS
     from dltool_cnn.augment import parse_ops
 
@@ -26,6 +228,7 @@ def _check_config(config: dict) -> None:
         raise DltoolError(f"unknown model '{config['model']}'", hint=f"models: {', '.join(names)}")
     if config["optimizer"] not in ("adam", "sgd"):
         raise DltoolError(f"unknown optimizer '{config['optimizer']}'", hint="adam or sgd")
+    check_lr(config["lr"])
     if config.get("augment"):
         parse_ops(config["augment"])
     if config.get("pretrained"):
@@ -61,34 +264,19 @@ def _channels(config: dict) -> int:
     return 1 if config["data"] == "digits" and not config.get("pretrained") else 3
 
 
-def _given(ctx) -> dict[str, str]:
-    """Return {parameter name: its option} for the options typed on the command line."""
-    given = {}
-    for param in ctx.command.params:
-        source = ctx.get_parameter_source(param.name)
-        if source is not None and source.name == "COMMANDLINE":
-            given[param.name] = param.opts[0]
-    return given
-
-
-def _start(params: dict, resume: Path | None, ctx):
+def _start(ctx, params: dict, resume: Path | None, out: Path | None, config_path):
     """Return (config, checkpoint or None, run path or None) for a new or resumed run."""
-    session = current()
+    from dltool.commands import resumed_options
+    from dltool_cnn import train as T
+
     if resume is None:
-        config = {**params, "seed": DEFAULT_SEED if session.seed is None else session.seed}
-        _check_config(config)
-        return config, None, None
-    run_path = resume if resume.is_dir() else resume.parent
-    state = T.load_checkpoint(run_path / T.LAST)
-    config = dict(state["config"])
-    if "epochs" in _given(ctx):
-        config["epochs"] = params["epochs"]
-    ignored = [opt for name, opt in _given(ctx).items() if name not in ("epochs", "resume")]
-    if ignored:
-        session.reporter.warn(
-            f"--resume continues with the run's saved settings; ignoring {', '.join(ignored)} "
-            "(only --epochs applies)"
+        return {**params, "seed": _seed()}, None, None
+    if out is not None:
+        raise DltoolError(
+            "--out does not apply to --resume", hint="a resumed run continues in its own folder"
         )
+    run_path, config = resumed_options(ctx, params, resume, "cnn", "train", config_path)
+    state = T.load_checkpoint(run_path / T.LAST)
     if state["epoch"] >= config["epochs"]:
         raise DltoolError(
             f"run {run_path} already finished {state['epoch']} of {config['epochs']} epochs",
@@ -97,136 +285,275 @@ def _start(params: dict, resume: Path | None, ctx):
     return config, state, run_path
 
 
-def train_command(params: dict, resume: Path | None, out: Path | None, ctx) -> None:
-    """Train (or resume) and write checkpoints, metrics, curves and the confusion matrix."""
+def train_job(ctx, params: dict, run: dict) -> None:
+    """Train (or resume) and write checkpoints, metrics, curves and the confusion matrix.
+
+    ``run`` holds the run options: resume, out, exist_ok and config (the --config file).
+    """
     from dltool_cnn import data as D
 
-    session = current()
-    rep = session.reporter
-    config, state, run_path = _start(params, resume, ctx)
+    params = plain(params)
+    config, state, run_path = _start(ctx, params, run["resume"], run["out"], run["config"])
+    check_config(config)
     config["image_size"] = _image_size(config)
     dataset = D.load(config["data"], config["image_size"], _channels(config), config["seed"])
     train_set, dev_set = D.split(dataset, config["dev_fraction"], config["seed"])
-    mean = train_set.X.mean(axis=(0, 1, 2))
-    std = train_set.X.std(axis=(0, 1, 2)) + 1e-6
-    device = session.device
-    torch.manual_seed(config["seed"])
-    model = T.build_classifier(config, len(dataset.classes), dataset.channels, mean, std)
-    model = model.to(device)
-    optimizer = T.make_optimizer(config, model)
-    history, best, start = [], -1.0, 0
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, best, start = list(state["history"]), state["best_dev_acc"], state["epoch"]
-        rep.info(f"resuming {run_path} after epoch {start} of {config['epochs']}")
-    run = RunDir(run_path) if run_path else session.run_dir("cnn", "train", out)  # inputs are OK
-    run.write_config(config)
-    ops = [o.strip() for o in config["augment"].split(",")] if config.get("augment") else None
-    loader = D.Batches(train_set, config["batch_size"], ops, config["seed"])
-    meta = {"config": config, "classes": dataset.classes, "channels": dataset.channels}
+    session = current()
+    folder = (
+        RunDir(run_path)
+        if run_path
+        else session.run_dir("cnn", "train", run["out"], run["exist_ok"])  # inputs are OK
+    )
+    folder.write_config(config)
+    training = Training(config, dataset.classes, train_set, dev_set, folder, session)
+    training.train(state)
 
-    def checkpoint(epoch: int, **extra) -> dict:
-        return {**meta, "model": model.state_dict(), "epoch": epoch, "history": history,
-                "best_dev_acc": best, **extra}  # fmt: skip
 
-    size = config["image_size"]
-    rep.info(f"{len(train_set.y)} train / {len(dev_set.y)} dev images, "
-             f"{len(dataset.classes)} classes, {size}px, device {device}")  # fmt: skip
-    for epoch in range(start, config["epochs"]):
-        loader.epoch = epoch
+class Training:
+    """One training run: the model, its optimizer, the epochs loop, checkpoints and reports."""
+
+    def __init__(self, config: dict, classes: list[str], train_set, dev_set, run: RunDir, session):
+        import torch
+
+        from dltool_cnn import data as D
+        from dltool_cnn import train as T
+
+        self.config, self.classes, self.dev_set, self.run = config, classes, dev_set, run
+        self.rep, self.device = session.reporter, session.device
+        mean = train_set.X.mean(axis=(0, 1, 2))
+        std = train_set.X.std(axis=(0, 1, 2)) + 1e-6
+        torch.manual_seed(config["seed"])
+        channels = train_set.channels
+        model = T.build_classifier(config, len(classes), channels, mean, std)
+        self.model = model.to(self.device)
+        self.optimizer = T.make_optimizer(config, self.model)
+        ops = [o.strip() for o in config["augment"].split(",")] if config.get("augment") else None
+        self.loader = D.Batches(train_set, config["batch_size"], ops, config["seed"])
+        self.meta = {"config": plain(config), "classes": list(classes), "channels": channels}
+        self.history: list[dict] = []
+        self.best = -1.0
+        self.rep.info(f"{len(train_set.y)} train / {len(dev_set.y)} dev images, "
+                      f"{len(classes)} classes, {config['image_size']}px, "
+                      f"device {self.device}")  # fmt: skip
+
+    def checkpoint(self, epoch: int, optimizer: bool = True, **extra) -> dict:
+        """Return the checkpoint state after ``epoch`` epochs (tensors and plain values)."""
+        state = {**self.meta, "model": self.model.state_dict(), "epoch": epoch,
+                 "history": plain(self.history), "best_dev_acc": self.best, **extra}  # fmt: skip
+        if optimizer:
+            state["optimizer"] = self.optimizer.state_dict()
+        return state
+
+    def restore(self, state: dict) -> int:
+        """Load a resumed run's weights, optimizer, history and best accuracy; return its epoch."""
         try:
-            with rep.progress(len(loader), f"epoch {epoch + 1}/{config['epochs']}") as bar:
-                stats = T.train_epoch(model, loader, optimizer, device, bar)
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DltoolError(f"{self.run.file('last.pt')} does not fit its run ({first})",
+                              hint="start a new run") from None  # fmt: skip
+        self.history, self.best = list(state["history"]), float(state["best_dev_acc"])
+        self.rep.info(f"resuming {self.run.path} after epoch {state['epoch']} "
+                      f"of {self.config['epochs']}")  # fmt: skip
+        return int(state["epoch"])
+
+    def train(self, state: dict | None) -> None:
+        """Train the remaining epochs, then report on the best model."""
+        start = self.restore(state) if state is not None else 0
+        for epoch in range(start, self.config["epochs"]):
+            self.epoch(epoch)
+        self.finish()
+
+    def _train_epoch(self, epoch: int) -> dict:
+        """Run one epoch; on Ctrl-C save last.pt (the epochs done) and re-raise."""
+        from dltool_cnn import train as T
+
+        self.loader.epoch = epoch
+        total = self.config["epochs"]
+        try:
+            with self.rep.progress(len(self.loader), f"epoch {epoch + 1}/{total}") as bar:
+                return T.train_epoch(self.model, self.loader, self.optimizer, self.device, bar)
         except KeyboardInterrupt:
-            T.save_checkpoint(
-                run.file(T.LAST),
-                checkpoint(epoch, optimizer=optimizer.state_dict(), interrupted=True),
-            )
-            rep.warn(f"saved {run.file(T.LAST)} ({epoch} epochs done); "
-                     f"continue with: dltool cnn train --resume {run.path}")  # fmt: skip
+            path = self.run.file(T.LAST)
+            T.save_checkpoint(path, self.checkpoint(epoch, interrupted=True))
+            self.rep.warn(f"saved {path} ({epoch} epochs done); "
+                          f"continue with: dltool cnn train --resume {self.run.path}")  # fmt: skip
             raise
-        dev_pred = T.predict_proba(model, dev_set.X, device).argmax(1)
+
+    def _diverged(self, epoch: int, loss: float) -> DltoolError:
+        """Return the error for a NaN/inf loss in ``epoch`` (0-based); last.pt stays as it was."""
+        from dltool_cnn import train as T
+
+        kept = (
+            f"; {self.run.file(T.LAST)} keeps the weights after epoch {epoch}"
+            if self.run.file(T.LAST).is_file()
+            else "; no checkpoint was written"
+        )
+        return DltoolError(
+            f"training diverged in epoch {epoch + 1}: the loss became {loss}{kept}",
+            hint=f"train again with a smaller --lr than {self.config['lr']:g}",
+        )
+
+    def epoch(self, epoch: int) -> None:
+        """Train one epoch, evaluate on dev, log and checkpoint (best and last)."""
+        from dltool_cnn import train as T
+
+        stats = self._train_epoch(epoch)
+        if not math.isfinite(stats["loss"]):
+            raise self._diverged(epoch, stats["loss"])
+        dev_pred = T.predict_proba(self.model, self.dev_set.X, self.device).argmax(1)
         row = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_acc": stats["acc"],
-               "dev_acc": float((dev_pred == dev_set.y).mean()),
+               "dev_acc": float((dev_pred == self.dev_set.y).mean()),
                "images_per_s": stats["images"] / stats["seconds"]}  # fmt: skip
-        history.append(row)
-        run.log_metrics(**row)
-        improved = row["dev_acc"] > best
+        self.history.append(row)
+        self.run.log_metrics(**row)
+        improved = row["dev_acc"] > self.best
         if improved:
-            best = row["dev_acc"]
-            T.save_checkpoint(run.file(T.BEST), checkpoint(epoch + 1))
-        T.save_checkpoint(run.file(T.LAST), checkpoint(epoch + 1, optimizer=optimizer.state_dict()))
-        rep.info(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}  train {row['train_acc']:.3f}"
-                 f"  dev {row['dev_acc']:.3f}{'  (best)' if improved else ''}"
-                 f"  {row['images_per_s']:.0f} img/s")  # fmt: skip
-    _finish(run, model, dev_set, dataset.classes, history, device)
+            self.best = row["dev_acc"]
+            T.save_checkpoint(self.run.file(T.BEST), self.checkpoint(epoch + 1, optimizer=False))
+        T.save_checkpoint(self.run.file(T.LAST), self.checkpoint(epoch + 1))
+        best = "  (best)" if improved else ""
+        self.rep.info(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}  "
+                      f"train {row['train_acc']:.3f}  dev {row['dev_acc']:.3f}{best}"
+                      f"  {row['images_per_s']:.0f} img/s")  # fmt: skip
 
+    def finish(self) -> None:
+        """Reload the best model, write the confusion matrix and curves, report the results."""
+        from dltool_cnn import train as T
+        from dltool_cnn.plots import plot_confusion, plot_curves
 
-def _finish(run: RunDir, model, dev_set, classes, history, device) -> None:
-    """Reload the best model, write the confusion matrix and curves, report the results."""
-    rep = current().reporter
-    best = T.load_checkpoint(run.file(T.BEST))
-    model.load_state_dict(best["model"])
-    pred = T.predict_proba(model, dev_set.X, device).argmax(1)
-    cm = T.confusion_matrix(dev_set.y, pred, len(classes))
-    T.plot_confusion(run.file("confusion.png"), cm, classes)
-    T.plot_curves(run.file("curves.png"), history)
-    run.write_json("confusion.json", {"classes": classes, "matrix": cm.tolist()})
-    rep.table("Epochs", history, key="epochs")
-    rep.result("best_epoch", best["epoch"], "best epoch")
-    rep.result("best_dev_acc", best["best_dev_acc"], "best dev accuracy")
-    rep.result("run_dir", str(run.path), "run directory")
+        best = T.load_checkpoint(self.run.file(T.BEST))
+        self.model.load_state_dict(best["model"])
+        pred = T.predict_proba(self.model, self.dev_set.X, self.device).argmax(1)
+        cm = T.confusion_matrix(self.dev_set.y, pred, len(self.classes))
+        plot_confusion(self.run.file("confusion.png"), cm, self.classes)
+        plot_curves(self.run.file("curves.png"), self.history)
+        self.run.write_json("confusion.json", {"classes": self.classes, "matrix": cm.tolist()})
+        self.rep.table("Epochs", self.history, key="epochs")
+        self.rep.result("best_epoch", best["epoch"], "best epoch")
+        self.rep.result("best_dev_acc", best["best_dev_acc"], "best dev accuracy")
+        self.rep.result("run_dir", str(self.run.path), "run directory")
 
 
 # ---------------------------------------------------------------- predict
 
 
 def _checkpoint_path(source: str) -> Path:
-    """Return the checkpoint a run directory or .pt path names."""
+    """Return the checkpoint a run folder, run number or .pt path names."""
+    from dltool.runs import find_run
     from dltool_cnn import MODELS
+    from dltool_cnn import train as T
 
     if source in {m[0] for m in MODELS}:
         raise DltoolError(
             f"model '{source}' has no trained weights",
-            hint=f"train it with `dltool cnn train --model {source}` and pass the run directory",
+            hint=f"train it with `dltool cnn train --model {source}` and pass the run folder",
         )
     path = Path(source)
+    if not path.exists() and source.isdigit():
+        path = find_run(source, "cnn", "train")
     if path.is_dir():
-        return path / T.BEST if (path / T.BEST).is_file() else path / T.LAST
+        found = [path / n for n in (T.BEST, T.LAST) if (path / n).is_file()]
+        if not found:
+            raise DltoolError(
+                f"{path} holds no {T.BEST} or {T.LAST}",
+                hint="pass a run folder of `dltool cnn train` (runs/cnn/train/N)",
+            )
+        return found[0]
     if path.is_file():
         return path
     raise DltoolError(
-        f"'{source}' is neither a run directory, a checkpoint nor efficientnet-lite0",
-        hint="pass runs/cnn/train/N (from `dltool cnn train`)",
+        f"'{source}' is neither a run folder, a checkpoint nor efficientnet-lite0",
+        hint="pass runs/cnn/train/N (from `dltool cnn train`), a .pt inside it, or its number",
     )
 
 
-def predict_command(source: str, paths: list[Path], top: int) -> None:
-    """Print the top-k classes of each image under a trained run or the ImageNet model."""
+def _trained_model(source: str, device):
+    """Return (model on device, classes, input size, channels) of a run or checkpoint."""
+    import numpy as np
+
+    from dltool.checkpoints import require_finite
+    from dltool_cnn import train as T
+
+    path = _checkpoint_path(source)
+    state = T.load_checkpoint(path)
+    config, classes, channels = state["config"], state.get("classes"), state.get("channels")
+    if not isinstance(classes, list) or channels not in (1, 3):
+        raise DltoolError(f"{path} is not a {T.WHAT} (no class names or channels)",
+                          hint="give a run folder of `dltool cnn train`")  # fmt: skip
+    check_config({**config, "freeze": config.get("freeze", "backbone")})
+    require_finite(state["model"], path, "cnn model")
+    zeros = np.zeros(channels)
+    model = T.build_classifier({**config, "pretrained_weights": False}, len(classes),
+                               channels, zeros, zeros + 1)  # fmt: skip
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DltoolError(f"{path}: the weights do not fit its model ({first})",
+                          hint="give a checkpoint `dltool cnn train` wrote") from None  # fmt: skip
+    return model.to(device), classes, config["image_size"], channels
+
+
+def _read_chunk(paths: list[Path], mode: str, size: int):
+    """Return (images (n, H, W, C), the paths read); unreadable files are warned about."""
+    import numpy as np
+
+    from dltool.data.images import ImageReadError
     from dltool_cnn.images import load_image
 
+    arrays, kept = [], []
+    for path in paths:
+        try:
+            arrays.append(load_image(path, mode, size))
+            kept.append(path)
+        except ImageReadError as exc:
+            current().reporter.warn(f"skipped {path}: {exc.reason}")
+    return (np.stack(arrays) if arrays else None), kept
+
+
+def predict_job(source: str, sources: list[str], top: int) -> None:
+    """Print the top-k classes of each image under a trained run or the ImageNet model."""
+    import numpy as np
+
+    from dltool.data.images import READ_HINT, find_images
+    from dltool_cnn import train as T
+
     session = current()
+    paths = list(find_images(sources))
     if source == "efficientnet-lite0":
         from dltool_cnn.transfer import imagenet_model
 
         model, classes, size, channels = imagenet_model(session.device)
     else:
-        state = T.load_checkpoint(_checkpoint_path(source))
-        config, classes, channels = state["config"], state["classes"], state["channels"]
-        size = config["image_size"]
-        zeros = np.zeros(channels)
-        model = T.build_classifier({**config, "pretrained_weights": False}, len(classes),
-                                   channels, zeros, zeros + 1)  # fmt: skip
-        model.load_state_dict(state["model"])
-        model = model.to(session.device)
-    mode = "L" if channels == 1 else "RGB"
-    X = np.stack([load_image(p, mode, size) for p in paths])  # (N, H, W, C)
-    proba = T.predict_proba(model, X, session.device)
-    k = min(top, len(classes))
-    rows = []
-    for path, p in zip(paths, proba, strict=True):
-        for rank, c in enumerate(np.argsort(-p)[:k], 1):
-            rows.append({"image": str(path), "rank": rank, "class": classes[c],
-                         "probability": round(float(p[c]), 4)})  # fmt: skip
-    session.reporter.table(f"Top-{k} predictions", rows, key="predictions")
+        model, classes, size, channels = _trained_model(source, session.device)
+    k, rows, read = min(top, len(classes)), [], 0
+    for start in range(0, len(paths), PREDICT_CHUNK):
+        X, kept = _read_chunk(
+            paths[start : start + PREDICT_CHUNK], "L" if channels == 1 else "RGB", size
+        )
+        if X is None:
+            continue
+        read += len(kept)
+        for path, p in zip(kept, T.predict_proba(model, X, session.device), strict=True):
+            for rank, c in enumerate(np.argsort(-p)[:k], 1):
+                rows.append({"image": str(path), "rank": rank, "class": classes[c],
+                             "probability": round(float(p[c]), 4)})  # fmt: skip
+    if not read:
+        if len(paths) == 1:
+            from dltool_cnn.images import load_image
+
+            load_image(paths[0])  # raises its own error
+        raise DltoolError(f"none of the {len(paths)} images could be read", hint=READ_HINT)
+    _report_predictions(rows, k)
+
+
+def _report_predictions(rows: list[dict], k: int) -> None:
+    """Print the top-k table, or under --quiet one row per image (its top class)."""
+    rep = current().reporter
+    if rep.quiet and not rep.json_mode:
+        rep.table("Predictions", [r for r in rows if r["rank"] == 1],
+                  columns=("image", "class", "probability"), key="predictions")  # fmt: skip
+        return
+    rep.table(f"Top-{k} predictions", rows, key="predictions")

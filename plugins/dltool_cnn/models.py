@@ -12,6 +12,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+# ---------------------------------------------------------------- input normalization
+
+
+class Normalize(nn.Module):
+    """Return (x − mean) / std per channel; kept inside the model so predict needs no extras."""
+
+    def __init__(self, mean, std) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
 # ---------------------------------------------------------------- LeNet-5
 
 

@@ -1,13 +1,16 @@
 """Training a CNN classifier in torch: mini-batch Adam/SGD on cross-entropy, a checkpoint after
 every epoch (atomic), best-model tracking on dev accuracy, resume, confusion matrix and curves.
 
-A checkpoint is a dict saved with ``torch.save``: model and optimizer state, the epoch count,
-the history, the resolved config, class names and the input normalization, so ``cnn predict``
-and ``--resume`` need nothing else.
+A checkpoint is a dict of tensors and plain values saved through :mod:`dltool.checkpoints`
+(tagged ``dltool-cnn/1``, loaded with ``weights_only=True``): model and optimizer state, the
+epoch count, the history, the resolved config, class names and channels. The input
+normalization (mean, std) is a buffer of the model, so ``cnn predict`` and ``--resume`` need
+nothing else.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -15,22 +18,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from dltool import atomic
+from dltool import checkpoints
 from dltool.errors import DltoolError
+from dltool_cnn.models import Normalize
 
 LAST, BEST = "last.pt", "best.pt"
-
-
-class Normalize(nn.Module):
-    """Return (x − mean) / std per channel; kept inside the model so predict needs no extras."""
-
-    def __init__(self, mean, std) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+FORMAT = "dltool-cnn/1"
+WHAT = "dltool cnn checkpoint"
 
 
 def build_classifier(config: dict, num_classes: int, channels: int, mean, std) -> nn.Module:
@@ -50,22 +44,18 @@ def build_classifier(config: dict, num_classes: int, channels: int, mean, std) -
 
 
 def save_checkpoint(path: Path, state: dict) -> Path:
-    """Write ``state`` with torch.save to a temporary file, then rename it onto ``path``."""
-    with atomic.atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return path
+    """Write ``state`` (tensors and plain values) to ``path`` atomically, tagged FORMAT."""
+    return checkpoints.save_torch(path, state, FORMAT)
 
 
 def load_checkpoint(path: Path) -> dict:
-    """Return the checkpoint dict at ``path``; a missing or damaged file is a DltoolError."""
-    if not path.is_file():
-        raise DltoolError(f"no checkpoint at {path}", hint="pass a run directory of `cnn train`")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # truncated or foreign file
-        raise DltoolError(f"{path} is not a readable checkpoint ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or "model" not in state or "config" not in state:
-        raise DltoolError(f"{path} is not a dltool cnn checkpoint")
+    """Return the checkpoint at ``path``, loaded without running code; refuse other files."""
+    state = checkpoints.load_torch(path, FORMAT, WHAT)
+    if not isinstance(state.get("model"), dict) or not isinstance(state.get("config"), dict):
+        raise DltoolError(
+            f"{path} is not a {WHAT} (no model or config in it)",
+            hint="give a run folder of `dltool cnn train` or a .pt file inside it",
+        )
     return state
 
 
@@ -73,13 +63,14 @@ def train_epoch(model, loader, optimizer, device, progress=None, report_every: i
     """Run one epoch of mini-batch updates; return mean loss, accuracy, images and seconds.
 
     Loss and accuracy are summed on the device and read back every ``report_every`` batches
-    (for the progress bar), so a GPU is not synchronised after every step.
+    (for the progress bar and the divergence check), so a GPU is not synchronised after every
+    step. A NaN or inf loss ends the epoch early; the returned loss is then not finite.
     """
     model.train()
     loss_fn = nn.CrossEntropyLoss()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
-    seen = 0
+    seen = step = 0
     start = time.perf_counter()
     for step, (xb, yb) in enumerate(loader, 1):
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
@@ -91,10 +82,12 @@ def train_epoch(model, loader, optimizer, device, progress=None, report_every: i
         total_loss += loss.detach() * len(yb)
         correct += (logits.argmax(1) == yb).sum()
         seen += len(yb)
+        metrics = {}
+        if step % report_every == 0:
+            metrics["loss"] = round(total_loss.item() / seen, 4)
+            if not math.isfinite(metrics["loss"]):
+                break
         if progress is not None:
-            metrics = (
-                {"loss": round(total_loss.item() / seen, 4)} if step % report_every == 0 else {}
-            )
             progress.advance(1, **metrics)
     total = total_loss.item()
     seconds = time.perf_counter() - start
@@ -117,38 +110,6 @@ def predict_proba(model, X: np.ndarray, device, batch_size: int = 256) -> np.nda
 def confusion_matrix(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
     """Return the (k, k) matrix M[true, predicted] of counts."""
     return np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
-
-
-def plot_curves(path: Path, history: list[dict]) -> None:
-    """Write the loss and train/dev accuracy per epoch as a PNG."""
-    from dltool.report import figure
-
-    epochs = [h["epoch"] for h in history]
-    with figure(path, 1, 2, figsize=(10, 4)) as (fig, axes):
-        axes[0].plot(epochs, [h["train_loss"] for h in history], marker="o")
-        axes[0].set(xlabel="epoch", ylabel="cross-entropy", title="training loss")
-        axes[1].plot(epochs, [h["train_acc"] for h in history], marker="o", label="train")
-        axes[1].plot(epochs, [h["dev_acc"] for h in history], marker="o", label="dev")
-        axes[1].set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
-        axes[1].legend()
-
-
-def plot_confusion(path: Path, cm: np.ndarray, classes: list[str]) -> None:
-    """Write the confusion matrix (rows: true class, columns: predicted) as a PNG."""
-    from dltool.report import figure
-
-    k = len(classes)
-    side = min(12, 3 + 0.5 * k)
-    with figure(path, 1, 1, figsize=(side, side)) as (fig, ax):
-        ax.imshow(cm, cmap="Blues")
-        ax.set(xticks=range(k), yticks=range(k), xlabel="predicted", ylabel="true")
-        ax.set_xticklabels(classes, rotation=45, ha="right")
-        ax.set_yticklabels(classes)
-        for i in range(k):
-            for j in range(k):
-                color = "white" if cm[i, j] > cm.max() / 2 else "black"
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=8)
-        ax.set_title("dev confusion matrix (best model)")
 
 
 def make_optimizer(config: dict, model: nn.Module):

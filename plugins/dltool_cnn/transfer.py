@@ -103,7 +103,7 @@ def imagenet_model(device):
     from torch import nn
 
     from dltool.nn.efficientnet import IMAGENET_MEAN, IMAGENET_STD, load_efficientnet_lite0
-    from dltool_cnn.train import Normalize
+    from dltool_cnn.models import Normalize
 
     net = load_efficientnet_lite0()
     model = nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), net).to(device).eval()
