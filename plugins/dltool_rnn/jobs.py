@@ -1,18 +1,26 @@
-"""The ``dltool rnn`` command jobs: settings, resume, data, backend, summary."""
+"""The ``dltool rnn`` command jobs: train (new or resumed), sample, gradcheck, shapes.
+
+``cli.py`` resolves the options (and, for ``--resume``, restores the run's own through the
+core's one resume rule); the jobs check them, read the data, run the math with the thread
+width the session asks for and report.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import json
+import math
 import time
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 
+from dltool import atomic
 from dltool.context import current
+from dltool.device import small_step_threads, thread_limit
 from dltool.errors import DltoolError
-from dltool.runs import RunDir
+from dltool.runs import METRICS, RunDir
 from dltool_rnn import charmodel, checkpoint, sampling
-from dltool_rnn.cli import MODEL_KEYS, RESUMABLE
 from dltool_rnn.corpus import Vocabulary, read_text
 from dltool_rnn.optim import Adam
 from dltool_rnn.train import (
@@ -25,36 +33,47 @@ from dltool_rnn.train import (
     unigram_loss,
 )
 
-
-def _user_set(ctx) -> set[str]:
-    """Return the options given on the command line (Click's parameter source) or in --config."""
-    from dltool.config import _FROM_DEFAULT, load_config_file
-
-    sources = {p.name: ctx.get_parameter_source(p.name) for p in ctx.command.params}
-    given = {k for k, src in sources.items() if src is not None and src.name not in _FROM_DEFAULT}
-    config = ctx.params.get("config")
-    return given | set(load_config_file(config)) if config is not None else given
+MODEL_KEYS = ("cell", "hidden", "layers", "reset_after")
+EPOCHS = "epochs.jsonl"
+FINITE = ("lr", "clip", "val_fraction", "time_limit")
+SHAPES_BUDGET = 1 << 30  # bytes rnn shapes may allocate
+SAMPLE_BUDGET = 10_000_000  # characters rnn sample may draw (-n × --max-len)
 
 
-def _resume_settings(ctx, params: dict):
-    """Return (params, saved params, meta, adam state, run dir) for --resume."""
-    saved, meta, moments = checkpoint.load(params["resume"])
-    given = _user_set(ctx)
-    for key in MODEL_KEYS:
-        if key in given and params[key] != meta[key]:
+def plain_options(params: dict) -> dict:
+    """Return ``params`` with choices as their values and TEXT_FILE as an absolute path."""
+    out = {k: v.value if isinstance(v, Enum) else v for k, v in params.items()}
+    text = out.get("text_file")
+    out["text_file"] = None if text is None else str(Path(text).resolve())
+    return out
+
+
+def _check_numbers(params: dict) -> None:
+    """Refuse NaN and infinite values of the float options (ranges are checked by the CLI)."""
+    for key in FINITE:
+        if not math.isfinite(params[key]):
+            flag = "--" + key.replace("_", "-")
             raise DltoolError(
-                f"--{key.replace('_', '-')} {params[key]} does not match the checkpoint, a "
-                f"{meta['cell']} model with hidden {meta['hidden']}, layers {meta['layers']}",
-                hint="drop the model options when resuming, or start a new run",
+                f"{flag} must be a finite number, got {params[key]}",
+                hint=f"see 'dltool rnn train --help' for {flag}",
             )
-        params[key] = meta[key]
-    for key in RESUMABLE:
-        if key not in given:
-            params[key] = meta["config"][key]
-    if params["text_file"] is None and meta.get("text") is not None:
-        params["text_file"] = Path(meta["text"])
-    run = RunDir(checkpoint.resolve(params["resume"]).parent)
-    return params, saved, meta, moments, run
+    if not params["lr"] > 0:
+        raise DltoolError(f"--lr must be positive, got {params['lr']}", hint="e.g. --lr 0.01")
+
+
+def _resume(params: dict, run: Path) -> tuple[dict, dict, dict]:
+    """Return (params, meta, Adam moments) of the checkpoint of ``run``, checked against it."""
+    saved, meta, moments = checkpoint.load(run)
+    for key in MODEL_KEYS:
+        if params[key] != meta.get(key, False if key == "reset_after" else None):
+            raise DltoolError(
+                f"{run}: config.yaml says {key} {params[key]} but {checkpoint.FILENAME} holds a "
+                f"{meta['cell']} model with hidden {meta['hidden']}, layers {meta['layers']}",
+                hint="the run folder is damaged; start a new run",
+            )
+    if str(params["text_file"]).startswith("built-in"):  # runs saved before 2025-06
+        params["text_file"] = None
+    return saved, meta, moments
 
 
 def _prepare(params: dict, vocab: Vocabulary | None):
@@ -87,32 +106,12 @@ def _prepare(params: dict, vocab: Vocabulary | None):
     return vocab, data, unigram_loss(train_ids, baseline_ids[1:], len(vocab)), source, len(ids)
 
 
-@contextlib.contextmanager
-def _one_thread_default(session):
-    """Use one CPU thread unless --threads was given, restoring the pools afterwards: each
-    step's matrices are small and thread hand-offs cost more than they save (measured
-    10x slower with 2 threads on a busy 2-core machine)."""
-    if session.threads is not None or session.device.type != "cpu":
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _backend(params: dict, saved: dict, meta: dict | None, moments, device, seed: int):
+def _backend(params: dict, saved: dict, meta: dict | None, moments, device):
     """Return (backend, Adam, TrainState), restored from a checkpoint when ``meta`` is set."""
     if params["backend"] == "torch":
         import torch
 
-        torch.manual_seed(seed)
+        torch.manual_seed(params["seed"])
         backend = TorchBackend(saved, device)
 
         def to_state(a):
@@ -138,7 +137,44 @@ def _backend(params: dict, saved: dict, meta: dict | None, moments, device, seed
     return backend, adam, ts
 
 
-def _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run) -> None:
+def truncate_logs(run: RunDir, step: int) -> None:
+    """Drop the metric rows written after the checkpoint's ``step`` (a killed run wrote them)."""
+    for name in (METRICS, EPOCHS):
+        path = run.file(name)
+        if not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = []
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut by the kill
+            if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
+                kept.append(line)
+        if kept != lines:
+            atomic.write_text(path, "".join(f"{line}\n" for line in kept))
+
+
+def _new_run(out: Path | None, exist_ok: bool) -> RunDir:
+    """Create the run folder; in a reused --out, the old run's epochs and checkpoint go."""
+    run = current().run_dir("rnn", "train", out, exist_ok)
+    run.file(EPOCHS).unlink(missing_ok=True)
+    run.file(checkpoint.FILENAME).unlink(missing_ok=True)
+    return run
+
+
+def _meta(params: dict, vocab: Vocabulary, unigram: float) -> dict:
+    """Return the checkpoint's metadata: the model, its vocabulary, the text it learnt."""
+    return {
+        **{k: params[k] for k in MODEL_KEYS},
+        "vocab": vocab.chars,
+        "text": params["text_file"],
+        "unigram_loss": unigram,
+    }
+
+
+def _report(s, params, backend, vocab, ts, val, unigram, seconds, run) -> None:
     """Show the losses against the unigram baseline, three samples and the checkpoint."""
     summary = {
         "train_loss": ("train loss (last step)", ts.loss),
@@ -153,7 +189,7 @@ def _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run) -> 
     else:
         rows = [{"metric": label, "value": value} for label, value in summary.values()]
         s.reporter.table(f"Character model: {params['cell']} ({params['backend']})", rows)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(params["seed"])
     texts = sampling.sample(backend.to_flat(), vocab.chars, 3, 0.8, max_len=160, rng=rng)
     if s.json:
         s.reporter.result("samples", texts)
@@ -162,45 +198,25 @@ def _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run) -> 
     s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
 
 
-def run_training(ctx, params: dict, out: Path | None) -> None:
-    """Train (or resume) a character model as ``params`` say and report the result."""
+def train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> None:
+    """Train a new character model, or continue the run ``resume``, as ``params`` say."""
     s = current()
-    seed = 0 if s.seed is None else s.seed
-    saved, meta, moments = None, None, None
-    if params["resume"]:
-        params, saved, meta, moments, run = _resume_settings(ctx, params)
-        vocab = Vocabulary(meta["vocab"])
-    else:
-        vocab = None
-    if params["clip"] < 0:
-        raise DltoolError(f"--clip must be 0 (off) or positive, got {params['clip']}")
+    params.setdefault("seed", 0 if s.seed is None else s.seed)
+    _check_numbers(params)
+    saved, meta, moments = _resume(params, resume) if resume else (None, None, None)
+    vocab = Vocabulary(meta["vocab"]) if meta else None
     vocab, data, unigram, source, n_chars = _prepare(params, vocab)
     if saved is None:
+        rng = np.random.default_rng(params["seed"])
         saved = charmodel.init_model(
-            params["cell"],
-            len(vocab),
-            params["hidden"],
-            params["layers"],
-            np.random.default_rng(seed),
-            params["reset_after"],
-            np.float32,
-        )
-        run = s.run_dir("rnn", "train", out)
-        run.file("epochs.jsonl").unlink(missing_ok=True)  # a reused --out: rows of an old run
-    backend, adam, ts = _backend(params, saved, meta, moments, s.device, seed)
-    cfg = {**params, "seed": seed}
-    text_path = None if params["text_file"] is None else str(Path(params["text_file"]).resolve())
-    meta = {
-        "cell": params["cell"],
-        "hidden": params["hidden"],
-        "layers": params["layers"],
-        "reset_after": params["reset_after"],
-        "vocab": vocab.chars,
-        "text": text_path,
-        "unigram_loss": unigram,
-        "config": {k: params[k] for k in RESUMABLE},
-    }
-    run.write_config({**params, "text_file": text_path or f"built-in ({source})"})
+            params["cell"], len(vocab), params["hidden"], params["layers"], rng,
+            params["reset_after"], np.float32,
+        )  # fmt: skip
+    backend, adam, ts = _backend(params, saved, meta, moments, s.device)
+    run = RunDir(resume) if resume else _new_run(out, exist_ok)
+    if resume:
+        truncate_logs(run, ts.step)
+    run.write_config(params)
     X = data["train"][0]
     s.reporter.info(
         f"{source}: {n_chars} characters, vocabulary {len(vocab)}, {X.shape[0]} streams x "
@@ -208,10 +224,76 @@ def run_training(ctx, params: dict, out: Path | None) -> None:
         f"unigram baseline {unigram:.3f} nats/char; run directory {run.path}"
     )
     started = time.perf_counter()
-    with _one_thread_default(s):
-        ts = fit(
-            backend, adam, data, cfg, meta, run, s.reporter, ts, resumed=bool(params["resume"])
-        )
+    meta = _meta(params, vocab, unigram)
+    with thread_limit(small_step_threads(s.threads)):  # small steps: one thread unless told
+        ts = fit(backend, adam, data, params, meta, run, s.reporter, ts, resumed=bool(resume))
         seconds = time.perf_counter() - started
         val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
-    _report(s, params, backend, vocab, ts, val, unigram, seconds, seed, run)
+    _report(s, params, backend, vocab, ts, val, unigram, seconds, run)
+
+
+def sample(target: str, n: int, temperature: float, prefix: str, max_len: int) -> None:
+    """Print ``n`` samples of the model in ``target`` (run folder, file in it, number, .npz)."""
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise DltoolError(
+            f"--temperature must be positive and finite, got {temperature}",
+            hint="e.g. --temperature 0.8 (lower: more likely characters)",
+        )
+    if n * max_len > SAMPLE_BUDGET:
+        raise DltoolError(
+            f"-n {n} x --max-len {max_len} is {n * max_len:,} characters, more than "
+            f"{SAMPLE_BUDGET:,}",
+            hint="draw fewer or shorter samples",
+        )
+    s = current()
+    path = checkpoint.resolve(target)
+    params, meta, _ = checkpoint.load(path)
+    vocab = meta["vocab"]
+    missing = sorted(set(prefix) - set(vocab))
+    if missing:
+        raise DltoolError(
+            f"--prefix has characters the model never saw: {''.join(missing)!r}",
+            hint=f"the vocabulary has {len(vocab)} characters: {vocab!r}",
+        )
+    rng = np.random.default_rng(0 if s.seed is None else s.seed)
+    texts = sampling.sample(params, vocab, n, temperature, prefix, max_len, rng)
+    if s.json:
+        s.reporter.result("samples", texts)
+        s.reporter.result("checkpoint", str(path))
+    for text in texts:
+        s.reporter.line(text)
+
+
+def gradcheck(cell, n_x, n_a, m, T, layers, reset_after) -> None:
+    """Report the gradient check of a small model per parameter; fail when it is off."""
+    from dltool_rnn.explain import gradcheck_rows
+
+    s = current()
+    seed = 0 if s.seed is None else s.seed
+    rows, overall, verdict = gradcheck_rows(cell, n_x, n_a, m, T, layers, reset_after, seed)
+    s.reporter.table(
+        f"Gradient check: {cell}, n_x={n_x} n_a={n_a} m={m} T_x={T}", rows, key="parameters"
+    )
+    s.reporter.result("difference", overall, "overall difference")
+    s.reporter.result("verdict", verdict)
+    if verdict in ("suspicious", "wrong"):
+        raise DltoolError(
+            f"gradient check {verdict}: difference {overall:.3g}",
+            hint="the NumPy backward pass disagrees with numerical gradients; report it",
+        )
+
+
+def shapes(cell, n_x, n_a, n_y, m, T, reset_after) -> None:
+    """Print the shape tables, refusing sizes whose arrays would not fit in memory."""
+    from dltool_rnn.explain import shape_bytes, shape_rows
+
+    need = shape_bytes(cell, n_x, n_a, n_y, m, T)
+    if need > SHAPES_BUDGET:
+        raise DltoolError(
+            f"these sizes need about {need / 2**30:,.1f} GiB of arrays, more than "
+            f"{SHAPES_BUDGET / 2**30:.0f} GiB",
+            hint="the shapes follow from the formulas: try smaller --m, --T, --n-a, --n-x, --n-y",
+        )
+    s = current()
+    for title, key, rows in shape_rows(cell, n_x, n_a, n_y, m, T, reset_after):
+        s.reporter.table(title, rows, key=key)

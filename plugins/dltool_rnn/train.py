@@ -15,7 +15,7 @@ import math
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -184,100 +184,127 @@ def _limit_reached(cfg: dict, step: int, seconds: float) -> bool:
     return bool(cfg.get("time_limit")) and seconds >= cfg["time_limit"]
 
 
-def fit(
-    backend,
-    adam: Adam,
-    data: dict,
-    cfg: dict,
-    meta: dict,
-    run,
-    reporter,
-    ts: TrainState,
-    resumed: bool = False,
-):
+class Loop:
+    """One invocation's training loop: steps, logs, samples and finite-only checkpoints."""
+
+    def __init__(self, backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter):
+        self.backend, self.adam, self.data, self.cfg = backend, adam, data, cfg
+        self.meta, self.run, self.reporter = meta, run, reporter
+        self.X, self.Y = data["train"]  # (m, L)
+        self.T = cfg["seq_len"]
+        self.per_epoch = self.X.shape[1] // self.T
+        self.rng = np.random.default_rng(cfg["seed"])
+        self.ckpt = run.file(checkpoint.FILENAME)
+        self.started = time.perf_counter()
+
+    def start(self, ts: TrainState, resumed: bool) -> None:
+        """Begin at ``ts``; a checkpoint counts as this run's only when ``resumed`` from it."""
+        self.ts, self.first_step = ts, ts.step
+        self.saved_step = ts.step if resumed else None
+
+    def stop_for_nan(self, what: str) -> NoReturn:
+        """Raise the one error of a diverged run, naming the checkpoint that is kept."""
+        ckpt, step = self.ckpt, self.saved_step
+        where = f"{ckpt} (step {step})" if step is not None else "this run wrote none"
+        raise DltoolError(
+            f"{what}; training stopped, last checkpoint kept: {where}",
+            hint="lower --lr, or clip gradients with --clip (e.g. --clip 5)",
+        )
+
+    def save(self) -> None:
+        """Write the checkpoint, once its weights are finite and give a finite loss."""
+        ts, flat = self.ts, self.backend.to_flat()
+        if not all(np.isfinite(np.asarray(v)).all() for v in flat.values()):
+            self.stop_for_nan(f"weights became NaN or inf after step {ts.step}")
+        x, y = self.X[:, : self.T], self.Y[:, : self.T]
+        loss = self.backend.evaluate(x, y, self.backend.zero_state(x.shape[0]))[0]
+        if not math.isfinite(loss):
+            self.stop_for_nan(f"loss became {loss} after step {ts.step}")
+        self.meta.update(epoch=ts.epoch, step_in_epoch=ts.step_in_epoch, step=ts.step, loss=ts.loss)
+        checkpoint.save(self.ckpt, flat, self.meta, self.adam)
+        self.saved_step = ts.step
+
+    def step(self, state, bar):
+        """Take one step of truncated BPTT (clip, Adam) from ``state``; return the new state."""
+        ts, T = self.ts, self.T
+        sl = slice(ts.step_in_epoch * T, (ts.step_in_epoch + 1) * T)
+        loss, grads, state = self.backend.loss_and_grads(self.X[:, sl], self.Y[:, sl], state)
+        grads, norm = clip(grads, self.cfg["clip_mode"], self.cfg["clip"])
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            what = f"loss became {loss}" if not math.isfinite(loss) else "gradients became NaN"
+            self.stop_for_nan(f"{what} at step {ts.step + 1}")
+        self.adam.step(self.backend.tensors(), grads)
+        ts.step, ts.step_in_epoch, ts.loss = ts.step + 1, ts.step_in_epoch + 1, loss
+        bar.advance(1, loss=round(loss, 4), epoch=ts.epoch + 1)
+        if ts.step % 10 == 0:
+            elapsed = round(time.perf_counter() - self.started, 3)
+            self.run.log_metrics(
+                step=ts.step, epoch=ts.epoch + 1, loss=loss, grad_norm=norm, seconds=elapsed
+            )
+        if self.cfg["sample_every"] and ts.step % self.cfg["sample_every"] == 0:
+            flat = self.backend.to_flat()
+            text = sampling.sample(flat, self.meta["vocab"], 1, 0.8, max_len=100, rng=self.rng)
+            self.reporter.info(f"step {ts.step} loss {loss:.3f}: {text[0]!r}")
+        return state
+
+    def after_step(self, interrupt: Interrupt) -> bool:
+        """Checkpoint when due; return True when this invocation's limits are reached."""
+        ts = self.ts
+        if ts.step % self.cfg["checkpoint_every"] == 0:
+            self.save()
+        if _limit_reached(self.cfg, ts.step - self.first_step, time.perf_counter() - self.started):
+            self.save()
+            self.reporter.info(f"stopped at step {ts.step} (--max-steps/--time-limit)")
+            return True
+        if interrupt.hit:
+            self.save()
+            self.reporter.warn(f"interrupted at step {ts.step}; checkpoint saved to {self.ckpt}")
+            raise KeyboardInterrupt
+        return False
+
+    def end_epoch(self) -> None:
+        """Log the epoch's train (and validation) loss and checkpoint it."""
+        ts = self.ts
+        ts.epoch, ts.step_in_epoch = ts.epoch + 1, 0
+        row = {"epoch": ts.epoch, "step": ts.step, "train_loss": ts.loss}
+        if self.data.get("val") is not None:
+            row["val_loss"] = mean_loss(self.backend, *self.data["val"], self.T)
+        self.run.log_metrics(name="epochs.jsonl", **row)
+        self.reporter.info(
+            "  ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
+            )
+        )
+        self.save()
+
+    def epoch(self, bar, interrupt: Interrupt) -> bool:
+        """Run the rest of the current epoch; return True when stopped early by a limit."""
+        state = self.backend.zero_state(self.X.shape[0])
+        while self.ts.step_in_epoch < self.per_epoch:
+            state = self.step(state, bar)
+            if self.after_step(interrupt):
+                return True
+        self.end_epoch()
+        return False
+
+
+def fit(backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter, ts, resumed=False):
     """Run the epochs from ``ts``; log, sample and checkpoint; return the final TrainState.
 
     ``resumed``: ``ts`` comes from the run's checkpoint (otherwise a checkpoint already in a
     reused run directory belongs to an earlier run and is never reported as this one's).
+    A checkpoint is written only for weights that are finite and give a finite loss, so a
+    diverging run stops with the last good one kept.
     """
-    X, Y = data["train"]
-    T = cfg["seq_len"]
-    per_epoch = X.shape[1] // T
-    total = per_epoch * cfg["epochs"]
-    rng = np.random.default_rng(cfg["seed"])
-    ckpt = run.file(checkpoint.FILENAME)
-    saved_step = ts.step if resumed else None
-    started = time.perf_counter()
-    first_step = ts.step
-
-    def save() -> None:
-        nonlocal saved_step
-        meta.update(epoch=ts.epoch, step_in_epoch=ts.step_in_epoch, step=ts.step, loss=ts.loss)
-        checkpoint.save(ckpt, backend.to_flat(), meta, adam)
-        saved_step = ts.step
-
-    def stop_for_nan(what: str) -> None:
-        where = f"{ckpt} (step {saved_step})" if saved_step is not None else "this run wrote none"
-        raise DltoolError(
-            f"{what} at step {ts.step + 1}; training stopped, last checkpoint kept: {where}",
-            hint="lower --lr, or clip gradients with --clip (e.g. --clip 5)",
-        )
-
+    loop = Loop(backend, adam, data, cfg, meta, run, reporter)
+    loop.start(ts, resumed)
+    total = loop.per_epoch * cfg["epochs"]
     with (
         np.errstate(over="ignore", invalid="ignore"),  # a NaN loss is reported, not warned
         reporter.progress(total, f"train {meta['cell']} ({backend.name})") as bar,
-        Interrupt() as stop,
+        Interrupt() as interrupt,
     ):
         bar.advance(ts.step)
-        while ts.epoch < cfg["epochs"]:
-            state = backend.zero_state(X.shape[0])
-            while ts.step_in_epoch < per_epoch:
-                sl = slice(ts.step_in_epoch * T, (ts.step_in_epoch + 1) * T)
-                loss, grads, state = backend.loss_and_grads(X[:, sl], Y[:, sl], state)
-                grads, norm = clip(grads, cfg["clip_mode"], cfg["clip"])
-                if not (math.isfinite(loss) and math.isfinite(norm)):
-                    stop_for_nan(
-                        f"loss became {loss}" if not math.isfinite(loss) else "gradients became NaN"
-                    )
-                adam.step(backend.tensors(), grads)
-                ts.step += 1
-                ts.step_in_epoch += 1
-                ts.loss = loss
-                bar.advance(1, loss=round(loss, 4), epoch=ts.epoch + 1)
-                if ts.step % 10 == 0:
-                    elapsed = time.perf_counter() - started
-                    run.log_metrics(
-                        step=ts.step,
-                        epoch=ts.epoch + 1,
-                        loss=loss,
-                        grad_norm=norm,
-                        seconds=round(elapsed, 3),
-                    )
-                if cfg["sample_every"] and ts.step % cfg["sample_every"] == 0:
-                    text = sampling.sample(
-                        backend.to_flat(), meta["vocab"], 1, 0.8, max_len=100, rng=rng
-                    )[0]
-                    reporter.info(f"step {ts.step} loss {loss:.3f}: {text!r}")
-                if ts.step % cfg["checkpoint_every"] == 0:
-                    save()
-                if _limit_reached(cfg, ts.step - first_step, time.perf_counter() - started):
-                    save()
-                    reporter.info(f"stopped at step {ts.step} (--max-steps/--time-limit)")
-                    return ts
-                if stop.hit:
-                    save()
-                    reporter.warn(f"interrupted at step {ts.step}; checkpoint saved to {ckpt}")
-                    raise KeyboardInterrupt
-            ts.epoch += 1
-            ts.step_in_epoch = 0
-            row = {"epoch": ts.epoch, "step": ts.step, "train_loss": ts.loss}
-            if data.get("val") is not None:
-                row["val_loss"] = mean_loss(backend, *data["val"], T)
-            run.log_metrics(name="epochs.jsonl", **row)
-            reporter.info(
-                "  ".join(
-                    f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
-                )
-            )
-            save()
+        while ts.epoch < cfg["epochs"] and not loop.epoch(bar, interrupt):
+            pass
     return ts

@@ -9,22 +9,18 @@ import subprocess
 import sys
 import time
 
-import dltool_rnn
 import numpy as np
 import pytest
-from dltool_rnn import checkpoint
+import yaml
+from dltool_rnn import charmodel, checkpoint
+from dltool_rnn.train import NumpyBackend
 from dltool_support import DLTOOL, HEAVY
 
-from dltool.cli import create_app
-from dltool.plugins import PluginManager
+from dltool.errors import DltoolError
+from dltool.nn.optimizers import Optimizer
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on the mat.\n" * 30
 TINY = ["--hidden", "12", "--seq-len", "16", "--batch-size", "8", "--sample-every", "0"]
-
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app(PluginManager.from_modules({"rnn": dltool_rnn}))
 
 
 @pytest.fixture
@@ -39,11 +35,14 @@ def _json(result) -> dict:
     return json.loads(result.stdout)
 
 
-def _error(result) -> str:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
+def _error(result, code: int = 1) -> str:
+    """Return the one error line of a failed command (exit ``code``, a hint, no traceback)."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
     assert len(lines) == 1, result.stderr
+    if code == 1:
+        assert result.stderr.strip().splitlines()[-1].startswith("hint: "), result.stderr
     return lines[0]
 
 
@@ -52,10 +51,10 @@ def _meta(path) -> dict:
 
 
 @pytest.mark.parametrize("backend,cell", [("numpy", "gru"), ("torch", "lstm"), ("torch", "rnn")])
-def test_train_learns_and_writes_a_run(app, invoke, text_file, tmp_path, backend, cell):
+def test_train_learns_and_writes_a_run(cli, text_file, tmp_path, backend, cell):
     out = tmp_path / f"run_{backend}"
     args = ["rnn", "train", str(text_file), "--cell", cell, "--backend", backend, *TINY]
-    doc = _json(invoke(app, *args, "--epochs", "6", "--lr", "0.01", "--out", str(out), "--json"))
+    doc = _json(cli(*args, "--epochs", "6", "--lr", "0.01", "--out", str(out), "--json"))
     assert doc["steps"] == 6 * ((len(TEXT) - len(TEXT) // 20 - 1) // 8 // 16)
     assert doc["val_loss"] < doc["unigram_loss"] - 0.5  # learnt more than letter frequencies
     assert len(doc["samples"]) == 3
@@ -67,154 +66,227 @@ def test_train_learns_and_writes_a_run(app, invoke, text_file, tmp_path, backend
     assert not list(out.glob("*.part"))
 
 
-def test_resume_continues_and_sample_draws(app, invoke, text_file, tmp_path):
+def test_resume_continues_and_sample_draws(cli, text_file, tmp_path):
     out = tmp_path / "run"
     first = _json(
-        invoke(
-            app, "rnn", "train", str(text_file), *TINY, "--epochs", "1", "--out", str(out), "--json"
-        )
+        cli("rnn", "train", str(text_file), *TINY, "--epochs", "1", "--out", str(out), "--json")
     )
-    again = _json(invoke(app, "rnn", "train", "--resume", str(out), "--epochs", "3", "--json"))
+    again = _json(cli("rnn", "train", "--resume", str(out), "--epochs", "3", "--json"))
     assert again["steps"] == 3 * first["steps"]
     assert _meta(out)["epoch"] == 3
-    done = invoke(app, "rnn", "train", "--resume", str(out), "--epochs", "2")
+    done = cli("rnn", "train", "--resume", str(out), "--epochs", "2")
     assert "already trained 3 epochs" in _error(done)
 
     args = ["rnn", "sample", str(out), "-n", "4", "--prefix", "the ", "--max-len", "30"]
-    a = _json(invoke(app, *args, "--seed", "7", "--json"))["samples"]
-    b = _json(invoke(app, *args, "--seed", "7", "--json"))["samples"]
-    c = _json(invoke(app, *args, "--seed", "8", "--json"))["samples"]
+    a = _json(cli(*args, "--seed", "7", "--json"))["samples"]
+    b = _json(cli(*args, "--seed", "7", "--json"))["samples"]
+    c = _json(cli(*args, "--seed", "8", "--json"))["samples"]
     assert a == b and a != c and len(a) == 4
     assert all(s.startswith("the ") and len(s) <= 34 and "\n" not in s for s in a)
-    plain = invoke(app, *args)
+    plain = cli(*args)
     assert plain.exit_code == 0 and len(plain.stdout.splitlines()) == 4
 
     def chars_at(temperature):
         args = ["rnn", "sample", str(out / "checkpoint.npz"), "--max-len", "60", "--json"]
-        doc = _json(invoke(app, *args, "--temperature", str(temperature)))
+        doc = _json(cli(*args, "--temperature", str(temperature)))
         return set("".join(doc["samples"]))
 
     assert len(chars_at(0.05)) < len(chars_at(3.0))  # cold: few likely characters
 
 
-def test_resume_honours_config_values_equal_to_the_defaults(app, invoke, text_file, tmp_path):
+def test_resume_keeps_the_runs_options_and_refuses_changes(cli, text_file, tmp_path):
     out = tmp_path / "run"
     args = ["rnn", "train", str(text_file), *TINY, "--backend", "numpy", "--out", str(out)]
-    assert invoke(app, *args, "--epochs", "1", "--lr", "0.05").exit_code == 0
+    assert cli(*args, "--epochs", "1", "--lr", "0.05").exit_code == 0
     config = tmp_path / "resume.yaml"
-    config.write_text("lr: 0.01\nepochs: 2\n")  # 0.01 is --lr's default
+    config.write_text("lr: 0.05\nepochs: 2\n")  # the run's own value may be repeated
     resume = ["rnn", "train", "--resume", str(out), "--config", str(config)]
-    assert invoke(app, *resume).exit_code == 0
-    assert _meta(out)["config"]["lr"] == 0.01 and _meta(out)["epoch"] == 2
+    assert cli(*resume).exit_code == 0
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["lr"] == 0.05 and saved["hidden"] == 12 and saved["epochs"] == 2
+    assert _meta(out)["epoch"] == 2
+    config.write_text("lr: 0.01\nepochs: 3\n")  # --lr's default, but not the run's 0.05
+    assert "--lr 0.01 differs from the resumed run's 0.05" in _error(cli(*resume))
     config.write_text("hidden: 128\nepochs: 3\n")  # the default, but not the run's 12
-    assert "does not match the checkpoint" in _error(invoke(app, *resume))
-    assert "does not match" in _error(invoke(app, *resume, "--hidden", "128"))
+    assert "--hidden 128 differs" in _error(cli(*resume))
+    again = ["rnn", "train", "--resume", str(out), "--epochs", "3"]
+    assert "--lr 0.01 differs" in _error(cli(*again, "--lr", "0.01"))
+    assert "--backend torch differs" in _error(cli(*again, "--backend", "torch"))
+    step = _meta(out)["step"]
+    assert _meta(out)["epoch"] == 2  # nothing trained by the refused resumes
+    doc = _json(cli(*again, "--max-steps", "3", "--json"))  # a limit of this invocation only
+    assert doc["steps"] == _meta(out)["step"] == step + 3
 
 
-def test_bad_text_inputs(app, invoke, tmp_path):
+def test_bad_text_inputs(cli, tmp_path):
     empty, binary, latin = tmp_path / "e.txt", tmp_path / "b.dat", tmp_path / "l.txt"
     empty.write_text("  \n")
     binary.write_bytes(bytes(range(256)) * 4)
     latin.write_bytes(("crème brûlée, café au lait. " * 40).encode("latin-1"))
     train = ["rnn", "train", *TINY, "--epochs", "1"]
-    assert "is empty" in _error(invoke(app, *train, str(empty)))
-    assert "looks binary" in _error(invoke(app, *train, str(binary)))
-    assert "not valid utf-8" in _error(invoke(app, *train, str(latin)))
-    assert "does not exist" in _error(invoke(app, *train, str(tmp_path / "none.txt")))
-    assert "unknown encoding" in _error(invoke(app, *train, str(latin), "--encoding", "nope"))
-    ok = invoke(app, *train, str(latin), "--encoding", "latin-1", "--out", str(tmp_path / "r"))
+    assert "is empty" in _error(cli(*train, str(empty)))
+    assert "looks binary" in _error(cli(*train, str(binary)))
+    assert "not valid utf-8" in _error(cli(*train, str(latin)))
+    assert "does not exist" in _error(cli(*train, str(tmp_path / "none.txt")))
+    assert "unknown encoding" in _error(cli(*train, str(latin), "--encoding", "nope"))
+    ok = cli(*train, str(latin), "--encoding", "latin-1", "--out", str(tmp_path / "r"))
     assert ok.exit_code == 0, ok.stderr
     assert "û" in _meta(tmp_path / "r")["vocab"]
     short = tmp_path / "s.txt"
     short.write_text("hello world")
-    msg = _error(invoke(app, "rnn", "train", str(short), "--seq-len", "64"))
+    msg = _error(cli("rnn", "train", str(short), "--seq-len", "64"))
     assert "--seq-len 64 is longer than the text (11 characters)" in msg
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.npz"))
 
 
-def test_bad_model_inputs(app, invoke, text_file, tmp_path):
+def test_bad_model_inputs(cli, text_file, tmp_path):
     out = tmp_path / "run"
-    assert (
-        invoke(
-            app,
-            "rnn",
-            "train",
-            str(text_file),
-            *TINY,
-            "--epochs",
-            "1",
-            "--cell",
-            "gru",
-            "--out",
-            str(out),
-        ).exit_code
-        == 0
-    )
-    msg = _error(
-        invoke(app, "rnn", "train", "--resume", str(out), "--cell", "lstm", "--epochs", "2")
-    )
-    assert "--cell lstm does not match the checkpoint, a gru model" in msg
+    args = ["rnn", "train", str(text_file), *TINY, "--epochs", "1", "--cell", "gru"]
+    assert cli(*args, "--out", out).exit_code == 0
+    msg = _error(cli("rnn", "train", "--resume", out, "--cell", "lstm", "--epochs", "2"))
+    assert "--cell lstm differs from the resumed run's gru" in msg
     other = tmp_path / "other.txt"
     other.write_text("XYZ QRS " * 100)
-    msg = _error(invoke(app, "rnn", "train", str(other), "--resume", str(out), "--epochs", "2"))
+    msg = _error(cli("rnn", "train", other, "--resume", out, "--epochs", "2"))
+    assert f"text_file {other} differs from the resumed run's {text_file}" in msg
+    text_file.write_text("XYZ QRS " * 100)  # the run's own text, changed since
+    msg = _error(cli("rnn", "train", "--resume", out, "--epochs", "2"))
     assert "outside the model's vocabulary" in msg
-    msg = _error(invoke(app, "rnn", "sample", str(out), "--prefix", "the ZOO"))
+    msg = _error(cli("rnn", "sample", out, "--prefix", "the ZOO"))
     assert "characters the model never saw: 'OZ'" in msg
-    assert "not a dltool rnn checkpoint" in _error(invoke(app, "rnn", "sample", str(text_file)))
-    assert "no checkpoint" in _error(invoke(app, "rnn", "sample", str(tmp_path / "nope")))
-    assert "positive" in _error(invoke(app, "rnn", "sample", str(out), "--temperature", "0"))
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not a zip")
+    assert "junk.npz is not a dltool rnn checkpoint" in _error(cli("rnn", "sample", junk))
+    assert "does not exist" in _error(cli("rnn", "sample", tmp_path / "nope"))
+    assert "holds no config.yaml" in _error(cli("rnn", "sample", tmp_path))
+    assert "positive" in _error(cli("rnn", "sample", out, "--temperature", "0"))
+    assert "positive and finite" in _error(cli("rnn", "sample", out, "--temperature", "inf"))
     fake = tmp_path / "fake.npz"
     np.savez(fake, meta=np.array(json.dumps({"format": checkpoint.FORMAT, "cell": "lstm"})))
-    assert "damaged checkpoint" in _error(invoke(app, "rnn", "sample", str(fake)))
+    assert "damaged checkpoint" in _error(cli("rnn", "sample", fake))
 
 
-def test_nan_loss_stops_and_keeps_the_last_checkpoint(app, invoke, text_file, tmp_path):
+def test_sample_takes_any_file_of_the_run_and_refuses_nonfinite_weights(cli, text_file, tmp_path):
     out = tmp_path / "run"
-    args = ["rnn", "train", str(text_file), *TINY, "--backend", "numpy", "--epochs", "1"]
-    assert invoke(app, *args, "--out", str(out)).exit_code == 0
+    assert cli("rnn", "train", text_file, *TINY, "--epochs", "1", "--out", out).exit_code == 0
+    one = cli("rnn", "sample", out / "config.yaml", "-n", "2", "--json")
+    assert _json(one)["checkpoint"] == str(out / "checkpoint.npz")
+    params, meta, _ = checkpoint.load(out)
+    params["by"][3, 0] = np.nan
+    bad = tmp_path / "bad.npz"
+    checkpoint.save(bad, params, meta)
+    assert "parameter by holds NaN or inf" in _error(cli("rnn", "sample", bad))
+    msg = _error(cli("rnn", "sample", out, "-n", "100000", "--max-len", "1000"))
+    assert "100,000,000 characters, more than 10,000,000" in msg
+
+
+def test_crafted_metadata_cannot_make_the_check_build_a_huge_model(tmp_path):
+    params = charmodel.init_model("rnn", 4, 3, 1, dtype=np.float32)
+    meta = {"cell": "rnn", "vocab": "abcd", "hidden": 10**9, "layers": 1}
+    checkpoint.save(tmp_path / "c.npz", params, meta)
+    with pytest.raises(DltoolError, match="do not match a rnn model with 4 characters"):
+        checkpoint.load(tmp_path / "c.npz")
+
+
+@pytest.mark.parametrize("lr,text", [("inf", "a finite"), ("nan", "a finite"), ("0", "positive")])
+def test_meaningless_learning_rates_are_refused(cli, text_file, tmp_path, lr, text):
+    assert f"--lr must be {text}" in _error(cli("rnn", "train", text_file, *TINY, "--lr", lr))
+    assert "not in the range" in cli("rnn", "train", text_file, "--lr", "-1").stderr
+    assert not list(tmp_path.glob("**/config.yaml"))  # no run folder was started
+
+
+def _diverge_after(monkeypatch, steps: int, how: str) -> None:
+    """Make the NumPy backend's loss NaN (or its weights inf) from step ``steps + 1`` on."""
+    calls = {"n": 0}
+    real_loss, real_step = NumpyBackend.loss_and_grads, Optimizer.step
+
+    def loss_and_grads(self, X, Y, state):
+        loss, grads, state = real_loss(self, X, Y, state)
+        calls["n"] += 1
+        return (float("nan") if how == "loss" and calls["n"] > steps else loss), grads, state
+
+    def step(self, params, grads):
+        real_step(self, params, grads)
+        if how == "weights" and calls["n"] > steps:
+            params["by"][0, 0] = np.inf
+
+    monkeypatch.setattr(NumpyBackend, "loss_and_grads", loss_and_grads)
+    monkeypatch.setattr(Optimizer, "step", step)
+
+
+@pytest.mark.parametrize("how", ["loss", "weights"])
+def test_nonfinite_training_stops_and_keeps_the_last_finite_checkpoint(
+    cli, text_file, tmp_path, monkeypatch, how
+):
+    out = tmp_path / "run"
+    args = ["rnn", "train", text_file, *TINY, "--backend", "numpy", "--epochs", "3"]
+    _diverge_after(monkeypatch, 12 if how == "loss" else 14, how)  # 14: inf just before a save
+    msg = _error(cli(*args, "--checkpoint-every", "5", "--out", out))
+    what = {"loss": "loss became nan at step 13", "weights": "weights became NaN or inf after"}
+    assert what[how] in msg and f"last checkpoint kept: {out / 'checkpoint.npz'} (step 10)" in msg
+    assert checkpoint.load(out)[1]["step"] == 10  # and finite, or load would refuse it
+
+
+def test_lr_so_large_it_diverges_keeps_no_checkpoint_of_this_run(cli, text_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["rnn", "train", text_file, *TINY, "--backend", "numpy", "--out", out]
+    msg = _error(cli(*args, "--lr", "1e38", "--clip", "0", "--checkpoint-every", "1"))
+    assert "training stopped, last checkpoint kept: this run wrote none" in msg
+    assert not (out / "checkpoint.npz").exists()
+
+
+def test_resume_drops_metric_rows_written_after_the_checkpoint(cli, text_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["rnn", "train", text_file, *TINY, "--backend", "numpy", "--out", out]
+    assert cli(*args, "--epochs", "1", "--checkpoint-every", "20").exit_code == 0
+    step = _meta(out)["step"]
+    with open(out / "metrics.jsonl", "a") as fh:  # what a run killed after its checkpoint left
+        fh.write(json.dumps({"step": step + 10, "loss": 9.0}) + "\n" + '{"step": ')
+    with open(out / "epochs.jsonl", "a") as fh:
+        fh.write(json.dumps({"epoch": 2, "step": 2 * step, "train_loss": 9.0}) + "\n")
+    assert cli("rnn", "train", "--resume", out, "--epochs", "2").exit_code == 0
+    for name in ("metrics.jsonl", "epochs.jsonl"):
+        rows = [json.loads(line) for line in (out / name).read_text().splitlines()]
+        steps = [r["step"] for r in rows]
+        assert steps == sorted(set(steps)) and 9.0 not in [r.get("loss") for r in rows], name
+    epochs = [json.loads(line)["epoch"] for line in (out / "epochs.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2]
+
+
+def test_a_finished_run_is_not_replaced_without_exist_ok(cli, text_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["rnn", "train", text_file, *TINY, "--backend", "numpy", "--out", out]
+    assert cli(*args, "--epochs", "2").exit_code == 0
     before = (out / "checkpoint.npz").read_bytes()
-    msg = _error(
-        invoke(
-            app,
-            "rnn",
-            "train",
-            "--resume",
-            str(out),
-            "--epochs",
-            "3",
-            "--lr",
-            "1e38",
-            "--clip",
-            "0",
-        )
-    )
-    assert "became nan" in msg.lower() and "last checkpoint kept" in msg
+    assert "already holds a run" in _error(cli(*args, "--epochs", "1"))
     assert (out / "checkpoint.npz").read_bytes() == before
-
-
-def test_fresh_run_in_a_reused_out_forgets_the_old_run(app, invoke, text_file, tmp_path):
-    out = tmp_path / "run"
-    args = ["rnn", "train", str(text_file), *TINY, "--backend", "numpy", "--out", str(out)]
-    assert invoke(app, *args, "--epochs", "2").exit_code == 0
-    assert len((out / "epochs.jsonl").read_text().splitlines()) == 2
-    msg = _error(invoke(app, *args, "--epochs", "1", "--lr", "1e38", "--clip", "0"))
+    msg = _error(cli(*args, "--epochs", "1", "--lr", "1e38", "--clip", "0", "--exist-ok"))
     assert "this run wrote none" in msg and "(step" not in msg  # the old checkpoint is not ours
-    assert not (out / "epochs.jsonl").exists()
-    assert invoke(app, *args, "--epochs", "1").exit_code == 0
+    assert not (out / "epochs.jsonl").exists() and not (out / "checkpoint.npz").exists()
+    assert cli(*args, "--epochs", "1", "--exist-ok").exit_code == 0
     rows = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1]
 
 
-def test_gradcheck_and_shapes_commands(app, invoke):
+def test_shapes_refuses_sizes_that_would_not_fit_before_any_work(cli, monkeypatch):
+    from dltool_rnn import explain
+
+    assert "not in the range" in cli("rnn", "shapes", "--T", "1000000000").stderr
+    monkeypatch.setattr(explain, "shape_rows", lambda *a: pytest.fail("work started"))
+    msg = _error(cli("rnn", "shapes", "--m", "100000", "--T", "100000"))
+    assert "GiB of arrays, more than 1 GiB" in msg
+    assert explain.shape_bytes("lstm", 3, 5, 2, 10, 7) < 2**20
+
+
+def test_gradcheck_and_shapes_commands(cli):
     for cell in ("rnn", "gru", "lstm"):
-        doc = _json(invoke(app, "rnn", "gradcheck", "--cell", cell, "--json"))
+        doc = _json(cli("rnn", "gradcheck", "--cell", cell, "--json"))
         assert doc["verdict"] in ("excellent", "ok") and doc["difference"] < 1e-6
         names = [r["parameter"] for r in doc["parameters"]]
         assert names[-1] == "by" and len(names) == {"rnn": 5, "gru": 8, "lstm": 10}[cell]
         assert all(r["max |numpy - autograd|"] < 1e-12 for r in doc["parameters"])
     two = _json(
-        invoke(
-            app,
+        cli(
             "rnn",
             "gradcheck",
             "--cell",
@@ -231,8 +303,7 @@ def test_gradcheck_and_shapes_commands(app, invoke):
     )
     assert "l1.bch" in [r["parameter"] for r in two["parameters"]]
     doc = _json(
-        invoke(
-            app,
+        cli(
             "rnn",
             "shapes",
             "--cell",
@@ -253,16 +324,15 @@ def test_gradcheck_and_shapes_commands(app, invoke):
     assert step["yt_pred"] == "(2, 10)" and step["dWf"] == "(5, 8)"
     seq = {r["tensor"]: r["shape"] for r in doc["sequence"]}
     assert seq["a"] == "(5, 10, 7)" and seq["dx"] == "(3, 10, 7)" and seq["dc0"] == "(5, 10)"
-    rnn_seq = _json(invoke(app, "rnn", "shapes", "--cell", "rnn", "--json"))["sequence"]
+    rnn_seq = _json(cli("rnn", "shapes", "--cell", "rnn", "--json"))["sequence"]
     formulas = {r["tensor"]: r["formula"] for r in rnn_seq}
     assert formulas["y_pred"].startswith("softmax(Wya a⟨t⟩)")  # the weight the code uses, no by
 
 
-def test_builtin_corpus_trains(app, invoke, tmp_path):
+def test_builtin_corpus_trains(cli, tmp_path):
     out = tmp_path / "run"
     doc = _json(
-        invoke(
-            app,
+        cli(
             "rnn",
             "train",
             "--hidden",

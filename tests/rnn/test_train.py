@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import dltool_rnn
 import numpy as np
 import pytest
 import torch
@@ -13,10 +12,8 @@ from dltool_rnn.corpus import Vocabulary
 from dltool_rnn.optim import Adam
 from dltool_rnn.train import NumpyBackend, TorchBackend, clip, streams, unigram_loss
 
-from dltool.cli import create_app
 from dltool.data.text import decode_text
 from dltool.errors import DltoolError
-from dltool.plugins import PluginManager
 
 
 def test_streams_are_contiguous_and_shifted():
@@ -87,23 +84,20 @@ def test_vocabulary_and_decoding():
         decode_text(b"ok \xff", "f")
 
 
-def test_config_file_and_registered_models(tmp_path, invoke):
-    app = create_app(PluginManager.from_modules({"rnn": dltool_rnn}))
+def test_config_file_and_registered_models(tmp_path, cli):
     text = tmp_path / "t.txt"
     text.write_text("abcabcabd " * 60)
     cfg = tmp_path / "run.yaml"
     cfg.write_text("hidden: 6\nseq-len: 8\nepochs: 1\nbackend: numpy\ncell: rnn\n")
     out = tmp_path / "run"
-    result = invoke(
-        app, "rnn", "train", str(text), "--config", str(cfg), "--out", str(out), "--json"
-    )
+    result = cli("rnn", "train", text, "--config", cfg, "--out", out, "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["steps"] >= 1
     assert "hidden: 6" in (out / "config.yaml").read_text()
     cfg.write_text("hiden: 6\n")
-    bad = invoke(app, "rnn", "train", str(text), "--config", str(cfg))
+    bad = cli("rnn", "train", text, "--config", cfg)
     assert bad.exit_code == 1 and "unknown key 'hiden'" in bad.stderr
-    models = invoke(app, "models", "--json")
+    models = cli("models", "--json")
     rows = {r["name"]: r for r in json.loads(models.stdout)["models"]}
     expected = sum(v.size for v in charmodel.init_model("lstm", 81, 128).values())
     assert rows["char-lstm"]["parameters"] == expected
