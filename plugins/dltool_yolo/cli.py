@@ -1,20 +1,57 @@
-"""The ``dltool yolo`` sub-app. Heavy imports (torch, numpy, PIL) happen inside commands."""
+"""The ``dltool yolo`` sub-app: a real COCO detector, the notes' box math, anchors, training, mAP.
+
+Signatures only: each command builds its options and calls its job in ``jobs.py``
+(where torch, numpy and PIL are imported).
+"""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
 
-from dltool.context import current
-from dltool.errors import DltoolError
+from dltool.commands import exist_ok_option, out_option, plugin_app, resume_option
 
-app = typer.Typer(
-    help="YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP.",
-    no_args_is_help=True,
-)
+app = plugin_app("YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP.")
 
-DEMO_SIZE = 320
+MAX_SIZE = 4096  # network input side: 4096² is already ~1 GB of activations per conv layer
+MAX_IMAGES = 100_000  # yolo synth --n
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1024
+BUILTIN_CFGS = ("small", "yolov3-tiny")  # dltool_yolo.cfg.BUILTIN_CFGS, without importing it
+
+
+class Split(str, Enum):
+    val = "val"
+    train = "train"
+
+
+def _complete_cfg(incomplete: str) -> list[str]:
+    """Return the built-in cfg names and .cfg files that start with ``incomplete``."""
+    files = sorted(str(p) for p in Path(".").glob(incomplete + "*.cfg"))
+    return [c for c in BUILTIN_CFGS if c.startswith(incomplete)] + files
+
+
+def _weights_option(default_help: str) -> typer.Option:
+    """Return --weights: a .weights file, or a run folder (or number) of ``yolo train``."""
+    return typer.Option(
+        None,
+        "--weights",
+        help="Darknet .weights, or a run folder of 'yolo train' (or its number): its "
+        f"best.weights with the run's cfg, names and input size [default: {default_help}].",
+    )
+
+
+def _size_option(default_help: str) -> typer.Option:
+    """Return --size: the network input side, a multiple of 32."""
+    return typer.Option(
+        None,
+        "--size",
+        min=32,
+        max=MAX_SIZE,
+        help=f"Network input size, a multiple of 32 [default: {default_help}].",
+    )
 
 
 @app.callback()
@@ -22,214 +59,150 @@ def main() -> None:
     """YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP."""
 
 
-def check_unit(name: str, value: float) -> float:
-    """Return ``value`` if it lies in [0, 1], else raise naming the option."""
-    if not 0.0 <= value <= 1.0:
-        raise DltoolError(f"{name} must be between 0 and 1, got {value}")
-    return value
-
-
-def _detector(cfg: Path | None, weights: Path | None, names: Path | None, size: int):
-    """Return the user's Darknet model, or the default YOLOv3-tiny COCO artifact."""
-    from dltool_yolo.detect import Detector, default_detector
-
-    s = current()
-    if cfg is None and weights is None:
-        if names is not None:
-            raise DltoolError("--names needs --cfg and --weights")
-        return default_detector(s.device, size)
-    if cfg is None or weights is None:
-        raise DltoolError("--cfg and --weights go together", hint="give both, or neither")
-    from dltool_yolo.darknet import build, load_weights
-    from dltool_yolo.detect import read_names
-
-    model = build(cfg)
-    load_weights(model, weights)
-    if names is None:
-        if model.classes != 80:
-            raise DltoolError(
-                f"{cfg} predicts {model.classes} classes: pass their names with --names"
-            )
-        from dltool_yolo.detect import default_files
-        from dltool_yolo.weights import NAMES
-
-        names = default_files()[NAMES]
-    return Detector(model, read_names(names), s.device, size)
-
-
 @app.command()
 def detect(
-    sources: list[str] = typer.Argument(None, help="Images, folders or globs.", show_default=False),
-    demo: bool = typer.Option(False, "--demo", help="Run on sample photos shipped by packages."),
-    weights: Path = typer.Option(None, "--weights", help="Darknet .weights file."),
-    cfg: Path = typer.Option(None, "--cfg", help="Darknet .cfg matching --weights."),
-    names: Path = typer.Option(None, "--names", help="Class names, one per line (default: COCO)."),
-    size: int = typer.Option(
-        None, "--size", help="Network input size, multiple of 32. [default: 416; 320 for --demo]"
+    sources: list[str] = typer.Argument(
+        None, help="Images, folders, globs or demo:NAME.", show_default=False
     ),
+    demo: bool = typer.Option(False, "--demo", help="Also run on sample photos from packages."),
+    weights: Path = _weights_option("YOLOv3-tiny trained on COCO"),
+    cfg: Path = typer.Option(
+        None, "--cfg", help="Darknet .cfg of --weights [default: model.cfg beside --weights]."
+    ),
+    names: Path = typer.Option(
+        None,
+        "--names",
+        help="Class names, one per line [default: classes.names beside --weights, else COCO].",
+    ),
+    size: int = _size_option("the cfg's width for --weights, 416 for COCO, 320 for --demo"),
     score_threshold: float = typer.Option(
-        0.25, "--score-threshold", help="Keep boxes with box_confidence × class_prob ≥ this."
+        0.25, "--score-threshold", min=0.0, max=1.0, help="Keep box_confidence × class_prob ≥ this."
     ),
-    iou_threshold: float = typer.Option(0.45, "--iou-threshold", help="NMS IoU threshold."),
-    max_boxes: int = typer.Option(100, "--max-boxes", help="At most this many boxes per image."),
-    classes: str = typer.Option(None, "--classes", help="Only these classes, e.g. person,dog."),
+    iou_threshold: float = typer.Option(
+        0.45, "--iou-threshold", min=0.0, max=1.0, help="NMS IoU threshold."
+    ),
+    max_boxes: int = typer.Option(
+        100, "--max-boxes", min=1, max=10_000, help="At most this many boxes per image."
+    ),
+    classes: str = typer.Option(
+        None, "--classes", help="Only these classes, e.g. person,dog [default: all]."
+    ),
     save_txt: bool = typer.Option(False, "--save-txt", help="Write YOLO-format label files."),
     save_crops: bool = typer.Option(False, "--save-crops", help="Write each object's crop."),
-    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/detect/N)."),
+    out: Path = out_option(),
+    exist_ok: bool = exist_ok_option(),
 ) -> None:
     """Detect objects in images with a Darknet YOLO model (default: YOLOv3-tiny, COCO)."""
-    from dltool_yolo import predict
-    from dltool_yolo import sources as src
+    from dltool_yolo import jobs
 
-    check_unit("--score-threshold", score_threshold)
-    check_unit("--iou-threshold", iou_threshold)
-    if max_boxes < 1:
-        raise DltoolError(f"--max-boxes must be at least 1, got {max_boxes}")
-    if not sources and not demo:
-        raise DltoolError("give images, folders or globs to detect on", hint="or try --demo")
-    paths = (src.demo_photos() if demo else []) + src.count(list(sources or []))
-    if size is None:
-        size = DEMO_SIZE if demo and not sources else 416
-    detector = _detector(cfg, weights, names, size)
-    opts = predict.Options(
-        score_threshold,
-        iou_threshold,
-        max_boxes,
-        predict.class_indices(classes, detector.names),
-        save_txt,
-        save_crops,
-    )
-    s = current()
-    run_dir = s.run_dir("yolo", "detect", out)
-    run_dir.write_config(
-        {"sources": [str(p) for p in paths], "weights": str(weights or "yolov3-tiny"),
-         "cfg": str(cfg or "yolov3-tiny"), "size": size, "score_threshold": score_threshold,
-         "iou_threshold": iou_threshold, "max_boxes": max_boxes, "classes": classes}
+    jobs.detect(
+        {"sources": sources, "demo": demo, "weights": weights, "cfg": cfg, "names": names,
+         "size": size, "score_threshold": score_threshold, "iou_threshold": iou_threshold,
+         "max_boxes": max_boxes, "classes": classes, "save_txt": save_txt,
+         "save_crops": save_crops, "out": out, "exist_ok": exist_ok}
     )  # fmt: skip
-    result = predict.run(detector, paths, run_dir, opts)
-    predict.report_end(result, run_dir, opts, size)
-    if not result["images"]:
-        raise DltoolError(f"none of the {len(paths)} file(s) could be read as an image")
 
 
 @app.command()
 def anchors(
     labels: Path = typer.Argument(..., help="Folder of YOLO label files, or a data.yaml."),
-    k: int = typer.Option(5, "--k", help="Anchors to choose (table for 1..k)."),
-    size: int = typer.Option(416, "--size", help="Network input size: anchors in its pixels."),
-    seed: int = typer.Option(0, "--init-seed", help="Seed of the initial centroids."),
-    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/anchors/N)."),
+    k: int = typer.Option(5, "--k", min=1, max=64, help="Anchors to choose (table for 1..k)."),
+    size: int = typer.Option(
+        416, "--size", min=32, max=MAX_SIZE, help="Network input size: anchors in its pixels."
+    ),
+    seed: int = typer.Option(0, "--init-seed", min=0, help="Seed of the initial centroids."),
+    out: Path = out_option(),
+    exist_ok: bool = exist_ok_option(),
 ) -> None:
     """Choose anchor boxes by k-means with distance 1 − IoU (as YOLOv2 did)."""
-    from dltool.report import figure
-    from dltool_yolo.anchors import kmeans
-    from dltool_yolo.boxes import check_input_size
-    from dltool_yolo.labels import read_wh
+    from dltool_yolo import jobs
 
-    check_input_size(size)
-    if k < 1:
-        raise DltoolError(f"--k must be at least 1, got {k}")
-    wh = read_wh(labels)
-    if k > len(wh):
-        raise DltoolError(f"--k {k} is more than the {len(wh)} boxes in {labels}")
-    rep = current().reporter
-    rows, best = [], None
-    with rep.progress(k, "k-means") as bar:
-        for j in range(1, k + 1):
-            centroids, mean_iou, _ = kmeans(wh, j, seed)
-            rows.append({"k": j, "mean_iou": round(mean_iou, 4)})
-            best = centroids
-            bar.advance(mean_iou=mean_iou)
-    run = current().run_dir("yolo", "anchors", out)
-    run.write_config({"labels": str(labels), "k": k, "size": size, "init_seed": seed})
-    with figure(run.file("anchors.png"), 1, 1, figsize=(5, 3.5)) as (_fig, ax):
-        ax.plot([r["k"] for r in rows], [r["mean_iou"] for r in rows], "o-")
-        ax.set(xlabel="k (number of anchors)", ylabel="mean IoU", title=f"{len(wh)} boxes")
-        ax.grid(alpha=0.3)
-    pixels = [[round(float(w) * size, 1), round(float(h) * size, 1)] for w, h in best]
-    run.write_json("anchors.json", {"k": k, "size": size, "anchors": pixels, "table": rows})
-    rep.table(f"Mean IoU of the best anchor per box ({len(wh)} boxes)", rows, key="mean_iou")
-    rep.table(f"Anchors for k={k} at {size}×{size}", [{"w": w, "h": h} for w, h in pixels])
-    cfg_line = ", ".join(f"{round(w)},{round(h)}" for w, h in pixels)
-    rep.result("cfg_anchors", cfg_line, label="anchors line for the cfg")
-    rep.result("results_dir", str(run.path), label="Results saved to")
+    jobs.anchors(labels, k, size, seed, out, exist_ok)
 
 
 @app.command()
 def synth(
     out: Path = typer.Argument(..., help="Folder to write the dataset into."),
-    n: int = typer.Option(500, "--n", help="Number of images."),
-    size: int = typer.Option(256, "--size", help="Image side in pixels."),
-    val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of images in val."),
-    seed: int = typer.Option(0, "--data-seed", help="Seed of the generator."),
+    n: int = typer.Option(
+        500, "--n", min=2, max=MAX_IMAGES, help="Number of images (one val image at least)."
+    ),
+    size: int = typer.Option(256, "--size", min=32, max=MAX_SIZE, help="Image side in pixels."),
+    val_fraction: float = typer.Option(
+        0.2, "--val-fraction", min=0.0, max=1.0, help="Share of images in val."
+    ),
+    seed: int = typer.Option(0, "--data-seed", min=0, help="Seed of the generator."),
 ) -> None:
     """Generate a detection dataset (shapes on textured backgrounds) in YOLO format."""
-    from dltool_yolo.synth import CLASSES, write_dataset
+    from dltool_yolo import jobs
 
-    if n < 2:
-        raise DltoolError(f"--n must be at least 2 (one train and one val image), got {n}")
-    if size < 32:
-        raise DltoolError(f"--size must be at least 32, got {size}")
-    check_unit("--val-fraction", val_fraction)
-    if (out / "data.yaml").exists():
-        raise DltoolError(f"{out} already holds a dataset", hint="choose another folder")
-    counts = {"train": [0, 0], "val": [0, 0]}
-    with current().reporter.progress(n, "synth") as bar:
-        for split, boxes in write_dataset(out, n, size, val_fraction, seed):
-            counts[split][0] += 1
-            counts[split][1] += boxes
-            bar.advance()
-    rows = [{"split": s, "images": c[0], "objects": c[1]} for s, c in counts.items()]
-    rep = current().reporter
-    rep.table(f"Synthetic dataset ({', '.join(CLASSES)})", rows, key="splits")
-    rep.result("data", str(out / "data.yaml"), label="Dataset written, data.yaml at")
+    jobs.synth(out, n, size, val_fraction, seed)
 
 
 @app.command()
 def train(
     ctx: typer.Context,
-    data: Path = typer.Option(..., "--data", help="data.yaml of a YOLO-format dataset."),
-    cfg: str = typer.Option(
-        "small", "--cfg", help="Darknet .cfg, or built-in: small | yolov3-tiny."
+    data: Path = typer.Option(
+        None, "--data", help="data.yaml of a YOLO dataset [default: the run's with --resume]."
     ),
-    weights: Path = typer.Option(None, "--weights", help="Initial Darknet .weights for --cfg."),
-    epochs: int = typer.Option(30, "--epochs", help="Passes over the training images."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Images per step."),
-    lr: float = typer.Option(2e-3, "--lr", help="Adam learning rate (cosine decay to 5%)."),
+    cfg: str = typer.Option(
+        "small",
+        "--cfg",
+        help="Darknet .cfg, or built-in: small | yolov3-tiny.",
+        autocompletion=_complete_cfg,
+    ),
+    weights: Path = typer.Option(
+        None, "--weights", help="Initial Darknet .weights for --cfg [default: random init]."
+    ),
+    epochs: int = typer.Option(
+        30, "--epochs", min=1, max=MAX_EPOCHS, help="Passes over the training images in total."
+    ),
+    batch_size: int = typer.Option(
+        16, "--batch-size", min=1, max=MAX_BATCH, help="Images per step."
+    ),
+    lr: float = typer.Option(
+        2e-3, "--lr", min=0.0, max=10.0, help="Adam learning rate (cosine to 5%)."
+    ),
     fit_anchors: bool = typer.Option(
         True, "--fit-anchors/--cfg-anchors", help="Built-in cfgs: anchors by k-means on the labels."
     ),
-    resume: Path = typer.Option(
-        None, "--resume", help="Run directory to continue, with its own options: give --epochs."
+    resume: str = resume_option(),
+    config: Path = typer.Option(
+        None, "--config", help="YAML file of these options [default: none]."
     ),
-    config: Path = typer.Option(None, "--config", help="YAML file of these options."),
-    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/train/N)."),
+    out: Path = out_option(),
+    exist_ok: bool = exist_ok_option(),
 ) -> None:
     """Train a YOLO model with the YOLO loss; checkpoints, curves and mAP each epoch."""
-    from dltool.config import load_config_file, resolve_config
-    from dltool_yolo.jobs import fit
+    from dltool.commands import resumed_options
+    from dltool.config import resolve_config
+    from dltool_yolo import jobs
 
-    params = resolve_config(ctx, config, exclude=("out", "resume"))
-    given = {
-        n for n in params if ctx.get_parameter_source(n).name not in ("DEFAULT", "DEFAULT_MAP")
-    }
-    if config is not None:
-        given |= set(load_config_file(config))
-    fit(params, resume=resume, out=out, given=frozenset(given))
+    params = jobs.plain_options(resolve_config(ctx, config, ("out", "exist_ok", "resume")))
+    run = None
+    if resume is not None:
+        run, params = resumed_options(ctx, params, resume, "yolo", "train", config)
+    jobs.train(params, run, out, exist_ok)
 
 
-@app.command("eval")
-def evaluate_cmd(
+@app.command()
+def evaluate(
     data: Path = typer.Option(..., "--data", help="data.yaml of a YOLO-format dataset."),
-    weights: Path = typer.Option(
-        None, "--weights", help="Darknet .weights (default: YOLOv3-tiny COCO)."
+    weights: Path = _weights_option("YOLOv3-tiny trained on COCO"),
+    cfg: Path = typer.Option(
+        None, "--cfg", help="Darknet .cfg of --weights [default: model.cfg beside --weights]."
     ),
-    cfg: Path = typer.Option(None, "--cfg", help="Darknet .cfg (default: model.cfg by --weights)."),
-    split: str = typer.Option("val", "--split", help="Which split to score: val or train."),
-    size: int = typer.Option(None, "--size", help="Input size (default: the cfg's)."),
-    out: Path = typer.Option(None, "--out", help="Run directory (default runs/yolo/eval/N)."),
+    split: Split = typer.Option(Split.val, "--split", help="Which split to score."),
+    size: int = _size_option("the cfg's width; 416 for COCO"),
+    out: Path = out_option(),
+    exist_ok: bool = exist_ok_option(),
 ) -> None:
     """Score a model on a dataset: mAP@0.5, mAP@0.5:0.95, per-class AP, precision–recall PNG."""
-    from dltool_yolo.jobs import evaluate_command
+    from dltool_yolo import jobs
 
-    evaluate_command(data, weights, cfg, split, size, out)
+    jobs.evaluate(
+        {"data": data, "weights": weights, "cfg": cfg, "split": split.value, "size": size,
+         "out": out, "exist_ok": exist_ok}
+    )  # fmt: skip
+
+
+app.command("eval", hidden=True, help="The old name of 'evaluate'.")(evaluate)

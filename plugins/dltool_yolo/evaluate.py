@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dltool_yolo.boxes import iou_matrix
+from dltool_yolo.boxes import bbox_to_corners, iou_matrix
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 
@@ -88,3 +88,31 @@ def evaluate(results: list[ImageResult], num_classes: int) -> dict:
         "map50_95": float(np.nanmean(ap[present])) if present.any() else 0.0,
         "curves": curves,
     }
+
+
+def collect(detector, images, labels: list[np.ndarray], batch_size: int = 32) -> list[ImageResult]:
+    """Return an ImageResult per image: detections (score ≥ 0.001) and truths, in pixels.
+
+    ``images`` (N, 3, S, S) uint8 tensor and ``labels`` come from ``dataset.load_split``.
+    """
+    size = detector.size
+    results = []
+    for s in range(0, len(images), batch_size):
+        x = images[s : s + batch_size].to(detector.device).float() / 255
+        heads = detector.infer(x)
+        for k in range(x.shape[0]):
+            dets = detector.postprocess(
+                [hd[k : k + 1] for hd in heads], (size, size), 0.001, 0.5, 100
+            )
+            lab = labels[s + k]
+            gt = np.stack([lab[:, 1], lab[:, 2], lab[:, 4], lab[:, 3]], 1) * size  # b_x b_y b_h b_w
+            results.append(
+                ImageResult(
+                    np.array([d.box for d in dets]).reshape(-1, 4),
+                    np.array([d.score for d in dets]),
+                    np.array([d.cls for d in dets], dtype=int),
+                    bbox_to_corners(gt).reshape(-1, 4),
+                    lab[:, 0].astype(int),
+                )
+            )
+    return results

@@ -1,15 +1,18 @@
-"""The ``train`` and ``eval`` commands: data in memory, Adam with cosine decay, mAP per epoch.
+"""The command jobs of ``dltool yolo``: detect, anchors, synth, train and evaluate.
 
-A run directory holds ``model.cfg`` (the exact network, anchors included),
-``classes.names``, ``last.weights``/``best.weights`` (Darknet format, so ``detect`` and
-``eval`` take them with ``--cfg``/``--weights``), ``last.pt`` (optimizer state for
-``--resume``), ``metrics.jsonl`` and ``curves.png``.
+A training run folder holds ``config.yaml`` (the resolved options), ``model.cfg`` (the
+exact network, anchors included), ``classes.names``, ``last.weights``/``best.weights``
+(Darknet format), ``last.pt`` (weights, optimizer and shuffle state for ``--resume``, a
+dltool torch checkpoint: loaded with ``weights_only=True``), ``metrics.jsonl`` and
+``curves.png``. ``detect`` and ``evaluate`` take that folder (or a ``.weights`` file in
+it) as ``--weights`` and find the cfg, the class names and the input size in it.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +20,227 @@ import numpy as np
 import torch
 
 from dltool import atomic
+from dltool.checkpoints import load_torch, require_finite, save_torch
 from dltool.context import current
 from dltool.errors import DltoolError
+from dltool.runs import RunDir, find_run, plain
+from dltool_yolo import plots
 from dltool_yolo.cfg import BUILTIN_CFGS, parse_cfg, tiny_cfg
-from dltool_yolo.darknet import Darknet, load_weights, save_weights
-from dltool_yolo.detect import Detector
-from dltool_yolo.evaluate import evaluate
-from dltool_yolo.labels import read_data_yaml, read_label_file
-from dltool_yolo.loss import collect, load_split, make_batch, yolo_loss
+from dltool_yolo.darknet import Darknet, build, load_weights, save_weights
+from dltool_yolo.dataset import load_split, make_batch
+from dltool_yolo.detect import Detector, read_names
+from dltool_yolo.evaluate import collect
+from dltool_yolo.evaluate import evaluate as score_results
+from dltool_yolo.labels import DataSpec, read_data_yaml, read_label_file
+from dltool_yolo.loss import yolo_loss
 
 BUILTIN = {"small": (0.5, 128), "yolov3-tiny": (1.0, 416)}
+DEMO_SIZE = 320  # --demo's photos are filled by their subjects (README: yolo)
+CHECKPOINT = "dltool-yolo-train/1"
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "best_map", "generator")
+CHECKPOINT_WHAT = "yolo training checkpoint"
 
 
-def model_cfg(params: dict[str, Any], spec) -> str:
+def check_unit(name: str, value: float) -> float:
+    """Return ``value`` if it lies in [0, 1] (NaN does not), else raise naming the option."""
+    if not 0.0 <= value <= 1.0:
+        raise DltoolError(f"{name} must be between 0 and 1, got {value}", hint="e.g. 0.25")
+    return value
+
+
+# --- trained models: a .weights file or the run folder of `yolo train` ----------------
+
+
+@dataclass
+class ModelFiles:
+    """The Darknet files of a model: weights, and the cfg and names found beside them."""
+
+    weights: Path
+    cfg: Path | None
+    names: Path | None
+
+
+def model_files(weights: Path, cfg: Path | None = None, names: Path | None = None) -> ModelFiles:
+    """Return the files ``--weights`` means: a .weights file, or a run of ``yolo train``.
+
+    A run folder (or its number) gives its best.weights (else last.weights); the cfg and
+    names not given are model.cfg and classes.names beside the weights, where present.
+    """
+    path = Path(weights)
+    if path.is_dir() or (not path.exists() and str(weights).isdigit()):
+        run = find_run(weights, "yolo", "train")
+        found = [run / n for n in ("best.weights", "last.weights") if (run / n).is_file()]
+        if not found:
+            raise DltoolError(
+                f"run {run} holds no best.weights or last.weights",
+                hint="it stopped before its first epoch ended: resume it, or give a .weights file",
+            )
+        path = found[0]
+    elif not path.is_file():
+        raise DltoolError(
+            f"weights file {weights} not found",
+            hint="give a .weights file or a run folder of 'dltool yolo train'",
+        )
+    beside = {n: path.parent / n for n in ("model.cfg", "classes.names")}
+    cfg = cfg or (beside["model.cfg"] if beside["model.cfg"].is_file() else None)
+    names = names or (beside["classes.names"] if beside["classes.names"].is_file() else None)
+    return ModelFiles(path, cfg, names)
+
+
+def load_model(files: ModelFiles) -> Darknet:
+    """Return the Darknet model of ``files`` with its weights; refuse NaN/inf weights."""
+    if files.cfg is None:
+        raise DltoolError(
+            f"no cfg for {files.weights}",
+            hint="pass --cfg, or give the run folder of 'dltool yolo train' (it holds model.cfg)",
+        )
+    model = build(files.cfg)
+    load_weights(model, files.weights)
+    require_finite(model.state_dict(), files.weights, "YOLO model")
+    return model
+
+
+# --- detect ------------------------------------------------------------------------------
+
+
+def detect(o: dict[str, Any]) -> None:
+    """Detect objects in the images ``o`` names; stream lines, write the annotated copies."""
+    from dltool_yolo import predict, sources
+
+    check_unit("--score-threshold", o["score_threshold"])
+    check_unit("--iou-threshold", o["iou_threshold"])
+    paths = sources.images(o["sources"], o["demo"])
+    detector = _detector(o)
+    opts = predict.Options(
+        o["score_threshold"],
+        o["iou_threshold"],
+        o["max_boxes"],
+        predict.class_indices(o["classes"], detector.names),
+        o["save_txt"],
+        o["save_crops"],
+    )
+    run_dir = current().run_dir("yolo", "detect", o["out"], exist_ok=o["exist_ok"])
+    config = {k: v for k, v in o.items() if k not in ("out", "exist_ok")}
+    run_dir.write_config(config | {"sources": paths, "size": detector.size})
+    result = predict.run(detector, paths, run_dir, opts)
+    predict.report_end(result, run_dir, opts, detector.size)
+    if not result["images"]:
+        raise DltoolError(
+            f"none of the {len(paths)} file(s) could be read as an image",
+            hint="give JPEG, PNG, BMP, GIF, TIFF or WebP files",
+        )
+
+
+def _detector(o: dict[str, Any]) -> Detector:
+    """Return the user's Darknet model (a file or a training run), or YOLOv3-tiny COCO."""
+    from dltool_yolo.detect import default_detector
+
+    device = current().device
+    if o["weights"] is None:
+        if o["cfg"] is not None or o["names"] is not None:
+            raise DltoolError(
+                "--cfg and --names go with --weights",
+                hint="give --weights (a .weights file or a run folder of 'dltool yolo train')",
+            )
+        demo_only = o["demo"] and not o["sources"]
+        return default_detector(device, o["size"] or (DEMO_SIZE if demo_only else 416))
+    files = model_files(o["weights"], o["cfg"], o["names"])
+    model = load_model(files)
+    if files.names is not None:
+        names = read_names(files.names)
+    elif model.classes == 80:
+        from dltool_yolo.detect import default_files
+        from dltool_yolo.weights import NAMES
+
+        names = read_names(default_files()[NAMES])
+    else:
+        raise DltoolError(
+            f"{files.cfg} predicts {model.classes} classes: pass their names with --names",
+            hint="a .names file lists one class per line",
+        )
+    return Detector(model, names, device, o["size"] or model.width)
+
+
+# --- anchors and synth -------------------------------------------------------------------
+
+
+def anchors(labels: Path, k: int, size: int, seed: int, out: Path | None, exist_ok: bool) -> None:
+    """Choose anchor boxes by k-means (1 − IoU) for k = 1..K; table, PNG and cfg line."""
+    from dltool_yolo.anchors import kmeans
+    from dltool_yolo.boxes import check_input_size
+    from dltool_yolo.labels import read_wh
+
+    check_input_size(size)
+    wh = read_wh(labels)
+    if k > len(wh):
+        raise DltoolError(
+            f"--k {k} is more than the {len(wh)} boxes in {labels}", hint=f"give --k {len(wh)}"
+        )
+    rep = current().reporter
+    rows, best = [], None
+    with rep.progress(k, "k-means") as bar:
+        for j in range(1, k + 1):
+            best, mean_iou, _ = kmeans(wh, j, seed)
+            rows.append({"k": j, "mean_iou": round(mean_iou, 4)})
+            bar.advance(mean_iou=mean_iou)
+    run = current().run_dir("yolo", "anchors", out, exist_ok=exist_ok)
+    run.write_config({"labels": labels, "k": k, "size": size, "init_seed": seed})
+    plots.anchors_curve(run.file("anchors.png"), rows, len(wh))
+    pixels = [[round(float(w) * size, 1), round(float(h) * size, 1)] for w, h in best]
+    run.write_json("anchors.json", {"k": k, "size": size, "anchors": pixels, "table": rows})
+    rep.table(f"Mean IoU of the best anchor per box ({len(wh)} boxes)", rows, key="mean_iou")
+    rep.table(f"Anchors for k={k} at {size}×{size}", [{"w": w, "h": h} for w, h in pixels])
+    cfg_line = ", ".join(f"{round(w)},{round(h)}" for w, h in pixels)
+    rep.result("cfg_anchors", cfg_line, label="anchors line for the cfg")
+    rep.result("results_dir", str(run.path), label="Results saved to")
+
+
+def synth(out: Path, n: int, size: int, val_fraction: float, seed: int) -> None:
+    """Write a generated detection dataset in YOLO format, with its data.yaml, to ``out``."""
+    from dltool_yolo.synth import CLASSES, write_dataset
+
+    check_unit("--val-fraction", val_fraction)
+    if (out / "data.yaml").exists():
+        raise DltoolError(f"{out} already holds a dataset", hint="choose another folder")
+    counts = {"train": [0, 0], "val": [0, 0]}
+    rep = current().reporter
+    with rep.progress(n, "synth") as bar:
+        for split, boxes in write_dataset(out, n, size, val_fraction, seed):
+            counts[split][0] += 1
+            counts[split][1] += boxes
+            bar.advance()
+    rows = [{"split": s, "images": c[0], "objects": c[1]} for s, c in counts.items()]
+    rep.table(f"Synthetic dataset ({', '.join(CLASSES)})", rows, key="splits")
+    rep.result("data", str(out / "data.yaml"), label="Dataset written, data.yaml at")
+
+
+# --- train -------------------------------------------------------------------------------
+
+
+def plain_options(params: dict[str, Any]) -> dict[str, Any]:
+    """Return train's options as saved in config.yaml: plain values, file paths absolute."""
+    out = plain(params)
+    for key in ("data", "weights"):
+        if out.get(key) is not None:
+            out[key] = str(Path(out[key]).resolve())
+    if out.get("cfg") is not None and out["cfg"] not in BUILTIN_CFGS:
+        out["cfg"] = str(Path(out["cfg"]).resolve())
+    return out
+
+
+def check_train_options(params: dict[str, Any]) -> None:
+    """Refuse a start without --data and a learning rate that is not a positive number."""
+    if params.get("data") is None:
+        raise DltoolError(
+            "give --data (the data.yaml of a YOLO dataset)",
+            hint="or --resume RUN to continue a run with its own options",
+        )
+    lr = float(params["lr"])  # plain() writes NaN and inf as text
+    if not (math.isfinite(lr) and lr > 0):
+        raise DltoolError(f"--lr must be a positive finite number, got {lr}", hint="e.g. 0.002")
+
+
+def model_cfg(params: dict[str, Any], spec: DataSpec) -> str:
     """Return the cfg text to train: a built-in sized for the data, or the user's file."""
     nc, name = len(spec.names), str(params["cfg"])
     if name in BUILTIN_CFGS:
@@ -47,189 +258,209 @@ def model_cfg(params: dict[str, Any], spec) -> str:
         return tiny_cfg(nc, width, size, anchors)
     try:
         return Path(name).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DltoolError(f"cannot read cfg {name}: {exc.strerror}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise DltoolError(f"cannot read cfg {name}: {why}", hint="give a Darknet .cfg") from exc
 
 
-def _save_checkpoint(run, model, opt, gen, epoch: int, best: float, params: dict) -> None:
-    """Write last.weights and last.pt (weights, optimizer, shuffle generator, epoch) atomically."""
-    save_weights(model, run.file("last.weights"), seen=epoch)
-    state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-             "best_map": best, "params": params, "generator": gen.get_state()}  # fmt: skip
-    with atomic.atomic_path(run.file("last.pt")) as tmp:
-        torch.save(state, tmp)
+@dataclass
+class Training:
+    """What the epochs of one training run share."""
+
+    model: Darknet
+    opt: torch.optim.Optimizer
+    gen: torch.Generator
+    run: RunDir
+    params: dict[str, Any]
+    spec: DataSpec
+    device: torch.device
+    data: tuple  # train images, train labels, val images, val labels
+    start: int = 0
+    best: float = -1.0
 
 
-def _score(model: Darknet, names: list[str], device, images, labels) -> dict:
-    """Return evaluate() of a fused copy of ``model`` on the given images."""
-    detector = Detector(copy.deepcopy(model), names, device, model.width)
-    with torch.no_grad():
-        return evaluate(collect(detector, images, labels), len(names))
-
-
-def fit(
-    params: dict[str, Any],
-    resume: Path | None = None,
-    out: Path | None = None,
-    given: frozenset[str] = frozenset(),
-) -> None:
-    """Train per ``params`` (see ``dltool yolo train --help``), reporting and checkpointing.
-
-    ``given``: the options the user set (flags or --config); with ``resume`` any of them
-    but ``epochs`` that differs from the run's own is refused.
-    """
-    s = current()
-    rep = s.reporter
-    if params["epochs"] < 1 or params["batch_size"] < 1 or params["lr"] <= 0:
-        raise DltoolError("--epochs and --batch-size must be ≥ 1 and --lr > 0")
-    start, best, state = 0, -1.0, None
+def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_ok: bool) -> None:
+    """Train per ``params`` (``dltool yolo train --help``), or go on with run ``resume``."""
+    check_train_options(params)
+    state = _load_checkpoint(resume, params["epochs"]) if resume is not None else None
+    spec = read_data_yaml(Path(params["data"]))
+    pairs = {split: spec.labelled(split) for split in ("train", "val")}
+    cfg_text = _read_run_cfg(resume) if resume is not None else model_cfg(params, spec)
+    t = _setup(params, spec, cfg_text, state)
     if resume is not None:
-        state, cfg_text, run = _resume(resume, params["epochs"])
-        params = _resumed_params(state["params"], params, given, resume)
-        start, best = state["epoch"], state["best_map"]
-    spec = read_data_yaml(params["data"])
-    if resume is None:
-        cfg_text = model_cfg(params, spec)
-    torch.manual_seed(s.seed if s.seed is not None else 0)  # the initial weights too
+        t.run = RunDir(resume)
+        t.run.write_config(params)  # the new --epochs
+    else:
+        t.run = current().run_dir("yolo", "train", out, exist_ok=exist_ok)
+        t.run.write_config(params)
+        atomic.write_text(t.run.file("model.cfg"), cfg_text)
+        atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in spec.names))
+    size, nc = t.model.width, len(spec.names)
+    current().reporter.info(f"loading {params['data']} at {size}×{size}")
+    t.data = (*load_split(pairs["train"], size, nc), *load_split(pairs["val"], size, nc))
+    scores = _fit(t)
+    _report(t.run, spec, scores, t.best)
+
+
+def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> Training:
+    """Return the model (initial or resumed weights), optimizer and generator of a run."""
+    s = current()
+    seed = s.seed if s.seed is not None else 0
+    torch.manual_seed(seed)  # the initial weights too
     model = Darknet(parse_cfg(cfg_text, str(params["cfg"])), str(params["cfg"]))
     if model.classes != len(spec.names):
         raise DltoolError(
-            f"the cfg predicts {model.classes} classes, {params['data']} has {len(spec.names)}"
+            f"the cfg predicts {model.classes} classes, {params['data']} has {len(spec.names)}",
+            hint="give a cfg whose [yolo] layers have classes=" + str(len(spec.names)),
         )
     if any(h.kind != "yolo" for h in model.heads):
-        raise DltoolError("training supports [yolo] heads (YOLOv3), not YOLOv2's [region]")
+        raise DltoolError(
+            "training supports [yolo] heads (YOLOv3), not YOLOv2's [region]",
+            hint="train --cfg small or yolov3-tiny, or a YOLOv3 cfg",
+        )
     if params.get("weights") and state is None:
         load_weights(model, Path(params["weights"]))
-    device = s.device
-    model.to(device)
+    model.to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=params["lr"], weight_decay=5e-4)
+    gen = torch.Generator().manual_seed(seed)
+    t = Training(model, opt, gen, None, params, spec, s.device, ())
     if state is not None:
-        _restore(model, opt, state, resume)
-    else:
-        run = s.run_dir("yolo", "train", out)
-        run.write_config(params)
-        atomic.write_text(run.file("model.cfg"), cfg_text)
-        atomic.write_text(run.file("classes.names"), "".join(n + "\n" for n in spec.names))
-    size = model.width
-    rep.info(f"loading {params['data']} at {size}×{size}")
-    train_x, train_y = load_split(spec.pairs("train"), size, len(spec.names))
-    val_x, val_y = load_split(spec.pairs("val"), size, len(spec.names))
-    steps = math.ceil(len(train_x) / params["batch_size"])
-    total = params["epochs"] * steps
-    gen = torch.Generator().manual_seed(s.seed if s.seed is not None else 0)
-    if state is not None and "generator" in state:
-        gen.set_state(state["generator"])  # the shuffles and flips an unbroken run would draw
-    elif state is not None:
-        rep.warn(f"{resume}/last.pt predates saved shuffling: later epochs shuffle differently")
-    with rep.progress((params["epochs"] - start) * steps, "train") as bar:
-        for epoch in range(start, params["epochs"]):
-            model.train()
-            order = torch.randperm(len(train_x), generator=gen)
-            running = 0.0
-            for i in range(steps):
-                step = epoch * steps + i
-                for g in opt.param_groups:
-                    g["lr"] = params["lr"] * (
-                        0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total))
-                    )
-                idx = order[i * params["batch_size"] : (i + 1) * params["batch_size"]]
-                flip = torch.rand(len(idx), generator=gen) < 0.5
-                batch = make_batch(train_x, train_y, idx, flip)
-                loss, parts = yolo_loss(model, model(batch.images.to(device)),
-                                        batch.targets.to(device))  # fmt: skip
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                running += loss.item()
-                bar.advance(loss=loss.item(), epoch=epoch + 1)
-            model.eval()
-            scores = _score(model, spec.names, device, val_x, val_y)
-            row = {"epoch": epoch + 1, "loss": running / steps, "map50": scores["map50"],
-                   "map50_95": scores["map50_95"]}  # fmt: skip
-            run.log_metrics(**row)
-            if scores["map50"] > best:
-                best = scores["map50"]
-                save_weights(model, run.file("best.weights"), seen=epoch + 1)
-            _save_checkpoint(run, model, opt, gen, epoch + 1, best, params)
-    _report(run, spec, scores, best)
+        _restore(t, state)
+    return t
 
 
-CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "best_map", "params")
+def _fit(t: Training) -> dict:
+    """Run the epochs from ``t.start`` to ``--epochs``; return the last epoch's scores."""
+    train_x = t.data[0]
+    steps = math.ceil(len(train_x) / t.params["batch_size"])
+    scores = {}
+    with current().reporter.progress((t.params["epochs"] - t.start) * steps, "train") as bar:
+        for epoch in range(t.start, t.params["epochs"]):
+            loss = _epoch(t, epoch, steps, bar)
+            scores = _end_epoch(t, epoch, loss)
+    return scores
 
 
-def _resume(run_path: Path, epochs: int) -> tuple[dict, str, Any]:
-    """Return the checkpoint, cfg text and RunDir of an earlier run that ``epochs`` extends."""
-    from dltool.runs import RunDir
+def _epoch(t: Training, epoch: int, steps: int, bar: Any) -> float:
+    """Train one epoch (shuffled, flipped at random); return its mean loss."""
+    train_x, train_y = t.data[0], t.data[1]
+    bs, total = t.params["batch_size"], t.params["epochs"] * steps
+    t.model.train()
+    order = torch.randperm(len(train_x), generator=t.gen)
+    running = 0.0
+    for i in range(steps):
+        step = epoch * steps + i
+        for g in t.opt.param_groups:  # cosine decay to 5 %
+            g["lr"] = t.params["lr"] * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
+        idx = order[i * bs : (i + 1) * bs]
+        flip = torch.rand(len(idx), generator=t.gen) < 0.5
+        batch = make_batch(train_x, train_y, idx, flip)
+        out = t.model(batch.images.to(t.device))
+        loss, _parts = yolo_loss(t.model, out, batch.targets.to(t.device))
+        value = loss.item()
+        if not math.isfinite(value):
+            _stop(t, f"the loss became {value} at epoch {epoch + 1}, step {i + 1}", epoch)
+        t.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        t.opt.step()
+        running += value
+        bar.advance(loss=value, epoch=epoch + 1)
+    return running / steps
 
-    run_path = Path(run_path)
-    ckpt, cfg = run_path / "last.pt", run_path / "model.cfg"
-    if not ckpt.is_file():
-        raise DltoolError(f"{run_path} holds no last.pt to resume from",
-                          hint="pass a run directory of `yolo train`")  # fmt: skip
-    try:
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    except Exception as exc:  # truncated or foreign file
-        raise DltoolError(f"{ckpt} is not a readable checkpoint ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or any(k not in state for k in CHECKPOINT_KEYS):
-        raise DltoolError(f"{ckpt} is not a dltool yolo checkpoint")
+
+def _stop(t: Training, why: str, done: int) -> None:
+    """Stop training after ``done`` finished epochs: their last checkpoint stays as it is."""
+    kept = f"; {t.run.path}/last.pt keeps epoch {done}" if done else ""
+    raise DltoolError(f"{why}: training stopped{kept}", hint="train again with a smaller --lr")
+
+
+def _end_epoch(t: Training, epoch: int, loss: float) -> dict:
+    """Score the epoch on val, log its metrics, write best.weights and the checkpoint."""
+    if not all(bool(torch.isfinite(p).all()) for p in t.model.parameters()):
+        _stop(t, f"the weights became NaN or inf in epoch {epoch + 1}", epoch)
+    t.model.eval()
+    scores = _score(t.model, t.spec.names, t.device, t.data[2], t.data[3])
+    row = {"epoch": epoch + 1, "loss": loss, "map50": scores["map50"],
+           "map50_95": scores["map50_95"]}  # fmt: skip
+    t.run.log_metrics(**row)
+    if scores["map50"] > t.best:
+        t.best = scores["map50"]
+        save_weights(t.model, t.run.file("best.weights"), seen=epoch + 1)
+    _save_checkpoint(t, epoch + 1)
+    return scores
+
+
+def _score(model: Darknet, names: list[str], device, images, labels) -> dict:
+    """Return the mAP scores of a fused copy of ``model`` on the given images."""
+    detector = Detector(copy.deepcopy(model), names, device, model.width)
+    with torch.no_grad():
+        return score_results(collect(detector, images, labels), len(names))
+
+
+def _save_checkpoint(t: Training, epoch: int) -> None:
+    """Write last.weights and last.pt (weights, optimizer, shuffle generator, epoch)."""
+    save_weights(t.model, t.run.file("last.weights"), seen=epoch)
+    state = {"model": t.model.state_dict(), "optimizer": t.opt.state_dict(), "epoch": epoch,
+             "best_map": t.best, "generator": t.gen.get_state()}  # fmt: skip
+    save_torch(t.run.file("last.pt"), state, CHECKPOINT)
+
+
+def _load_checkpoint(run: Path, epochs: int) -> dict:
+    """Return last.pt of ``run`` (loaded safely) when ``epochs`` goes beyond it."""
+    path = Path(run) / "last.pt"
+    if not path.is_file():
+        raise DltoolError(
+            f"{run} holds no last.pt to resume from",
+            hint="it stopped before its first epoch ended: start a new run",
+        )
+    state = load_torch(path, CHECKPOINT, CHECKPOINT_WHAT)
+    missing = [k for k in CHECKPOINT_KEYS if k not in state]
+    if missing:
+        raise DltoolError(
+            f"{path} is not a {CHECKPOINT_WHAT} (no {', '.join(missing)})",
+            hint="give a run folder of 'dltool yolo train'",
+        )
     if epochs <= state["epoch"]:
         raise DltoolError(
-            f"{run_path} has trained {state['epoch']} epoch(s) already; "
-            f"--epochs {epochs} adds none",
+            f"{run} has trained {state['epoch']} epoch(s) already; --epochs {epochs} adds none",
             hint=f"pass --epochs greater than {state['epoch']} (the total, not the extra)",
         )
+    return state
+
+
+def _read_run_cfg(run: Path) -> str:
+    """Return the text of a run's model.cfg."""
+    cfg = Path(run) / "model.cfg"
     try:
-        cfg_text = cfg.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DltoolError(f"cannot read {cfg} to resume: {exc.strerror}") from None
-    return state, cfg_text, RunDir(run_path)
-
-
-def _resumed_params(saved: dict, params: dict, given: frozenset[str], run_path: Path) -> dict:
-    """Return the run's own params with the new ``epochs``; refuse any other option changed."""
-    changed = [n for n in sorted(given) if n != "epochs" and not _same(n, saved.get(n), params[n])]
-    if changed:
-        shown = "; ".join(
-            f"--{n.replace('_', '-')} {params[n]} (the run's: {saved.get(n)})" for n in changed
-        )
+        return cfg.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise DltoolError(
-            f"--resume continues {run_path} with its own options, but {shown}",
-            hint="drop those options to resume, or start a new run without --resume",
-        )
-    return saved | {"epochs": params["epochs"]}
+            f"cannot read {cfg} to resume: {why}", hint="the run folder is damaged; start a new run"
+        ) from None
 
 
-def _same(name: str, old: Any, new: Any) -> bool:
-    """Return whether option ``name`` keeps its value (paths compared resolved)."""
-    if name in ("data", "weights") and old is not None and new is not None:
-        return Path(old).resolve() == Path(new).resolve()
-    return old == new
-
-
-def _restore(model: Darknet, opt, state: dict, run_path: Path) -> None:
-    """Load the checkpoint's weights and optimizer state; a mismatch with model.cfg raises."""
+def _restore(t: Training, state: dict) -> None:
+    """Load the checkpoint's weights, optimizer and generator state into ``t``."""
     try:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-    except (RuntimeError, ValueError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise DltoolError(f"{run_path}/last.pt does not fit its model.cfg: {first}") from None
+        t.model.load_state_dict(state["model"])
+        t.opt.load_state_dict(state["optimizer"])
+        t.gen.set_state(state["generator"])  # the shuffles and flips an unbroken run would draw
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DltoolError(
+            f"last.pt does not fit its run's model.cfg: {first}",
+            hint="the run folder is damaged; start a new run",
+        ) from None
+    t.start, t.best = int(state["epoch"]), float(state["best_map"])
 
 
-def _report(run, spec, scores: dict, best: float) -> None:
+def _report(run: RunDir, spec: DataSpec, scores: dict, best: float) -> None:
     """Write curves.png and report the last epoch's per-class AP and the best mAP."""
     import json
 
-    from dltool.report import figure
-
     rows = [json.loads(line) for line in run.file("metrics.jsonl").read_text().splitlines()]
-    with figure(run.file("curves.png"), 1, 2, figsize=(9, 3.5)) as (_fig, (ax1, ax2)):
-        ax1.plot([r["epoch"] for r in rows], [r["loss"] for r in rows])
-        ax1.set(xlabel="epoch", ylabel="YOLO loss", yscale="log", title="training loss")
-        ax2.plot([r["epoch"] for r in rows], [r["map50"] for r in rows], label="mAP@0.5")
-        ax2.plot([r["epoch"] for r in rows], [r["map50_95"] for r in rows], label="mAP@0.5:0.95")
-        ax2.set(xlabel="epoch", ylim=(0, 1), title="validation")
-        ax2.legend()
+    plots.training_curves(run.file("curves.png"), rows)
     rep = current().reporter
     rep.table("Validation AP (last epoch)", _ap_rows(spec.names, scores), key="per_class")
     rep.result("map50", round(scores["map50"], 4), label="mAP@0.5")
@@ -255,66 +486,54 @@ def _ap_rows(names: list[str], scores: dict) -> list[dict]:
     return rows
 
 
-def evaluate_command(data, weights, cfg, split: str, size: int | None, out) -> None:
-    """Score weights (or the default COCO model) on a split; table, mAP and PR curve PNG."""
+# --- evaluate ----------------------------------------------------------------------------
+
+
+def evaluate(o: dict[str, Any]) -> None:
+    """Score a model (a training run, weights, or COCO) on a split: AP table, mAP, PR curve."""
     s = current()
-    spec = read_data_yaml(data)
-    names = spec.names
-    if weights is None:
-        from dltool_yolo.detect import default_detector
-
-        detector = default_detector(s.device, 416 if size is None else size)
-        coco = detector.names
-        missing = [n for n in names if n not in coco]
-        if missing:
-            raise DltoolError(
-                f"classes {', '.join(missing)} are not COCO classes of the default model",
-                hint="pass --weights (and --cfg) of a model trained on this data",
-            )
-        remap = {coco.index(n): i for i, n in enumerate(names)}
-    else:
-        if not Path(weights).is_file():
-            raise DltoolError(f"weights file {weights} not found", hint="pass a .weights file")
-        cfg = cfg or Path(weights).parent / "model.cfg"
-        if not Path(cfg).is_file():
-            raise DltoolError(f"no cfg for {weights}", hint="pass --cfg")
-        from dltool_yolo.darknet import build
-
-        model = build(Path(cfg))
-        load_weights(model, Path(weights))
-        if model.classes != len(names):
-            raise DltoolError(
-                f"the model predicts {model.classes} classes, {data} has {len(names)}"
-            )
-        detector = Detector(model, names, s.device, model.width if size is None else size)
-        remap = None
-    images, labels = load_split(spec.pairs(split), detector.size, len(names))
+    spec = read_data_yaml(o["data"])
+    pairs = spec.labelled(o["split"])
+    detector, remap = _eval_detector(o, spec.names)
+    images, labels = load_split(pairs, detector.size, len(spec.names))
     results = collect(detector, images, labels)
     if remap is not None:
         for r in results:
             keep = np.isin(r.classes, list(remap))
             r.boxes, r.scores = r.boxes[keep], r.scores[keep]
             r.classes = np.array([remap[int(c)] for c in r.classes[keep]], dtype=int)
-    scores = evaluate(results, len(names))
-    run = s.run_dir("yolo", "eval", out)
-    _pr_figure(run.file("pr_curve.png"), names, scores)
+    scores = score_results(results, len(spec.names))
+    run = s.run_dir("yolo", "evaluate", o["out"], exist_ok=o["exist_ok"])
+    config = {k: v for k, v in o.items() if k not in ("out", "exist_ok")}
+    run.write_config(config | {"size": detector.size})
+    plots.pr_curves(run.file("pr_curve.png"), spec.names, scores)
     rep = s.reporter
-    rep.table(f"AP on {split} ({len(images)} images)", _ap_rows(names, scores), key="per_class")
+    title = f"AP on {o['split']} ({len(images)} images)"
+    rep.table(title, _ap_rows(spec.names, scores), key="per_class")
     rep.result("map50", round(scores["map50"], 4), label="mAP@0.5")
     rep.result("map50_95", round(scores["map50_95"], 4), label="mAP@0.5:0.95")
     rep.result("results_dir", str(run.path), label="Results saved to")
 
 
-def _pr_figure(path: Path, names: list[str], scores: dict) -> None:
-    """Write the precision–recall curve at IoU 0.5 of every class with boxes."""
-    from dltool.report import figure
+def _eval_detector(o: dict[str, Any], names: list[str]) -> tuple[Detector, dict | None]:
+    """Return the detector to score and the COCO → data class map (None: same classes)."""
+    device = current().device
+    if o["weights"] is None:
+        from dltool_yolo.detect import default_detector
 
-    with figure(path, 1, 1, figsize=(5.5, 4.5)) as (_fig, ax):
-        for c, name in enumerate(names):
-            if scores["gt_counts"][c]:
-                recall, precision = scores["curves"][c]
-                ax.plot(recall, precision, label=f"{name} AP={scores['ap'][c, 0]:.3f}")
-        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
-               title=f"mAP@0.5 = {scores['map50']:.3f}")  # fmt: skip
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
+        detector = default_detector(device, o["size"] or 416)
+        coco = detector.names
+        missing = [n for n in names if n not in coco]
+        if missing:
+            raise DltoolError(
+                f"classes {', '.join(missing)} are not COCO classes of the default model",
+                hint="pass --weights: a run folder of 'dltool yolo train' on this data",
+            )
+        return detector, {coco.index(n): i for i, n in enumerate(names)}
+    model = load_model(model_files(o["weights"], o["cfg"]))
+    if model.classes != len(names):
+        raise DltoolError(
+            f"the model predicts {model.classes} classes, {o['data']} has {len(names)}",
+            hint="give the weights of a model trained on this data",
+        )
+    return Detector(model, names, device, o["size"] or model.width), None

@@ -52,7 +52,8 @@ def label_files(source: Path) -> list[Path]:
     source = Path(source)
     if source.suffix in (".yaml", ".yml"):
         data = read_data_yaml(source)
-        return [lab for split in ("train", "val") for _img, lab in data.pairs(split)]
+        pairs = [p for split in ("train", "val") for p in data.labelled(split)]
+        return [lab for _img, lab in pairs if lab.is_file()]
     if source.is_dir():
         files = sorted(source.rglob("*.txt"))
         if not files:
@@ -89,6 +90,17 @@ class DataSpec:
         if not images:
             raise DltoolError(f"no images in {folder} ({split} split)")
         return [(img, label_path(img)) for img in images]
+
+    def labelled(self, split: str) -> list[tuple[Path, Path]]:
+        """Return ``pairs(split)``, refusing a split none of whose images has a label file."""
+        pairs = self.pairs(split)
+        if not any(lab.is_file() for _img, lab in pairs):
+            folder = pairs[0][1].parent
+            raise DltoolError(
+                f"none of the {len(pairs)} {split} images has a label file (looked in {folder})",
+                hint="YOLO layout: labels/<split>/x.txt beside images/<split>/x.png",
+            )
+        return pairs
 
 
 def label_path(image: Path) -> Path:

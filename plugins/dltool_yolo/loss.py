@@ -1,4 +1,4 @@
-"""Training a Darknet YOLOv3-style model: targets by anchor IoU, the YOLO loss, the data.
+"""The YOLO loss of a Darknet YOLOv3-style model: targets by anchor IoU, box, objectness, class.
 
 Each ground-truth box (class, x_c, y_c, w, h in 0..1) is assigned to the anchor whose
 shape IoU with it is highest (over all heads) and to the grid cell holding its centre
@@ -12,62 +12,11 @@ a ground-truth box by IoU > ``ignore_thresh`` (ignored, as in YOLOv3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from dltool_yolo import boxes_torch as bt
 from dltool_yolo.darknet import Darknet
-
-
-@dataclass
-class Batch:
-    """Images (B, 3, S, S) in 0..1 and their labels: (n, 6) rows [image, class, x, y, w, h]."""
-
-    images: torch.Tensor
-    targets: torch.Tensor
-
-
-def load_split(pairs, size: int, nc: int) -> tuple[torch.Tensor, list[np.ndarray]]:
-    """Return all images of a split letterboxed to size (N, 3, S, S) uint8, and their labels."""
-    from dltool.data.images import read_rgb
-    from dltool_yolo.boxes import letterbox_params
-    from dltool_yolo.labels import read_label_file
-
-    images, labels = [], []
-    for img_path, lab_path in pairs:
-        image = read_rgb(img_path)
-        h, w = image.shape[:2]
-        lab = read_label_file(lab_path, nc) if lab_path.is_file() else np.zeros((0, 5))
-        r, (nh, nw), (top, left) = letterbox_params((h, w), size)
-        x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float()
-        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-        canvas = torch.full((3, size, size), 127.0)
-        canvas[:, top : top + nh, left : left + nw] = x[0]
-        images.append(canvas.round().clamp(0, 255).to(torch.uint8))
-        lab = lab.copy()
-        lab[:, 1] = (lab[:, 1] * w * r + left) / size
-        lab[:, 2] = (lab[:, 2] * h * r + top) / size
-        lab[:, 3] *= w * r / size
-        lab[:, 4] *= h * r / size
-        labels.append(lab)
-    return torch.stack(images), labels
-
-
-def make_batch(images: torch.Tensor, labels: list[np.ndarray], idx, flip: torch.Tensor | None):
-    """Return the Batch of images ``idx``, flipping horizontally where ``flip`` is True."""
-    x = images[idx].float() / 255  # (B, 3, S, S)
-    rows = []
-    for k, i in enumerate(idx.tolist()):
-        lab = torch.from_numpy(labels[i]).float()
-        if flip is not None and bool(flip[k]):
-            lab[:, 1] = 1 - lab[:, 1]
-        rows.append(torch.cat([torch.full((len(lab), 1), float(k)), lab], 1))
-    if flip is not None:
-        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-    return Batch(x, torch.cat(rows) if rows else torch.zeros(0, 6))
 
 
 def all_anchors(model: Darknet) -> tuple[torch.Tensor, list[tuple[int, int]]]:
@@ -147,31 +96,3 @@ def _not_ignored(
             best = bt.iou_matrix(corners[i].reshape(-1, 4), gt).max(1).values
             keep[i] = (best <= ignore_thresh).view(a_n, gh, gw)
     return keep
-
-
-def collect(detector, images: torch.Tensor, labels: list[np.ndarray], batch_size: int = 32):
-    """Return evaluate.ImageResult per image: detections (score ≥ 0.001) and truths, in pixels."""
-    from dltool_yolo.boxes import bbox_to_corners
-    from dltool_yolo.evaluate import ImageResult
-
-    size = detector.size
-    results = []
-    for s in range(0, len(images), batch_size):
-        x = images[s : s + batch_size].to(detector.device).float() / 255
-        heads = detector.infer(x)
-        for k in range(x.shape[0]):
-            dets = detector.postprocess(
-                [hd[k : k + 1] for hd in heads], (size, size), 0.001, 0.5, 100
-            )
-            lab = labels[s + k]
-            gt = np.stack([lab[:, 1], lab[:, 2], lab[:, 4], lab[:, 3]], 1) * size  # b_x b_y b_h b_w
-            results.append(
-                ImageResult(
-                    np.array([d.box for d in dets]).reshape(-1, 4),
-                    np.array([d.score for d in dets]),
-                    np.array([d.cls for d in dets], dtype=int),
-                    bbox_to_corners(gt).reshape(-1, 4),
-                    lab[:, 0].astype(int),
-                )
-            )
-    return results

@@ -2,8 +2,11 @@
 
 One line per image (``image 1/9 path WxH: 2 person, 1 dog, 41 ms``), a table of its
 boxes, an annotated copy in the run directory (plus YOLO label files and crops on
-request), a final speed line and where results were saved. Images that cannot be
-read are skipped with a warning and listed at the end.
+request), a final speed line and where results were saved. Under ``--quiet`` the
+lines and tables give way to one table of every detection at the end. Images that
+cannot be read (a decompression bomb included) are skipped with a warning and listed
+at the end. Outputs keep the input's name; a second input of the same name (from
+another folder) gets ``name_2``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dltool import atomic
 from dltool.context import current
 from dltool.data.images import ImageReadError, read_rgb
 from dltool.errors import DltoolError
-from dltool_yolo.annotate import draw, label_lines, save_crops, save_image
+from dltool_yolo.annotate import draw, label_lines, output_file, save_crops, save_image
 from dltool_yolo.detect import Detection, Detector, Timing
 
 
@@ -43,12 +46,12 @@ def summary(detections: list[Detection]) -> str:
 
 
 def output_name(path: Path, taken: set[str]) -> str:
-    """Return a unique output stem for ``path`` within one run."""
+    """Return a stem for ``path``'s outputs no other input of the run has (any case)."""
     stem, n = path.stem, 1
-    while stem in taken:
+    while stem.casefold() in taken:
         n += 1
         stem = f"{path.stem}_{n}"
-    taken.add(stem)
+    taken.add(stem.casefold())
     return stem
 
 
@@ -68,15 +71,13 @@ def class_indices(spec: str | None, names: list[str]) -> list[int] | None:
 
 def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> dict[str, Any]:
     """Detect on every image of ``paths``; report as it goes; return the totals."""
-    rep = current().reporter
     timing, taken, images = Timing(), set(), []
-    total = len(paths)
-    detector.warmup(images=total)
+    detector.warmup(images=len(paths))
     for i, path in enumerate(paths, start=1):
         try:
             image = read_rgb(path)
         except ImageReadError as exc:
-            rep.warn(f"skipped {path}: {exc.reason}")
+            current().reporter.warn(f"skipped {path}: {exc.reason}")
             opts.skipped.append((str(path), exc.reason))
             continue
         dets = detector.detect(
@@ -87,13 +88,21 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
             max_boxes=opts.max_boxes,
             classes=opts.classes,
         )
-        h, w = image.shape[:2]
+        _report_image(path, image, dets, f"{i}/{len(paths)}", timing.per[-1])
         stem = output_name(path, taken)
-        rep.line(f"image {i}/{total} {path} {w}x{h}: {summary(dets)}, {timing.per[-1]:.0f} ms")
-        if dets and not rep.json_mode:
-            rep.table(f"{path.name}", [d.row() for d in dets])
         images.append(_save(image, dets, path, stem, run_dir, opts, timing.per[-1]))
     return {"images": images, "timing": timing, "fused": detector.graph is not None}
+
+
+def _report_image(path: Path, image: Any, dets: list[Detection], count: str, ms: float) -> None:
+    """Print one image's line and its table of boxes (neither under --quiet or --json)."""
+    rep = current().reporter
+    if rep.quiet or rep.json_mode:
+        return
+    h, w = image.shape[:2]
+    rep.line(f"image {count} {path} {w}x{h}: {summary(dets)}, {ms:.0f} ms")
+    if dets:
+        rep.table(f"{path.name}", [d.row() for d in dets])
 
 
 def _save(
@@ -101,8 +110,7 @@ def _save(
 ) -> dict[str, Any]:
     """Write the annotated image (and labels/crops) of one image; return its JSON record."""
     h, w = image.shape[:2]
-    suffix = ".png" if path.suffix.lower() == ".png" else ".jpg"
-    annotated = save_image(draw(image, dets), run_dir.file(stem + suffix))
+    annotated = save_image(draw(image, dets), run_dir.file(output_file(stem + path.suffix)))
     record: dict[str, Any] = {
         "path": str(path),
         "width": w,
@@ -121,24 +129,38 @@ def _save(
 
 
 def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -> None:
-    """Report the speed line, the skipped files and where the results are."""
+    """Report the speed line (or, under --quiet, one table of all boxes), skips, the run."""
     rep = current().reporter
     t: Timing = result["timing"]
     n = max(t.images, 1)
     speed = {"preprocess_ms": t.pre / n, "inference_ms": t.infer / n, "postprocess_ms": t.post / n}
-    rep.line(
-        f"Speed: {speed['preprocess_ms']:.1f}ms pre-process, {speed['inference_ms']:.1f}ms "
-        f"inference, {speed['postprocess_ms']:.1f}ms post-process per image at shape "
-        f"(1, 3, {size}, {size})" + (", fused CPU graph" if result["fused"] else "")
-    )
-    if opts.skipped:
-        rep.line(f"Skipped {len(opts.skipped)} file(s):")
-        for path, why in opts.skipped:
-            rep.line(f"  {path}: {why}")
     if rep.json_mode:
         rep.result("images", result["images"])
         rep.result(
             "speed", {k: round(v, 2) for k, v in speed.items()} | {"fused_graph": result["fused"]}
         )
         rep.result("skipped", [{"path": p, "reason": r} for p, r in opts.skipped])
+    elif rep.quiet:
+        rows = [
+            {"image": im["path"]} | {k: v for k, v in d.items() if k != "class_id"}
+            for im in result["images"]
+            for d in im["detections"]
+        ]
+        rep.table(f"Detections in {len(result['images'])} image(s)", rows)
+    else:
+        rep.line(
+            f"Speed: {speed['preprocess_ms']:.1f}ms pre-process, {speed['inference_ms']:.1f}ms "
+            f"inference, {speed['postprocess_ms']:.1f}ms post-process per image at shape "
+            f"(1, 3, {size}, {size})" + (", fused CPU graph" if result["fused"] else "")
+        )
+        _report_skipped(opts.skipped)
     rep.result("results_dir", str(run_dir.path), label="Results saved to")
+
+
+def _report_skipped(skipped: list[tuple[str, str]]) -> None:
+    """List the files that could not be read, with the reason of each."""
+    rep = current().reporter
+    if skipped:
+        rep.line(f"Skipped {len(skipped)} file(s):")
+        for path, why in skipped:
+            rep.line(f"  {path}: {why}")

@@ -1,39 +1,50 @@
-"""Where images come from: paths, directories and globs given by the user, or the demo photos.
+"""Where ``detect`` takes its images: the user's sources, or the ``--demo`` photos.
 
-The demo photos are real photographs that installed registry packages ship as data
-files (scikit-image, matplotlib, scikit-learn); they are located with
-``importlib.util.find_spec`` without importing the packages. No torch/numpy here.
+Sources are the core's one input vocabulary (files, folders, globs, ``demo:NAME``:
+:func:`dltool.data.images.find_images`). ``--demo`` is a fixed list of names from the
+core's sample catalogue: photos with objects YOLOv3-tiny's COCO classes cover. No
+torch/numpy here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dltool.data.images import find_images, package_file
+from dltool.data.images import SAMPLES, find_images, sample_path
 from dltool.errors import DltoolError
 
 DEMO_PHOTOS = (
-    ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
-    ("skimage", "data/astronaut.png"),
-    ("skimage", "data/camera.png"),
-    ("skimage", "data/chelsea.png"),
-    ("skimage", "data/coffee.png"),
-    ("skimage", "data/motorcycle_left.png"),
-    ("sklearn", "datasets/images/china.jpg"),
+    "grace_hopper",
+    "astronaut",
+    "camera",
+    "chelsea",
+    "coffee",
+    "motorcycle_left",
+    "china",
 )
 
 
 def demo_photos() -> list[Path]:
-    """Return the demo photos that the installed packages provide."""
-    found = [p for pkg, rel in DEMO_PHOTOS if (p := package_file(pkg, rel)) is not None]
+    """Return the files of the demo photos that the installed packages provide."""
+    found = []
+    for name in DEMO_PHOTOS:
+        try:
+            found.append(sample_path(name))
+        except DltoolError:  # its package is not installed
+            continue
     if not found:
+        packages = sorted({SAMPLES[name][0] for name in DEMO_PHOTOS})
         raise DltoolError(
-            "no demo photos found: they come with scikit-image, matplotlib and scikit-learn",
+            f"no demo photos found: they come with {', '.join(packages)}",
             hint="pip install 'dltool[yolo]'",
         )
     return found
 
 
-def count(sources: list[str]) -> list[Path]:
-    """Return every file of ``sources`` (checks all sources before any work starts)."""
-    return list(find_images(sources))
+def images(sources: list[str] | None, demo: bool) -> list[Path]:
+    """Return the demo photos (with ``demo``) and then every image file ``sources`` name."""
+    if not sources and not demo:
+        raise DltoolError(
+            "give images, folders, globs or demo:NAME to detect on", hint="or try --demo"
+        )
+    return (demo_photos() if demo else []) + list(find_images(list(sources or [])))

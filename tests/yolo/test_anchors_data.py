@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import dltool_yolo
 import numpy as np
 import pytest
 import torch
@@ -12,14 +11,6 @@ from dltool_yolo.anchors import kmeans, kmeans_torch, wh_iou
 from dltool_yolo.labels import read_data_yaml, read_label_file, read_wh
 
 from dltool.errors import DltoolError
-
-
-@pytest.fixture
-def app():
-    from dltool.cli import create_app
-    from dltool.plugins import PluginManager
-
-    return create_app(PluginManager.from_modules({"yolo": dltool_yolo}))
 
 
 def test_wh_iou_known_values():
@@ -69,9 +60,9 @@ def test_label_file_errors_name_file_and_line(tmp_path):
     np.testing.assert_allclose(read_label_file(f), [[2, 0.5, 0.25, 0.2, 0.3]])
 
 
-def test_synth_then_anchors_commands(app, invoke, tmp_path):
+def test_synth_then_anchors_commands(cli, fails, tmp_path):
     data = tmp_path / "syn"
-    result = invoke(app, "yolo", "synth", str(data), "--n", "20", "--size", "64")
+    result = cli("yolo", "synth", str(data), "--n", "20", "--size", "64")
     assert result.exit_code == 0, result.output
     spec = read_data_yaml(data / "data.yaml")
     assert spec.names == ["circle", "square", "triangle", "cross"]
@@ -79,10 +70,10 @@ def test_synth_then_anchors_commands(app, invoke, tmp_path):
     assert len(pairs) == 20 and all(lab.is_file() for _img, lab in pairs)
     wh = read_wh(data / "data.yaml")
     assert len(wh) >= 20 and np.all((wh > 0.1) & (wh < 0.6))
-    again = invoke(app, "yolo", "synth", str(data), "--n", "5")
-    assert again.exit_code == 1 and "already holds a dataset" in again.stderr
+    again = cli("yolo", "synth", str(data), "--n", "5")
+    fails(again, "already holds a dataset")
     out = tmp_path / "anch"
-    result = invoke(app, "--json", "yolo", "anchors", str(data / "labels"), "--k", "3",
+    result = cli("--json", "yolo", "anchors", str(data / "labels"), "--k", "3",
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -90,20 +81,21 @@ def test_synth_then_anchors_commands(app, invoke, tmp_path):
     assert len(ious) == 3 and ious[0] < ious[2]
     assert (out / "anchors.png").stat().st_size > 0
     assert len(json.loads((out / "anchors.json").read_text())["anchors"]) == 3
-    result = invoke(app, "yolo", "anchors", str(data / "labels"), "--k", "2",
+    result = cli("yolo", "anchors", str(data / "labels"), "--k", "2",
                     "--out", str(tmp_path / "text"))  # fmt: skip
     assert "anchors line for the cfg: " in result.stdout and "=:" not in result.stdout
-    result = invoke(app, "yolo", "anchors", str(data / "labels"), "--size", "-416",
+    result = cli("yolo", "anchors", str(data / "labels"), "--size", "400",
                     "--out", str(tmp_path / "neg"))  # fmt: skip
-    assert result.exit_code == 1 and "positive multiple of 32, got -416" in result.stderr
+    fails(result, "positive multiple of 32, got 400")
+    result = cli("yolo", "anchors", str(data / "labels"), "--size", "-416")
+    assert result.exit_code == 2 and "Invalid value for '--size'" in result.stderr
     assert not (tmp_path / "neg").exists()
 
 
-def test_anchors_bad_labels_one_line(app, invoke, tmp_path):
+def test_anchors_bad_labels_one_line(cli, fails, tmp_path):
     (tmp_path / "l").mkdir()
     (tmp_path / "l" / "x.txt").write_text("0 0.5 0.5 0.1 0.1\nbad line\n")
-    result = invoke(app, "yolo", "anchors", str(tmp_path / "l"))
-    assert result.exit_code == 1 and "x.txt:2: expected" in result.stderr
+    fails(cli("yolo", "anchors", str(tmp_path / "l")), "x.txt:2: expected")
 
 
 @pytest.mark.parametrize(("fraction", "train", "val"), [(1.0, 1, 3), (0.0, 3, 1), (0.5, 2, 2)])

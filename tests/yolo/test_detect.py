@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import dltool_yolo
 import numpy as np
 import pytest
 import torch
@@ -12,14 +11,16 @@ from dltool_yolo import boxes as B
 from dltool_yolo import nms as N
 from dltool_yolo.detect import FUSE_FROM, Detector, default_detector, load_image
 from dltool_yolo.graph import fused_graph, reproduces
-from dltool_yolo.sources import package_file
+from PIL import Image
 
-GRACE = package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
-ASTRONAUT = package_file("skimage", "data/astronaut.png")
-CHELSEA = package_file("skimage", "data/chelsea.png")
-COFFEE = package_file("skimage", "data/coffee.png")
-MOTORCYCLE = package_file("skimage", "data/motorcycle_left.png")
-CAMERA = package_file("skimage", "data/camera.png")
+from dltool.data.images import sample_path
+
+GRACE = sample_path("grace_hopper")
+ASTRONAUT = sample_path("astronaut")
+CHELSEA = sample_path("chelsea")
+COFFEE = sample_path("coffee")
+MOTORCYCLE = sample_path("motorcycle_left")
+CAMERA = sample_path("camera")
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +31,6 @@ def detector320() -> Detector:
 @pytest.fixture(scope="module")
 def detector416(detector320) -> Detector:
     return Detector(detector320.model, detector320.names, torch.device("cpu"), 416)
-
-
-@pytest.fixture
-def app():
-    from dltool.cli import create_app
-    from dltool.plugins import PluginManager
-
-    return create_app(PluginManager.from_modules({"yolo": dltool_yolo}))
 
 
 def best(dets, name):
@@ -111,12 +104,12 @@ def test_torch_pipeline_matches_numpy_reference(detector320):
     np.testing.assert_allclose([d.box for d in dets], ref, atol=0.05)
 
 
-def test_cli_detect_outputs(app, invoke, tmp_path):
+def test_cli_detect_outputs(cli, fails, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
     out = tmp_path / "run"
     args = ["yolo", "detect", str(GRACE), str(notes), str(COFFEE), "--size", "320"]
-    result = invoke(app, *args, "--save-txt", "--save-crops", "--out", str(out))
+    result = cli(*args, "--save-txt", "--save-crops", "--out", str(out))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert any(ln.startswith(f"image 1/3 {GRACE} 512x600: 1 person, 1 tie,") for ln in lines)
@@ -131,30 +124,26 @@ def test_cli_detect_outputs(app, invoke, tmp_path):
     assert list((out / "crops" / "person").glob("*.jpg"))
 
 
-def test_cli_json_and_zero_detections(app, invoke, tmp_path):
+def test_cli_json_and_zero_detections(cli, fails, tmp_path):
     blank = tmp_path / "blank.png"
-    from PIL import Image
-
     Image.new("RGB", (64, 48), (128, 128, 128)).save(blank)
-    result = invoke(app, "yolo", "detect", str(blank), "--out", str(tmp_path / "r"))
+    result = cli("yolo", "detect", str(blank), "--out", str(tmp_path / "r"))
     assert result.exit_code == 0 and "64x48: 0 detections" in result.stdout
-    result = invoke(app, "--json", "yolo", "detect", str(COFFEE), "--out", str(tmp_path / "j"))
+    result = cli("--json", "yolo", "detect", str(COFFEE), "--out", str(tmp_path / "j"))
     doc = json.loads(result.stdout)
     assert doc["images"][0]["detections"][0]["class"] == "cup"
     assert set(doc["speed"]) == {"preprocess_ms", "inference_ms", "postprocess_ms", "fused_graph"}
     assert doc["speed"]["fused_graph"] is False  # one image: eager, no graph to build
 
 
-def test_cli_fuses_the_graph_for_a_long_run(app, invoke, tmp_path):
+def test_cli_fuses_the_graph_for_a_long_run(cli, fails, tmp_path):
     """A run of FUSE_FROM images or more builds the fused CPU graph and says so."""
-    from PIL import Image
-
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(FUSE_FROM):
         Image.new("RGB", (40 + i, 30), (9 * i, 128, 128)).save(folder / f"{i:02d}.png")
     out = tmp_path / "r"
-    result = invoke(app, "yolo", "detect", str(folder), "--size", "128", "--out", str(out))
+    result = cli("yolo", "detect", str(folder), "--size", "128", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert f"image {FUSE_FROM}/{FUSE_FROM} " in result.stdout
     assert "(1, 3, 128, 128), fused CPU graph" in result.stdout
@@ -163,24 +152,38 @@ def test_cli_fuses_the_graph_for_a_long_run(app, invoke, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["missing.jpg"], "error: image not found: missing.jpg"),
-        ([str(COFFEE), "--score-threshold", "1.5"], "--score-threshold must be between 0 and 1"),
-        ([str(COFFEE), "--iou-threshold", "-0.1"], "--iou-threshold must be between 0 and 1"),
+        (["missing.jpg"], "image not found: missing.jpg"),
+        ([str(COFFEE), "--score-threshold", "nan"], "--score-threshold must be between 0 and 1"),
         ([str(COFFEE), "--classes", "person,unicorn"], "unknown class 'unicorn'"),
-        ([str(COFFEE), "--size", "300"], "--size must be a positive multiple of 32"),
-        ([str(COFFEE), "--size", "-32"], "--size must be a positive multiple of 32, got -32"),
-        ([str(COFFEE), "--size", "0"], "--size must be a positive multiple of 32, got 0"),
-        ([], "give images, folders or globs"),
+        ([str(COFFEE), "--size", "300"], "--size must be a positive multiple of 32, got 300"),
+        (["demo:unicorn"], "no demo image 'unicorn'"),
+        ([], "give images, folders, globs or demo:NAME"),
+        ([str(COFFEE), "--cfg", "x.cfg"], "--cfg and --names go with --weights"),
     ],
 )
-def test_cli_bad_input_is_one_line(app, invoke, args, message):
-    result = invoke(app, "yolo", "detect", *args)
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: ") and message in result.stderr.splitlines()[0]
-    assert "Traceback" not in result.output
+def test_cli_bad_input_is_one_line(cli, fails, args, message):
+    fails(cli("yolo", "detect", *args), message)
 
 
-def test_cli_names_file_with_too_few_classes(app, invoke, tmp_path, detector320):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--score-threshold", "1.5"],
+        ["--iou-threshold", "-0.1"],
+        ["--size", "0"],
+        ["--size", "-32"],
+        ["--size", "32000"],
+        ["--max-boxes", "0"],
+    ],
+)
+def test_cli_out_of_range_is_a_usage_error(cli, args, tmp_path):
+    """Ranges are checked by the option itself, before any work: --size 32000 is refused."""
+    result = cli("yolo", "detect", str(COFFEE), *args, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2 and f"Invalid value for '{args[0]}'" in result.stderr
+    assert "Traceback" not in result.output and not (tmp_path / "r").exists()
+
+
+def test_cli_names_file_with_too_few_classes(cli, fails, tmp_path, detector320):
     from dltool_yolo.weights import YOLOV3_TINY
 
     from dltool.artifacts import ArtifactStore
@@ -189,33 +192,32 @@ def test_cli_names_file_with_too_few_classes(app, invoke, tmp_path, detector320)
     names = tmp_path / "few.names"
     names.write_text("person\ncar\n")
     args = ["--cfg", str(paths["yolov3-tiny.cfg"]), "--weights", str(paths["yolov3-tiny.weights"])]
-    result = invoke(app, "yolo", "detect", str(COFFEE), *args, "--names", str(names))
-    assert result.exit_code == 1
-    assert "names file lists 2 classes but the model predicts 80" in result.stderr
+    result = cli("yolo", "detect", str(COFFEE), *args, "--names", str(names))
+    fails(result, "names file lists 2 classes but the model predicts 80")
 
 
-def test_cli_only_non_images_fails(app, invoke, tmp_path):
+def test_cli_only_non_images_fails(cli, fails, tmp_path):
     bad = tmp_path / "a.jpg"
     bad.write_bytes(b"\x00garbage")
-    result = invoke(app, "yolo", "detect", str(bad), "--out", str(tmp_path / "r"))
-    assert result.exit_code == 1 and "none of the 1 file(s) could be read" in result.stderr
+    result = cli("yolo", "detect", str(bad), "--out", str(tmp_path / "r"))
+    fails(result, "none of the 1 file(s) could be read")
 
 
-def test_cli_eval_default_model_on_coco_classes(app, invoke, tmp_path):
+def test_cli_eval_default_model_on_coco_classes(cli, fails, tmp_path):
     (tmp_path / "images" / "val").mkdir(parents=True)
     (tmp_path / "labels" / "val").mkdir(parents=True)
     (tmp_path / "images" / "val" / "coffee.png").write_bytes(COFFEE.read_bytes())
     # the cup, drawn by hand: x 145..423, y 12..331 of 600x400
     (tmp_path / "labels" / "val" / "coffee.txt").write_text("0 0.4733 0.4287 0.4633 0.7975\n")
     (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup, person]\n")
-    result = invoke(app, "--json", "yolo", "eval", "--data", str(tmp_path / "data.yaml"),
+    result = cli("--json", "yolo", "evaluate", "--data", str(tmp_path / "data.yaml"),
                     "--out", str(tmp_path / "ev"))  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["map50"] == 1.0 and doc["per_class"][1]["ap50"] is None  # no person boxes
     (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup, unicorn]\n")
-    result = invoke(app, "yolo", "eval", "--data", str(tmp_path / "data.yaml"))
-    assert result.exit_code == 1 and "unicorn are not COCO classes" in result.stderr
+    result = cli("yolo", "evaluate", "--data", str(tmp_path / "data.yaml"))
+    fails(result, "unicorn are not COCO classes")
 
 
 def test_region_head_anchors_are_grid_cells():
@@ -249,10 +251,11 @@ def test_detector_refuses_sizes_the_net_cannot_take(size):
         Detector(model, ["a", "b"], torch.device("cpu"), size)
 
 
-def test_eval_refuses_negative_size(app, invoke, tmp_path):
+def test_evaluate_refuses_sizes_out_of_range(cli, tmp_path):
     (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: [cup]\n")
-    result = invoke(app, "yolo", "eval", "--data", str(tmp_path / "data.yaml"), "--size", "-32")
-    assert result.exit_code == 1 and "positive multiple of 32, got -32" in result.stderr
+    for size in ("-32", "32000"):
+        result = cli("yolo", "evaluate", "--data", str(tmp_path / "data.yaml"), "--size", size)
+        assert result.exit_code == 2 and "Invalid value for '--size'" in result.stderr
 
 
 def test_fused_graph_detects_what_eager_detects(detector416):
@@ -293,3 +296,96 @@ def test_reproduces_refuses_non_finite_and_far_maps():
     assert not reproduces(e, [torch.tensor([[float("nan"), -3.0]]), torch.zeros(0, 2)], 1e-3)
     assert not reproduces(e, [torch.tensor([[float("inf"), -3.0]]), torch.zeros(0, 2)], 1e-3)
     assert not reproduces(e[:1], e, 1e-3) and not reproduces(e, [e[0], torch.zeros(1, 2)], 1e-3)
+
+
+def test_cli_detects_on_a_demo_name(cli, tmp_path):
+    """demo:NAME comes from the core's one sample catalogue."""
+    result = cli("yolo", "detect", "demo:chelsea", "--size", "320", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert f"image 1/1 {CHELSEA} 451x300: 1 cat," in result.stdout
+    assert (tmp_path / "r" / "chelsea.png").is_file()
+
+
+def test_demo_photos_are_catalogue_names():
+    from dltool_yolo.sources import DEMO_PHOTOS, demo_photos
+
+    assert demo_photos() == [sample_path(name) for name in DEMO_PHOTOS]
+
+
+def test_quiet_demo_prints_one_summary_table(cli, tmp_path):
+    result = cli("-q", "yolo", "detect", "--demo", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert "image 1/" not in result.stdout and "Speed:" not in result.stdout
+    assert result.stdout.count("┏") == 1 and "Detections in 7 image(s)" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
+    assert [r.split("│")[2].strip() for r in rows if str(GRACE) in r] == ["person", "tie"]
+    assert result.stdout.rstrip().endswith(f"Results saved to: {tmp_path / 'r'}")
+
+
+def test_outputs_keep_name_suffix_case_and_never_overwrite(cli, tmp_path):
+    pixels = Image.open(COFFEE).convert("RGB").resize((96, 64))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        pixels.save(tmp_path / folder / "cat.JPG", format="JPEG")
+    pixels.save(tmp_path / "x.webp", format="WEBP")
+    pixels.save(tmp_path / "noext", format="PNG")
+    out = tmp_path / "r"
+    sources = [tmp_path / "a", tmp_path / "b", tmp_path / "x.webp", tmp_path / "noext"]
+    result = cli("yolo", "detect", *map(str, sources), "--save-txt", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    written = {p.name: Image.open(p).format for p in out.iterdir() if p.suffix != ".yaml"
+               and p.is_file()}  # fmt: skip
+    assert written == {"cat.JPG": "JPEG", "cat_2.JPG": "JPEG", "x.webp": "WEBP", "noext.png": "PNG"}
+    labels = sorted(p.name for p in (out / "labels").iterdir())
+    assert labels == ["cat.txt", "cat_2.txt", "noext.txt", "x.txt"]
+
+
+def test_output_file_names():
+    from dltool_yolo.annotate import output_file
+
+    assert output_file("cat.JPG") == "cat.JPG" and output_file("x.webp") == "x.webp"
+    assert output_file("scan.xyz") == "scan.png" and output_file("noext") == "noext.png"
+
+
+def test_crops_of_hostile_class_names_stay_in_crops(cli, tmp_path, detector320):
+    """A class named '..' or holding '/' names no folder outside crops/."""
+    from dltool_yolo.weights import YOLOV3_TINY
+
+    from dltool.artifacts import ArtifactStore
+
+    paths = ArtifactStore().locate(YOLOV3_TINY)
+    names = list(detector320.names)
+    names[15], names[0] = "..", "../../up"  # cat, person
+    (tmp_path / "bad.names").write_text("\n".join(names) + "\n")
+    out = tmp_path / "run" / "r"
+    args = ["--cfg", str(paths["yolov3-tiny.cfg"]), "--weights", str(paths["yolov3-tiny.weights"])]
+    args += ["--names", str(tmp_path / "bad.names"), "--size", "320", "--save-crops"]
+    result = cli("yolo", "detect", str(CHELSEA), str(GRACE), *args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    crops = sorted(str(p.relative_to(out)) for p in out.rglob("*.jpg") if "crops" in p.parts)
+    assert "crops/class_15/chelsea_0.jpg" in crops and "crops/_.._up/grace_hopper_0.jpg" in crops
+    outside = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and out not in p.parents]
+    assert outside == []
+
+
+def bomb_png(path):
+    """Write a PNG whose header claims 20000×20000 pixels: PIL refuses it as a bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+
+
+def test_a_decompression_bomb_in_a_batch_is_skipped(cli, tmp_path):
+    bomb_png(tmp_path / "bomb.png")
+    result = cli("yolo", "detect", str(tmp_path / "bomb.png"), str(COFFEE), "--size", "320",
+                 "--out", str(tmp_path / "r"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Skipped 1 file(s):" in result.stdout and "bomb.png: too many pixels" in result.stdout
+    assert "image 2/2" in result.stdout and (tmp_path / "r" / "coffee.png").is_file()

@@ -1,10 +1,10 @@
-"""The YOLO loss, AP/mAP on known cases, and train → resume → eval → detect on synth data."""
+"""The YOLO loss, AP/mAP on known cases, and synth → train → resume → evaluate → detect."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
-import dltool_yolo
 import numpy as np
 import pytest
 import torch
@@ -12,14 +12,6 @@ from dltool_yolo.cfg import parse_cfg, tiny_cfg
 from dltool_yolo.darknet import Darknet
 from dltool_yolo.evaluate import ImageResult, average_precision, evaluate
 from dltool_yolo.loss import yolo_loss
-
-
-@pytest.fixture
-def app():
-    from dltool.cli import create_app
-    from dltool.plugins import PluginManager
-
-    return create_app(PluginManager.from_modules({"yolo": dltool_yolo}))
 
 
 def tiny(classes=2, size=64):
@@ -83,94 +75,207 @@ def test_evaluate_thresholds_and_classes():
     assert evaluate([wrong], 2)["map50"] == 0.0
 
 
-def test_train_resume_eval_detect(app, invoke, tmp_path):
-    data = tmp_path / "syn"
-    assert invoke(app, "yolo", "synth", str(data), "--n", "12", "--size", "96").exit_code == 0
-    run = tmp_path / "run"
-    args = ["yolo", "train", "--data", str(data / "data.yaml"), "--batch-size", "4"]
-    result = invoke(app, *args, "--epochs", "1", "--out", str(run))
-    assert result.exit_code == 0, result.output
+@pytest.fixture(scope="module")
+def trained(app, tmp_path_factory):
+    """A synth dataset (12 images, 96 px) and a 1-epoch run of `yolo train` on it."""
+    from typer.testing import CliRunner
+
+    root = tmp_path_factory.mktemp("yolo_trained")
+    runner = CliRunner()
+    for args in (
+        ["yolo", "synth", root / "syn", "--n", "12", "--size", "96"],
+        ["yolo", "train", "--data", root / "syn" / "data.yaml", "--batch-size", "4",
+         "--epochs", "1", "--out", root / "run"],
+    ):  # fmt: skip
+        result = runner.invoke(app, [str(a) for a in args], prog_name="dltool")
+        assert result.exit_code == 0, result.output
+    return root / "syn" / "data.yaml", root / "run"
+
+
+@pytest.fixture
+def run(trained, tmp_path):
+    """A copy of the trained run, free to resume or damage."""
+    return shutil.copytree(trained[1], tmp_path / "run")
+
+
+def metrics(run):
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_synth_train_resume_evaluate_detect(cli, trained, run, tmp_path):
+    """--resume RUN needs only --epochs; evaluate and detect take the run folder itself."""
+    data, _ = trained
     for name in ("best.weights", "last.weights", "last.pt", "model.cfg", "curves.png"):
         assert (run / name).is_file(), name
-    assert "mAP@0.5:" in result.stdout
-    result = invoke(app, *args, "--epochs", "2", "--resume", str(run))
+    result = cli("yolo", "train", "--resume", run, "--epochs", "2")
     assert result.exit_code == 0, result.output
-    rows = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = metrics(run)
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["loss"] < rows[0]["loss"]
-    yaml_path, best = str(data / "data.yaml"), str(run / "best.weights")
-    result = invoke(
-        app,
-        "--json",
-        "yolo",
-        "eval",
-        "--data",
-        yaml_path,
-        "--weights",
-        best,
-        "--out",
-        str(tmp_path / "ev"),
-    )
+    assert "epochs: 2" in (run / "config.yaml").read_text()
+    result = cli("--json", "yolo", "evaluate", "--data", data, "--weights", run,
+                 "--out", tmp_path / "ev")  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert 0.0 <= doc["map50_95"] <= doc["map50"] <= 1.0
     assert [r["class"] for r in doc["per_class"]] == ["circle", "square", "triangle", "cross"]
     assert (tmp_path / "ev" / "pr_curve.png").is_file()
-    image = next((data / "images" / "val").glob("*.png"))
-    files = ["--cfg", str(run / "model.cfg"), "--weights", str(run / "last.weights")]
-    files += ["--names", str(run / "classes.names"), "--size", "128"]
-    result = invoke(app, "yolo", "detect", str(image), *files, "--out", str(tmp_path / "d"))
-    assert result.exit_code == 0 and "image 1/1" in result.stdout
-    result = invoke(app, "yolo", "detect", str(image), *files[:4])
-    assert result.exit_code == 1 and "predicts 4 classes: pass their names" in result.stderr
+    old = cli("--json", "yolo", "eval", "--data", data, "--weights", run / "best.weights",
+              "--out", tmp_path / "ev2")  # fmt: skip
+    assert old.exit_code == 0 and json.loads(old.stdout)["map50"] == doc["map50"]
+    image = next((data.parent / "images" / "val").glob("*.png"))
+    result = cli("yolo", "detect", image, "--weights", run, "--out", tmp_path / "d")
+    assert result.exit_code == 0 and "image 1/1" in result.stdout, result.output
+    assert "at shape (1, 3, 128, 128)" in result.stdout  # the run's own input size
+    assert "size: 128" in (tmp_path / "d" / "config.yaml").read_text()
+    result = cli("--json", "yolo", "detect", image, "--weights", run, "--score-threshold",
+                 "0.001", "--out", tmp_path / "j")  # fmt: skip
+    found = {d["class"] for d in json.loads(result.stdout)["images"][0]["detections"]}
+    assert found and found <= {"circle", "square", "triangle", "cross"}  # the run's names
 
 
-def test_eval_class_count_mismatch(app, invoke, tmp_path):
-    data = tmp_path / "syn"
-    assert invoke(app, "yolo", "synth", str(data), "--n", "4", "--size", "64").exit_code == 0
-    (tmp_path / "m.cfg").write_text(tiny_cfg(2, 0.25, 64))
-    from dltool_yolo.darknet import build, save_weights
+def test_detect_weights_without_names_of_a_non_coco_model(cli, fails, run, tmp_path):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(run / "last.weights", alone / "w.weights")
+    image = tmp_path / "x.png"
+    from PIL import Image
 
-    save_weights(build(tmp_path / "m.cfg"), tmp_path / "m.weights")
-    files = ["--weights", str(tmp_path / "m.weights"), "--cfg", str(tmp_path / "m.cfg")]
-    result = invoke(app, "yolo", "eval", "--data", str(data / "data.yaml"), *files)
-    assert result.exit_code == 1 and "predicts 2 classes" in result.stderr
-    missing = ["--weights", str(tmp_path / "nothere.weights")]
-    result = invoke(app, "yolo", "eval", "--data", str(data / "data.yaml"), *missing)
-    assert result.exit_code == 1 and "nothere.weights not found" in result.stderr
+    Image.new("RGB", (40, 30)).save(image)
+    result = cli("yolo", "detect", image, "--weights", alone / "w.weights")
+    fails(result, "no cfg for")
+    result = cli("yolo", "detect", image, "--weights", alone / "w.weights",
+                 "--cfg", run / "model.cfg")  # fmt: skip
+    fails(result, "predicts 4 classes: pass their names with --names")
+    fails(cli("yolo", "detect", image, "--weights", tmp_path), "holds no config.yaml")
 
 
-def test_resume_refuses_done_damaged_and_incomplete_runs(app, invoke, tmp_path):
-    """Each broken --resume gives one error line, not a traceback."""
-    run = tmp_path / "run"
-    run.mkdir()
-    keys = {"model": {}, "optimizer": {}, "epoch": 3, "best_map": 0.0, "params": {}}
-    torch.save(keys, run / "last.pt")
-    args = ["yolo", "train", "--data", str(tmp_path / "data.yaml"), "--resume", str(run)]
-    result = invoke(app, *args, "--epochs", "3")
-    assert result.exit_code == 1 and "trained 3 epoch(s) already" in result.stderr
-    assert "Traceback" not in result.output
-    result = invoke(app, *args, "--epochs", "5")
-    assert result.exit_code == 1 and "cannot read" in result.stderr and "model.cfg" in result.stderr
-    (run / "last.pt").write_bytes((run / "last.pt").read_bytes()[:200])
-    result = invoke(app, *args, "--epochs", "5")
-    assert result.exit_code == 1 and "not a readable checkpoint" in result.stderr
+def test_detect_refuses_non_finite_weights(cli, fails, run, tmp_path):
+    from dltool_yolo.darknet import build, load_weights, save_weights
+
+    model = build(run / "model.cfg")
+    load_weights(model, run / "best.weights")
+    with torch.no_grad():
+        model.convs()[0].conv.weight[0, 0, 0, 0] = float("nan")
+    save_weights(model, run / "best.weights")
+    image = tmp_path / "x.png"
+    from PIL import Image
+
+    Image.new("RGB", (40, 30)).save(image)
+    fails(cli("yolo", "detect", image, "--weights", run), "holds NaN or inf")
+
+
+def test_resume_refuses_changed_options_by_flag(cli, fails, trained, run, tmp_path):
+    data, _ = trained
+    args = ["yolo", "train", "--resume", run, "--epochs", "3"]
+    fails(cli(*args, "--lr", "0.01"), "--lr 0.01 differs from the resumed run's 0.002")
+    other = tmp_path / "other.yaml"
+    other.write_text(data.read_text())
+    fails(cli(*args, "--data", other), "--data")
+    (tmp_path / "c.yaml").write_text("batch_size: 2\n")
+    fails(cli(*args, "--config", tmp_path / "c.yaml"), "--batch-size 2 differs")
+    assert [r["epoch"] for r in metrics(run)] == [1]
+    result = cli("yolo", "train", "--resume", run, "--epochs", "2", "--data", data, "--lr", "2e-3")
+    assert result.exit_code == 0, result.output  # the same values again are no change
+
+
+class Payload:
+    """Unpickling this runs os.makedirs(marker): what a crafted checkpoint could run."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.makedirs, (self.marker,))
+
+
+def test_resume_runs_no_code_from_a_crafted_checkpoint(cli, fails, run, tmp_path):
+    marker = tmp_path / "pwned"
+    state = torch.load(run / "last.pt", weights_only=True)
+    torch.save(state | {"extra": Payload(marker)}, run / "last.pt")
+    result = cli("yolo", "train", "--resume", run, "--epochs", "2")
+    fails(result, "refused, as loading it could run code")
+    assert not marker.exists()
+
+
+def test_resume_refuses_done_damaged_and_incomplete_runs(cli, fails, run):
+    """Each broken --resume gives one error line and one hint, not a traceback."""
+    args = ["yolo", "train", "--resume", run]
+    fails(cli(*args, "--epochs", "1"), "has trained 1 epoch(s) already")
+    (run / "model.cfg").rename(run / "moved.cfg")
+    fails(cli(*args, "--epochs", "5"), "model.cfg to resume")
+    (run / "moved.cfg").rename(run / "model.cfg")
     torch.save([1, 2], run / "last.pt")
-    result = invoke(app, *args, "--epochs", "5")
-    assert result.exit_code == 1 and "not a dltool yolo checkpoint" in result.stderr
+    fails(cli(*args, "--epochs", "5"), "is not a yolo training checkpoint")
+    (run / "last.pt").write_bytes(b"PK\x03\x04 truncated")
+    fails(cli(*args, "--epochs", "5"), "is not a yolo training checkpoint")
+    (run / "last.pt").unlink()
+    fails(cli(*args, "--epochs", "5"), "holds no last.pt")
+    fails(cli("yolo", "train", "--epochs", "5"), "give --data")
+    fails(cli("yolo", "train", "--resume", run.parent / "nothere", "--epochs", "5"), "nothere")
 
 
-def test_resume_after_a_crash_repeats_the_unbroken_run(app, invoke, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("lr", "code"), [("nan", 1), ("0", 1), ("inf", 2), ("-1", 2)])
+def test_train_refuses_meaningless_learning_rates(cli, fails, trained, tmp_path, lr, code):
+    data, _ = trained
+    result = cli("yolo", "train", "--data", data, "--lr", lr, "--out", tmp_path / "r")
+    if code == 1:
+        fails(result, f"--lr must be a positive finite number, got {float(lr)}")
+    else:
+        assert result.exit_code == 2 and "Invalid value for '--lr'" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_non_finite_loss_stops_training_keeping_the_last_checkpoint(
+    cli, fails, trained, tmp_path, monkeypatch
+):
+    import dltool_yolo.jobs as jobs
+
+    from dltool.checkpoints import load_torch
+
+    data, _ = trained
+    loss, calls = jobs.yolo_loss, []
+
+    def nan_in_epoch_2(model, out, targets):
+        calls.append(1)
+        value, parts = loss(model, out, targets)
+        return (value * float("nan"), parts) if len(calls) > 3 else (value, parts)
+
+    monkeypatch.setattr(jobs, "yolo_loss", nan_in_epoch_2)  # 10 train images: 3 steps/epoch
+    out = tmp_path / "r"
+    result = cli("yolo", "train", "--data", data, "--batch-size", "4", "--epochs", "3",
+                 "--out", out)  # fmt: skip
+    fails(result, "the loss became nan at epoch 2, step 1: training stopped")
+    assert "last.pt keeps epoch 1" in result.stderr
+    assert load_torch(out / "last.pt", jobs.CHECKPOINT, "ckpt")["epoch"] == 1
+    assert [r["epoch"] for r in metrics(out)] == [1]
+
+
+def test_train_and_anchors_refuse_a_dataset_without_labels(cli, fails, trained, tmp_path):
+    """A data.yaml whose labels/ folder is missing: the same one line from train and anchors."""
+    data, _ = trained
+    copy_ = shutil.copytree(data.parent, tmp_path / "syn")
+    shutil.rmtree(copy_ / "labels")
+    message = "none of the 10 train images has a label file"
+    trained_ = cli("yolo", "train", "--data", copy_ / "data.yaml", "--out", tmp_path / "r")
+    anchors = cli("yolo", "anchors", copy_ / "data.yaml", "--out", tmp_path / "a")
+    fails(trained_, message)
+    fails(anchors, message)
+    assert trained_.stderr == anchors.stderr
+    assert not (tmp_path / "r").exists() and not (tmp_path / "a").exists()
+
+
+def test_resume_after_a_crash_repeats_the_unbroken_run(cli, trained, tmp_path, monkeypatch):
     """last.pt keeps the shuffle/flip generator: a resumed run draws what an unbroken one does."""
-    import dltool_yolo.jobs as fit_module
+    import dltool_yolo.jobs as jobs
 
     from dltool.errors import DltoolError
 
-    data = tmp_path / "syn"
-    assert invoke(app, "yolo", "synth", str(data), "--n", "10", "--size", "64").exit_code == 0
-    args = ["yolo", "train", "--data", str(data / "data.yaml"), "--batch-size", "3"]
-    args += ["--cfg-anchors", "--epochs", "3"]
-    assert invoke(app, *args, "--out", str(tmp_path / "whole")).exit_code == 0
-    score, calls = fit_module._score, []
+    data, _ = trained
+    args = ["yolo", "train", "--data", data, "--batch-size", "3", "--cfg-anchors", "--epochs", "3"]
+    assert cli(*args, "--out", tmp_path / "whole").exit_code == 0
+    score, calls = jobs._score, []
 
     def crash_in_epoch_2(*a):
         calls.append(1)
@@ -178,35 +283,24 @@ def test_resume_after_a_crash_repeats_the_unbroken_run(app, invoke, tmp_path, mo
             raise DltoolError("simulated crash in epoch 2")
         return score(*a)
 
-    monkeypatch.setattr(fit_module, "_score", crash_in_epoch_2)
-    result = invoke(app, *args, "--out", str(tmp_path / "broken"))
+    monkeypatch.setattr(jobs, "_score", crash_in_epoch_2)
+    result = cli(*args, "--out", tmp_path / "broken")
     assert result.exit_code == 1 and "simulated crash" in result.stderr
-    monkeypatch.setattr(fit_module, "_score", score)
-    result = invoke(app, *args, "--resume", str(tmp_path / "broken"))
+    monkeypatch.setattr(jobs, "_score", score)
+    result = cli("yolo", "train", "--resume", tmp_path / "broken", "--epochs", "3")
     assert result.exit_code == 0, result.output
-
-    def rows(run):
-        return [
-            json.loads(ln) for ln in (tmp_path / run / "metrics.jsonl").read_text().splitlines()
-        ]
-
-    assert [r["epoch"] for r in rows("broken")] == [1, 2, 3]
-    for a, b in zip(rows("whole"), rows("broken"), strict=True):
+    assert [r["epoch"] for r in metrics(tmp_path / "broken")] == [1, 2, 3]
+    for a, b in zip(metrics(tmp_path / "whole"), metrics(tmp_path / "broken"), strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
 
 
-def test_resume_refuses_changed_options(app, invoke, tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    params = {"data": str(tmp_path / "data.yaml"), "lr": 0.002, "batch_size": 16, "cfg": "small"}
-    keys = {"model": {}, "optimizer": {}, "epoch": 1, "best_map": 0.0, "params": params}
-    torch.save(keys, run / "last.pt")
-    (run / "model.cfg").write_text(tiny_cfg(4, 0.25, 64))
-    args = ["yolo", "train", "--resume", str(run), "--epochs", "3"]
-    result = invoke(app, *args, "--data", str(tmp_path / "other.yaml"), "--lr", "0.01")
-    assert result.exit_code == 1 and "--resume continues" in result.stderr
-    assert "--lr 0.01 (the run's: 0.002)" in result.stderr and "other.yaml" in result.stderr
-    (tmp_path / "c.yaml").write_text("batch_size: 4\n")
-    result = invoke(app, *args, "--data", str(tmp_path / "data.yaml"), "--config",
-                    str(tmp_path / "c.yaml"))  # fmt: skip
-    assert result.exit_code == 1 and "--batch-size 4 (the run's: 16)" in result.stderr
+def test_evaluate_class_count_mismatch(cli, fails, trained, tmp_path):
+    data, _ = trained
+    (tmp_path / "m.cfg").write_text(tiny_cfg(2, 0.25, 64))
+    from dltool_yolo.darknet import build, save_weights
+
+    save_weights(build(tmp_path / "m.cfg"), tmp_path / "m.weights")
+    files = ["--weights", tmp_path / "m.weights", "--cfg", tmp_path / "m.cfg"]
+    fails(cli("yolo", "evaluate", "--data", data, *files), "predicts 2 classes")
+    missing = ["--weights", tmp_path / "nothere.weights"]
+    fails(cli("yolo", "evaluate", "--data", data, *missing), "nothere.weights not found")

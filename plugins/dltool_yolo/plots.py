@@ -1,0 +1,48 @@
+"""The figures of ``dltool yolo``: anchor quality by k, training curves, precision–recall.
+
+Each function writes one figure through :func:`dltool.report.figure` (the format its
+suffix names); matplotlib is imported there, on use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def anchors_curve(path: Path, rows: list[dict], n_boxes: int) -> None:
+    """Plot the mean IoU of the best anchor per box against k."""
+    from dltool.report import figure
+
+    with figure(path, 1, 1, figsize=(5, 3.5)) as (_fig, ax):
+        ax.plot([r["k"] for r in rows], [r["mean_iou"] for r in rows], "o-")
+        ax.set(xlabel="k (number of anchors)", ylabel="mean IoU", title=f"{n_boxes} boxes")
+        ax.grid(alpha=0.3)
+
+
+def training_curves(path: Path, rows: list[dict]) -> None:
+    """Plot the training loss and the validation mAP of each epoch's metrics row."""
+    from dltool.report import figure
+
+    epochs = [r["epoch"] for r in rows]
+    with figure(path, 1, 2, figsize=(9, 3.5)) as (_fig, (ax1, ax2)):
+        ax1.plot(epochs, [r["loss"] for r in rows])
+        ax1.set(xlabel="epoch", ylabel="YOLO loss", yscale="log", title="training loss")
+        ax2.plot(epochs, [r["map50"] for r in rows], label="mAP@0.5")
+        ax2.plot(epochs, [r["map50_95"] for r in rows], label="mAP@0.5:0.95")
+        ax2.set(xlabel="epoch", ylim=(0, 1), title="validation")
+        ax2.legend()
+
+
+def pr_curves(path: Path, names: list[str], scores: dict) -> None:
+    """Plot the precision–recall curve at IoU 0.5 of every class with boxes."""
+    from dltool.report import figure
+
+    with figure(path, 1, 1, figsize=(5.5, 4.5)) as (_fig, ax):
+        for c, name in enumerate(names):
+            if scores["gt_counts"][c]:
+                recall, precision = scores["curves"][c]
+                ax.plot(recall, precision, label=f"{name} AP={scores['ap'][c, 0]:.3f}")
+        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
+               title=f"mAP@0.5 = {scores['map50']:.3f}")  # fmt: skip
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
