@@ -113,14 +113,19 @@ def find_images(sources: list[str]) -> Iterator[Path]:
         if path.is_dir():
             files = images_in(path)
             if not files:
-                raise DltoolError(f"directory {src} holds no image files")
+                raise DltoolError(
+                    f"directory {src} holds no image files",
+                    hint=f"images are taken by suffix: {', '.join(IMAGE_SUFFIXES)}",
+                )
             yield from files
         elif path.exists():
             yield path
         elif glob.has_magic(src):
             matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
             if not matches:
-                raise DltoolError(f"no file matches {src}")
+                raise DltoolError(
+                    f"no file matches {src}", hint="check the pattern; quote it for the shell"
+                )
             yield from matches
         else:
             raise DltoolError(

@@ -60,11 +60,15 @@ def read_bytes(path: Path, limit: int = -1) -> bytes:
         with open(path, "rb") as fh:
             return fh.read(limit)
     except FileNotFoundError as exc:
-        raise DltoolError(f"text file {path} does not exist") from exc
+        raise DltoolError(f"text file {path} does not exist", hint="check the path") from exc
     except IsADirectoryError as exc:
-        raise DltoolError(f"{path} is a directory, not a text file") from exc
+        raise DltoolError(
+            f"{path} is a directory, not a text file", hint="give a text file inside it"
+        ) from exc
     except OSError as exc:
-        raise DltoolError(f"cannot read {path}: {exc.strerror}") from exc
+        raise DltoolError(
+            f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+        ) from exc
 
 
 def read_text(path: Path, encoding: str = "utf-8", option: str | None = "--encoding") -> str:
