@@ -132,7 +132,9 @@ def sample(
     temperature: float = typer.Option(
         0.8, "--temperature", min=0.0, help="Softmax temperature (> 0)."
     ),
-    prefix: str = typer.Option("", "--prefix", help="Text every sample starts with."),
+    prefix: str = typer.Option(
+        "", "--prefix", help="Text every sample starts with [default: none]."
+    ),
     max_len: int = typer.Option(
         200, "--max-len", min=1, max=1_000_000, help="Characters drawn per sample."
     ),

@@ -34,6 +34,7 @@ from dltool_rnn.train import (
 )
 
 MODEL_KEYS = ("cell", "hidden", "layers", "reset_after")
+RUN_KEYS = ("resume", "out", "exist_ok", "config")  # where the run is, not what it does
 EPOCHS = "epochs.jsonl"
 FINITE = ("lr", "clip", "val_fraction", "time_limit")
 SHAPES_BUDGET = 1 << 30  # bytes rnn shapes may allocate
@@ -201,6 +202,7 @@ def _report(s, params, backend, vocab, ts, val, unigram, seconds, run) -> None:
 def train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> None:
     """Train a new character model, or continue the run ``resume``, as ``params`` say."""
     s = current()
+    params = {k: v for k, v in params.items() if k not in RUN_KEYS}  # old runs saved them
     params.setdefault("seed", 0 if s.seed is None else s.seed)
     _check_numbers(params)
     saved, meta, moments = _resume(params, resume) if resume else (None, None, None)

@@ -389,3 +389,21 @@ def test_help_is_light_and_ctrl_c_keeps_a_checkpoint(text_file, tmp_path):
     assert proc.returncode == 130, err
     assert "checkpoint saved" in err and "Traceback" not in err
     assert _meta(out)["step"] >= 10
+
+
+@pytest.mark.parametrize(
+    "args,text",
+    [
+        (["train", "{dir}"], "is a directory"),
+        (["train", "{dir}/none.txt"], "does not exist"),
+        (["train", "--config", "{dir}"], "cannot read config file"),
+        (["train", "--config", "{dir}/none.yaml"], "does not exist"),
+        (["train", "--resume", "{dir}/none"], "does not exist"),
+        (["train", "--resume", "{dir}"], "holds no config.yaml"),
+        (["sample", "{dir}"], "holds no config.yaml"),
+        (["sample", "{dir}/none.npz"], "does not exist"),
+    ],
+)
+def test_unusable_file_arguments_exit_1_with_a_hint(cli, tmp_path, args, text):
+    result = cli("rnn", *[a.format(dir=tmp_path) for a in args])
+    assert text in _error(result, 1)
