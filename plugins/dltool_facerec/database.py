@@ -9,7 +9,11 @@
   SHA-256 of the image they came from (re-enrolling the same file is a no-op).
 * Journal mode WAL, busy timeout 30 s; every command's writes are one
   ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction, so concurrent writers queue and a killed
-  process leaves the database as it was before the command.
+  process leaves the database as it was before the command. A writer that still holds
+  the lock after the timeout is reported as such; a full disk by its own error.
+* The file is opened through a quoted ``file:`` URI (``#``, ``?``, ``%`` are plain file
+  name characters), created owner-only (0600), and opened read-only by the commands that
+  only read it, so a database in a read-only folder can be listed and searched.
 """
 
 from __future__ import annotations
@@ -86,29 +90,81 @@ class Enrolled:
 
 
 class FaceDB:
-    """A connection to the face database at ``path`` (created and migrated on open)."""
+    """A connection to the face database at ``path`` (created and migrated on open).
 
-    def __init__(self, path: Path, create: bool = True):
+    ``readonly``: open without writing (people, identify, verify, export), so a database
+    in a read-only folder can be read; an older schema is still migrated when it can be.
+    """
+
+    def __init__(self, path: Path, create: bool = True, readonly: bool = False):
         self.path = Path(path)
+        self.readonly = readonly
         if self.path.is_dir():
             raise DltoolError(
                 f"face database {self.path} is a directory",
                 hint=f"give a file path to --db (or {ENV}), e.g. {self.path / 'faces.sqlite3'}",
             )
-        if not self.path.exists() and not create:
-            raise DltoolError(f"face database {self.path} does not exist")
-        if self.path.exists():
+        exists = self.path.exists()
+        if not exists and (not create or readonly):
+            raise DltoolError(
+                f"face database {self.path} does not exist",
+                hint="enroll faces first (dltool facerec enroll NAME IMAGE…), or give --db",
+            )
+        if exists:
             self._check_file()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._create_file()
         try:
-            self.conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
+            self.conn = self._connect()
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            if readonly:
+                self._require_current()
+            else:
+                self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise self._not_ours(str(exc)) from None
+            raise self._sqlite_error(exc) from None
+
+    def _uri(self, mode: str) -> str:
+        """Return the path as an SQLite URI (quoted: '#', '?' and '%' are file name characters)."""
+        return f"{self.path.resolve().as_uri()}?mode={mode}"
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the connection: read-only (immutable in a folder no one may write) or read-write."""
+        uri = self._uri("ro" if self.readonly else "rw")
+        try:
+            return self._open(uri)
+        except sqlite3.OperationalError:
+            if not self.readonly or os.access(self.path.parent, os.W_OK):
+                raise
+            # WAL needs a -shm file beside the database; in a read-only folder it cannot be
+            # made, and no one can write the database there either: read it as immutable
+            return self._open(uri + "&immutable=1")
+
+    @staticmethod
+    def _open(uri: str) -> sqlite3.Connection:
+        """Return a connection to ``uri`` in autocommit mode with the busy timeout."""
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # fail here, not later
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    def _create_file(self) -> None:
+        """Create the new database file owner-only (0600): it holds face data."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another process created it a moment ago; SQLite sorts out the rest
+        except OSError as exc:
+            raise DltoolError(
+                f"cannot create the face database {self.path}: {exc.strerror}",
+                hint="give a --db path in a folder you can write to",
+            ) from None
 
     def _not_ours(self, why: str) -> DltoolError:
         """Return the error for a file that is not a dltool face database."""
@@ -117,17 +173,38 @@ class FaceDB:
             hint=f"give another --db path (or unset {ENV})",
         )
 
+    def _sqlite_error(self, exc: sqlite3.Error) -> DltoolError:
+        """Return the one-line error for an SQLite failure: locked, full, unwritable, or foreign."""
+        why = str(exc)
+        if "locked" in why or "busy" in why:
+            return DltoolError(
+                f"face database {self.path} is locked by another process "
+                f"(waited {BUSY_TIMEOUT_S:g} s)",
+                hint="wait for the other dltool command to finish (or stop it), then try again",
+            )
+        if "full" in why or "disk I/O" in why or "readonly" in why or "unable to open" in why:
+            return DltoolError(
+                f"cannot write the face database {self.path}: {why}; nothing was changed",
+                hint="free disk space, or give a --db path you can write to",
+            )
+        return self._not_ours(why)
+
     def _check_file(self) -> None:
         """Refuse a file that is not SQLite, or SQLite without our ``meta`` table."""
-        with open(self.path, "rb") as fh:
-            header = fh.read(16)
+        try:
+            with open(self.path, "rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise DltoolError(
+                f"cannot read the face database {self.path}: {exc.strerror}",
+                hint="check the file's permissions, or give another --db",
+            ) from None
         if header == b"":
             return  # an empty file (e.g. from mktemp) becomes a new database
         if header != b"SQLite format 3\x00":
             raise self._not_ours("not an SQLite file")
         try:
-            uri = f"file:{self.path.resolve()}?mode=ro"
-            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)) as c:
+            with contextlib.closing(self._read_only()) as c:
                 tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
                 if not tables:
                     return
@@ -135,10 +212,22 @@ class FaceDB:
                     raise self._not_ours("SQLite without a dltool meta table")
                 meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
-            raise self._not_ours(str(exc)) from None
+            raise self._sqlite_error(exc) from None
         if meta.get("application") != APPLICATION:
             raise self._not_ours(f"application is {meta.get('application')!r}")
-        version = int(meta.get("schema_version", "0"))
+        self._check_version(int(meta.get("schema_version", "0")))
+
+    def _read_only(self) -> sqlite3.Connection:
+        """Return a read-only connection (immutable where the folder cannot be written)."""
+        try:
+            return self._open(self._uri("ro"))
+        except sqlite3.OperationalError:
+            if os.access(self.path.parent, os.W_OK):
+                raise
+            return self._open(self._uri("ro") + "&immutable=1")
+
+    def _check_version(self, version: int) -> None:
+        """Refuse a schema newer than this dltool understands."""
         if version > SCHEMA_VERSION:
             raise DltoolError(
                 f"{self.path} has schema version {version}, newer than this dltool "
@@ -154,13 +243,26 @@ class FaceDB:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0])
 
+    def _require_current(self) -> None:
+        """For a read-only open: migrate an older schema through a writable connection first."""
+        if self.version() >= SCHEMA_VERSION:
+            return
+        self.conn.close()
+        FaceDB(self.path).close()  # migrates (or says why the file cannot be written)
+        self.conn = self._connect()
+
     def _migrate(self, target: int = SCHEMA_VERSION) -> None:
-        """Apply MIGRATIONS[version:target] in one transaction; set WAL mode."""
+        """Apply MIGRATIONS[version:target] in one transaction; set WAL mode.
+
+        Nothing is locked when the schema is current, so opening a database that another
+        process is writing does not wait.
+        """
+        if self.version() >= target and self._journal_mode() == "wal":
+            return
         self._use_wal()
         with self.transaction():
             start = self.version()
-            if start > SCHEMA_VERSION:
-                raise DltoolError(f"{self.path} has a newer schema ({start})")
+            self._check_version(start)
             for k in range(start, target):
                 for statement in MIGRATIONS[k].split(";"):
                     if statement.strip():
@@ -170,6 +272,10 @@ class FaceDB:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                     [("application", APPLICATION), ("schema_version", str(target))],
                 )
+
+    def _journal_mode(self) -> str:
+        """Return the journal mode of the file (``wal`` once dltool has opened it)."""
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
     def _use_wal(self) -> None:
         """Switch to WAL, retrying while another process holds the lock for up to BUSY_TIMEOUT_S.
@@ -189,14 +295,25 @@ class FaceDB:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block as one BEGIN IMMEDIATE … COMMIT (ROLLBACK on any exception)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """Run the block as one BEGIN IMMEDIATE … COMMIT (ROLLBACK on any exception).
+
+        SQLite failures (locked, disk full) become one DltoolError naming the cause; a
+        transaction SQLite already rolled back itself is not rolled back twice.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._sqlite_error(exc) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise self._sqlite_error(exc) from None
             raise
-        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection."""

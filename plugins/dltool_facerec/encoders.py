@@ -180,12 +180,28 @@ class TorchEncoder:
 
 
 def load_encoder(path: Path | None, device: Any = None, quiet: bool | None = None) -> Any:
-    """Return the dlib encoder (``path`` None) or the torch encoder saved at ``path``."""
+    """Return the dlib encoder (``path`` None) or the torch encoder of ``path`` (file or run)."""
     if path is None:
         return DlibEncoder(quiet=quiet)
-    if not Path(path).is_file():
-        raise DltoolError(f"encoder file not found: {path}")
-    return TorchEncoder(Path(path), device)
+    return TorchEncoder(encoder_file(Path(path)), device)
+
+
+def encoder_file(path: Path) -> Path:
+    """Return ``path``, or the encoder.pt inside the run folder ``path`` names."""
+    if path.is_dir():
+        inside = path / "encoder.pt"
+        if not inside.is_file():
+            raise DltoolError(
+                f"{path} holds no encoder.pt",
+                hint="give a run folder of 'dltool facerec train' (runs/facerec/train/N)",
+            )
+        return inside
+    if not path.is_file():
+        raise DltoolError(
+            f"encoder file not found: {path}",
+            hint="give encoder.pt or the run folder written by 'dltool facerec train'",
+        )
+    return path
 
 
 class FacePipeline:

@@ -9,6 +9,8 @@ is the fraction of all pairs decided correctly.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from dltool_facerec.match import distances
@@ -51,4 +53,22 @@ def accuracy(genuine: np.ndarray, impostor: np.ndarray, t: float) -> dict[str, f
         "accuracy": float(correct / max(len(genuine) + len(impostor), 1)),
         "tpr": float(np.mean(genuine < t)) if len(genuine) else float("nan"),
         "fpr": float(np.mean(impostor < t)) if len(impostor) else float("nan"),
+    }
+
+
+def threshold_report(E: np.ndarray, labels: np.ndarray, t: float | None) -> dict[str, Any]:
+    """Return pair distances, ROC, AUC, best threshold and accuracy at ``t`` (or the best)."""
+    genuine, impostor = pair_distances(E, labels)
+    curve = roc(genuine, impostor)
+    best, balanced = best_threshold(curve)
+    chosen = best if t is None else t
+    return {
+        "genuine": genuine,
+        "impostor": impostor,
+        "curve": curve,
+        "auc": auc(curve),
+        "best_threshold": best,
+        "best_balanced_accuracy": balanced,
+        "threshold": chosen,
+        **accuracy(genuine, impostor, chosen),
     }

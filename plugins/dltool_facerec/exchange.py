@@ -15,12 +15,12 @@ TEXT_FIELDS = ("name", "encoder", "image_sha256", "source", "box", "created")
 
 
 def export_db(database: Any, path: Path) -> int:
-    """Write every encoding of ``database`` to ``path`` atomically; return how many."""
+    """Write every encoding of ``database`` to ``path`` atomically, owner-only; return how many."""
     from dltool import atomic
 
     rows = database.dump()
     doc = {"format": FORMAT, "version": 1, "encodings": rows}
-    atomic.write_text(path, json.dumps(doc, indent=1))
+    atomic.write_text(path, json.dumps(doc, indent=1), private=True)  # face data: 0600 if new
     return len(rows)
 
 
@@ -81,10 +81,16 @@ def read_export(path: Path) -> list[dict[str, Any]]:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DltoolError(f"export file not found: {path}") from None
+        raise DltoolError(f"export file not found: {path}", hint="check the path") from None
     except IsADirectoryError:
-        raise DltoolError(f"{path} is a directory, not an export file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DltoolError(
+            f"{path} is a directory, not an export file", hint="give the export's JSON file"
+        ) from None
+    except PermissionError as exc:
+        raise DltoolError(
+            f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _bad(path, type(exc).__name__) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _bad(path, "no 'format: dltool-facerec-export'")

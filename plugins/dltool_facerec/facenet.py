@@ -6,8 +6,8 @@ on a laptop: stem convolutions, residual blocks whose branch is an Inception mod
 stride-2 reductions, global average pooling, a linear 128-d embedding and
 f(x) = z / ‖z‖₂, so ‖f(a) − f(b)‖² ∈ [0, 4] as the triplet loss with α = 0.2 expects.
 
-Encoder files are ``torch.save`` dicts (format ``dltool-facenet``) holding the config,
-the weights and the verification threshold chosen on the training faces.
+Encoder files are core torch checkpoints (``dltool.checkpoints``, format ``dltool-facenet``)
+holding the config, the weights and the verification threshold chosen on the training faces.
 """
 
 from __future__ import annotations
@@ -110,41 +110,42 @@ def embed_chips(
     return torch.cat(out).double().numpy()
 
 
+WHAT = "dltool face encoder"
+ENCODER_HINT = "give encoder.pt (or the run folder) written by 'dltool facerec train'"
+
+
 def save_encoder(model: FaceNet, path: Path, threshold: float) -> None:
-    """Write the encoder file (config, weights, threshold) atomically."""
-    from dltool import atomic
+    """Write the encoder file (config, weights, threshold) atomically, through the core."""
+    from dltool.checkpoints import save_torch
 
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
-        "format": FORMAT,
         "version": 1,
         "config": model.config,
         "input_size": INPUT_SIZE,
         "threshold": float(threshold),
         "state_dict": state,
     }
-    with atomic.atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_torch(path, payload, FORMAT)
 
 
 def load_encoder(path: Path, device: Any = None) -> tuple[FaceNet, dict[str, Any]]:
-    """Return (model on ``device``, metadata with name, dim, input_size, threshold)."""
-    bad = DltoolError(
-        f"{path} is not a readable dltool face encoder file",
-        hint="give a file written by 'dltool facerec train' (encoder.pt)",
-    )
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # torch raises many types for damaged files
-        raise bad from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise bad
+    """Return (model on ``device``, metadata with name, dim, input_size, threshold).
+
+    Loaded with ``weights_only=True`` (nothing in the file can run); NaN/inf weights refused.
+    """
+    from dltool.checkpoints import load_torch, require_finite
+
+    payload = load_torch(path, FORMAT, WHAT)
     try:
         config = payload["config"]
         model = FaceNet(config["width"], tuple(config["blocks"]), config["dim"])
         model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, RuntimeError):
-        raise bad from None
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        raise DltoolError(
+            f"{path} is not a {WHAT} (its weights do not fit its config)", hint=ENCODER_HINT
+        ) from None
+    require_finite(payload["state_dict"], path, "face encoder")
     digest = sha256_file(Path(path))[:12]
     meta = {
         "name": f"facenet-{digest}",

@@ -1,17 +1,12 @@
-"""Reading images for face work: the core's finder and reader, in face-work wording."""
+"""Reading images for face work: the core's reader, in face-work wording."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from dltool.data.images import ImageReadError, find_images, read_rgb
+from dltool.data.images import ImageReadError, read_rgb
 from dltool.errors import DltoolError
-
-
-def expand(sources: list[str]) -> list[Path]:
-    """Return the files of ``sources``: files as given, image files inside directories."""
-    return list(find_images(sources))
 
 
 def load_rgb(path: Path) -> Any:

@@ -1,117 +1,496 @@
-"""What ``facerec train`` and ``facerec evaluate`` do once their options are checked."""
+"""The facerec command jobs: what each command does once ``cli.py`` has parsed its options.
+
+Detection, encoding and matching live in ``encoders.py`` and ``match.py``, the database in
+``database.py``, export/import in ``exchange.py``, training in ``train.py``; the jobs
+wire them to the session (device, reporter, run folders) and to the user's files.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from dltool.context import current
-from dltool.errors import DltoolError
+from dltool.errors import DltoolError, printable
+from dltool_facerec.output import shown
+
+TRAIN_FORMAT = "dltool-facerec-train"  # last.pt: weights, optimizer and generators per epoch
+MAX_BATCH = 256  # P·K faces per batch: the batch-all loss holds (P·K)³ numbers
+BOX_COLUMNS = ["top", "right", "bottom", "left"]
+
+
+class ExitTwoError(DltoolError):
+    """A verify error: exit code 2, so that 1 can mean "no match"."""
+
+    exit_code = 2
+
+
+@dataclass
+class Faces:
+    """How faces are found and encoded, where the database is, and when two faces match."""
+
+    detector: str = "hog"
+    upsample: int = 1
+    encoder: Path | None = None
+    db: Path | None = None
+    threshold: float | None = None
+    largest: bool = False
+
+
+def open_db(path: Path | None, create: bool = True, readonly: bool = False) -> Any:
+    """Open the face database at ``path`` (or the default location)."""
+    from dltool_facerec.database import FaceDB, default_path
+
+    return FaceDB(path or default_path(), create=create, readonly=readonly)
+
+
+def pipeline(faces: Faces) -> Any:
+    """Return a FacePipeline of the chosen detector and encoder."""
+    from dltool_facerec.encoders import FaceFinder, FacePipeline, load_encoder
+
+    s = current()
+    finder = FaceFinder(faces.detector, faces.upsample, quiet=s.quiet)  # checks options first
+    enc = load_encoder(faces.encoder, s.device if faces.encoder else None, quiet=s.quiet)
+    return FacePipeline(finder, enc)
+
+
+def threshold(value: float | None, encoder: Any) -> float:
+    """Return the threshold to use: the option, else the encoder's default."""
+    t = encoder.threshold if value is None else value
+    if not (math.isfinite(t) and t > 0):
+        raise DltoolError(
+            f"--threshold must be a positive finite distance, got {t}",
+            hint="same person when the distance is below it: 0.6 suits the dlib encoder",
+        )
+    return float(t)
+
+
+def one_face(faces: list[Any], path: Path, largest: bool) -> Any:
+    """Return the only face of ``path`` (or the largest with ``largest``); refuse 0 or several."""
+    if not faces:
+        raise DltoolError(
+            f"no face found in {shown(path)}", hint="try --upsample 2 or --detector cnn"
+        )
+    if len(faces) > 1 and not largest:
+        raise DltoolError(
+            f"{shown(path)} has {len(faces)} faces where one is expected",
+            hint="crop the image to one face, or pass --largest to use the largest face",
+        )
+    return max(faces, key=lambda f: f.area)
+
+
+def box(face: Any) -> dict[str, int]:
+    """Return the face box as {top, right, bottom, left}."""
+    return dict(zip(("top", "right", "bottom", "left"), map(int, face.box), strict=True))
+
+
+def _images(sources: list[str]) -> list[Path]:
+    """Return the image files ``sources`` name (files, folders, globs, demo:NAME)."""
+    from dltool.data.images import find_images
+
+    return list(find_images(sources))
+
+
+def _read(path: Path) -> Any:
+    """Return the image at ``path`` as RGB uint8 (H, W, 3)."""
+    from dltool_facerec.images import load_rgb
+
+    return load_rgb(path)
+
+
+def detect(images: list[str], faces: Faces, fmt: str, annotate: bool, out: Any, exist_ok: bool):
+    """Find faces: one row per box, a summary per image, an annotated copy of each image."""
+    from dltool_facerec.encoders import FaceFinder
+    from dltool_facerec.output import annotate as draw
+    from dltool_facerec.output import annotated_name, emit
+
+    s = current()
+    paths = _images(images)
+    finder = FaceFinder(faces.detector, faces.upsample, quiet=s.quiet)
+    run = s.run_dir("facerec", "detect", out, exist_ok) if annotate else None
+    if run is not None:
+        run.write_config({"images": images, "detector": faces.detector,
+                          "upsample": faces.upsample})  # fmt: skip
+    rows, summary, used = [], [], set()
+    with s.reporter.progress(len(paths), "detect") as bar:
+        for path in paths:
+            image = _read(path)
+            found = finder.boxes(image)
+            rows.extend({"file": shown(path), **box(f)} for f in found)
+            summary.append({"file": shown(path), "faces": len(found)})
+            if run is not None:
+                draw(
+                    image, [(f.box, "", True) for f in found], run.file(annotated_name(path, used))
+                )
+            bar.advance(faces=len(found))
+    emit(rows, fmt, f"Faces ({faces.detector})", ["file", *BOX_COLUMNS], summary)
+    s.reporter.info(f"{len(rows)} face(s) in {len(paths)} image(s)")
+    if run is not None:
+        s.reporter.info(f"Annotated copies saved to {run.path}")
+
+
+def _unique_files(paths: list[Path]) -> list[Path]:
+    """Return ``paths`` with each file once (the first spelling kept), in order."""
+    first: dict[Path, Path] = {}
+    for path in paths:
+        first.setdefault(path.resolve(), path)
+    return list(first.values())
+
+
+def _check_name(name: str) -> str:
+    """Return the name stripped; refuse an empty one or one with control characters."""
+    name = name.strip()
+    if not name:
+        raise DltoolError("the name must not be empty", hint="give the person's name")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise DltoolError(
+            f"the name {printable(name)!r} holds control characters",
+            hint="give the name as plain text (no escape sequences or line breaks)",
+        )
+    return name
+
+
+def _encode_rows(paths: list[Path], pipe: Any, database: Any, largest: bool) -> list[dict]:
+    """Return one row per image: its hash, and its face encoding unless already enrolled."""
+    from dltool.artifacts import sha256_file
+
+    rows, digests = [], set()
+    with current().reporter.progress(len(paths), "encode") as bar:
+        for path in paths:
+            digest = sha256_file(path)
+            row = {"file": shown(path), "encoder": pipe.encoder.name, "image_sha256": digest}
+            known = database is not None and database.has_image(pipe.encoder.name, digest)
+            if digest in digests or known:  # same content given twice, or enrolled before
+                row.update(vector=None, box="")
+            else:
+                face = one_face(pipe.encode(_read(path)), path, largest)
+                row.update(vector=face.encoding, box=",".join(map(str, face.box)))
+            digests.add(digest)
+            row["source"] = shown(path.resolve())
+            rows.append(row)
+            bar.advance()
+    return rows
+
+
+def enroll(name: str, images: list[str], faces: Faces) -> None:
+    """Add NAME's face from each image to the database (one encoding per image)."""
+    from dltool_facerec.database import default_path
+
+    name = _check_name(name)
+    paths = _unique_files(_images(images))
+    exists = (faces.db or default_path()).exists()
+    database = open_db(faces.db, create=False) if exists else None  # refuse foreign files now
+    pipe = pipeline(faces)
+    rows = _encode_rows(paths, pipe, database, faces.largest)
+    new = [r for r in rows if r["vector"] is not None]
+    database = database or open_db(faces.db)  # a new database file only once there is something
+    stored = iter(database.add(name, new) if new else [])  # one status per new row, in order
+    table = [
+        {"file": r["file"], "box": r["box"],
+         "status": next(stored)["status"] if r["vector"] is not None else "already enrolled"}
+        for r in rows
+    ]  # fmt: skip
+    rep = current().reporter
+    rep.table(f"Enroll {name}", table, key="enrolled")
+    added = sum(r["status"] == "added" for r in table)
+    rep.result("added", added, label=f"Encodings added for {name}")
+    rep.result("database", str(database.path), label="Database")
+
+
+def verify(image: Path, name: str, faces: Faces) -> bool:
+    """Is the face in IMAGE NAME? Errors exit 2, so that exit 1 means "no match"."""
+    try:
+        return _verify(image, name, faces)
+    except ExitTwoError:
+        raise
+    except DltoolError as exc:
+        raise ExitTwoError(exc.message, exc.hint) from None
+    except Exception as exc:  # a bug must not read as "no match" (exit 1)
+        if current().debug:
+            raise
+        raise ExitTwoError(
+            f"unexpected {type(exc).__name__}: {exc}", hint="rerun with --debug for the traceback"
+        ) from None
+
+
+def _verify(image: Path, name: str, faces: Faces) -> bool:
+    """Return whether the face in ``image`` is ``name``, after reporting the distance."""
+    from dltool_facerec.match import verify as verify_math
+
+    if not image.is_file():
+        raise DltoolError(f"image not found: {shown(image)}", hint="give an image file")
+    database = open_db(faces.db, create=False, readonly=True)
+    pipe = pipeline(faces)
+    database.require(pipe.encoder.name, name)
+    t = threshold(faces.threshold, pipe.encoder)
+    face = one_face(pipe.encode(_read(image)), image, faces.largest)
+    known = database.load(pipe.encoder.name, pipe.encoder.dim, name)
+    match, distance = verify_math(face.encoding, known.vectors, t)
+    rep = current().reporter
+    rep.line(f"{shown(image)} {'is' if match else 'is not'} {name}")
+    rep.result("match", match, label="match")
+    rep.result("distance", round(distance, 4), label="distance")
+    rep.result("threshold", t, label="threshold")
+    return match
+
+
+def _encode_all(paths: list[Path], pipe: Any, best_only: bool) -> list[tuple[Path, list]]:
+    """Return (path, faces with encodings) per image; the largest face only with best_only."""
+    per_image = []
+    with current().reporter.progress(len(paths), "encode") as bar:
+        for path in paths:
+            found = pipe.encode(_read(path))
+            if best_only and found:
+                found = [max(found, key=lambda f: f.area)]
+            per_image.append((path, found))
+            bar.advance(faces=len(found))
+    return per_image
+
+
+def identify(
+    images: list[str], faces: Faces, best_only: bool, fmt: str, annotate: bool, out: Any,
+    exist_ok: bool,
+) -> None:  # fmt: skip
+    """Name every face: the nearest enrolled encoding, or 'unknown' above the threshold."""
+    import numpy as np
+
+    from dltool_facerec.match import UNKNOWN
+    from dltool_facerec.match import identify as identify_math
+    from dltool_facerec.output import annotate as draw
+    from dltool_facerec.output import annotated_name, emit
+
+    s = current()
+    paths = _images(images)
+    database = open_db(faces.db, create=False, readonly=True)
+    pipe = pipeline(faces)
+    database.require(pipe.encoder.name)
+    t = threshold(faces.threshold, pipe.encoder)
+    enrolled = database.load(pipe.encoder.name, pipe.encoder.dim, dtype=np.float32)
+    run = s.run_dir("facerec", "identify", out, exist_ok) if annotate else None
+    if run is not None:
+        run.write_config({"images": images, "threshold": t, "encoder": pipe.encoder.name})
+    per_image = _encode_all(paths, pipe, best_only)
+    # one (q, d) @ (d, n) product for all faces of all images: E is read once
+    Q = np.array([f.encoding for _, fs in per_image for f in fs]).reshape(-1, pipe.encoder.dim)
+    found = iter(identify_math(Q, enrolled.vectors, enrolled.names, t, enrolled.sq_norms))
+    rows, summary, used = [], [], set()
+    for path, fs in per_image:
+        named = [(face, *next(found)) for face in fs]
+        rows.extend(
+            {"file": shown(path), "name": who, "distance": round(d, 4), **box(face)}
+            for face, who, d in named
+        )
+        summary.append({"file": shown(path), "faces": len(fs),
+                        "names": ", ".join(who for _, who, _ in named)})  # fmt: skip
+        if run is not None:
+            labels = [(f.box, f"{w} {d:.2f}", w != UNKNOWN) for f, w, d in named]
+            draw(_read(path), labels, run.file(annotated_name(path, used)))
+    columns = ["file", "name", "distance", *BOX_COLUMNS]
+    emit(rows, fmt, f"Faces identified (threshold {t:g})", columns, summary)
+    s.reporter.info(
+        f"{len(rows)} face(s) in {len(paths)} image(s), {len(enrolled.names)} encodings"
+    )
+    if run is not None:
+        s.reporter.info(f"Labelled copies saved to {run.path}")
+
+
+def people(db: Path | None) -> None:
+    """List the enrolled people and their number of encodings (names escaped when printed)."""
+    database = open_db(db, create=False, readonly=True)
+    rows = database.people()
+    rep = current().reporter
+    rep.table(f"People in {shown(database.path)}", rows, key="people")
+    if not rows:
+        rep.line("no one is enrolled yet")
+
+
+def forget(name: str, db: Path | None) -> None:
+    """Remove NAME and all their encodings from the database."""
+    n = open_db(db, create=False).forget(name)
+    current().reporter.result("removed", n, label=f"Removed {printable(name)}, encodings deleted")
+
+
+def _export_target(file: Path | None, output: Path | None) -> Path:
+    """Return the one export file given (FILE or -o), refusing a suffix other than .json."""
+    if (file is None) == (output is None):
+        raise DltoolError(
+            "give the export file once: FILE or -o FILE",
+            hint="dltool facerec export -o faces.json",
+        )
+    target = Path(file or output)
+    if target.is_dir():
+        raise DltoolError(f"{target} is a directory", hint="give a file path ending in .json")
+    special = target.exists() and not target.is_file()  # /dev/stdout, a FIFO: written through
+    if not special and target.suffix.lower() != ".json":
+        raise DltoolError(
+            f"cannot write {target}: unknown output format '{target.suffix or '(none)'}'",
+            hint="name a file ending in .json (the export is one JSON document)",
+        )
+    return target
+
+
+def export(file: Path | None, output: Path | None, db: Path | None) -> None:
+    """Write every person and encoding to a JSON file, owner-only (0600): it is face data."""
+    from dltool_facerec.exchange import export_db
+
+    target = _export_target(file, output)
+    n = export_db(open_db(db, create=False, readonly=True), target)
+    current().reporter.result("exported", n, label=f"Encodings exported to {shown(target)}")
+
+
+def import_(file: Path, db: Path | None) -> None:
+    """Add the encodings of an export file (already present ones are skipped)."""
+    from dltool_facerec.exchange import read_export
+
+    rows = read_export(file)
+    counts = open_db(db).import_rows(rows, shown(file))
+    rep = current().reporter
+    rep.result("added", counts["added"], label="Encodings added")
+    rep.result("skipped", counts["skipped"], label="Already present")
 
 
 def check_params(p: dict[str, Any]) -> None:
-    """Raise a clear error for out-of-range training options."""
-    from dltool_facerec.train import MINING
-
+    """Raise a clear error for training options out of range (also when read from --config)."""
     if p["data"] is None:
         raise DltoolError(
             "--data is required", hint="give --data DIR, or 'data: DIR' in the --config file"
         )
-    if p["mining"] not in MINING:
-        raise DltoolError(f"unknown --mining '{p['mining']}'", hint="batch-all or semi-hard")
-    for key in ("epochs", "people_per_batch", "images_per_person"):
-        if p[key] < (2 if key != "epochs" else 1):
-            raise DltoolError(f"--{key.replace('_', '-')} is too small: {p[key]}")
-    if not p["margin"] > 0 or not p["lr"] > 0:
-        raise DltoolError("--margin and --lr must be positive")
+    for key, flag in (("lr", "--lr"), ("margin", "--margin")):
+        if not (math.isfinite(p[key]) and p[key] > 0):
+            raise DltoolError(
+                f"{flag} must be a positive finite number, got {p[key]}",
+                hint="e.g. --lr 0.001 --margin 0.2 (the defaults)",
+            )
+    if p["people_per_batch"] * p["images_per_person"] > MAX_BATCH:
+        raise DltoolError(
+            f"--people-per-batch × --images-per-person is "
+            f"{p['people_per_batch'] * p['images_per_person']}, more than {MAX_BATCH}",
+            hint="the batch-all loss holds (P·K)³ numbers: lower one of the two",
+        )
 
 
-def threshold_report(E: np.ndarray, labels: np.ndarray, t: float | None) -> dict[str, Any]:
-    """Return pair distances, ROC, AUC, best threshold and accuracy at ``t`` (or the best)."""
-    from dltool_facerec.evaluate import accuracy, auc, best_threshold, pair_distances, roc
-
-    genuine, impostor = pair_distances(E, labels)
-    curve = roc(genuine, impostor)
-    best, balanced = best_threshold(curve)
-    chosen = best if t is None else t
-    return {
-        "genuine": genuine,
-        "impostor": impostor,
-        "curve": curve,
-        "auc": auc(curve),
-        "best_threshold": best,
-        "best_balanced_accuracy": balanced,
-        "threshold": chosen,
-        **accuracy(genuine, impostor, chosen),
-    }
-
-
-def plot_evaluation(path: Path, rep: dict[str, Any], title: str) -> None:
-    """Write histograms of genuine/impostor distances and the ROC curve to ``path``."""
-    from dltool.report import figure
-
-    with figure(path, 1, 2, figsize=(10, 4)) as (_fig, (ax, ax_roc)):
-        hi = max(rep["genuine"].max(initial=0), rep["impostor"].max(initial=0)) * 1.05 + 1e-9
-        bins = np.linspace(0, hi, 40)
-        ax.hist(rep["impostor"], bins=bins, alpha=0.6, label=f"impostor ({len(rep['impostor'])})")
-        ax.hist(rep["genuine"], bins=bins, alpha=0.6, label=f"genuine ({len(rep['genuine'])})")
-        ax.axvline(rep["threshold"], color="k", ls="--", label=f"threshold {rep['threshold']:.3f}")
-        ax.set(xlabel="‖f(a) − f(b)‖", ylabel="pairs", title=title)
-        ax.legend()
-        ax_roc.plot(rep["curve"]["fpr"], rep["curve"]["tpr"], "-", lw=2)
-        ax_roc.plot([0, 1], [0, 1], ":", color="grey")
-        ax_roc.set(xlabel="false positive rate", ylabel="true positive rate",
-                   title=f"ROC (AUC {rep['auc']:.3f})")  # fmt: skip
-        ax_roc.grid(alpha=0.3)
-
-
-def summary_rows(rep: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the evaluation numbers as table rows."""
-    keys = (
-        "auc",
-        "best_threshold",
-        "best_balanced_accuracy",
-        "threshold",
-        "accuracy",
-        "tpr",
-        "fpr",
-    )
-    return [{"metric": k, "value": round(float(rep[k]), 4)} for k in keys]
-
-
-def run_train(params: dict[str, Any], out: Path | None) -> None:
-    """Train the encoder, choose its threshold on the training faces, save encoder.pt."""
-    import torch
-
+def _chips(paths: list[Path]) -> Any:
+    """Return the aligned 96×96 chips of the largest face of each image."""
     from dltool_facerec.encoders import FaceFinder
-    from dltool_facerec.facenet import INPUT_SIZE, facenet_small
-    from dltool_facerec.train import face_chips, fit, identity_folders
+    from dltool_facerec.facenet import INPUT_SIZE
+    from dltool_facerec.train import face_chips
 
-    check_params(params)
     s = current()
-    paths, labels, names = identity_folders(params["data"])
     finder = FaceFinder("hog", 1, quiet=s.quiet)
     with s.reporter.progress(len(paths), "align faces") as bar:
-        chips = face_chips(finder, paths, INPUT_SIZE, bar)
-    run = s.run_dir("facerec", "train", out)
-    seed = s.seed if s.seed is not None else params["init_seed"]  # the global --seed wins
-    run.write_config({**params, "data": str(params["data"]), "init_seed": seed})  # --config-able
+        return face_chips(finder, paths, INPUT_SIZE, bar)
+
+
+def _checkpoint(run: Any, model: Any, state: dict, rows: list, names: list[str]) -> None:
+    """Save last.pt (weights, optimizer, generators, rows) and log the epoch's metrics."""
+    from dltool.checkpoints import save_torch
+    from dltool_facerec.train import saved_state
+
+    weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"model": weights, "state": saved_state(state), "rows": rows, "people": names}
+    save_torch(run.file("last.pt"), payload, TRAIN_FORMAT)
+    run.log_metrics(**rows[-1])
+
+
+def _resume(run: Any, model: Any, state: dict, names: list[str], epochs: int) -> list[dict]:
+    """Load last.pt of ``run`` into ``model`` and ``state``; return the rows trained so far."""
+    from dltool import atomic
+    from dltool.checkpoints import load_torch
+    from dltool_facerec.train import restore_state
+
+    saved = load_torch(run.file("last.pt"), TRAIN_FORMAT, "facerec training checkpoint")
+    if saved.get("people") != names:
+        raise DltoolError(
+            f"the people in --data differ from those {run.path} was trained on",
+            hint="resume with the run's own data, or start a new run",
+        )
+    rows = list(saved["rows"])
+    if len(rows) >= epochs:
+        raise DltoolError(
+            f"{run.path} has already trained {len(rows)} epochs",
+            hint=f"give --epochs above {len(rows)} to train on",
+        )
+    model.load_state_dict(saved["model"])
+    restore_state(state, saved["state"])
+    text = "".join(json.dumps(r) + "\n" for r in rows)  # the log ends where the checkpoint does
+    atomic.write_text(run.file("metrics.jsonl"), text)
+    return rows
+
+
+def _last_finished(run: Any, model: Any) -> None:
+    """Put the weights of the last finished epoch (last.pt) back into ``model``."""
+    from dltool.checkpoints import load_torch
+
+    model.load_state_dict(load_torch(run.file("last.pt"), TRAIN_FORMAT, "checkpoint")["model"])
+
+
+def _start(ctx: Any, params: dict, config: Any, resume: Any) -> tuple:
+    """Return (run folder to go on with or None, the run's options) once the options are checked.
+
+    With --resume the run's own options come back from its config.yaml (only --epochs may
+    change); a new run takes the global --seed, else --init-seed.
+    """
+    from dltool.commands import resumed_options
+
+    if resume is not None:
+        path, params = resumed_options(ctx, params, resume, "facerec", "train", config)
+        check_params(params)
+        return path, params
+    check_params(params)
+    s = current()
+    return None, {**params, "init_seed": s.seed if s.seed is not None else params["init_seed"]}
+
+
+def train(ctx: Any, params: dict, config: Any, resume: Any, out: Any, exist_ok: bool) -> None:
+    """Train the encoder (or go on with --resume), choose its threshold, save encoder.pt."""
+    import torch
+
+    from dltool.runs import RunDir
+    from dltool_facerec.facenet import facenet_small
+    from dltool_facerec.train import Diverged, fit, identity_folders, new_state
+
+    s = current()
+    resumed, params = _start(ctx, params, config, resume)
+    paths, labels, names = identity_folders(params["data"])
+    chips = _chips(paths)
+    run = RunDir(resumed) if resumed else s.run_dir("facerec", "train", out, exist_ok)
+    run.write_config({**params, "data": str(params["data"])})  # trains again with --config
     run.write_json("people.json", names)
+    torch.manual_seed(params["init_seed"])
+    model = facenet_small().to(s.device)
+    state = new_state(model, {**params, "seed": params["init_seed"]})
+    rows = _resume(run, model, state, names, params["epochs"]) if resumed else []
     n_batches = -(-len(names) // params["people_per_batch"])
-    torch.manual_seed(seed)
-    model, rows = facenet_small().to(s.device), []
     try:
-        with s.reporter.progress(params["epochs"] * n_batches, "train") as bar:
-            fit(chips, labels, {**params, "seed": seed}, s.device, model, rows, bar.advance)
-    except KeyboardInterrupt:  # keep what was learned: save, then exit 130
-        if rows:
-            _save(model, chips, labels, rows, run)
-            s.reporter.warn(f"interrupted after epoch {len(rows)}; encoder saved to {run.path}")
+        with s.reporter.progress((params["epochs"] - len(rows)) * n_batches, "train") as bar:
+            fit(chips, labels, params, s.device, model, rows, bar.advance,
+                lambda st: _checkpoint(run, model, st, rows, names), state)  # fmt: skip
+    except (KeyboardInterrupt, Diverged) as exc:  # keep the last finished epoch: save, then stop
+        _stop(exc, run, model, chips, labels, rows)
         raise
     rep = _save(model, chips, labels, rows, run)
-    r = s.reporter
+    _report_train(rows, names, paths, rep, run)
+
+
+def _stop(exc: BaseException, run: Any, model: Any, chips: Any, labels: Any, rows: list) -> None:
+    """Save the encoder of the last finished epoch after Ctrl-C or a non-finite loss."""
+    if not rows:
+        return
+    _last_finished(run, model)
+    _save(model, chips, labels, rows, run)
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped (non-finite loss)"
+    current().reporter.warn(
+        f"{what} after epoch {len(rows)}; encoder of epoch {len(rows)} saved to {run.path}"
+    )
+
+
+def _report_train(rows: list, names: list, paths: list, rep: dict, run: Any) -> None:
+    """Print the last epochs, the data sizes, the threshold and where the encoder is."""
+    r = current().reporter
     r.table("Training (triplet loss, fraction of active triplets)", rows[-5:], key="epochs")
     r.result("people", len(names), label="Identities")
     r.result("images", len(paths), label="Images")
@@ -121,48 +500,39 @@ def run_train(params: dict[str, Any], out: Path | None) -> None:
     r.result("encoder", str(run.file("encoder.pt")), label="Encoder saved to (use --encoder)")
 
 
-def _save(model: Any, chips: np.ndarray, labels: np.ndarray, rows: list, run: Any) -> dict:
-    """Choose the threshold on the training faces, save encoder.pt, metrics and plots."""
+def _save(model: Any, chips: Any, labels: Any, rows: list, run: Any) -> dict:
+    """Choose the threshold on the training faces; save encoder.pt and the plots."""
+    from dltool_facerec.evaluate import threshold_report
     from dltool_facerec.facenet import embed_chips, save_encoder
+    from dltool_facerec.output import plot_curves, plot_evaluation
 
     rep = threshold_report(embed_chips(model, chips, current().device), labels, None)
     save_encoder(model, run.file("encoder.pt"), rep["best_threshold"])
-    for row in rows:
-        run.log_metrics(**row)
-    _plot_curves(run.file("loss.png"), rows)
+    plot_curves(run.file("loss.png"), rows)
     plot_evaluation(run.file("distances.png"), rep, "training faces")
     return rep
 
 
-def _plot_curves(path: Path, rows: list[dict[str, float]]) -> None:
-    """Write the loss and active-triplet fraction per epoch."""
-    from dltool.report import figure
-
-    epochs = [r["epoch"] for r in rows]
-    with figure(path, 1, 2, figsize=(9, 3.5)) as (_fig, (ax1, ax2)):
-        ax1.plot(epochs, [r["loss"] for r in rows], "o-")
-        ax1.set(xlabel="epoch", ylabel="triplet loss", title="loss")
-        ax2.plot(epochs, [r["active"] for r in rows], "o-", color="C1")
-        ax2.set(xlabel="epoch", ylabel="fraction", title="active triplets", ylim=(0, 1.05))
-        for ax in (ax1, ax2):
-            ax.grid(alpha=0.3)
-
-
-def run_evaluate(data: Path, pipe: Any, threshold: float, out: Path | None) -> None:
+def evaluate(data: Path, faces: Faces, out: Any, exist_ok: bool) -> None:
     """Encode DATA/<person>/* (largest face, or the whole image as a face), report ROC; plot."""
-    from dltool_facerec.images import load_rgb
+    import numpy as np
+
+    from dltool_facerec.evaluate import threshold_report
+    from dltool_facerec.output import plot_evaluation, summary_rows
     from dltool_facerec.train import identity_folders
 
     s = current()
+    pipe = pipeline(faces)
+    t = threshold(faces.threshold, pipe.encoder)
     paths, labels, names = identity_folders(data)
     E = []
     with s.reporter.progress(len(paths), "encode") as bar:
         for path in paths:
-            E.append(pipe.encode_largest(load_rgb(path)).encoding)
+            E.append(pipe.encode_largest(_read(path)).encoding)
             bar.advance()
-    rep = threshold_report(np.array(E), labels, threshold)
-    run = s.run_dir("facerec", "evaluate", out)
-    run.write_config({"data": str(data), "encoder": pipe.encoder.name, "threshold": threshold})
+    rep = threshold_report(np.array(E), labels, t)
+    run = s.run_dir("facerec", "evaluate", out, exist_ok)
+    run.write_config({"data": str(data), "encoder": pipe.encoder.name, "threshold": t})
     plot_evaluation(run.file("distances.png"), rep, f"{pipe.encoder.name} on {Path(data).name}")
     data_out = {k: v for k, v in rep.items() if k not in ("genuine", "impostor", "curve")}
     run.write_json("evaluation.json", {**data_out, "people": names, "images": len(E)})

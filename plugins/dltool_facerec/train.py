@@ -104,6 +104,48 @@ def train_step(
     return loss.item(), float(active)
 
 
+class Diverged(DltoolError):
+    """The triplet loss became NaN or inf at ``epoch``: training stops."""
+
+    def __init__(self, epoch: int, loss: float):
+        super().__init__(
+            f"the triplet loss became {loss} in epoch {epoch}; training stopped",
+            hint="train again with a smaller --lr",
+        )
+        self.epoch = epoch
+
+
+def new_state(model: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Return what training carries between epochs: the optimizer and both generators."""
+    seed = int(params["seed"])
+    return {
+        "optimizer": torch.optim.Adam(model.parameters(), lr=params["lr"]),
+        "gen": torch.Generator().manual_seed(seed),  # augmentation
+        "rng": np.random.default_rng(seed),  # batches
+    }
+
+
+def saved_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Return ``state`` as tensors and plain values (for a weights-only checkpoint)."""
+    return {
+        "optimizer": state["optimizer"].state_dict(),
+        "gen": state["gen"].get_state(),
+        "rng": state["rng"].bit_generator.state,
+    }
+
+
+def restore_state(state: dict[str, Any], saved: dict[str, Any]) -> None:
+    """Load a ``saved_state`` back into ``state`` (optimizer moments, generator positions)."""
+    state["optimizer"].load_state_dict(saved["optimizer"])
+    state["gen"].set_state(saved["gen"])
+    state["rng"].bit_generator.state = saved["rng"]
+
+
+def _finite_weights(model: Any) -> bool:
+    """Return whether every parameter of ``model`` is finite."""
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
 def fit(
     chips: np.ndarray,
     labels: np.ndarray,
@@ -112,27 +154,38 @@ def fit(
     model: Any,
     rows: list[dict[str, float]],
     on_step: Any = None,
+    on_epoch: Any = None,
+    state: dict[str, Any] | None = None,
 ) -> None:
-    """Train ``model`` on chips (N, 96, 96, 3) in place, appending one row per epoch."""
+    """Train ``model`` on chips (N, 96, 96, 3) in place from epoch len(rows) + 1, one row each.
+
+    ``state`` (from :func:`new_state`, possibly restored) carries the optimizer and the
+    generators; ``on_epoch(state)`` runs after each epoch. A non-finite loss raises Diverged.
+    """
     from dltool_facerec.facenet import chips_to_tensor
 
-    seed = int(params["seed"])
-    gen = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=params["lr"])
+    state = state or new_state(model, params)
     X = chips_to_tensor(chips, device)  # (N, 3, 96, 96)
     Y = torch.from_numpy(labels).to(device)
-    for epoch in range(1, params["epochs"] + 1):
+    P, K = params["people_per_batch"], params["images_per_person"]
+    for epoch in range(len(rows) + 1, params["epochs"] + 1):
         losses, actives = [], []
-        for idx in pk_batches(labels, params["people_per_batch"], params["images_per_person"], rng):
+        for idx in pk_batches(labels, P, K, state["rng"]):
             ix = torch.from_numpy(idx).to(device)
+            x = augment(X[ix], state["gen"])
             loss, active = train_step(
-                model, opt, augment(X[ix], gen), Y[ix], params["margin"], params["mining"]
+                model, state["optimizer"], x, Y[ix], params["margin"], params["mining"]
             )
+            if not np.isfinite(loss):
+                raise Diverged(epoch, loss)
             losses.append(loss)
             actives.append(active)
             if on_step is not None:
                 on_step(loss=loss, active=active)
+        if not _finite_weights(model):
+            raise Diverged(epoch, float("nan"))
         rows.append(
             {"epoch": epoch, "loss": float(np.mean(losses)), "active": float(np.mean(actives))}
         )
+        if on_epoch is not None:
+            on_epoch(state)

@@ -1,4 +1,4 @@
-"""Fixtures for facerec: real faces shipped by packages, tiny identity folders, the CLI app."""
+"""Fixtures for facerec: real faces shipped by packages, tiny identity folders, a database."""
 
 from __future__ import annotations
 
@@ -26,17 +26,6 @@ def pipeline():
     from dltool_facerec.encoders import DlibEncoder, FaceFinder, FacePipeline
 
     return FacePipeline(FaceFinder("hog", 1, quiet=True), DlibEncoder(quiet=True))
-
-
-@pytest.fixture
-def app():
-    """The dltool app with only the facerec plugin."""
-    import dltool_facerec
-
-    from dltool.cli import create_app
-    from dltool.plugins import PluginManager
-
-    return create_app(PluginManager.from_modules({"facerec": dltool_facerec}))
 
 
 @pytest.fixture

@@ -36,11 +36,11 @@ def test_encoder_file_round_trip_and_corruption(tmp_path):
     assert meta["dim"] == 128 and meta["threshold"] == 0.7 and meta["name"].startswith("facenet-")
     broken = tmp_path / "broken.pt"
     broken.write_bytes(path.read_bytes()[:5000])
-    with pytest.raises(DltoolError, match="not a readable dltool face encoder"):
+    with pytest.raises(DltoolError, match="is not a dltool face encoder"):
         load_encoder(broken)
     other = tmp_path / "other.pt"
     torch.save({"state_dict": {}}, other)
-    with pytest.raises(DltoolError, match="not a readable dltool face encoder"):
+    with pytest.raises(DltoolError, match="is not a dltool face encoder"):
         load_encoder(other)
 
 
@@ -68,9 +68,9 @@ def test_roc_and_threshold_known_values():
     assert accuracy(genuine, impostor, 0.2) == {"accuracy": 5 / 6, "tpr": 0.5, "fpr": 0.0}
 
 
-def test_train_evaluate_and_use_the_encoder(invoke, app, faces_dir, tmp_path, db_path):
+def test_train_evaluate_and_use_the_encoder(cli, faces_dir, tmp_path, db_path):
     out = tmp_path / "train"
-    res = invoke(app, "--threads", "1", "--seed", "0", "facerec", "train", "--data",
+    res = cli("--threads", "1", "--seed", "0", "facerec", "train", "--data",
                  str(faces_dir), "--epochs", "3", "--out", str(out))  # fmt: skip
     assert res.exit_code == 0, res.stderr
     assert "active triplets" in res.stdout
@@ -81,32 +81,32 @@ def test_train_evaluate_and_use_the_encoder(invoke, app, faces_dir, tmp_path, db
     assert (out / "loss.png").stat().st_size > 0 and (out / "distances.png").is_file()
     enc = out / "encoder.pt"
 
-    ev = invoke(app, "--json", "--threads", "1", "facerec", "evaluate", "--data", str(faces_dir),
+    ev = cli("--json", "--threads", "1", "facerec", "evaluate", "--data", str(faces_dir),
                 "--encoder", str(enc), "--out", str(tmp_path / "ev_torch"))  # fmt: skip
     assert ev.exit_code == 0, ev.stderr
     metrics = {m["metric"]: m["value"] for m in json.loads(ev.stdout)["metrics"]}
     assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["auc"] <= 1
 
     faces = sorted((faces_dir / "grace").iterdir())
-    res = invoke(app, "--threads", "1", "facerec", "enroll", "grace", str(faces[0]),
+    res = cli("--threads", "1", "facerec", "enroll", "grace", str(faces[0]),
                  "--encoder", str(enc))  # fmt: skip
     assert res.exit_code == 0, res.stderr
     with sqlite3.connect(db_path) as conn:
         encoder, dim = conn.execute("SELECT encoder, dim FROM encodings").fetchone()
     assert encoder.startswith("facenet-") and dim == 128
-    res = invoke(app, "--json", "--threads", "1", "facerec", "identify", str(faces[0]),
+    res = cli("--json", "--threads", "1", "facerec", "identify", str(faces[0]),
                  "--encoder", str(enc))  # fmt: skip
     assert res.exit_code == 0, res.stderr
     found = json.loads(res.stdout)["faces"][0]
     assert found["name"] == "grace" and found["distance"] < 1e-6
-    wrong = invoke(app, "facerec", "identify", str(faces[0]))  # dlib encoder, facenet database
+    wrong = cli("facerec", "identify", str(faces[0]))  # dlib encoder, facenet database
     assert wrong.exit_code == 1
     assert f"enrolled with encoder {encoder}, not dlib-resnet-v1" in wrong.stderr
 
 
-def test_evaluate_dlib_separates_the_two_people(invoke, app, faces_dir, tmp_path):
+def test_evaluate_dlib_separates_the_two_people(cli, faces_dir, tmp_path):
     out = tmp_path / "ev"
-    res = invoke(app, "--json", "facerec", "evaluate", "--data", str(faces_dir), "--out", str(out))
+    res = cli("--json", "facerec", "evaluate", "--data", str(faces_dir), "--out", str(out))
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     metrics = {m["metric"]: m["value"] for m in doc["metrics"]}
@@ -117,34 +117,59 @@ def test_evaluate_dlib_separates_the_two_people(invoke, app, faces_dir, tmp_path
     assert saved["people"] == ["astronaut", "grace"] and saved["images"] == 10
 
 
-def test_train_bad_input(invoke, app, tmp_path, faces_dir):
+def test_train_bad_input(cli, fails, tmp_path, faces_dir):
     one = tmp_path / "one"
     (one / "solo").mkdir(parents=True)
-    res = invoke(app, "facerec", "train", "--data", str(one))
-    assert res.exit_code == 1 and "at least 2 person folders" in res.stderr
-    res = invoke(app, "facerec", "train", "--data", str(faces_dir), "--mining", "hardest")
-    assert res.exit_code == 1 and "unknown --mining" in res.stderr
-    res = invoke(app, "facerec", "train", "--data", str(tmp_path / "absent"))
-    assert res.exit_code == 1 and "is not a directory" in res.stderr
+    fails(cli("facerec", "train", "--data", one), "at least 2 person folders")
+    res = cli("facerec", "train", "--data", faces_dir, "--mining", "hardest")
+    assert res.exit_code == 2 and "Invalid value" in res.stderr  # a choice: TAB completes it
+    fails(cli("facerec", "train", "--data", tmp_path / "absent"), "is not a directory")
+    config = tmp_path / "bad.yaml"
+    config.write_text("data: x\nmining: hardest\n")
+    fails(cli("facerec", "train", "--config", config), "config key 'mining'")
 
 
-def test_saved_config_trains_again(invoke, app, faces_dir, tmp_path):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--lr", "nan"), "--lr must be a positive finite number"),
+        (("--lr", "0"), "--lr must be a positive finite number"),
+        (("--margin", "0"), "--margin must be a positive finite number"),
+        (("--people-per-batch", "100", "--images-per-person", "100"), "more than 256"),
+    ],
+)
+def test_train_refuses_meaningless_options_before_any_work(cli, fails, tmp_path, faces_dir,
+                                                          args, message):  # fmt: skip
+    out = tmp_path / "run"
+    fails(cli("facerec", "train", "--data", faces_dir, "--out", out, *args), message)
+    assert not out.exists()
+
+
+def test_train_size_options_are_bounded(cli):
+    for args in (("--epochs", "100000000"), ("--people-per-batch", "1000000"),
+                 ("--images-per-person", "1"), ("--lr", "1e6"), ("--lr", "inf"),
+                 ("--margin", "100")):  # fmt: skip
+        res = cli("facerec", "train", "--data", ".", *args)
+        assert res.exit_code == 2 and "Invalid value" in res.stderr, (args, res.stderr)
+
+
+def test_saved_config_trains_again(cli, faces_dir, tmp_path):
     import yaml
 
     first = tmp_path / "first"
-    res = invoke(app, "--threads", "1", "--seed", "3", "facerec", "train", "--data",
+    res = cli("--threads", "1", "--seed", "3", "facerec", "train", "--data",
                  str(faces_dir), "--epochs", "1", "--out", str(first))  # fmt: skip
     assert res.exit_code == 0, res.stderr
     saved = yaml.safe_load((first / "config.yaml").read_text())
     assert saved["init_seed"] == 3 and saved["data"] == str(faces_dir) and "people" not in saved
     assert json.loads((first / "people.json").read_text()) == ["astronaut", "grace"]
     again = tmp_path / "again"
-    res = invoke(app, "--threads", "1", "facerec", "train", "--config", str(first / "config.yaml"),
+    res = cli("--threads", "1", "facerec", "train", "--config", str(first / "config.yaml"),
                  "--out", str(again))  # fmt: skip
     assert res.exit_code == 0, res.stderr
     assert yaml.safe_load((again / "config.yaml").read_text()) == saved
     assert (first / "metrics.jsonl").read_text() == (again / "metrics.jsonl").read_text()
-    res = invoke(app, "facerec", "train", "--epochs", "1")
+    res = cli("facerec", "train", "--epochs", "1")
     assert res.exit_code == 1 and "--data is required" in res.stderr
 
 
@@ -163,7 +188,7 @@ def test_semi_hard_training_steps():
     assert all(m["loss"] >= 0 and 0 <= m["active"] <= 1 for m in seen)
 
 
-def test_ctrl_c_keeps_the_encoder_trained_so_far(invoke, app, faces_dir, tmp_path, monkeypatch):
+def test_ctrl_c_keeps_the_encoder_trained_so_far(cli, faces_dir, tmp_path, monkeypatch):
     from dltool_facerec import train as train_mod
 
     real_step, calls = train_mod.train_step, []
@@ -176,7 +201,7 @@ def test_ctrl_c_keeps_the_encoder_trained_so_far(invoke, app, faces_dir, tmp_pat
 
     monkeypatch.setattr(train_mod, "train_step", step_then_interrupt)
     out = tmp_path / "interrupted"
-    res = invoke(app, "--threads", "1", "facerec", "train", "--data", str(faces_dir),
+    res = cli("--threads", "1", "facerec", "train", "--data", str(faces_dir),
                  "--epochs", "50", "--people-per-batch", "2", "--out", str(out))  # fmt: skip
     assert res.exit_code == 130
     assert "interrupted after epoch 1" in res.stderr

@@ -1,0 +1,149 @@
+"""Issue 15 for facerec: database paths, locks, read-only folders, modes, names, disk errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dltool_facerec import database as dbm
+from dltool_facerec.database import FaceDB
+
+from dltool.errors import DltoolError
+
+DLTOOL = str(Path(sys.executable).parent / "dltool")
+ESCAPE = "\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\"
+
+
+def row(i, encoder="dlib-resnet-v1", dim=128):
+    """Return one encoding row with a distinct image hash."""
+    vec = np.random.default_rng(i).standard_normal(dim) * 0.05
+    return {"encoder": encoder, "vector": vec, "image_sha256": f"h{i}", "source": f"/{i}.png",
+            "box": "1,2,3,4"}  # fmt: skip
+
+
+def test_special_characters_in_the_path_are_file_name_characters(tmp_path, cli):
+    foreign = tmp_path / "app"  # what 'app#data.db' used to be read as
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE theirs (x)")
+    before = foreign.read_bytes()
+    for name in ("app#data.db", "what?mode=rwc.db", "100%41.db"):
+        path = tmp_path / name
+        FaceDB(path).add("ann", [row(1)])
+        res = cli("--json", "facerec", "people", "--db", path)
+        assert res.exit_code == 0, res.stderr
+        assert [p["name"] for p in json.loads(res.stdout)["people"]] == ["ann"]
+    assert foreign.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "100%41.db", "app", "app#data.db", "what?mode=rwc.db"]  # fmt: skip
+
+
+def test_a_database_locked_by_another_writer_is_reported_as_locked(tmp_path, cli, fails,
+                                                                   monkeypatch):  # fmt: skip
+    path = tmp_path / "f.db"
+    FaceDB(path).add("ann", [row(1)])
+    monkeypatch.setattr(dbm, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, for longer than the timeout
+    try:
+        with pytest.raises(DltoolError, match="locked by another process"):
+            FaceDB(path).forget("ann")
+        fails(cli("facerec", "forget", "ann", "--db", path), "is locked by another process")
+        res = cli("--json", "facerec", "people", "--db", path)  # readers are not blocked
+        assert res.exit_code == 0 and json.loads(res.stdout)["people"][0]["name"] == "ann"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert FaceDB(path).forget("ann") == 1
+
+
+def _as_other_user(args, cwd):
+    """Run dltool as 'nobody' when we are root (root writes anywhere), else as ourselves."""
+    if os.geteuid() != 0:
+        return subprocess.run([DLTOOL, *args], capture_output=True, text=True, cwd=cwd)
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a folder read-only")
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", DLTOOL, *args]
+    env = {**os.environ, "HOME": str(cwd), "DLTOOL_RUNS": str(cwd / "runs")}
+    return subprocess.run(cmd, capture_output=True, text=True, cwd="/", env=env)
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder every user can reach (pytest's own temporary root is owner-only)."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="dltool-ro-"))
+    os.chmod(root, 0o755)
+    yield root
+    for sub in root.rglob("*"):
+        if sub.is_dir():
+            os.chmod(sub, 0o755)
+    shutil.rmtree(root)
+
+
+def test_a_database_in_a_read_only_folder_can_be_listed_and_exported(shared_dir):
+    folder, out = shared_dir / "ro", shared_dir / "out"
+    folder.mkdir()
+    out.mkdir(mode=0o777)
+    os.chmod(out, 0o777)
+    db = folder / "faces.db"
+    database = FaceDB(db)
+    database.add("ann", [row(1)])
+    database.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["faces.db"]  # no -wal, no -shm
+    os.chmod(db, 0o644)
+    os.chmod(folder, 0o555)
+    res = _as_other_user(["--json", "facerec", "people", "--db", str(db)], out)
+    assert res.returncode == 0, res.stderr
+    assert [p["name"] for p in json.loads(res.stdout)["people"]] == ["ann"]
+    dump = out / "faces.json"
+    res = _as_other_user(["facerec", "export", str(dump), "--db", str(db)], out)
+    assert res.returncode == 0, res.stderr
+    assert len(json.loads(dump.read_text())["encodings"]) == 1
+    res = _as_other_user(["facerec", "forget", "ann", "--db", str(db)], out)
+    assert res.returncode == 1 and "cannot write the face database" in res.stderr, res.stderr
+    assert "hint:" in res.stderr and "Traceback" not in res.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["faces.db"]
+
+
+def test_face_data_is_owner_only(tmp_path, cli, monkeypatch):
+    monkeypatch.setattr(os, "umask", os.umask)  # (restored by monkeypatch)
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new" / "faces.db"
+        FaceDB(path).add("ann", [row(1)])
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        dump = tmp_path / "faces.json"
+        assert cli("facerec", "export", dump, "--db", path).exit_code == 0
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_a_full_disk_during_import_shows_the_disk_error(tmp_path, cli, fails, monkeypatch):
+    source = tmp_path / "src.db"
+    FaceDB(source).add("ann", [row(i) for i in range(300)])
+    dump = tmp_path / "faces.json"
+    assert cli("facerec", "export", dump, "--db", source).exit_code == 0
+    target = tmp_path / "small.db"
+    FaceDB(target).add("bob", [row(1000)])
+    real = FaceDB._migrate
+
+    def tiny_disk(self, *args):  # the file may grow by a few pages only: SQLITE_FULL
+        real(self, *args)
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        self.conn.execute(f"PRAGMA max_page_count = {pages + 3}")
+
+    monkeypatch.setattr(FaceDB, "_migrate", tiny_disk)
+    res = fails(cli("facerec", "import", dump, "--db", target), "database or disk is full")
+    assert "cannot rollback" not in res.stderr
+    monkeypatch.undo()
+    assert [p["name"] for p in FaceDB(target).people()] == ["bob"]
