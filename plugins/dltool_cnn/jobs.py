@@ -207,13 +207,10 @@ def augment_job(opts: dict[str, Any]) -> None:
 
 def check_lr(lr: Any) -> None:
     """Refuse a learning rate that is not a positive finite number."""
-    if (
-        isinstance(lr, bool)
-        or not isinstance(lr, (int, float))
-        or not (math.isfinite(lr) and lr > 0)
-    ):
+    number = isinstance(lr, (int, float)) and not isinstance(lr, bool)
+    if not number or not (math.isfinite(lr) and lr > 0):
         raise DltoolError(
-            f"--lr {lr} is not a positive finite learning rate",
+            f"--lr {f'{lr:g}' if number else repr(lr)} is not a positive finite learning rate",
             hint="use a small positive number such as --lr 0.001 (Adam) or 0.01 (SGD)",
         )
 
@@ -292,6 +289,7 @@ def train_job(ctx, params: dict, run: dict) -> None:
     """
     from dltool_cnn import data as D
 
+    check_lr(params["lr"])  # before plain(), which writes inf and nan as text
     params = plain(params)
     config, state, run_path = _start(ctx, params, run["resume"], run["out"], run["config"])
     check_config(config)
