@@ -26,7 +26,10 @@ def init_indices(n: int, k: int, seed: int = 0) -> np.ndarray:
     if k > n:
         from dltool.errors import DltoolError
 
-        raise DltoolError(f"cannot pick {k} anchors from {n} boxes")
+        raise DltoolError(
+            f"cannot pick {k} anchors from {n} boxes",
+            hint="choose fewer anchors (--k) than there are boxes",
+        )
     return np.random.default_rng(seed).choice(n, size=k, replace=False)
 
 

@@ -58,7 +58,10 @@ def check_input_size(size: int) -> int:
     if size < 32 or size % 32:
         from dltool.errors import DltoolError
 
-        raise DltoolError(f"--size must be a positive multiple of 32, got {size}")
+        raise DltoolError(
+            f"--size must be a positive multiple of 32, got {size}",
+            hint="e.g. --size 416 (or 320, 608)",
+        )
     return size
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from dltool.errors import DltoolError
 
+CFG_HINT = "fix the Darknet .cfg: [net], then layer sections of key=value lines"
+
 KNOWN_SECTIONS = (
     "net",
     "convolutional",
@@ -62,14 +64,18 @@ class Section:
             return convert(raw)
         except (TypeError, ValueError, OverflowError):
             where = f"{self.source}:{self.lines.get(key, self.line)}"
-            raise DltoolError(f"{where}: option '{key}' must be {what}, got '{raw}'") from None
+            raise DltoolError(
+                f"{where}: option '{key}' must be {what}, got '{raw}'", hint=CFG_HINT
+            ) from None
 
     def _get(self, key: str, default: object) -> object:
         """Return the raw value of ``key`` or ``default``; raise if neither exists."""
         if key in self.options:
             return self.options[key]
         if default is None:
-            raise DltoolError(f"{self.source}:{self.line}: [{self.type}] lacks the option '{key}'")
+            raise DltoolError(
+                f"{self.source}:{self.line}: [{self.type}] lacks the option '{key}'", hint=CFG_HINT
+            )
         return default
 
 
@@ -87,7 +93,9 @@ def parse_cfg(text: str, source: str = "<cfg>") -> list[Section]:
             continue
         if line.startswith("["):
             if not line.endswith("]"):
-                raise DltoolError(f"{source}:{number}: malformed section header '{line}'")
+                raise DltoolError(
+                    f"{source}:{number}: malformed section header '{line}'", hint=CFG_HINT
+                )
             kind = line[1:-1].strip().lower()
             if kind == "network":
                 kind = "net"
@@ -99,12 +107,14 @@ def parse_cfg(text: str, source: str = "<cfg>") -> list[Section]:
             sections.append(Section(kind, {}, number, source))
         elif "=" in line:
             if not sections:
-                raise DltoolError(f"{source}:{number}: option before any [section]")
+                raise DltoolError(f"{source}:{number}: option before any [section]", hint=CFG_HINT)
             key, value = line.split("=", 1)
             sections[-1].options[key.strip()] = value.strip()
             sections[-1].lines[key.strip()] = number
         else:
-            raise DltoolError(f"{source}:{number}: expected 'key=value', got '{line}'")
+            raise DltoolError(
+                f"{source}:{number}: expected 'key=value', got '{line}'", hint=CFG_HINT
+            )
     _check_structure(sections, source)
     return sections
 
@@ -112,11 +122,13 @@ def parse_cfg(text: str, source: str = "<cfg>") -> list[Section]:
 def _check_structure(sections: list[Section], source: str) -> None:
     """Raise unless the cfg starts with [net] and has at least one layer and one head."""
     if not sections or sections[0].type != "net":
-        raise DltoolError(f"{source}: a Darknet cfg must start with [net]")
+        raise DltoolError(f"{source}: a Darknet cfg must start with [net]", hint=CFG_HINT)
     if len(sections) < 2:
-        raise DltoolError(f"{source}: the cfg defines no layers")
+        raise DltoolError(f"{source}: the cfg defines no layers", hint=CFG_HINT)
     if not any(s.type in ("yolo", "region") for s in sections):
-        raise DltoolError(f"{source}: the cfg has no [yolo] or [region] detection layer")
+        raise DltoolError(
+            f"{source}: the cfg has no [yolo] or [region] detection layer", hint=CFG_HINT
+        )
 
 
 def read_cfg(path: Path) -> list[Section]:
@@ -124,7 +136,7 @@ def read_cfg(path: Path) -> list[Section]:
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise DltoolError(f"cannot read cfg file {path}: {exc.strerror}") from exc
+        raise DltoolError(f"cannot read cfg file {path}: {exc.strerror}", hint=CFG_HINT) from exc
     return parse_cfg(text, str(path))
 
 

@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from dltool.errors import DltoolError
-from dltool_yolo.cfg import BUILTIN_CFGS, Section, parse_cfg, read_cfg
+from dltool_yolo.cfg import BUILTIN_CFGS, CFG_HINT, Section, parse_cfg, read_cfg
 
+WEIGHTS_HINT = "give the Darknet .weights file that was trained with this .cfg"
 ACTIVATIONS = ("leaky", "linear", "relu", "logistic", "mish", "swish")
 
 
@@ -64,7 +65,9 @@ class Conv(nn.Module):
         self.bn = bool(s.int("batch_normalize", 0))
         self.act = s.str("activation", "logistic")
         if self.act not in ACTIVATIONS:
-            raise DltoolError(f"[convolutional] at line {s.line}: unknown activation {self.act}")
+            raise DltoolError(
+                f"[convolutional] at line {s.line}: unknown activation {self.act}", hint=CFG_HINT
+            )
         self.conv = nn.Conv2d(c_in, self.filters, size, stride, pad, bias=not self.bn)
         self.norm = nn.BatchNorm2d(self.filters, eps=1e-6) if self.bn else None
 
@@ -201,7 +204,8 @@ class Darknet(nn.Module):
         if not 0 <= j < i:
             raise DltoolError(
                 f"{self.source}:{s.line}: [{s.type}] refers to layer {v}, "
-                f"but only layers 0..{i - 1} precede it"
+                f"but only layers 0..{i - 1} precede it",
+                hint=CFG_HINT,
             )
         return j
 
@@ -212,7 +216,8 @@ class Darknet(nn.Module):
         values = s.floats("anchors")
         if not values or len(values) % 2:
             raise DltoolError(
-                f"{where}: anchors must be width,height pairs, got {len(values)} value(s)"
+                f"{where}: anchors must be width,height pairs, got {len(values)} value(s)",
+                hint=CFG_HINT,
             )
         pairs = list(zip(values[0::2], values[1::2], strict=True))
         if s.type == "yolo":
@@ -221,7 +226,8 @@ class Darknet(nn.Module):
             if bad:
                 raise DltoolError(
                     f"{self.source}:{s.lines.get('mask', s.line)}: mask refers to anchor {bad[0]}, "
-                    f"but anchors has {len(pairs)} pairs (0..{len(pairs) - 1})"
+                    f"but anchors has {len(pairs)} pairs (0..{len(pairs) - 1})",
+                    hint=CFG_HINT,
                 )
             pairs = [pairs[k] for k in mask]
         else:
@@ -230,7 +236,8 @@ class Darknet(nn.Module):
         if c != need:
             raise DltoolError(
                 f"{self.source}:{s.line}: [{s.type}] with {len(pairs)} anchors and {classes} "
-                f"classes needs {need} input channels, the layer before gives {c}"
+                f"classes needs {need} input channels, the layer before gives {c}",
+                hint=CFG_HINT,
             )
         return Head(s.type, pairs, classes, i)
 
@@ -283,7 +290,10 @@ def weights_count(model: Darknet) -> int:
 def read_header(data: bytes, path: str) -> tuple[tuple[int, int, int], int, int]:
     """Return ``(major, minor, revision)``, ``seen`` and the header size of .weights ``data``."""
     if len(data) < 16:
-        raise DltoolError(f"{path} is {len(data)} bytes: too short for a Darknet weights header")
+        raise DltoolError(
+            f"{path} is {len(data)} bytes: too short for a Darknet weights header",
+            hint=WEIGHTS_HINT,
+        )
     major, minor, revision = (int(v) for v in np.frombuffer(data[:12], dtype="<i4"))
     wide = (major * 10 + minor) >= 2 and major < 1000 and minor < 1000
     if wide:
@@ -296,7 +306,9 @@ def load_weights(model: Darknet, path: Path) -> tuple[int, int, int]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise DltoolError(f"cannot read weights file {path}: {exc.strerror}") from exc
+        raise DltoolError(
+            f"cannot read weights file {path}: {exc.strerror}", hint=WEIGHTS_HINT
+        ) from exc
     version, _seen, offset = read_header(data, str(path))
     need = weights_count(model)
     have_bytes, need_bytes = len(data), offset + 4 * need

@@ -59,7 +59,10 @@ def read_names(path: Path) -> list[str]:
     try:
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:
-        raise DltoolError(f"cannot read names file {path}: {exc.strerror}") from exc
+        raise DltoolError(
+            f"cannot read names file {path}: {exc.strerror}",
+            hint="give the .names file of the model: one class name per line",
+        ) from exc
     return [ln.strip() for ln in lines if ln.strip()]
 
 

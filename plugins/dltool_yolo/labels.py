@@ -16,13 +16,18 @@ import numpy as np
 from dltool.data.images import images_in
 from dltool.errors import DltoolError
 
+LABEL_HINT = "YOLO label lines read 'class x_center y_center width height', values in 0..1"
+DATA_HINT = "a data.yaml names the split folders (train: images/train, val: images/val) and names"
+
 
 def read_label_file(path: Path, nc: int | None = None) -> np.ndarray:
     """Return the (n, 5) rows ``class x_c y_c w h`` of a YOLO label file."""
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise DltoolError(f"cannot read label file {path}: {exc.strerror}") from exc
+        raise DltoolError(
+            f"cannot read label file {path}: {exc.strerror}", hint=LABEL_HINT
+        ) from exc
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -35,15 +40,22 @@ def _parse_line(line: str, where: str, nc: int | None) -> list[float]:
     """Return one label line as [class, x_c, y_c, w, h], or raise naming ``where``."""
     parts = line.split()
     if len(parts) != 5:
-        raise DltoolError(f"{where}: expected 'class x_center y_center width height', got {line!r}")
+        raise DltoolError(
+            f"{where}: expected 'class x_center y_center width height', got {line!r}",
+            hint=LABEL_HINT,
+        )
     try:
         cls, *box = (float(p) for p in parts)
     except ValueError:
-        raise DltoolError(f"{where}: non-numeric value in {line!r}") from None
+        raise DltoolError(f"{where}: non-numeric value in {line!r}", hint=LABEL_HINT) from None
     if cls != int(cls) or cls < 0 or (nc is not None and cls >= nc):
-        raise DltoolError(f"{where}: class {parts[0]} is not an index in 0..{(nc or 1) - 1}")
+        raise DltoolError(
+            f"{where}: class {parts[0]} is not an index in 0..{(nc or 1) - 1}", hint=LABEL_HINT
+        )
     if not all(0.0 <= v <= 1.0 for v in box) or box[2] <= 0 or box[3] <= 0:
-        raise DltoolError(f"{where}: box values must lie in 0..1 with positive size: {line!r}")
+        raise DltoolError(
+            f"{where}: box values must lie in 0..1 with positive size: {line!r}", hint=LABEL_HINT
+        )
     return [cls, *box]
 
 
@@ -57,11 +69,11 @@ def label_files(source: Path) -> list[Path]:
     if source.is_dir():
         files = sorted(source.rglob("*.txt"))
         if not files:
-            raise DltoolError(f"{source} holds no .txt label files")
+            raise DltoolError(f"{source} holds no .txt label files", hint=LABEL_HINT)
         return files
     if source.is_file():
         return [source]
-    raise DltoolError(f"labels not found: {source}")
+    raise DltoolError(f"labels not found: {source}", hint=LABEL_HINT)
 
 
 def read_wh(source: Path) -> np.ndarray:
@@ -69,7 +81,7 @@ def read_wh(source: Path) -> np.ndarray:
     boxes = [read_label_file(f)[:, 3:5] for f in label_files(source)]
     wh = np.concatenate(boxes) if boxes else np.zeros((0, 2))
     if len(wh) == 0:
-        raise DltoolError(f"no boxes found in the labels under {source}")
+        raise DltoolError(f"no boxes found in the labels under {source}", hint=LABEL_HINT)
     return wh
 
 
@@ -84,11 +96,11 @@ class DataSpec:
     def pairs(self, split: str) -> list[tuple[Path, Path]]:
         """Return (image, label file) pairs of ``split``; a missing label file means no boxes."""
         if split not in self.splits:
-            raise DltoolError(f"data.yaml has no '{split}' split")
+            raise DltoolError(f"data.yaml has no '{split}' split", hint=DATA_HINT)
         folder = self.splits[split]
         images = images_in(folder)
         if not images:
-            raise DltoolError(f"no images in {folder} ({split} split)")
+            raise DltoolError(f"no images in {folder} ({split} split)", hint=DATA_HINT)
         return [(img, label_path(img)) for img in images]
 
     def labelled(self, split: str) -> list[tuple[Path, Path]]:
@@ -120,17 +132,21 @@ def read_data_yaml(path: Path) -> DataSpec:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise DltoolError(f"cannot read {path}: {exc.strerror}") from exc
+        raise DltoolError(f"cannot read {path}: {exc.strerror}", hint=DATA_HINT) from exc
     except yaml.YAMLError as exc:
-        raise DltoolError(f"{path} is not valid YAML: {exc}") from exc
+        raise DltoolError(f"{path} is not valid YAML: {exc}", hint=DATA_HINT) from exc
     if not isinstance(data, dict) or "names" not in data:
-        raise DltoolError(f"{path} must be a mapping with 'names' and the split folders")
+        raise DltoolError(
+            f"{path} must be a mapping with 'names' and the split folders", hint=DATA_HINT
+        )
     root = Path(path).parent / str(data.get("path", "."))
     names = data["names"]
     if isinstance(names, dict):
         names = [names[k] for k in sorted(names)]
     names = [str(n) for n in names]
     if "nc" in data and int(data["nc"]) != len(names):
-        raise DltoolError(f"{path}: nc is {data['nc']} but {len(names)} names are listed")
+        raise DltoolError(
+            f"{path}: nc is {data['nc']} but {len(names)} names are listed", hint=DATA_HINT
+        )
     splits = {s: root / str(data[s]) for s in ("train", "val") if s in data}
     return DataSpec(root, splits, names)
