@@ -306,7 +306,9 @@ def train(
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),
     out_format: Fmt | None = typer.Option(
-        None, "--out-format", help="Format of the vectors [default: by -o's suffix, else .bin]."
+        None,
+        "--out-format",
+        help="Format of the vectors [default: by -o's suffix, else word2vec-bin].",
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the CORPUS file."),
     force: bool = typer.Option(

@@ -351,7 +351,7 @@ def bias(o: BiasOptions) -> None:
             hint="e.g. dltool wordvec bias nurse engineer, or --professions",
         )
     _check_plot_output(o.output, o.out, "bias.png")
-    _refuse_inputs(o.output, [o.source.path, o.professions_file, o.pairs])
+    _refuse_inputs(o.output, [vectors_path(o.source.path), o.professions_file, o.pairs])
     listed = wordlists.words("professions", o.professions_file) if o.professions else []
     emb = load(o.source)
     rows, missing = emb.indices(
@@ -648,8 +648,8 @@ def _report_analogies(rows: list[dict], vocabulary: int, restrict: int, method: 
     rep.result(
         "analogy_accuracy",
         total["accuracy"],
-        label=f"analogy accuracy on {among} (--restrict {restrict:,}; "
-        f"{total['skipped']:,} questions with another word skipped)",
+        label=f"analogy accuracy on {among} (--restrict {restrict}; "
+        f"{total['skipped']:,} questions with a word outside them skipped)",
     )
     if rep.json_mode:
         rep.result(
@@ -670,7 +670,7 @@ def plot(
     import numpy as np
 
     _check_plot_output(output, out, "words.png")
-    _refuse_inputs(output, [source.path])
+    _refuse_inputs(output, [vectors_path(source.path)])
     emb = load(source)
     rows, missing = emb.indices(words, skip_missing=skip_missing)
     _missing(missing, True, None, "words")
