@@ -9,13 +9,33 @@ Only typer is imported here.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 import typer
+from typer._click.types import FloatRange
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class FiniteFloat(FloatRange):
+    """A float option that refuses NaN and inf, inside an optional (open) range."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        """Return the float; a usage error for NaN, inf or a value outside the range."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def positive_float() -> FiniteFloat:
+    """Return the click type of a finite float > 0 (a learning rate, a margin)."""
+    return FiniteFloat(min=0.0, min_open=True)
 
 
 def plugin_app(help: str) -> typer.Typer:

@@ -85,7 +85,8 @@ def given_options(ctx: Any, config_path: str | os.PathLike | None = None) -> dic
     Built on Click's public ``get_parameter_source``; ``ctx`` is the command's context.
     """
     flags = {
-        p.name: (p.opts[0] if getattr(p, "opts", None) else p.name) for p in ctx.command.params
+        p.name: (p.opts[0] if p.param_type_name == "option" else p.human_readable_name)
+        for p in ctx.command.params
     }
     given = {}
     for name, flag in flags.items():

@@ -136,6 +136,26 @@ class RunDir:
             self.file(name).unlink(missing_ok=True)
         atomic.append_line(self.file(name), json.dumps(plain(row)))
 
+    def drop_rows_after(self, key: str, last: float, name: str = METRICS) -> None:
+        """Keep the JSON lines of ``name`` whose ``key`` is at most ``last`` (a resumed run).
+
+        Rows logged after the checkpoint a run resumes from (a killed run) would repeat;
+        a half-written last line goes too.
+        """
+        path = self.file(name)
+        if not path.is_file():
+            return
+        kept = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            value = row.get(key) if isinstance(row, dict) else None
+            if isinstance(value, (int, float)) and value <= last:
+                kept.append(line)
+        atomic.write_text(path, "".join(f"{line}\n" for line in kept))
+
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``data`` as JSON, atomically."""
         return atomic.write_text(self.file(name), json.dumps(plain(data), indent=2))
@@ -200,6 +220,6 @@ def resume_options(
                 hint=f"--resume keeps the run's own options; only "
                 f"{', '.join('--' + m.replace('_', '-') for m in may_change)} may change",
             )
-    resumed = {**params, **saved}
+    resumed = {**params, **{k: v for k, v in saved.items() if k not in ignore}}
     resumed.update({m: params[m] for m in may_change if m in given and m in params})
     return resumed

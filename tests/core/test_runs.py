@@ -99,3 +99,38 @@ def test_failed_start_leaves_no_run_folder(tmp_path, monkeypatch, invoke, fake_a
     (kept.path / "last.pt").write_bytes(b"x")
     session.discard_failed_runs()
     assert (kept.path / "config.yaml").exists()
+
+
+def test_resumed_rows_after_the_checkpoint_are_dropped(tmp_path):
+    run = RunDir(tmp_path)
+    rows = [{"epoch": 1}, {"epoch": 2}, {"epoch": 3}]
+    (tmp_path / "metrics.jsonl").write_text(
+        "".join(f'{{"epoch": {r["epoch"]}}}\n' for r in rows) + '{"epoch": 4'
+    )
+    run.drop_rows_after("epoch", 2)
+    assert (tmp_path / "metrics.jsonl").read_text() == '{"epoch": 1}\n{"epoch": 2}\n'
+
+
+def test_finite_float_refuses_nan_inf_and_the_open_bound():
+    import typer
+    from typer.testing import CliRunner
+
+    from dltool.commands import positive_float
+
+    app = typer.Typer()
+
+    @app.command()
+    def main(lr: float = typer.Option(0.1, "--lr", click_type=positive_float(), help="rate")):
+        print(lr)
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["--lr", "0.5"]).stdout.strip() == "0.5"
+    for bad in ("0", "-1", "nan", "inf", "-inf"):
+        assert runner.invoke(app, ["--lr", bad]).exit_code == 2, bad
+
+
+def test_resume_does_not_bring_back_the_old_runs_resume_or_out():
+    saved = {"epochs": 2, "resume": None, "out": "old", "lr": 0.1}
+    params = {"epochs": 3, "resume": "runs/x", "out": None, "lr": 0.1}
+    resumed = resume_options(saved, params, {"epochs": "--epochs", "resume": "--resume"})
+    assert resumed == {"epochs": 3, "resume": "runs/x", "out": None, "lr": 0.1}
