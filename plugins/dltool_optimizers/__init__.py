@@ -8,6 +8,6 @@ def register_commands(commands):
     """Mount ``dltool optimizers``."""
     commands.add_lazy(
         "optimizers",
-        "dltool_optimizers.jobs:app",
+        "dltool_optimizers.cli:app",
         help="Compare GD/momentum/RMSprop/Adam, plot lr decay, random hyperparameter search.",
     )

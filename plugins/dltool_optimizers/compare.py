@@ -35,13 +35,17 @@ def compare(
     backend: str = "numpy",
     device=None,
     on_done=None,
+    threads: int | None = None,
 ) -> list[Outcome]:
-    """Return the outcome of training ``dims`` with each optimizer in ``names``."""
+    """Return the outcome of training ``dims`` with each optimizer in ``names``.
+
+    ``threads`` is the width the user fixed (--threads), None when not fixed.
+    """
     start = init_params(dims, seed)
     outcomes = []
     for name in names:
         s = replace(settings, optimizer=name, shuffle_seed=seed)
-        params, costs, secs = train_network(problem, start, s, backend, device)
+        params, costs, secs = train_network(problem, start, s, backend, device, threads)
         metrics = {"final_cost": costs[-1], **evaluate(problem, params, s.hidden, s)}
         outcomes.append(Outcome(name, params, costs, metrics, secs))
         if on_done is not None:

@@ -1,28 +1,22 @@
-"""``dltool optimizers``: compare, schedule, tune, minibatches.
+"""Jobs of ``dltool optimizers``: what each command does once its options are parsed.
 
-Module-level imports stay light (typer only); NumPy, torch and matplotlib are imported
-inside the commands. The math lives in :mod:`dltool.nn.optimizers`,
-:mod:`dltool.nn.schedules`, :mod:`dltool.data.minibatches` and :mod:`dltool.nn.training`.
+NumPy, torch and matplotlib are imported inside the jobs. Only the jobs read the CLI
+session; the math (:mod:`dltool.nn.optimizers`, :mod:`dltool.nn.schedules`,
+:mod:`dltool.data.minibatches`, :mod:`dltool.nn.training`, :mod:`dltool_optimizers.search`)
+gets the device and the thread width as arguments.
 """
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
-import typer
-
 from dltool.errors import DltoolError
-from dltool.nn.schedules import KINDS
 
-app = typer.Typer(
-    help="Compare GD/momentum/RMSprop/Adam, plot lr decay, random hyperparameter search.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-
-DATASETS = "planar|moons|circles|spirals|blobs|digits"
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 NOTES_SEED = 3  # the notes' np.random.seed(3) for the moons comparison
+MAX_BATCHES = 100_000  # minibatches: rows of the table
+MEMORY_LIMIT = 4 << 30  # compare: bytes of weights, optimizer state and activations
 # fields of Settings / Schedule → the options that set them (errors name the option typed)
 TRAIN_OPTIONS = {
     "learning_rate": "--lr",
@@ -43,16 +37,6 @@ SCHEDULE_OPTIONS = {
 }
 
 
-def _choices(*names: str):
-    """Return a shell-completion function offering ``names``."""
-    return lambda incomplete: [n for n in names if n.startswith(incomplete)]
-
-
-@app.callback()
-def main() -> None:
-    """Mini-batches, momentum, RMSprop, Adam, learning-rate decay and random search."""
-
-
 def _session():
     """Return the current dltool session."""
     from dltool.context import current
@@ -64,6 +48,11 @@ def _seed(default: int = 1) -> int:
     """Return the global --seed, or ``default``."""
     seed = _session().seed
     return default if seed is None else seed
+
+
+def values(p: dict) -> dict:
+    """Return the options ``p`` with each choice (an Enum) as its value."""
+    return {k: v.value if isinstance(v, Enum) else v for k, v in p.items()}
 
 
 def _schedule(kind, lr0, decay_rate, interval, base, k, values, options=SCHEDULE_OPTIONS):
@@ -99,26 +88,20 @@ def _settings(**kwargs):
         raise exc.cli_error(TRAIN_OPTIONS) from None
 
 
-@app.command()
-def minibatches(
-    m: int = typer.Option(148, "--m", help="Number of training examples m."),
-    size: int = typer.Option(64, "--size", help="Mini-batch size."),
-    seed: int = typer.Option(0, "--shuffle-seed", help="Seed of the permutation shown."),
-    show: int = typer.Option(8, "--show", help="Example indices shown per batch."),
-) -> None:
-    """Show how m examples are shuffled and cut into mini-batches of --size."""
+def minibatches(m: int, size: int, seed: int, show: int) -> None:
+    """Run ``optimizers minibatches``: the batches of one shuffle of m examples."""
     from dltool.data import minibatches as mb
 
     s = _session()
-    if m < 1:
-        raise DltoolError(f"--m must be at least 1, got {m}")
-    if size < 1:
-        raise DltoolError(f"--size must be at least 1, got {size}")
-    if show < 0:
-        raise DltoolError(f"--show must be ≥ 0, got {show}")
-    batches = mb.batch_indices(m, size, seed)
+    n_batches = -(-m // size)
+    if n_batches > MAX_BATCHES:
+        raise DltoolError(
+            f"--m {m:,} in batches of {size:,} makes {n_batches:,} batches, more than the "
+            f"{MAX_BATCHES:,} a table shows",
+            hint=f"use --size {-(-m // MAX_BATCHES):,} or more, or a smaller --m",
+        )
     rows = []
-    for i, idx in enumerate(batches, start=1):
+    for i, idx in enumerate(mb.batch_indices(m, size, seed), start=1):
         first = ", ".join(str(int(j)) for j in idx[:show]) + (" …" if idx.size > show else "")
         rows.append({"batch": i, "size": int(idx.size), "first examples": first})
     s.reporter.table(f"Mini-batches of m = {m}, size {size}", rows, key="batches")
@@ -129,37 +112,23 @@ def minibatches(
     s.reporter.result("kind", kind, "this is")
 
 
-@app.command()
-def schedule(
-    kind: str = typer.Option(
-        "inverse", "--kind", help="|".join(KINDS) + ".", autocompletion=_choices(*KINDS)
-    ),
-    lr0: float = typer.Option(0.1, "--lr0", help="Initial learning rate α₀."),
-    decay_rate: float = typer.Option(1.0, "--decay-rate", help="inverse/staircase: α₀/(1+r·e)."),
-    epochs: int = typer.Option(100, "--epochs", help="Epochs shown."),
-    interval: int = typer.Option(1, "--interval", help="Epochs per step: e = ⌊epoch/interval⌋."),
-    base: float = typer.Option(0.95, "--base", help="exponential: α = base^e · α₀."),
-    k: float = typer.Option(1.0, "--k", help="sqrt: α = k/√e · α₀."),
-    values: str | None = typer.Option(None, "--values", help="manual: α per step, e.g. 0.1,0.05"),
-    every: int = typer.Option(0, "--every", help="Table row every N epochs (default ~20 rows)."),
-    out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/…/N)."),
-) -> None:
-    """Print a learning-rate decay schedule (table or --json) and plot it."""
+def schedule(sched: dict, epochs: int, every: int, out: Path | None, exist_ok: bool) -> None:
+    """Run ``optimizers schedule``: α per epoch as a table (or --json) and a plot."""
     from dltool_optimizers import plots
 
     s = _session()
-    if epochs < 1:
-        raise DltoolError(f"--epochs must be at least 1, got {epochs}")
-    sched = _schedule(kind, lr0, decay_rate, interval, base, k, values)
-    if kind == "exponential" and decay_rate != 1.0:
+    args = [sched[k] for k in ("kind", "lr0", "decay_rate", "interval", "base", "k", "values")]
+    decay = _schedule(*args)
+    if sched["kind"] == "exponential" and sched["decay_rate"] != 1.0:
         s.reporter.warn("--decay-rate is not used by exponential decay (its rate is --base)")
-    lrs = [sched.lr(e) for e in range(epochs)]
+    lrs = [decay.lr(e) for e in range(epochs)]
     step = every if every > 0 else max(1, epochs // 20)
     shown = range(epochs) if s.reporter.json_mode else sorted({*range(0, epochs, step), epochs - 1})
+    run = s.run_dir("optimizers", "schedule", out, exist_ok)
+    run.write_config({**sched, "epochs": epochs, "every": every})
     rows = [{"epoch": e, "learning_rate": lrs[e]} for e in shown]
-    s.reporter.table(f"{kind} schedule, α₀ = {sched.lr0:g}", rows, key="schedule")
-    run = s.run_dir("optimizers", "schedule", out)
-    png = plots.schedule_figure(run.file("schedule.png"), list(range(epochs)), lrs, _title(sched))
+    s.reporter.table(f"{sched['kind']} schedule, α₀ = {decay.lr0:g}", rows, key="schedule")
+    png = plots.schedule_figure(run.file("schedule.png"), list(range(epochs)), lrs, _title(decay))
     s.reporter.result("final_lr", lrs[-1], f"α at epoch {epochs - 1}")
     s.reporter.result("plot", str(png), "plot")
 
@@ -201,104 +170,65 @@ def _hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-@app.command()
-def compare(
-    ctx: typer.Context,
-    dataset: str = typer.Option(
-        "moons",
-        "--dataset",
-        "-d",
-        help=f"{DATASETS}.",
-        autocompletion=_choices(*DATASETS.split("|")),
-    ),
-    data: Path | None = typer.Option(None, "--data", help="Your CSV/NPZ file (one row each)."),
-    target: str | None = typer.Option(None, "--target", help="Label column (CSV) or array (NPZ)."),
-    samples: int = typer.Option(300, "--samples", help="Examples of a generated data set."),
-    noise: float = typer.Option(0.2, "--noise", help="Noise of a generated data set."),
-    split: str = typer.Option("0.8,0.2", "--split", help="Train,dev fractions."),
-    optimizers: str = typer.Option("gd,momentum,adam", "--optimizers", help="Comma-separated."),
-    hidden: str = typer.Option("5,2", "--hidden", help="Hidden layer sizes (notes: 5,2)."),
-    lr: float = typer.Option(0.0007, "--lr", help="Learning rate α (notes: 0.0007)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Mini-batch size."),
-    epochs: int = typer.Option(5000, "--epochs", help="Passes over the training set."),
-    beta1: float = typer.Option(0.9, "--beta1", help="Momentum β / Adam β₁."),
-    beta2: float = typer.Option(0.999, "--beta2", help="RMSprop/Adam β₂."),
-    epsilon: float = typer.Option(1e-8, "--epsilon", help="ε of RMSprop/Adam."),
-    decay: str = typer.Option(
-        "constant", "--decay", help="|".join(KINDS) + ".", autocompletion=_choices(*KINDS)
-    ),
-    decay_rate: float = typer.Option(1.0, "--decay-rate", help="Rate of inverse/staircase decay."),
-    interval: int | None = typer.Option(
-        None, "--interval", help="Epochs per decay step (default 1000 for staircase, else 1)."
-    ),
-    values: str | None = typer.Option(None, "--values", help="manual decay: α per step."),
-    backend: str = typer.Option(
-        "numpy",
-        "--backend",
-        help="numpy (reference) or torch.optim.",
-        autocompletion=_choices("numpy", "torch"),
-    ),
-    out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/…/N)."),
-    config: Path | None = typer.Option(None, "--config", help="YAML file of these options."),
-) -> None:
-    """Train the same network (same init, same batches) with each optimizer; table + PNG.
-
-    Defaults follow the notes' moons experiment: layers 2-5-2-1, α = 0.0007, mini-batches
-    of 64, β = 0.9, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, seed 3 (global --seed overrides).
-    """
-    from dltool.config import resolve_config
-
-    p = resolve_config(ctx, config)
-    _compare_command(p)
-
-
-def _compare_command(p: dict) -> None:
-    """Run ``optimizers compare`` with resolved options ``p``."""
-    from dltool.nn.training import NonFiniteCost
-    from dltool_optimizers import plots
-    from dltool_optimizers.compare import compare, rows
-    from dltool_optimizers.problem import DataSpec, prepare
-
-    s = _session()
-    names = _parse_names(p["optimizers"])
-    hidden = _hidden_sizes(p["hidden"])
-    settings = _settings(
-        learning_rate=p["lr"],
-        epochs=p["epochs"],
-        batch_size=p["batch_size"],
-        beta1=p["beta1"],
-        beta2=p["beta2"],
-        epsilon=p["epsilon"],
-    )
-    if p["backend"] not in ("numpy", "torch"):
-        raise DltoolError(f"unknown backend '{p['backend']}'", hint="use numpy or torch")
+def _compare_settings(p: dict):
+    """Return the Settings of ``compare`` (with its decay schedule) from the options."""
+    args = {"learning_rate": p["lr"], "epochs": p["epochs"], "batch_size": p["batch_size"]}
+    settings = _settings(**args, beta1=p["beta1"], beta2=p["beta2"], epsilon=p["epsilon"])
     if p["decay"] != "constant":
         interval = p["interval"] or (1000 if p["decay"] == "staircase" else 1)
         options = {**SCHEDULE_OPTIONS, "kind": "--decay", "lr0": "--lr"}
         args = (p["decay"], p["lr"], p["decay_rate"], interval, 0.95, 1.0, p["values"])
         settings.schedule = _schedule(*args, options)
+    return settings
+
+
+def check_memory(dims: list[int], m: int, batch: int) -> None:
+    """Refuse a network whose weights, optimizer state and activations exceed MEMORY_LIMIT."""
+    weights = sum(dims[k] * (dims[k - 1] + 1) for k in range(1, len(dims)))
+    need = 8 * (10 * weights + 4 * min(batch, m) * sum(dims))
+    if need > MEMORY_LIMIT:
+        raise DltoolError(
+            f"layers {'-'.join(map(str, dims))} need about {need / 2**30:,.1f} GiB to train "
+            f"(limit {MEMORY_LIMIT / 2**30:.0f} GiB)",
+            hint="use smaller --hidden sizes or --batch-size",
+        )
+
+
+def compare(ctx, config: Path | None) -> None:
+    """Run ``optimizers compare``: one network, one start, one batch order, each optimizer."""
+    from dltool.config import resolve_config
+    from dltool_optimizers.problem import DataSpec, prepare
+
+    s = _session()
+    p = values(resolve_config(ctx, config))
+    names = _parse_names(p["optimizers"])
+    hidden = _hidden_sizes(p["hidden"])
+    settings = _compare_settings(p)
     seed = _seed(NOTES_SEED)
-    spec = DataSpec(
-        p["dataset"],
-        p["samples"],
-        p["noise"],
-        3,
-        None if p["data"] is None else str(p["data"]),
-        p["target"],
-        p["split"],
-        seed,
-    )
     if p["samples"] < 4:
-        raise DltoolError(f"--samples must be at least 4, got {p['samples']}")
+        raise DltoolError(f"--samples must be at least 4, got {p['samples']}", hint="e.g. 300")
+    data = None if p["data"] is None else str(p["data"])
+    spec = DataSpec(p["dataset"], p["samples"], p["noise"], 3, data, p["target"], p["split"], seed)
     problem = prepare(spec)
     dims = [problem.n_x, *hidden, problem.n_y]
-    run = s.run_dir("optimizers", "compare", p["out"])
-    run.write_config(p)
+    check_memory(dims, problem.y_train.size, p["batch_size"])
+    run = s.run_dir("optimizers", "compare", p["out"], p["exist_ok"])
+    run.write_config({k: v for k, v in p.items() if k != "exist_ok"})
     s.reporter.info(
         f"{problem.ds.name}: {problem.y_train.size} train / {problem.y_dev.size} dev, "
         f"layers {dims}, {p['epochs']} epochs of mini-batches of {p['batch_size']}, "
         f"backend {p['backend']}"
     )
+    outcomes = _run_compare(run, problem, dims, names, settings, seed, p)
+    _report_compare(run, outcomes, problem, dims, seed, p)
+
+
+def _run_compare(run, problem, dims, names, settings, seed, p):
+    """Train with each optimizer under a progress bar; return the outcomes."""
+    from dltool.nn.training import NonFiniteCost
+    from dltool_optimizers.compare import compare as train_each
+
+    s = _session()
     device = s.device if p["backend"] == "torch" else None
     with s.reporter.progress(len(names), "optimizers") as bar:
 
@@ -307,13 +237,22 @@ def _compare_command(p: dict) -> None:
             bar.advance(1, **{o.name: round(o.metrics["final_cost"], 4)})
 
         try:
-            outcomes = compare(problem, dims, names, settings, seed, p["backend"], device, done)
+            args = (problem, dims, names, settings, seed, p["backend"], device, done)
+            return train_each(*args, threads=s.threads)
         except NonFiniteCost as exc:
             raise DltoolError(
                 f"the cost became {exc.cost} at epoch {exc.epoch}",
                 hint=f"--lr {p['lr']:g} is too large for one of the optimizers; "
                 f"try --lr {p['lr'] / 10:g}",
             ) from None
+
+
+def _report_compare(run, outcomes, problem, dims, seed, p) -> None:
+    """Write results.json, the cost files and compare.png; print the table and the best."""
+    from dltool_optimizers import plots
+    from dltool_optimizers.compare import rows
+
+    s = _session()
     table = rows(outcomes)
     run.write_json("results.json", {"layers": dims, "seed": seed, "results": table})
     for o in outcomes:
@@ -325,84 +264,6 @@ def _compare_command(p: dict) -> None:
     s.reporter.result("best", best.name, "best dev accuracy")
     s.reporter.result("plot", str(png), "plot")
     s.reporter.result("run_dir", str(run.path), "run directory")
-
-
-SPACE_EXAMPLE = """\b
-Search space YAML (scales: linear, log, one_minus_log), e.g.:
-  data: {dataset: moons, samples: 300, noise: 0.2, split: "0.8,0.2"}
-  params:
-    lr: {distribution: uniform, range: [1.0e-4, 1], scale: log}
-    beta1: {distribution: uniform, range: [0.9, 0.999], scale: one_minus_log}
-    layers: {distribution: int, range: [1, 3]}
-    units: {distribution: int, range: [3, 30]}
-    batch_size: {distribution: int, range: [16, 128], scale: log}
-    optimizer: {distribution: choice, values: [momentum, adam]}
-    epochs: 200
-"""
-
-
-@app.command(epilog=SPACE_EXAMPLE)
-def tune(
-    space: Path = typer.Option(..., "--space", help="Search space YAML (see below)."),
-    trials: int = typer.Option(30, "--trials", help="Trials per round."),
-    workers: int = typer.Option(1, "--workers", help="Parallel worker processes."),
-    coarse_to_fine: int = typer.Option(
-        0, "--coarse-to-fine", help="Extra rounds, each zoomed on the best quarter so far."
-    ),
-    resume: Path | None = typer.Option(
-        None, "--resume", help="Run directory of a search to go on."
-    ),
-    top: int = typer.Option(10, "--top", help="Rows shown in the table (results.json has all)."),
-    out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/…/N)."),
-) -> None:
-    """Random search (no grid) over a YAML space, coarse to fine, resumable, parallel."""
-    _tune_command(space, trials, workers, coarse_to_fine, resume, top, out)
-
-
-def _load_space(path: Path):
-    """Return the parsed search space at ``path``."""
-    import yaml
-
-    from dltool_optimizers.search import parse_space
-
-    if not path.is_file():
-        raise DltoolError(f"search space {path} does not exist")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DltoolError(f"cannot read {path} as YAML: {exc}") from None
-    return parse_space(doc)
-
-
-def _open_search(sp, seed, trials, resume, out):
-    """Return the run directory: a new one, or ``resume`` after checking it is this search."""
-    import json
-
-    s = _session()
-    fingerprint = sp.fingerprint(seed, trials)
-    if resume is not None:
-        meta_path = resume / "search.json"
-        if not meta_path.is_file():
-            raise DltoolError(f"{resume} is not a tune run directory (no search.json)")
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise DltoolError(f"cannot read {meta_path}: {exc}") from None
-        if not isinstance(meta, dict):
-            raise DltoolError(f"{meta_path} is not a search record (not a JSON object)")
-        if meta.get("fingerprint") != fingerprint:
-            raise DltoolError(
-                f"{resume} holds another search (other space, seed or --trials)",
-                hint="resume with the same --space, --trials and --seed, or start a new run",
-            )
-        from dltool.runs import RunDir
-
-        return RunDir(resume)
-    run = s.run_dir("optimizers", "tune", out)
-    if (run.path / "search.json").exists():
-        raise DltoolError(f"{run.path} already holds a search", hint=f"use --resume {run.path}")
-    run.write_json("search.json", {"fingerprint": fingerprint, "seed": seed, "trials": trials})
-    return run
 
 
 def _trial_row(t: dict, names: list[str]) -> dict:
@@ -419,53 +280,129 @@ def _trial_row(t: dict, names: list[str]) -> dict:
     return row
 
 
-def _tune_command(space, trials, workers, rounds, resume, top, out) -> None:
-    """Run ``optimizers tune``."""
-    import os
+def _load_space(path: Path):
+    """Return the parsed search space at ``path``."""
+    import yaml
 
-    from dltool import atomic
-    from dltool_optimizers import plots, search
+    from dltool_optimizers.search import parse_space
 
-    s = _session()
-    if trials < 1:
-        raise DltoolError(f"--trials must be at least 1, got {trials}")
-    if workers < 1:
-        raise DltoolError(f"--workers must be at least 1, got {workers}")
-    if rounds < 0:
-        raise DltoolError(f"--coarse-to-fine must be ≥ 0, got {rounds}")
-    if top < 0:
-        raise DltoolError(f"--top must be ≥ 0, got {top}")
-    sp = _load_space(space)
+    if not path.is_file():
+        raise DltoolError(
+            f"search space {path} does not exist", hint="give a YAML file; --help shows one"
+        )
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DltoolError(
+            f"cannot read {path} as YAML: {exc}", hint="--help shows a search space"
+        ) from None
+    return parse_space(doc)
+
+
+def _search_record(run_path: Path) -> dict:
+    """Return the run's search.json (fingerprint, seed, trials)."""
+    import json
+
+    meta_path = run_path / "search.json"
+    if not meta_path.is_file():
+        raise DltoolError(
+            f"{run_path} is not a tune run directory (no search.json)",
+            hint="give a run folder of 'dltool optimizers tune'",
+        )
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DltoolError(f"cannot read {meta_path}: {exc}", hint="start a new search") from None
+    if not isinstance(meta, dict):
+        raise DltoolError(
+            f"{meta_path} is not a search record (not a JSON object)", hint="start a new search"
+        )
+    return meta
+
+
+def _open_search(sp, seed: int, p: dict, run_path: Path | None):
+    """Return the run directory: a new one, or the resumed one after checking it is this search."""
+    from dltool.runs import RunDir
+
+    fingerprint = sp.fingerprint(seed, p["trials"])
+    if run_path is not None:
+        if _search_record(run_path).get("fingerprint") != fingerprint:
+            raise DltoolError(
+                f"{run_path} holds another search (other space, seed or --trials)",
+                hint="resume with the run's own --space, --trials and --seed, or start a new run",
+            )
+        return RunDir(run_path)
+    run = _session().run_dir("optimizers", "tune", p["out"], p["exist_ok"])
+    for old in [*run.file("trials").glob("*.json"), run.file("results.json")]:
+        old.unlink(missing_ok=True)  # --exist-ok: this search replaces the one there
+    run.write_json("search.json", {"fingerprint": fingerprint, "seed": seed, "trials": p["trials"]})
+    return run
+
+
+def _tune_options(ctx, resume: str | None) -> tuple[dict, Path, int, Path | None]:
+    """Return (options, space file, seed, resumed run or None) of ``tune``."""
+    p = values(dict(ctx.params))
     seed = _seed()
+    if resume is None:
+        if p["space"] is None:
+            raise DltoolError("a new search needs --space FILE", hint="--help shows a space")
+        return p, Path(p["space"]), seed, None
+    from dltool.commands import resumed_options
+
+    may_change = ("workers", "top", "coarse_to_fine", "space")
+    run_path, p = resumed_options(ctx, p, resume, "optimizers", "tune", None, may_change)
+    saved = _search_record(run_path).get("seed")
+    if _session().seed is not None and seed != saved:
+        raise DltoolError(
+            f"--seed {seed} differs from the resumed run's {saved}",
+            hint="--resume keeps the run's own options; leave --seed out",
+        )
+    given = ctx.params["space"]
+    return p, Path(given) if given else run_path / "space.yaml", saved, run_path
+
+
+def tune(ctx, resume: str | None) -> None:
+    """Run ``optimizers tune``: random search, coarse to fine, resumable, parallel."""
+    from dltool import atomic
     from dltool_optimizers.problem import DataSpec, prepare
 
+    p, space_file, seed, run_path = _tune_options(ctx, resume)
+    sp = _load_space(space_file)
     prepare(DataSpec(**{"seed": seed, **sp.data}))  # bad data fail here, before any trial
     sp.data = {"seed": seed, **sp.data}
-    run = _open_search(sp, seed, trials, resume, out)
+    run = _open_search(sp, seed, p, run_path)
+    text = space_file.read_text(encoding="utf-8")
+    run.file("trials").mkdir(exist_ok=True)
+    keys = ("trials", "workers", "coarse_to_fine")
+    run.write_config({"space": str(space_file), **{k: p[k] for k in keys}, "seed": seed})
+    if space_file != run.file("space.yaml"):
+        atomic.write_text(run.file("space.yaml"), text)
+    ranked, axes = _search(run, sp, seed, p)
+    _report_tune(run, sp, ranked, axes, p["top"])
+
+
+def _search(run, sp, seed: int, p: dict):
+    """Run the search with a progress bar; Ctrl-C or SIGTERM keeps the finished trials."""
+    import os
+
+    from dltool.device import small_step_threads
+    from dltool_optimizers import search
+
+    s = _session()
     trials_dir = run.file("trials")
-    trials_dir.mkdir(exist_ok=True)
-    run.write_config(
-        {
-            "space": str(space),
-            "trials": trials,
-            "workers": workers,
-            "coarse_to_fine": rounds,
-            "seed": seed,
-        }
-    )
-    atomic.write_text(run.file("space.yaml"), space.read_text(encoding="utf-8"))
-    names = list(sp.params)
-    total = trials * (rounds + 1)
+    rounds, workers = p["coarse_to_fine"], p["workers"]
+    total = p["trials"] * (rounds + 1)
+    threads = small_step_threads(s.threads)
     before = len(search.load_finished(trials_dir))
     if before:
         s.reporter.info(f"resuming {run.path}: {before} finished trials kept")
     s.reporter.info(
-        f"{total} trials ({rounds + 1} round(s) of {trials}), {workers} worker(s), "
-        f"1 BLAS thread each (of {os.cpu_count()} CPUs)"
+        f"{total} trials ({rounds + 1} round(s) of {p['trials']}), {workers} worker(s), "
+        f"{threads} thread(s) each (of {os.cpu_count()} CPUs)"
     )
     best = {"dev": None}
     try:
-        with s.reporter.progress(total, "trials") as bar:
+        with s.reporter.progress(total, "trials") as bar, _terminate_as_interrupt():
             bar.advance(min(before, total))
 
             def on_done(t):
@@ -475,22 +412,51 @@ def _tune_command(space, trials, workers, rounds, resume, top, out) -> None:
                 run.log_metrics(trial=t["id"], status=t["status"], **t["metrics"])
                 bar.advance(1, last=t["id"], dev=acc, best=best["dev"])
 
-            ranked, axes = search.search(sp, seed, trials, rounds, workers, trials_dir, on_done)
+            args = (sp, seed, p["trials"], rounds, workers, trials_dir, on_done, threads)
+            return search.search(*args)
     except KeyboardInterrupt:
         n = len(search.load_finished(trials_dir))
         s.reporter.warn(
             f"interrupted: {n} finished trials kept in {trials_dir}; go on with --resume {run.path}"
         )
         raise
+
+
+def _terminate_as_interrupt():
+    """Return a context in which SIGTERM interrupts like Ctrl-C (main thread only)."""
+    import contextlib
+    import signal
+    import threading
+
+    @contextlib.contextmanager
+    def handled():
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return handled()
+
+
+def _report_tune(run, sp, ranked: list[dict], axes: dict, top: int) -> None:
+    """Write results.json and search.png; print the best trials and the best configuration."""
+    from dltool_optimizers import plots
+
+    s = _session()
+    names = list(sp.params)
     rows = [_trial_row(t, names) for t in ranked]
     run.write_json("results.json", {"ranked": ranked, "zoomed_axes": axes})
-    scales = {n: p.scale for n, p in sp.params.items()}
-    png = plots.search_figure(
-        run.file("search.png"),
-        ranked,
-        [n for n in names if sp.params[n].distribution != "choice"],
-        scales,
-    )
+    scales = {n: q.scale for n, q in sp.params.items()}
+    numeric = [n for n in names if sp.params[n].distribution != "choice"]
+    png = plots.search_figure(run.file("search.png"), ranked, numeric, scales)
     shown = rows if s.reporter.json_mode else rows[:top]
     s.reporter.table(f"Trials by dev accuracy ({len(rows)} finished)", shown, key="trials")
     if ranked and ranked[0]["metrics"].get("dev_acc") is not None:

@@ -88,10 +88,15 @@ def evaluate(problem: Problem, params: dict, hidden: str, settings: Settings) ->
     return metrics
 
 
-def train_network(problem: Problem, params: dict, settings: Settings, backend="numpy", device=None):
-    """Return (params, costs per epoch, seconds) of training from ``params`` (a copy)."""
+def train_network(
+    problem: Problem, params: dict, settings: Settings, backend="numpy", device=None, threads=None
+):
+    """Return (params, costs per epoch, seconds) of training from ``params`` (a copy);
+    ``threads`` is the width the user fixed, None when not fixed."""
     params = {k: v.copy() for k, v in params.items()}
     t0 = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        params, costs = fit(problem.X_train, problem.y_train, params, settings, backend, device)
+        params, costs = fit(
+            problem.X_train, problem.y_train, params, settings, backend, device, None, threads
+        )
     return params, costs, time.perf_counter() - t0

@@ -39,10 +39,10 @@ HYPER = {
     "beta1": "momentum β / Adam β₁ in [0, 1)",
     "beta2": "RMSprop/Adam β₂ in [0, 1)",
     "optimizer": "gd|momentum|rmsprop|adam",
-    "layers": "number of hidden layers (≥ 1)",
-    "units": "units per hidden layer (≥ 1)",
-    "batch_size": "mini-batch size (≥ 1)",
-    "epochs": "passes over the training set (≥ 1)",
+    "layers": "number of hidden layers (1 … 100)",
+    "units": "units per hidden layer (1 … 10,000)",
+    "batch_size": "mini-batch size (1 … 1,000,000)",
+    "epochs": "passes over the training set (1 … 1,000,000)",
     "l2": "L2 strength λ (≥ 0)",
     "keep_prob": "dropout keep probability in (0, 1]",
     "decay_rate": "inverse-time learning-rate decay (≥ 0)",
@@ -63,6 +63,7 @@ DEFAULTS = {
     "activation": "relu",
 }
 INTEGER = ("layers", "units", "batch_size", "epochs")
+LIMITS = {"layers": 100, "units": 10_000, "batch_size": 1_000_000, "epochs": 1_000_000}
 DATA_TYPES = {  # data: key → (accepted types, what to write)
     "dataset": (str, "a data set name such as moons"),
     "samples": (int, "a whole number"),
@@ -129,6 +130,7 @@ class Param:
 
 def _bad(name: str, message: str, hint: str | None = None) -> DltoolError:
     """Return the error for hyperparameter ``name`` of the search space."""
+    hint = hint or "see 'dltool optimizers tune --help' for a search space"
     return DltoolError(f"search space: '{name}' {message}", hint=hint)
 
 
@@ -159,6 +161,8 @@ def _in_range(name: str, value: float) -> bool:
     from dltool.nn.schedules import Schedule
     from dltool.nn.training import Settings
 
+    if value > LIMITS.get(name, math.inf):
+        return False
     try:
         if name in SETTINGS_FIELDS:
             Settings(**{SETTINGS_FIELDS[name]: value})
@@ -183,8 +187,8 @@ def _check_data(data) -> None:
             raise DltoolError(f"search space: data.{key} must be {what}, got {value!r}")
 
 
-def parse_param(name: str, spec: dict) -> Param:
-    """Return the Param of a spec dict; raise a DltoolError naming what is wrong."""
+def _check_keys(name: str, spec: dict) -> str:
+    """Return the spec's distribution; raise on unknown keys or distribution."""
     unknown = set(spec) - {"distribution", "range", "scale", "values"}
     if unknown:
         raise _bad(
@@ -197,24 +201,27 @@ def parse_param(name: str, spec: dict) -> Param:
         raise _bad(
             name, f"has unknown distribution '{dist}'", hint=f"use {'|'.join(DISTRIBUTIONS)}"
         )
-    if dist == "choice":
-        values = spec.get("values")
-        if not isinstance(values, list) or not values:
-            raise _bad(name, "choice needs a non-empty list 'values'")
-        for v in values:
-            _check_value(name, v)
-        return Param(name, dist, values=tuple(values))
-    if name in ("optimizer", "activation"):
-        raise _bad(name, f"takes names: use distribution 'choice', not '{dist}'")
-    scale = spec.get("scale", "linear")
-    if scale not in SCALES:
-        raise _bad(name, f"has unknown scale '{scale}'", hint=f"use {'|'.join(SCALES)}")
+    return dist
+
+
+def _choice(name: str, spec: dict) -> Param:
+    """Return the Param of a ``choice`` spec (every value checked)."""
+    values = spec.get("values")
+    if not isinstance(values, list) or not values:
+        raise _bad(name, "choice needs a non-empty list 'values'", hint="e.g. values: [adam, gd]")
+    for v in values:
+        _check_value(name, v)
+    return Param(name, "choice", values=tuple(values))
+
+
+def _range(name: str, spec: dict, scale: str) -> tuple[float, float]:
+    """Return the spec's (low, high), checked for form, order and the scale's domain."""
     rng = spec.get("range")
     if not (isinstance(rng, list) and len(rng) == 2):
-        raise _bad(name, "needs 'range: [low, high]'")
+        raise _bad(name, "needs 'range: [low, high]'", hint="e.g. range: [1.0e-4, 1]")
     low, high = rng
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
-        raise _bad(name, f"range must hold two numbers, got {rng}")
+        raise _bad(name, f"range must hold two numbers, got {rng}", hint="e.g. range: [1, 10]")
     if not low < high:
         raise _bad(
             name, f"has an inverted or empty range [{low}, {high}]", hint="write [low, high]"
@@ -226,7 +233,25 @@ def parse_param(name: str, spec: dict) -> Param:
             hint="sample log-uniformly between two positive numbers, e.g. [1e-4, 1]",
         )
     if scale == "one_minus_log" and not (low >= 0 and high < 1):
-        raise _bad(name, f"one_minus_log scale needs 0 ≤ low < high < 1, got [{low}, {high}]")
+        raise _bad(
+            name,
+            f"one_minus_log scale needs 0 ≤ low < high < 1, got [{low}, {high}]",
+            hint="e.g. range: [0.9, 0.999]",
+        )
+    return low, high
+
+
+def parse_param(name: str, spec: dict) -> Param:
+    """Return the Param of a spec dict; raise a DltoolError naming what is wrong."""
+    dist = _check_keys(name, spec)
+    if dist == "choice":
+        return _choice(name, spec)
+    if name in ("optimizer", "activation"):
+        raise _bad(name, f"takes names: use distribution 'choice', not '{dist}'")
+    scale = spec.get("scale", "linear")
+    if scale not in SCALES:
+        raise _bad(name, f"has unknown scale '{scale}'", hint=f"use {'|'.join(SCALES)}")
+    low, high = _range(name, spec, scale)
     for v in (low, high):
         _check_value(name, v)
     if dist == "int" and name not in INTEGER:
@@ -381,15 +406,57 @@ def run_trial(task: dict) -> dict:
     return {**task, "status": status, "metrics": metrics}
 
 
-def init_worker(threads: int = 1) -> None:
-    """Limit a worker process to ``threads`` BLAS/OpenMP threads."""
+def init_worker(threads: int = 1, parent: int | None = None) -> None:
+    """Set a worker process's thread width and make it die with the search's process.
+
+    The worker's own parent (the forkserver) kills it on exit (``PR_SET_PDEATHSIG`` on
+    Linux), and a watch thread ends it as soon as process ``parent`` (the command) has
+    exited, even by SIGKILL: no worker outlives the search.
+    """
+    from dltool.device import set_threads
+
+    set_threads(threads)
+    _die_with_parent()
+    if parent is not None:
+        import threading
+
+        threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent exits (no-op elsewhere)."""
     import os
+    import signal
+    import sys
 
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    from threadpoolctl import threadpool_limits
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
 
-    threadpool_limits(threads)
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the request
+        os._exit(1)
+
+
+def _watch(pid: int) -> None:
+    """End this process once process ``pid`` has exited (a pidfd where Linux has one)."""
+    import os
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    while True:
+        if fd is not None:
+            select.select([fd], [], [])
+            os._exit(1)
+        time.sleep(0.5)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
 
 
 def load_finished(trials_dir) -> dict[str, dict]:
@@ -425,20 +492,23 @@ def round_tasks(space: Space, seed: int, rnd: int, trials: int, axes: dict) -> l
     ]
 
 
-def run_tasks(tasks: list[dict], workers: int, on_done) -> None:
-    """Run ``tasks`` in ``workers`` processes (in this one when 1); call on_done per result."""
+def run_tasks(tasks: list[dict], workers: int, on_done, threads: int = 1) -> None:
+    """Run ``tasks`` in ``workers`` processes (in this one when 1), each ``threads`` wide;
+    call on_done per result."""
     if workers <= 1:
-        from threadpoolctl import threadpool_limits
+        from dltool.device import thread_limit
 
-        with threadpool_limits(1):
+        with thread_limit(threads):
             for task in tasks:
                 on_done(run_trial(task))
         return
     import multiprocessing as mp
+    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(workers, mp.get_context(method), initializer=init_worker)
+    init = (threads, os.getpid())
+    pool = ProcessPoolExecutor(workers, mp.get_context(method), init_worker, init)
     try:
         futures = [pool.submit(run_trial, t) for t in tasks]
         for fut in as_completed(futures):
@@ -451,8 +521,11 @@ def run_tasks(tasks: list[dict], workers: int, on_done) -> None:
     pool.shutdown()
 
 
-def search(space: Space, seed: int, trials: int, rounds: int, workers: int, trials_dir, on_done):
-    """Run rounds 0 … ``rounds`` of ``trials`` trials, skipping stored ones; return all."""
+def search(
+    space: Space, seed: int, trials: int, rounds: int, workers: int, trials_dir, on_done, threads=1
+):
+    """Run rounds 0 … ``rounds`` of ``trials`` trials (each ``threads`` wide), skipping stored
+    ones; return all."""
     done = load_finished(trials_dir)
     axes: dict = {}
     for rnd in range(rounds + 1):
@@ -479,5 +552,5 @@ def search(space: Space, seed: int, trials: int, rounds: int, workers: int, tria
             done[trial["id"]] = trial
             on_done(trial)
 
-        run_tasks(todo, workers, finish)
+        run_tasks(todo, workers, finish, threads)
     return sorted(done.values(), key=rank_key), axes

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import sys
 
-import dltool_optimizers
 import numpy as np
 import pytest
+from conftest import check_failure as _fail
 from dltool_optimizers import search
 from dltool_optimizers.compare import compare
 from dltool_optimizers.problem import DataSpec, prepare
 
-from dltool.cli import create_app
 from dltool.nn.schedules import Schedule
 from dltool.nn.training import Settings
-from dltool.plugins import PluginManager
 
 SPACE = """
 data: {dataset: moons, samples: 120, noise: 0.2, split: "0.75,0.25"}
@@ -30,15 +28,10 @@ params:
 """
 
 
-@pytest.fixture(scope="module")
-def app():
-    return create_app(PluginManager.from_modules({"optimizers": dltool_optimizers}))
-
-
 @pytest.fixture
-def run(app, invoke):
+def run(cli):
     def _run(*args):
-        return invoke(app, "--quiet", "optimizers", *args)
+        return cli("--quiet", "optimizers", *args)
 
     return _run
 
@@ -55,10 +48,11 @@ def _ok(result):
     return result
 
 
-def _fail(result, text):
-    assert result.exit_code == 1, (result.stdout, result.stderr)
+def _usage(result, text):
+    """Assert a usage error (exit 2) whose message holds ``text``."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.output + result.stderr
-    assert result.stderr.startswith("error: ") and text in result.stderr, result.stderr
+    assert text in result.stderr, result.stderr
     return result
 
 
@@ -68,7 +62,7 @@ def test_minibatches_table(run):
     assert [b["size"] for b in doc["batches"]] == [64, 64, 20]
     assert doc["full_batches"] == 2 and doc["last_batch"] == 20
     assert _ok(run("--json", "minibatches", "--m", "5", "--size", "1")).stdout.count('"size"') == 5
-    _fail(run("minibatches", "--m", "10", "--size", "0"), "--size")
+    _usage(run("minibatches", "--m", "10", "--size", "0"), "'--size': 0 is not in the range")
 
 
 def test_schedule_json_and_plot(run, tmp_path):
@@ -110,10 +104,11 @@ def test_schedule_json_and_plot(run, tmp_path):
             "2",
             "--out",
             str(out),
+            "--exist-ok",
         )
     )
     assert [r["learning_rate"] for r in json.loads(res.stdout)["schedule"]] == [0.1, 0.1, 0.01]
-    _fail(run("schedule", "--kind", "cosine"), "unknown schedule")
+    _usage(run("schedule", "--kind", "cosine"), "'cosine' is not one of 'constant'")
     _fail(run("schedule", "--lr0", "0"), "--lr0")
     _fail(run("schedule", "--kind", "staircase", "--interval", "0"), "interval")
 
@@ -147,13 +142,13 @@ def test_compare_bad_input(run):
     _fail(run("compare", "--beta1", "1"), "--beta1")
     _fail(run("compare", "--beta2", "-0.5"), "--beta2")
     _fail(run("compare", "--batch-size", "0"), "--batch-size")
-    _fail(run("compare", "--dataset", "nope"), "unknown dataset")
+    _usage(run("compare", "--dataset", "nope"), "'nope' is not one of 'planar'")
     _fail(run("compare", "--lr", "nan"), "--lr must be > 0, got nan")
     _fail(run("compare", "--lr", "inf"), "--lr must be > 0, got inf")
     _fail(run("compare", "--epsilon", "inf"), "--epsilon must be > 0, got inf")
     _fail(run("compare", "--decay", "inverse", "--decay-rate", "nan"), "--decay-rate must be ≥ 0")
     _fail(run("compare", "--split", "1,0", "--epochs", "2"), "leaves no dev examples")
-    _fail(run("minibatches", "--show", "-1"), "--show must be ≥ 0")
+    _usage(run("minibatches", "--show", "-1"), "'--show': -1 is not in the range x>=0")
 
 
 @pytest.mark.parametrize(
@@ -352,17 +347,17 @@ def test_resume_of_another_search_is_refused_and_keeps_trials(run, space, tmp_pa
     _fail(
         run("tune", "--space", str(other), "--trials", "2", "--resume", str(out)), "another search"
     )
-    _fail(
-        run("tune", "--space", str(space), "--trials", "3", "--resume", str(out)), "another search"
-    )
-    _fail(run("tune", "--space", str(space), "--resume", str(tmp_path)), "not a tune run")
-    _fail(run("tune", "--space", str(space), "--out", str(out)), "already holds a search")
+    _fail(run("tune", "--trials", "3", "--resume", str(out)), "--trials 3 differs")
+    _fail(run("tune", "--space", str(space), "--resume", str(tmp_path)), "holds no config.yaml")
+    _fail(run("tune", "--space", str(space), "--out", str(out)), f"{out} already holds a run")
     assert {p.name: p.read_text() for p in (out / "trials").glob("*.json")} == before
     _fail(run("tune", "--space", str(tmp_path / "missing.yaml")), "does not exist")
-    _fail(run("tune", "--space", str(space), "--workers", "0"), "--workers")
-    _fail(run("tune", "--space", str(space), "--top", "-1"), "--top must be ≥ 0")
+    _usage(run("tune", "--space", str(space), "--workers", "0"), "'--workers': 0 is not in")
+    _usage(run("tune", "--space", str(space), "--top", "-1"), "'--top': -1 is not in the range")
     listed = tmp_path / "listed"
     listed.mkdir()
+    (listed / "config.yaml").write_text("trials: 30\n")
+    _fail(run("tune", "--space", str(space), "--resume", str(listed)), "no search.json")
     (listed / "search.json").write_text("[1, 2]")
     _fail(run("tune", "--space", str(space), "--resume", str(listed)), "not a search record")
 
@@ -397,3 +392,139 @@ def test_interrupted_pool_stops_its_workers(space):
         search.run_tasks(tasks, 2, on_done)
     assert len(got) == 1 and got[0]["status"] == "ok"
     assert not [p for p in multiprocessing.active_children() if "Process" in p.name]
+
+
+# --- issue 14/15: bounded sizes, --exist-ok, resume with the run's own options, killed tune ---
+
+
+def test_sizes_that_only_describe_work_are_bounded(run, tmp_path):
+    import resource
+    import time
+
+    t0 = time.perf_counter()
+    _usage(run("minibatches", "--m", "1000000000"), "1000000000 is not in the range")
+    _fail(run("minibatches", "--m", "10000000", "--size", "1"), "makes 10,000,000 batches")
+    _usage(run("schedule", "--epochs", "100000000"), "100000000 is not in the range")
+    _usage(run("compare", "--samples", "100000000"), "100000000 is not in the range")
+    _fail(run("compare", "--hidden", "100000,100000", "--out", tmp_path / "c"), "GiB to train")
+    _usage(run("tune", "--trials", "100000000", "--space", "x.yaml"), "is not in the range")
+    assert time.perf_counter() - t0 < 1 and not (tmp_path / "c").exists()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1 << 20  # KiB: under 1 GiB
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("units: {distribution: int, range: [3, 1000000000]}", "out of range"),
+        ("layers: 1000", "out of range"),
+        ("epochs: 100000000", "out of range"),
+    ],
+)
+def test_tune_bounds_the_space(run, tmp_path, text, message):
+    path = tmp_path / "big.yaml"
+    path.write_text(f"params:\n  {text}\n  lr: {{distribution: uniform, range: [0.01, 0.1]}}\n")
+    _fail(run("tune", "--space", path, "--trials", "2", "--out", tmp_path / "never"), message)
+    big = tmp_path / "samples.yaml"
+    big.write_text(
+        "data: {samples: 100000000}\nparams:\n  units: {distribution: int, range: [2, 4]}\n"
+    )
+    _fail(run("tune", "--space", big, "--trials", "2"), "--samples must be in [4, 1,000,000]")
+
+
+def test_exist_ok_replaces_schedule_compare_and_tune_runs(run, space, tmp_path):
+    for args in (["schedule", "--epochs", "5"], ["compare", "--epochs", "3", "--samples", "40"]):
+        out = tmp_path / args[0]
+        _ok(run(*args, "--out", out))
+        _fail(run(*args, "--out", out), "already holds a run")
+        _ok(run(*args, "--out", out, "--exist-ok"))
+    out = tmp_path / "t"
+    _ok(run("tune", "--space", space, "--trials", "3", "--out", out))
+    res = _ok(run("--json", "tune", "--space", space, "--trials", "2", "--out", out, "--exist-ok"))
+    assert len(json.loads(res.stdout)["trials"]) == 2
+    assert sorted(p.name for p in (out / "trials").iterdir()) == ["r0-t000.json", "r0-t001.json"]
+
+
+def test_tune_resume_needs_no_other_option(run, space, tmp_path):
+    out = tmp_path / "t"
+    _ok(run("tune", "--space", space, "--trials", "3", "--out", out))
+    (out / "trials" / "r0-t001.json").unlink()
+    space.unlink()  # the run keeps its own copy
+    res = _ok(run("--json", "tune", "--resume", out, "--top", "1"))
+    assert len(json.loads(res.stdout)["trials"]) == 3
+    _fail(run("tune", "--resume", out, "--trials", "4"), "--trials 4 differs from the resumed")
+    _fail(run("--seed", "7", "tune", "--resume", out), "--seed 7 differs from the resumed run's 1")
+    _fail(run("tune"), "a new search needs --space FILE")
+
+
+def _descendants(pid: int) -> set[int]:
+    """Return the pids of every live descendant of ``pid`` (from /proc)."""
+    from pathlib import Path
+
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Return the pids that still exist and are not zombies."""
+    from pathlib import Path
+
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_killed_tune_leaves_no_process_behind(space, tmp_path, how):
+    import signal
+    import subprocess
+    import time
+
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(SPACE.replace("epochs: 15", "epochs: 3000"))
+    out = tmp_path / "k"
+    code = "import sys; from dltool.cli import main; sys.argv = ['dltool'] + sys.argv[1:]; main()"
+    args = ["optimizers", "tune", "--space", slow, "--trials", "8", "--workers", "2", "--out", out]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "-q", *map(str, args)],
+        env={**__import__("os").environ, "DLTOOL_RUNS": str(tmp_path / "runs")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_descendants(proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the forkserver, its two workers (and the resource tracker)
+        family = _descendants(proc.pid)
+        assert len(family) >= 3, family
+        proc.send_signal(getattr(signal, how))
+        _, err = proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(family) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(family)
+        if how == "SIGTERM":
+            assert proc.returncode in (130, 143) and "--resume" in err, err
+            assert (out / "config.yaml").exists() and (out / "search.json").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
