@@ -151,7 +151,9 @@ def train(
         autocompletion=_complete_cfg,
     ),
     weights: Path = typer.Option(
-        None, "--weights", help="Initial Darknet .weights for --cfg [default: random init]."
+        None,
+        "--weights",
+        help="Initial Darknet .weights for --cfg, or a run of 'yolo train' [default: random init].",
     ),
     epochs: int = typer.Option(
         30, "--epochs", min=1, max=MAX_EPOCHS, help="Passes over the training images in total."

@@ -287,19 +287,26 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
     pairs = {split: spec.labelled(split) for split in ("train", "val")}
     cfg_text = _read_run_cfg(resume) if resume is not None else model_cfg(params, spec)
     t = _setup(params, spec, cfg_text, state)
-    if resume is not None:
-        t.run = RunDir(resume)
-        t.run.write_config(params)  # the new --epochs
-    else:
-        t.run = current().run_dir("yolo", "train", out, exist_ok=exist_ok)
-        t.run.write_config(params)
-        atomic.write_text(t.run.file("model.cfg"), cfg_text)
-        atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in spec.names))
     size, nc = t.model.width, len(spec.names)
     current().reporter.info(f"loading {params['data']} at {size}×{size}")
     t.data = (*load_split(pairs["train"], size, nc), *load_split(pairs["val"], size, nc))
+    t.run = _run_folder(params, resume, out, exist_ok)
+    if resume is None:
+        atomic.write_text(t.run.file("model.cfg"), cfg_text)
+        atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in spec.names))
     scores = _fit(t)
     _report(t.run, spec, scores, t.best)
+
+
+def _run_folder(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> RunDir:
+    """Return the run folder: ``resume`` itself, or a new one; write its config.yaml."""
+    run = (
+        RunDir(resume)
+        if resume is not None
+        else current().run_dir("yolo", "train", out, exist_ok=exist_ok)
+    )
+    run.write_config(params)  # on resume: the new --epochs
+    return run
 
 
 def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> Training:
@@ -319,7 +326,7 @@ def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> T
             hint="train --cfg small or yolov3-tiny, or a YOLOv3 cfg",
         )
     if params.get("weights") and state is None:
-        load_weights(model, Path(params["weights"]))
+        load_weights(model, model_files(Path(params["weights"])).weights)
     model.to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=params["lr"], weight_decay=5e-4)
     gen = torch.Generator().manual_seed(seed)

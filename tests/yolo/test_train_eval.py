@@ -304,3 +304,22 @@ def test_evaluate_class_count_mismatch(cli, fails, trained, tmp_path):
     fails(cli("yolo", "evaluate", "--data", data, *files), "predicts 2 classes")
     missing = ["--weights", tmp_path / "nothere.weights"]
     fails(cli("yolo", "evaluate", "--data", data, *missing), "nothere.weights not found")
+
+
+def test_train_on_an_unreadable_image_leaves_no_run_folder(cli, fails, trained, tmp_path):
+    data, _ = trained
+    copy_ = shutil.copytree(data.parent, tmp_path / "syn")
+    next((copy_ / "images" / "train").glob("*.png")).write_bytes(b"not a png")
+    result = cli("yolo", "train", "--data", copy_ / "data.yaml", "--out", tmp_path / "r")
+    fails(result, "is not an image Pillow can read")
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_starts_from_the_weights_of_a_run(cli, trained, tmp_path):
+    """--weights of train takes a training run too (its best.weights), like detect's."""
+    data, run = trained
+    args = ["yolo", "train", "--data", data, "--batch-size", "4", "--epochs", "1"]
+    result = cli(*args, "--weights", run, "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    first = metrics(run)[0]["loss"]
+    assert metrics(tmp_path / "r")[0]["loss"] < first  # it goes on from trained weights
