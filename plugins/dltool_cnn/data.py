@@ -78,8 +78,25 @@ def shapes(size: int, n: int = 600, seed: int = 0) -> ImageSet:
     return ImageSet(X, y.astype(np.int64), list(SHAPES))
 
 
-def folder(root: Path, size: int, channels: int = 3) -> ImageSet:
-    """Return the images in root/<class>/*, one sub-folder per class, resized to size × size."""
+DIGITS_N, SHAPES_N = 1797, 600
+MAX_DATA_BYTES = 8 << 30  # the images held in memory: the set, its split and the batch tensor
+COPIES = 3
+
+
+def check_memory(n: int, size: int, channels: int) -> None:
+    """Refuse n float32 images of size × size × channels that would need over MAX_DATA_BYTES."""
+    need = COPIES * n * size * size * channels * 4
+    if need > MAX_DATA_BYTES:
+        fits = math.isqrt(MAX_DATA_BYTES // (COPIES * n * channels * 4))
+        raise DltoolError(
+            f"{n:,} images of {size}x{size}x{channels} need about {need / 2**30:.1f} GiB "
+            f"in memory (the limit is {MAX_DATA_BYTES / 2**30:.0f} GiB)",
+            hint=f"use --image-size {fits} or less, or fewer images",
+        )
+
+
+def class_files(root: Path) -> dict[str, list[Path]]:
+    """Return {class: its image files} of root/<class>/*, one sub-folder per class."""
     if root.exists() and not root.is_dir():
         raise DltoolError(
             f"--data {root} is a file, not a folder",
@@ -103,22 +120,31 @@ def folder(root: Path, size: int, channels: int = 3) -> ImageSet:
             + ", ".join(empty),
             hint=f"images must end in one of {' '.join(IMAGE_SUFFIXES)}",
         )
+    return files
+
+
+def folder(root: Path, size: int, channels: int = 3) -> ImageSet:
+    """Return the images in root/<class>/*, one sub-folder per class, resized to size × size."""
+    files = class_files(root)
+    check_memory(sum(map(len, files.values())), size, channels)
     mode = "L" if channels == 1 else "RGB"
     X, y = [], []
-    for k, c in enumerate(classes):
+    for k, c in enumerate(files):
         for f in files[c]:
             X.append(load_image(f, mode, size))
             y.append(k)
-    return ImageSet(np.stack(X), np.asarray(y, dtype=np.int64), classes)
+    return ImageSet(np.stack(X), np.asarray(y, dtype=np.int64), list(files))
 
 
 def load(source: str, size: int, channels: int = 3, seed: int = 0) -> ImageSet:
     """Return the data set named by ``source``: 'digits', 'shapes' or an image folder."""
     if source == "digits":
+        check_memory(DIGITS_N, size, channels)
         data = digits(size)
         return data if channels == 1 else ImageSet(np.repeat(data.X, 3, 3), data.y, data.classes)
     if source == "shapes":
-        return shapes(size, seed=seed)
+        check_memory(SHAPES_N, size, 3)
+        return shapes(size, n=SHAPES_N, seed=seed)
     return folder(Path(source), size, channels)
 
 

@@ -260,3 +260,23 @@ def test_a_folder_with_an_unreadable_image_is_predicted_without_it(cli, tmp_path
     assert "skipped" in res.stderr and "b.png" in res.stderr
     rows = json.loads(res.stdout)["predictions"]
     assert {r["image"] for r in rows} == {str(folder / "a.png")}
+
+
+@pytest.mark.parametrize("data", ["digits", "shapes"])
+def test_a_data_set_that_would_not_fit_in_memory_is_refused_before_loading(run, tmp_path, data):
+    res = _fail(run("train", "--model", "resnet18", "--data", data, "--image-size", "1024"),
+                "GiB in memory")  # fmt: skip
+    assert "--image-size" in res.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_folder_data_set_is_measured_before_its_images_are_read(tmp_path, monkeypatch):
+    from dltool_cnn import data as D
+
+    from dltool.errors import DltoolError
+
+    root = _folder(tmp_path / "data")
+    monkeypatch.setattr(D, "MAX_DATA_BYTES", 3 * 8 * 32 * 32 * 3 * 4 - 1)  # 8 images: 1 too few
+    monkeypatch.setattr(D, "load_image", lambda *a: pytest.fail("read before the check"))
+    with pytest.raises(DltoolError, match="8 images of 32x32x3"):
+        D.load(str(root), 32)
