@@ -509,3 +509,12 @@ def test_cli_choices_match_the_math():
     assert [e.value for e in cli.Optimizer] == list(NAMES)
     assert [e.value for e in cli.Dataset] == list(datasets.BUILTIN)
     assert cli.SAMPLES_MAX == datasets.MAX_SAMPLES and cli.CLASSES_MAX == datasets.MAX_CLASSES
+
+
+def test_null_epochs_and_negative_seed_are_one_line_each(run, cli, tmp_path):
+    cfg = tmp_path / "null.yaml"
+    cfg.write_text("epochs: null\n")
+    _fail(run("train", "--config", cfg, "--out", tmp_path / "n"), "needs a value, not null")
+    assert not (tmp_path / "n").exists()
+    res = cli("--seed", "-1", "basicnn", "train", "--epochs", "2")
+    assert res.exit_code == 2 and "Traceback" not in res.output + res.stderr
