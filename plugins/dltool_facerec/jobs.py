@@ -148,7 +148,7 @@ def _check_name(name: str) -> str:
         raise DltoolError("the name must not be empty", hint="give the person's name")
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
         raise DltoolError(
-            f"the name {printable(name)!r} holds control characters",
+            f"the name '{printable(name)}' holds control characters",
             hint="give the name as plain text (no escape sequences or line breaks)",
         )
     return name

@@ -316,3 +316,53 @@ def test_enroll_killed_mid_command_leaves_database_unchanged(tmp_path, small):
     err = proc.communicate(timeout=30)[1]
     assert proc.returncode == -signal.SIGKILL, err  # it was still working
     assert contents(db) == before
+
+
+def test_detect_takes_demo_images_and_keeps_the_run_rule(cli, fails, tmp_path):
+    out = tmp_path / "det"
+    res = cli("--json", "facerec", "detect", "demo:astronaut", "--out", out)
+    assert res.exit_code == 0, res.stderr
+    boxes = [tuple(f[k] for k in ("top", "right", "bottom", "left"))
+             for f in json.loads(res.stdout)["faces"]]  # fmt: skip
+    assert boxes[0] == ASTRONAUT_FACE and len(boxes) == 2
+    assert (out / "astronaut.png").is_file() and (out / "config.yaml").is_file()
+    fails(cli("facerec", "detect", "demo:astronaut", "--out", out), "already holds a run")
+    assert cli("facerec", "detect", "demo:astronaut", "--out", out, "--exist-ok").exit_code == 0
+    fails(cli("facerec", "detect", "demo:nobody"), "no demo image 'nobody'")
+
+
+def test_quiet_prints_one_line_per_image(cli, db_path, tmp_path, small):
+    enrolled(cli, db_path, small)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(ASTRONAUT.read_bytes())  # two faces
+    (folder / "b.png").write_bytes(COFFEE.read_bytes())  # none
+    for command in ("detect", "identify"):
+        loud = cli("facerec", command, folder, "--out", tmp_path / command)
+        quiet = cli("-q", "facerec", command, folder, "--out", tmp_path / f"q{command}")
+        assert loud.exit_code == 0 and quiet.exit_code == 0, quiet.stderr
+        rows = [line for line in quiet.stdout.splitlines() if str(folder) in line]
+        assert len(rows) == 2 and "│ 2 " in rows[0] and "│ 0 " in rows[1], quiet.stdout
+        assert len([line for line in loud.stdout.splitlines() if str(folder) in line]) == 3
+        assert quiet.stderr == ""
+    doc = json.loads(cli("-q", "--json", "facerec", "identify", folder).stdout)
+    assert len(doc["faces"]) == 2 and doc["no_face"] == [str(folder / "b.png")]
+
+
+def test_help_shows_every_default_and_completes_choices(cli):
+    for command in ("detect", "enroll", "verify", "identify", "train", "evaluate", "export"):
+        text = cli("facerec", command, "-h").stdout
+        assert "this ." not in text and "[default: None]" not in text, text
+    text = " ".join(cli("facerec", "identify", "-h").stdout.split())
+    assert "<hog|cnn>" in text and "<table|csv|json>" in text and "[default: the encoder's" in text
+    train = " ".join(cli("facerec", "train", "-h").stdout.split())
+    assert "<batch-all|semi-hard>" in train and "--resume" in train and "--exist-ok" in train
+
+
+def test_export_output_option_and_format(cli, fails, db_path, tmp_path, small):
+    enrolled(cli, db_path, small)
+    res = cli("facerec", "export", "-o", tmp_path / "faces.json")
+    assert res.exit_code == 0 and json.loads((tmp_path / "faces.json").read_text())["encodings"]
+    fails(cli("facerec", "export", tmp_path / "faces.csv"), "unknown output format '.csv'")
+    fails(cli("facerec", "export"), "give the export file once")
+    assert not (tmp_path / "faces.csv").exists()

@@ -147,3 +147,103 @@ def test_a_full_disk_during_import_shows_the_disk_error(tmp_path, cli, fails, mo
     assert "cannot rollback" not in res.stderr
     monkeypatch.undo()
     assert [p["name"] for p in FaceDB(target).people()] == ["bob"]
+
+
+def test_names_with_escape_sequences_are_printed_escaped(tmp_path, cli, fails, small):
+    db = tmp_path / "f.db"
+    res = cli("facerec", "enroll", f"ann{ESCAPE}", small["grace"], "--db", db)
+    fails(res, "holds control characters")
+    assert not db.exists()
+    src = tmp_path / "src.db"
+    FaceDB(src).add(f"ann{ESCAPE}", [])  # nothing: a name alone is not kept
+    FaceDB(src).close()
+    dump = tmp_path / "faces.json"
+    assert cli("facerec", "enroll", "grace", small["grace"], "--db", src).exit_code == 0
+    assert cli("facerec", "export", dump, "--db", src).exit_code == 0
+    doc = json.loads(dump.read_text())
+    doc["encodings"][0]["name"] = f"ann{ESCAPE}"  # an export from elsewhere
+    dump.write_text(json.dumps(doc))
+    assert cli("facerec", "import", dump, "--db", db).exit_code == 0
+    for args in (("people",), ("identify", small["grace"]),
+                 ("identify", small["grace"], "--format", "csv")):  # fmt: skip
+        res = cli("facerec", *args, "--db", db)
+        assert res.exit_code == 0, res.stderr
+        assert "\x1b" not in res.stdout and "ann\\x1b]8;;http://evil" in res.stdout, args
+    res = cli("--json", "facerec", "people", "--db", db)
+    assert json.loads(res.stdout)["people"][0]["name"] == f"ann{ESCAPE}"  # data kept as is
+
+
+def test_a_file_name_that_is_not_utf8_can_be_enrolled(tmp_path, cli, small):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    odd = os.path.join(os.fsencode(folder), b"gr\xffce.png")
+    with open(odd, "wb") as fh:
+        fh.write(small["grace"].read_bytes())
+    db = tmp_path / "f.db"
+    res = cli("--json", "facerec", "enroll", "grace", folder, "--db", db)
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["enrolled"][0]["file"].endswith("gr\\xffce.png")
+    assert [p["encodings"] for p in FaceDB(db).people()] == [1]
+
+
+def test_an_unreadable_import_file_exits_1_with_a_hint(tmp_path, cli, fails, monkeypatch):
+    dump = tmp_path / "faces.json"
+    dump.write_text("{}")
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)  # root reads any file: simulate the mode
+    fails(cli("facerec", "import", dump, "--db", tmp_path / "f.db"), "cannot read")
+    assert not (tmp_path / "f.db").exists()
+
+
+def test_identify_lists_the_images_without_a_face(tmp_path, cli, small):
+    from facerec_data import COFFEE
+
+    db = tmp_path / "f.db"
+    assert cli("facerec", "enroll", "grace", small["grace"], "--db", db).exit_code == 0
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    shutil.copy(small["grace"], folder / "a.png")
+    shutil.copy(COFFEE, folder / "b.png")
+    doc = json.loads(cli("--json", "facerec", "identify", folder, "--db", db).stdout)
+    assert [f["name"] for f in doc["faces"]] == ["grace"]
+    assert doc["no_face"] == [str(folder / "b.png")]
+    res = cli("facerec", "identify", folder, "--db", db)
+    assert "No face found" in res.stdout and str(folder / "b.png") in res.stdout
+    res = cli("facerec", "identify", folder, "--db", db, "--format", "json")
+    assert json.loads(res.stdout)["no_face"] == [str(folder / "b.png")]
+    res = cli("facerec", "identify", folder, "--db", db, "--format", "csv")
+    assert "0 faces in " + str(folder / "b.png") in "".join(res.stderr.split("\n"))
+
+
+def test_encoder_with_non_finite_weights_is_refused(tmp_path, cli, fails):
+    import torch
+    from dltool_facerec.facenet import facenet_small, save_encoder
+
+    model = facenet_small()
+    with torch.no_grad():
+        model.embed.weight[0, 0] = float("nan")
+    enc = tmp_path / "enc.pt"
+    save_encoder(model, enc, 0.7)
+    res = cli(
+        "facerec", "enroll", "ann", "demo:astronaut", "--encoder", enc, "--db", tmp_path / "x"
+    )
+    fails(res, "holds NaN or inf")
+
+
+def test_a_crafted_pickle_encoder_runs_nothing(tmp_path, cli, fails):
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    import torch
+
+    enc = tmp_path / "enc.pt"
+    torch.save({"format": "dltool-facenet", "config": Boom()}, enc)
+    res = cli("facerec", "evaluate", "--data", tmp_path, "--encoder", enc)
+    fails(res, "is not a dltool face encoder")
+    assert not marker.exists()

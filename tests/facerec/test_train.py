@@ -94,8 +94,9 @@ def test_train_evaluate_and_use_the_encoder(cli, faces_dir, tmp_path, db_path):
     with sqlite3.connect(db_path) as conn:
         encoder, dim = conn.execute("SELECT encoder, dim FROM encodings").fetchone()
     assert encoder.startswith("facenet-") and dim == 128
-    res = cli("--json", "--threads", "1", "facerec", "identify", str(faces[0]),
-                 "--encoder", str(enc))  # fmt: skip
+    res = cli(
+        "--json", "--threads", "1", "facerec", "identify", str(faces[0]), "--encoder", str(out)
+    )  # fmt: skip  (the run folder finds its encoder.pt)
     assert res.exit_code == 0, res.stderr
     found = json.loads(res.stdout)["faces"][0]
     assert found["name"] == "grace" and found["distance"] < 1e-6
@@ -206,4 +207,50 @@ def test_ctrl_c_keeps_the_encoder_trained_so_far(cli, faces_dir, tmp_path, monke
     assert res.exit_code == 130
     assert "interrupted after epoch 1" in res.stderr
     assert load_encoder(out / "encoder.pt")[1]["dim"] == 128
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+def test_resume_goes_on_as_an_unbroken_run_would(cli, fails, faces_dir, tmp_path):
+    import yaml
+
+    base = ("--threads", "1", "--seed", "0", "facerec", "train", "--data", faces_dir)
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert cli(*base, "--epochs", "2", "--out", whole).exit_code == 0
+    assert cli(*base, "--epochs", "1", "--out", part).exit_code == 0
+    fails(cli("facerec", "train", "--resume", part, "--epochs", "2", "--lr", "0.01"),
+          "--lr 0.01 differs from the resumed run's 0.001")  # fmt: skip
+    fails(cli("facerec", "train", "--resume", part, "--epochs", "1"), "already trained 1 epochs")
+    res = cli(
+        "--threads", "1", "facerec", "train", "--resume", part / "encoder.pt", "--epochs", "2"
+    )
+    assert res.exit_code == 0, res.stderr
+    assert (part / "metrics.jsonl").read_text() == (whole / "metrics.jsonl").read_text()
+    assert yaml.safe_load((part / "config.yaml").read_text())["epochs"] == 2
+    a, _ = load_encoder(whole / "encoder.pt")
+    b, _ = load_encoder(part / "encoder.pt")
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        torch.testing.assert_close(x, y, msg=name)
+    fails(cli("facerec", "train", "--resume", tmp_path / "none"), "does not exist")
+
+
+def test_a_non_finite_loss_stops_and_keeps_the_last_finite_epoch(cli, fails, faces_dir, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    from dltool_facerec import train as train_mod
+
+    real_step, calls = train_mod.train_step, []
+
+    def diverge_in_epoch_2(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # epoch 1 has one batch (2 people, 8 per batch)
+            return float("nan"), 1.0
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "train_step", diverge_in_epoch_2)
+    out = tmp_path / "nan"
+    res = cli("--threads", "1", "facerec", "train", "--data", faces_dir, "--epochs", "5",
+              "--out", out)  # fmt: skip
+    fails(res, "the triplet loss became nan in epoch 2")
+    assert "encoder of epoch 1 saved" in res.stderr
+    model, _ = load_encoder(out / "encoder.pt")
+    assert all(torch.isfinite(p).all() for p in model.parameters())
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
