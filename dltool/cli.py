@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from dltool import COMPLETE_VAR, PROG, __version__
@@ -167,9 +167,12 @@ class DltoolGroup(TyperGroup):
         """Parse with global options hoisted to the front."""
         args = list(args)
         declared, self._path = self._walk(args)
-        return super().make_context(
-            info_name, hoist_global_options(args, declared), parent=parent, **extra
-        )
+        try:
+            return super().make_context(
+                info_name, hoist_global_options(args, declared), parent=parent, **extra
+            )
+        except ClickException as exc:  # a bad global option
+            raise _usage_exit(exc, info_name or PROG) from None
 
     def _walk(self, args: list[str]) -> tuple[dict[str, bool], list[str]]:
         """Return the options declared along the sub-command path ``args`` names, and the path."""
@@ -216,7 +219,11 @@ class DltoolGroup(TyperGroup):
         except typer.Exit:
             _flush()  # a command's own exit code (verify: 1 = no match) keeps its output
             raise
-        except (typer.Abort, ClickException):
+        except NoArgsIsHelpError:
+            raise  # `dltool yolo`: the help, as Click shows it
+        except ClickException as exc:
+            raise _usage_exit(exc, self._help_path(ctx)) from None
+        except typer.Abort:
             raise
         except BrokenPipeError:  # `dltool … | head`: the reader left; Typer exits quietly
             raise
@@ -231,6 +238,13 @@ class DltoolGroup(TyperGroup):
     def _help_path(self, ctx: Any) -> str:
         """Return the command line that shows the failed command's help (``dltool yolo detect``)."""
         return " ".join([ctx.command_path, *self._path])
+
+
+def _usage_exit(exc: ClickException, path: str) -> typer.Exit:
+    """Print a Click usage error as the house's error and hint lines; return its exit."""
+    where = getattr(getattr(exc, "ctx", None), "command_path", None) or path
+    print_error(exc.format_message(), f"see '{where} --help'")
+    return typer.Exit(exc.exit_code)
 
 
 def _after_failure(keep_document: bool) -> None:

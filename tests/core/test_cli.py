@@ -314,3 +314,14 @@ def test_config_values_are_parsed_like_flags_not_coerced(tmp_path, text, message
     result = CliRunner().invoke(app, ["--config", str(cfg)])
     assert result.exit_code == 0, result.output
     assert {k: seen[k] for k in ("epochs", "lr", "flag")} == {"epochs": 4, "lr": 1.0, "flag": True}
+
+
+def test_usage_errors_are_one_error_line_and_a_hint(fake_app, invoke):
+    result = invoke(fake_app, "hello", "train", "--epochs", "x")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: Invalid value for '--epochs'")
+    assert lines[1] == "hint: see 'dltool hello train --help'"
+    root = invoke(fake_app, "--threads", "0", "plugins")
+    assert root.exit_code == 2 and root.stderr.splitlines()[-1] == "hint: see 'dltool --help'"
+    assert invoke(fake_app, "nope").stderr.startswith("error: No such command 'nope'.")
