@@ -182,10 +182,15 @@ class FaceDB:
                 f"(waited {BUSY_TIMEOUT_S:g} s)",
                 hint="wait for the other dltool command to finish (or stop it), then try again",
             )
-        if "full" in why or "disk I/O" in why or "readonly" in why or "unable to open" in why:
+        if "readonly" in why or "unable to open" in why:
             return DltoolError(
                 f"cannot write the face database {self.path}: {why}; nothing was changed",
-                hint="free disk space, or give a --db path you can write to",
+                hint="the file or its folder is read-only: give a --db path you can write to",
+            )
+        if "full" in why or "disk I/O" in why:
+            return DltoolError(
+                f"cannot write the face database {self.path}: {why}; nothing was changed",
+                hint="free disk space (or give a --db on another disk), then try again",
             )
         return self._not_ours(why)
 
