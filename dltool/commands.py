@@ -40,13 +40,19 @@ def positive_float() -> FiniteFloat:
 
 def plugin_app(help: str) -> typer.Typer:
     """Return a plugin's sub-app: plain help (no Rich panels), a group even with one command."""
-    return typer.Typer(
+    app = typer.Typer(
         help=help,
         no_args_is_help=True,
         rich_markup_mode=None,
         context_settings=CONTEXT,
         add_completion=False,
     )
+    app.callback()(_group)  # with a callback, Typer keeps a one-command app a group
+    return app
+
+
+def _group() -> None:
+    """Do nothing: the plugin group's callback (its help comes from plugin_app)."""
 
 
 def out_option() -> Any:

@@ -134,3 +134,19 @@ def test_resume_does_not_bring_back_the_old_runs_resume_or_out():
     params = {"epochs": 3, "resume": "runs/x", "out": None, "lr": 0.1}
     resumed = resume_options(saved, params, {"epochs": "--epochs", "resume": "--resume"})
     assert resumed == {"epochs": 3, "resume": "runs/x", "out": None, "lr": 0.1}
+
+
+def test_a_plugin_with_one_command_is_still_a_group():
+    import typer
+
+    from dltool.commands import plugin_app
+
+    app = plugin_app("Only one command.")
+
+    @app.command()
+    def hello() -> None:
+        """Say hello."""
+
+    command = typer.main.get_command(app)
+    assert list(command.commands) == ["hello"]
+    assert command.help == "Only one command."
