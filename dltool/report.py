@@ -85,7 +85,7 @@ class Reporter:
         from rich.text import Text
 
         cols = list(columns or (rows[0].keys() if rows else []))
-        table = Table(title=title, title_justify="left")
+        table = Table(title=Text(printable(title)), title_justify="left")  # data, not markup
         for col in cols:
             table.add_column(Text(col), overflow="fold")
         for row in rows:
@@ -97,7 +97,9 @@ class Reporter:
         if self.json_mode:
             self.document[key] = _jsonable(value)
         else:
-            self.out.print(f"{label or key}: {_cell(value)}", highlight=False, markup=False)
+            self.out.print(
+                f"{printable(label or key)}: {_cell(value)}", highlight=False, markup=False
+            )
 
     def line(self, text: str) -> None:
         """Print a human line on stdout as plain text (omitted under --json)."""

@@ -249,3 +249,12 @@ def test_table_cells_have_thousands_separators(value, text):
     from dltool.report import _cell
 
     assert _cell(value) == text
+
+
+def test_titles_and_labels_are_data_not_markup(capsys):
+    rep = Reporter()
+    rep.table("faces in /tmp/[bold]x[/bold]\x1b]8;;", [{"a": 1}])
+    rep.result("k", 1, label="name\x1b[31m")
+    out = capsys.readouterr().out
+    assert "[bold]x[/bold]" in out and "\x1b" not in out
+    assert "name\\x1b[31m: 1" in out
