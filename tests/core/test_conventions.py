@@ -1,0 +1,83 @@
+"""One command convention in every plugin, checked on the built Click commands.
+
+Every option of every command has help text; every option whose value is one of a fixed set
+is a Click choice (so TAB completes it); and real bash, through the committed completion
+script, offers those choices (``dltool cnn train --model <TAB>``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import typer
+from dltool_support import BASH_COMPLETE, ROOT, SHELL_ENV
+
+from dltool.cli import create_app
+
+# a help text that lists the values an option takes: "adam|sgd", "one of: a, b"
+LISTS_VALUES = re.compile(r"\b[a-z][\w-]*\|[a-z][\w-]*\|?")
+
+
+def _commands():
+    """Yield (path, click command) for every leaf command of every built-in plugin."""
+    root = typer.main.get_command(create_app())
+    ctx = root.make_context("dltool", ["--help"], resilient_parsing=True)
+    for name in root.list_commands(ctx):
+        group = root.get_command(ctx, name)
+        subs = getattr(group, "commands", None)
+        if subs is None:
+            yield (name,), group
+            continue
+        for sub_name, sub in subs.items():
+            yield (name, sub_name), sub
+
+
+COMMANDS = sorted(_commands(), key=lambda item: item[0])
+
+
+def _options(command):
+    """Return the command's options without help/completion switches."""
+    return [
+        p
+        for p in command.params
+        if p.param_type_name == "option" and p.name not in ("help", "install_completion")
+    ]
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_option_has_help_and_choices_are_choices(path, command):
+    for opt in _options(command):
+        assert (opt.help or "").strip(), f"dltool {' '.join(path)} {opt.opts[0]} has no help"
+        assert not opt.help.rstrip().endswith(" ."), f"{opt.opts[0]}: help ends in ' .'"
+        is_choice = hasattr(opt.type, "choices")
+        if not is_choice and not opt.is_flag and LISTS_VALUES.search(opt.help or ""):
+            listed = LISTS_VALUES.search(opt.help).group()
+            pytest.fail(f"dltool {' '.join(path)} {opt.opts[0]} lists {listed!r} but is no choice")
+
+
+CHOICES = [
+    (path, opt.opts[0], [str(c) for c in opt.type.choices])
+    for path, command in COMMANDS
+    for opt in _options(command)
+    if hasattr(opt.type, "choices")
+]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completes_every_choice_option():
+    assert any(p == ("cnn", "train") and o == "--model" for p, o, _ in CHOICES)
+    script = "\n".join(
+        BASH_COMPLETE.format(words=f"dltool {' '.join(path)} {flag} ''", cword=len(path) + 2)
+        + "echo ---"
+        for path, flag, _ in CHOICES
+    )
+    out = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=SHELL_ENV, cwd=ROOT, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    replies = out.stdout.split("---\n")
+    for (path, flag, choices), reply in zip(CHOICES, replies, strict=False):
+        assert sorted(reply.split()) == sorted(choices), f"dltool {' '.join(path)} {flag}"
