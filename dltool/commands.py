@@ -33,9 +33,9 @@ class FiniteFloat(FloatRange):
         return number
 
 
-def positive_float() -> FiniteFloat:
-    """Return the click type of a finite float > 0 (a learning rate, a margin)."""
-    return FiniteFloat(min=0.0, min_open=True)
+def positive_float(max: float | None = None) -> FiniteFloat:
+    """Return the click type of a finite float > 0 (a learning rate, a margin), at most ``max``."""
+    return FiniteFloat(min=0.0, min_open=True, max=max)
 
 
 def plugin_app(help: str) -> typer.Typer:

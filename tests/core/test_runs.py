@@ -129,6 +129,24 @@ def test_finite_float_refuses_nan_inf_and_the_open_bound():
         assert runner.invoke(app, ["--lr", bad]).exit_code == 2, bad
 
 
+def test_positive_float_takes_an_upper_bound():
+    import typer
+    from typer.testing import CliRunner
+
+    from dltool.commands import positive_float
+
+    app = typer.Typer()
+
+    @app.command()
+    def main(lr: float = typer.Option(0.1, "--lr", click_type=positive_float(10), help="rate")):
+        print(lr)
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["--lr", "10"]).stdout.strip() == "10.0"
+    assert runner.invoke(app, ["--lr", "1e12"]).exit_code == 2
+    assert "0<x<=10" in runner.invoke(app, ["--help"]).stdout
+
+
 def test_resume_does_not_bring_back_the_old_runs_resume_or_out():
     saved = {"epochs": 2, "resume": None, "out": "old", "lr": 0.1}
     params = {"epochs": 3, "resume": "runs/x", "out": None, "lr": 0.1}
