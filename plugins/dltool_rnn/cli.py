@@ -11,7 +11,14 @@ from pathlib import Path
 
 import typer
 
-from dltool.commands import exist_ok_option, out_option, plugin_app, resume_option
+from dltool.commands import (
+    FiniteFloat,
+    exist_ok_option,
+    out_option,
+    plugin_app,
+    positive_float,
+    resume_option,
+)
 
 app = plugin_app(
     "RNN, GRU and LSTM from scratch: character-level language model, gradcheck, shapes."
@@ -20,6 +27,7 @@ app = plugin_app(
 SIZE_MAX = 1_000_000  # shapes: each size; the job refuses what would not fit in memory
 CHECK_MAX = 64  # gradcheck: each size (numerical gradients cost 2 forwards per parameter)
 STEPS_MAX = 100_000  # shapes: time steps (a Python loop over them)
+LR_MAX = 10.0  # Adam steps of more than 10 per parameter only diverge
 
 
 class Cell(str, Enum):
@@ -66,9 +74,14 @@ def train(
         min=1,
         help="Passes over the text, in total (a --resume may raise it).",
     ),
-    lr: float = typer.Option(1e-2, "--lr", min=0.0, help="Adam learning rate (> 0)."),
+    lr: float = typer.Option(
+        1e-2, "--lr", click_type=positive_float(LR_MAX), help="Adam learning rate."
+    ),
     clip: float = typer.Option(
-        5.0, "--clip", min=0.0, help="Gradient clip threshold (0: no clipping)."
+        5.0,
+        "--clip",
+        click_type=FiniteFloat(min=0.0),
+        help="Gradient clip threshold (0: no clipping).",
     ),
     clip_mode: ClipMode = typer.Option(
         ClipMode.value, "--clip-mode", help="Clip by value or norm."
@@ -84,7 +97,10 @@ def train(
         200, "--checkpoint-every", min=1, help="Steps between checkpoints (and every epoch end)."
     ),
     val_fraction: float = typer.Option(
-        0.05, "--val-fraction", min=0.0, max=0.5, help="Tail of the text held out for validation."
+        0.05,
+        "--val-fraction",
+        click_type=FiniteFloat(min=0.0, max=0.5),
+        help="Tail of the text held out for validation.",
     ),
     max_steps: int = typer.Option(
         0, "--max-steps", min=0, help="Stop this invocation after this many steps (0: no limit)."
@@ -92,7 +108,7 @@ def train(
     time_limit: float = typer.Option(
         0.0,
         "--time-limit",
-        min=0.0,
+        click_type=FiniteFloat(min=0.0),
         help="Stop this invocation after this many seconds, checkpoint kept (0: no limit).",
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of TEXT_FILE."),
@@ -130,7 +146,7 @@ def sample(
     ),
     n: int = typer.Option(10, "-n", "--num", min=1, max=100_000, help="Number of samples."),
     temperature: float = typer.Option(
-        0.8, "--temperature", min=0.0, help="Softmax temperature (> 0)."
+        0.8, "--temperature", click_type=positive_float(), help="Softmax temperature."
     ),
     prefix: str = typer.Option(
         "", "--prefix", help="Text every sample starts with [default: none]."

@@ -7,7 +7,6 @@ width the session asks for and report.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from enum import Enum
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from dltool import atomic
 from dltool.context import current
 from dltool.device import small_step_threads, thread_limit
 from dltool.errors import DltoolError
@@ -138,25 +136,6 @@ def _backend(params: dict, saved: dict, meta: dict | None, moments, device):
     return backend, adam, ts
 
 
-def truncate_logs(run: RunDir, step: int) -> None:
-    """Drop the metric rows written after the checkpoint's ``step`` (a killed run wrote them)."""
-    for name in (METRICS, EPOCHS):
-        path = run.file(name)
-        if not path.is_file():
-            continue
-        lines = path.read_text(encoding="utf-8").splitlines()
-        kept = []
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # a line cut by the kill
-            if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
-                kept.append(line)
-        if kept != lines:
-            atomic.write_text(path, "".join(f"{line}\n" for line in kept))
-
-
 def _new_run(out: Path | None, exist_ok: bool) -> RunDir:
     """Create the run folder; in a reused --out, the old run's epochs and checkpoint go."""
     run = current().run_dir("rnn", "train", out, exist_ok)
@@ -216,8 +195,9 @@ def train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -
         )  # fmt: skip
     backend, adam, ts = _backend(params, saved, meta, moments, s.device)
     run = RunDir(resume) if resume else _new_run(out, exist_ok)
-    if resume:
-        truncate_logs(run, ts.step)
+    if resume:  # rows a killed run logged after its checkpoint would repeat
+        for name in (METRICS, EPOCHS):
+            run.drop_rows_after("step", ts.step, name)
     run.write_config(params)
     X = data["train"][0]
     s.reporter.info(
