@@ -10,7 +10,14 @@ from pathlib import Path
 
 import typer
 
-from dltool.commands import exist_ok_option, out_option, output_option, plugin_app
+from dltool.commands import (
+    FiniteFloat,
+    exist_ok_option,
+    out_option,
+    output_option,
+    plugin_app,
+    positive_float,
+)
 from dltool.config import resolve_config
 from dltool_style.features import MIN_SIZE
 
@@ -19,6 +26,8 @@ app = plugin_app("Neural style transfer: content cost, Gram matrices, weighted s
 MAX_SIZE = 16384  # pixels on the longer side; the memory estimate refuses far less
 MAX_LAYERS_SIZE = 1_000_000  # shapes only: computed on the meta device, no memory used
 MAX_ITERATIONS = 100_000  # about 2 h at 72 ms a step; one metrics row each
+MAX_LR = 10.0  # pixels lie in [0, 1]: a larger step only throws the image out of range
+WEIGHT = FiniteFloat(min=0.0)  # a cost weight: finite, ≥ 0
 WEIGHTS_HELP = "VGG-19 weights: a torchvision vgg19 state dict (.pth) [default: none]."
 
 
@@ -91,11 +100,16 @@ def transfer(
         300, "--iterations", min=1, max=MAX_ITERATIONS, help="Optimization steps."
     ),
     content_weight: float = typer.Option(
-        10.0, "--content-weight", min=0.0, help="α in J = αJc + βJs."
+        10.0, "--content-weight", click_type=WEIGHT, help="α in J = αJc + βJs."
     ),
-    style_weight: float = typer.Option(40.0, "--style-weight", min=0.0, help="β in J = αJc + βJs."),
+    style_weight: float = typer.Option(
+        40.0, "--style-weight", click_type=WEIGHT, help="β in J = αJc + βJs."
+    ),
     tv_weight: float = typer.Option(
-        2.0, "--tv-weight", min=0.0, help="Total-variation weight γ (0: the notes' J exactly)."
+        2.0,
+        "--tv-weight",
+        click_type=WEIGHT,
+        help="Total-variation weight γ (0: the notes' J exactly).",
     ),
     content_layer: str = typer.Option(
         None,
@@ -114,11 +128,17 @@ def transfer(
         Init.noise, "--init", help="Start: content + noise, the content, or random noise."
     ),
     noise_ratio: float = typer.Option(
-        0.6, "--noise-ratio", min=0.0, max=1.0, help="r in G = (1-r)C + r·noise."
+        0.6,
+        "--noise-ratio",
+        click_type=FiniteFloat(min=0.0, max=1.0),
+        help="r in G = (1-r)C + r·noise.",
     ),
     optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="Pixel optimizer."),
     lr: float = typer.Option(
-        None, "--lr", help="Learning rate [default: 0.03 for adam, 1 for lbfgs]."
+        None,
+        "--lr",
+        click_type=positive_float(MAX_LR),
+        help="Learning rate [default: 0.03 for adam, 1 for lbfgs].",
     ),
     save_every: int = typer.Option(
         0,
