@@ -27,6 +27,7 @@ app = plugin_app(
 SIZE_MAX = 1_000_000  # shapes: each size; the job refuses what would not fit in memory
 CHECK_MAX = 64  # gradcheck: each size (numerical gradients cost 2 forwards per parameter)
 STEPS_MAX = 100_000  # shapes: time steps (a Python loop over them)
+EPOCHS_MAX = 100_000  # train: passes over the text (the same bound as yolo's and wordvec's)
 LR_MAX = 10.0  # Adam steps of more than 10 per parameter only diverge
 
 
@@ -72,6 +73,7 @@ def train(
         5,
         "--epochs",
         min=1,
+        max=EPOCHS_MAX,
         help="Passes over the text, in total (a --resume may raise it).",
     ),
     lr: float = typer.Option(

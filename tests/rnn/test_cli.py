@@ -196,9 +196,15 @@ def test_meaningless_learning_rates_are_usage_errors(cli, text_file, tmp_path, l
 
 
 @pytest.mark.parametrize(
-    "args", [["--clip", "nan"], ["--time-limit", "inf"], ["--val-fraction", "nan"]]
+    "args",
+    [
+        ["--clip", "nan"],
+        ["--time-limit", "inf"],
+        ["--val-fraction", "nan"],
+        ["--epochs", str(10**12)],
+    ],
 )
-def test_nonfinite_floats_are_usage_errors(cli, text_file, args):
+def test_nonfinite_floats_and_endless_epochs_are_usage_errors(cli, text_file, args):
     res = cli("rnn", "train", text_file, *TINY, *args)
     assert res.exit_code == 2 and args[0] in res.stderr, res.stderr
 
