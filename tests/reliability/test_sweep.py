@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer._click import types as click_types  # the click typer ships (dltool.commands too)
 
 from dltool.cli import create_app
 from dltool.plugins import PluginManager
@@ -86,7 +87,42 @@ CASE_LIMIT_S = 60  # a case that runs longer is a failure (it should be refused 
 UNBOUNDED: dict[tuple[str, str], str] = {
     ("rnn train", "--clip"): "a clip threshold above every gradient means no clipping",
     ("rnn train", "--time-limit"): "seconds this invocation may run; a long limit stops nothing",
+    ("rnn train", "--max-steps"): "a step limit past the run's end stops nothing",
     ("rnn sample", "--temperature"): "a hot softmax tends to uniform sampling; no work grows",
+    **{
+        key: "every N steps/epochs: N past the run's end means never"
+        for key in (
+            ("rnn train", "--sample-every"),
+            ("rnn train", "--checkpoint-every"),
+            ("optimizers schedule", "--interval"),
+            ("optimizers schedule", "--every"),
+            ("optimizers compare", "--interval"),
+        )
+    },
+    **{
+        key: "rows shown: more than there are shows them all"
+        for key in (
+            ("basicnn predict", "--limit"),
+            ("optimizers minibatches", "--show"),
+            ("optimizers tune", "--top"),
+        )
+    },
+    **{
+        key: "a batch larger than the data set is the whole set; no memory grows"
+        for key in (
+            ("basicnn train", "--batch-size"),
+            ("optimizers compare", "--batch-size"),
+            ("optimizers minibatches", "--size"),
+        )
+    },
+    **{
+        key: "any integer seeds NumPy's default_rng; no work grows"
+        for key in (
+            ("facerec train", "--init-seed"),
+            ("yolo anchors", "--init-seed"),
+            ("yolo synth", "--data-seed"),
+        )
+    },
     **{
         ("style transfer", flag): "only the ratios of α, β, γ matter (Adam); a cost that "
         "overflows stops the transfer, keeping the last finite image"
@@ -262,15 +298,9 @@ def _commands():
 
 
 def _is_number(param) -> bool:
-    """Return whether ``param`` takes an int or a float."""
-    kind = getattr(param.type, "name", "")
-    return not getattr(param, "is_flag", False) and kind in (
-        "integer",
-        "float",
-        "integer range",
-        "float range",
-        "finite float",
-    )
+    """Return whether ``param`` takes an int or a float (ranges included)."""
+    numbers = (click_types.IntParamType, click_types.FloatParamType)
+    return not getattr(param, "is_flag", False) and isinstance(param.type, numbers)
 
 
 def _is_file(param) -> bool:
@@ -573,7 +603,8 @@ def test_sweep(app, assets, tmp_path, monkeypatch, name, command, param, case):
     values = {**BASE.get(name, {}), **FOR_PARAM.get((name, param.name), {})}
     values = {k: _resolve(v, assets) for k, v in values.items() if v is not None}
     if case in NUMBERS:
-        values[param.name] = case
+        whole = isinstance(param.type, click_types.IntParamType) and case == "1e12"
+        values[param.name] = str(10**12) if whole else case  # ints: 1e12 is no int literal
     else:
         valid = values.get(param.name)
         bad = _bad_path(cwd, case, _suffix(name, param, valid))
