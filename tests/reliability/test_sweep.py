@@ -549,6 +549,15 @@ def _listing(root: Path) -> set[str]:
     return {str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*")}
 
 
+def _state(root: Path) -> dict[str, tuple[int, int]]:
+    """Return (size, mtime in ns) of every file under ``root``: what a write would change."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
 def _left_behind(cwd: Path, before: set[str], failed: bool) -> list[str]:
     """Return what a case left that it should not have (see the module docstring)."""
     new = sorted(_listing(cwd) - before)
@@ -609,10 +618,10 @@ def test_sweep(app, assets, tmp_path, monkeypatch, name, command, param, case):
         valid = values.get(param.name)
         bad = _bad_path(cwd, case, _suffix(name, param, valid))
         values[param.name] = [bad, *valid[1:]] if isinstance(valid, list) else bad
-    before, shared = _listing(cwd), _listing(Path(assets["_root"]))
+    before, shared = _listing(cwd), _state(Path(assets["_root"]))
     res = _invoke(app, _argv(name, command, values), env)
     _check_output(name, res)
     if _must_refuse(name, param, case):
         assert res.exit_code in (1, 2), f"accepted: {res.stdout[-500:]}"
     assert not _left_behind(cwd, before, res.exit_code != 0), res.stderr
-    assert _listing(Path(assets["_root"])) == shared, "a shared input changed"
+    assert _state(Path(assets["_root"])) == shared, "a shared input changed"
