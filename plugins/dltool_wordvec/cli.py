@@ -147,13 +147,17 @@ def bias(
     professions_file: Path | None = typer.Option(
         None,
         "--professions-file",
-        help="Your own professions list (YAML/JSON) for --professions [default: the shipped one].",
+        help="Your own professions list (YAML/JSON); needs --professions [default: the shipped "
+        "one].",
     ),
     method: DirectionMethod = typer.Option(
         DirectionMethod.course, "--method", help="course (woman − man) or bolukbasi (PCA)."
     ),
     pairs: Path | None = typer.Option(
-        None, "--pairs", help="Definitional pairs for bolukbasi [default: the shipped ones]."
+        None,
+        "--pairs",
+        help="Definitional pairs (YAML/JSON); needs --method bolukbasi [default: the shipped "
+        "ones].",
     ),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Skip unknown words."),
     output: Path | None = output_option(PLOTS),

@@ -9,13 +9,17 @@ libraries are imported inside the jobs.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from dltool.context import current
 from dltool.errors import DltoolError
+from dltool.runs import CONFIG, METRICS, check_out
 
 VECTOR_SUFFIX = {"glove": ".txt", "word2vec": ".vec", "word2vec-bin": ".bin", "kv": ".kv"}
 VECTOR_FORMATS_HINT = (
@@ -149,30 +153,41 @@ def _refuse_inputs(output: Path | None, inputs: list[Path | None], flag: str = "
 
 
 def _check_file_output(output: Path | None, example: str) -> None:
-    """Refuse an output path that is an existing directory; called before any work."""
-    if output is not None and output.is_dir():
+    """Refuse an output path that is an existing directory or lies under a file (its nearest
+    existing parent is not a folder); called before any work."""
+    if output is None:
+        return
+    if output.is_dir():
         raise DltoolError(
             f"output {output} is a directory",
             hint=f"give a file name, e.g. -o {output / example}, or --out {output} for a run "
             "folder",
         )
+    parent = next((p for p in output.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise DltoolError(
+            f"cannot write {output}: {parent} is a file, not a folder",
+            hint=f"give -o a path inside a folder, e.g. -o {output.name}",
+        )
 
 
-def _check_outputs(output: Path | None, out: Path | None, example: str) -> None:
-    """Refuse ``-o`` with ``--out``, an ``-o`` directory, or an ``-o`` suffix of no format."""
+def _check_outputs(output: Path | None, out: Path | None, exist_ok: bool, example: str) -> None:
+    """Refuse ``-o`` with ``--out``, an ``-o`` directory or path under a file, or an ``--out``
+    that is a file or holds a run (without --exist-ok); called before any work."""
     if output is not None and out is not None:
         raise DltoolError(
             "give -o FILE (one file) or --out DIR (a run folder), not both",
             hint="drop one of them",
         )
     _check_file_output(output, example)
+    check_out(out, exist_ok)
 
 
-def _check_plot_output(output: Path | None, out: Path | None, example: str) -> None:
+def _check_plot_output(output: Path | None, out: Path | None, exist_ok: bool, example: str) -> None:
     """Refuse bad plot outputs before any work (the suffix must name a plot format)."""
     from dltool.report import output_format
 
-    _check_outputs(output, out, example)
+    _check_outputs(output, out, exist_ok, example)
     if output is not None:
         output_format(output)
 
@@ -338,11 +353,31 @@ def _direction(
     return g
 
 
+def _bias_lists(o: BiasOptions) -> list[str]:
+    """Return the professions to project (``--professions``), having read every list file given
+    before any work: ``--professions-file`` needs ``--professions``, ``--pairs`` needs
+    ``--method bolukbasi`` (a file the command would not read is refused, not ignored)."""
+    from dltool_wordvec import wordlists
+
+    if o.professions_file is not None and not o.professions:
+        raise DltoolError(
+            "--professions-file is read only with --professions",
+            hint="add --professions to project the words of that file",
+        )
+    if o.pairs is not None:
+        if o.method != "bolukbasi":
+            raise DltoolError(
+                f"--pairs is read only with --method bolukbasi (not {o.method})",
+                hint="add --method bolukbasi, or drop --pairs",
+            )
+        wordlists.pairs("definitional_pairs", o.pairs)
+    return wordlists.words("professions", o.professions_file) if o.professions else []
+
+
 def bias(o: BiasOptions) -> None:
     """Show each word's projection cos(e_w, g) on the gender direction: table + bar chart."""
     import numpy as np
 
-    from dltool_wordvec import wordlists
     from dltool_wordvec.debias import cosine_to
 
     if not o.words and not o.professions:
@@ -350,9 +385,9 @@ def bias(o: BiasOptions) -> None:
             "give words to project or --professions",
             hint="e.g. dltool wordvec bias nurse engineer, or --professions",
         )
-    _check_plot_output(o.output, o.out, "bias.png")
+    _check_plot_output(o.output, o.out, o.exist_ok, "bias.png")
     _refuse_inputs(o.output, [vectors_path(o.source.path), o.professions_file, o.pairs])
-    listed = wordlists.words("professions", o.professions_file) if o.professions else []
+    listed = _bias_lists(o)
     emb = load(o.source)
     rows, missing = emb.indices(
         list(o.words) + listed, skip_missing=o.skip_missing or o.professions
@@ -469,7 +504,7 @@ def debias(o: DebiasOptions) -> None:
     from dltool_wordvec import wordlists
 
     lists = [o.gender_specific, o.equalize_pairs, o.definitional_pairs, o.professions_file]
-    _check_outputs(o.output, o.out, "vectors.txt")
+    _check_outputs(o.output, o.out, o.exist_ok, "vectors.txt")
     fmt = _output_format(o.output, o.out_format) if o.output else o.out_format
     inputs = [vectors_path(o.source.path), *lists]
     _refuse_inputs(o.output, inputs)
@@ -669,7 +704,7 @@ def plot(
     """Plot the words' vectors projected on their first two principal components."""
     import numpy as np
 
-    _check_plot_output(output, out, "words.png")
+    _check_plot_output(output, out, exist_ok, "words.png")
     _refuse_inputs(output, [vectors_path(source.path)])
     emb = load(source)
     rows, missing = emb.indices(words, skip_missing=skip_missing)
@@ -723,6 +758,21 @@ def available_bytes() -> int | None:
         return None
 
 
+@contextlib.contextmanager
+def _removed_on_failure(run: Any) -> Iterator[None]:
+    """Remove what a training run wrote when it fails or is interrupted before its vectors are
+    saved: the whole folder when this command made it, else its config and metrics."""
+    try:
+        yield
+    except BaseException:
+        if run.created:
+            shutil.rmtree(run.path, ignore_errors=True)
+        else:
+            for name in (CONFIG, METRICS):
+                run.file(name).unlink(missing_ok=True)
+        raise
+
+
 def train(o: TrainOptions, params: dict[str, Any]) -> None:
     """Train Word2Vec (gensim) on the corpus and save the word vectors; ``params`` holds the
     gensim options (sg, dim, window, min_count, negative, workers), epochs and encoding."""
@@ -731,7 +781,8 @@ def train(o: TrainOptions, params: dict[str, Any]) -> None:
 
     s = current()
     epochs, encoding = params.pop("epochs"), params.pop("encoding")
-    _check_outputs(o.output, None, "vectors.bin")
+    _check_file_output(o.output, "vectors.bin")
+    check_out(o.out, o.exist_ok)
     fmt = _output_format(o.output, o.out_format) if o.output else o.out_format or "word2vec-bin"
     corpus = tr.open_corpus(o.corpus, encoding)
     _refuse_inputs(o.output, [corpus.path])
@@ -743,15 +794,16 @@ def train(o: TrainOptions, params: dict[str, Any]) -> None:
     dest = o.output or run.file(f"vectors{VECTOR_SUFFIX[fmt]}")
     output = dest.name if dest.parent == run.path else str(dest.resolve())
     config = {"corpus": str(corpus.path), "encoding": corpus.encoding, **params}
-    run.write_config({**config, "epochs": epochs, "output": output, "format": fmt})
-    with s.reporter.progress(epochs, "word2vec") as bar:
+    with _removed_on_failure(run):
+        run.write_config({**config, "epochs": epochs, "output": output, "format": fmt})
+        with s.reporter.progress(epochs, "word2vec") as bar:
 
-        def on_epoch(epoch: int, loss: float) -> None:
-            run.log_metrics(epoch=epoch, loss=loss)
-            bar.advance(1, loss=loss)
+            def on_epoch(epoch: int, loss: float) -> None:
+                run.log_metrics(epoch=epoch, loss=loss)
+                bar.advance(1, loss=loss)
 
-        tr.train_word2vec(model, corpus, epochs, on_epoch)
-    wv = model.wv
-    vec.save(list(wv.index_to_key), wv.vectors, dest, fmt)
+            tr.train_word2vec(model, corpus, epochs, on_epoch)
+        wv = model.wv
+        vec.save(list(wv.index_to_key), wv.vectors, dest, fmt)
     s.reporter.result("vocabulary", len(wv.index_to_key), label="words")
     s.reporter.result("output", str(dest), label=f"vectors ({fmt})")

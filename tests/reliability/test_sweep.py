@@ -184,13 +184,6 @@ KNOWN: dict[str, str] = {
         )
         for v in values
     },
-    **{
-        f"wordvec bias {flag}:{kind}": _ACCEPTED + ": ignored unless --professions/bolukbasi"
-        for flag in ("--professions-file", "--pairs")
-        for kind in KINDS
-    },
-    "wordvec train --output:unreadable": "trains first, then fails writing -o; the run folder "
-    "(config.yaml, metrics.jsonl) stays",
 }
 
 # numeric values never run: (command, option, value) -> the unbounded work they start

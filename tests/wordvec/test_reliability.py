@@ -253,3 +253,69 @@ def test_bad_corpus_one_line(cli, fails, tmp_path, kind):
 def test_unreadable_vectors_file(cli, fails, glove_file):
     glove_file.chmod(0)
     fails(cli("wordvec", "similar", "king", "-V", glove_file), "cannot read vectors file")
+
+
+@pytest.mark.parametrize(
+    ("args", "needs"),
+    [
+        (("--professions-file", "{list}"), "--professions"),
+        (("--pairs", "{list}"), "--method bolukbasi"),
+        (("--pairs", "{list}", "--method", "course"), "--method bolukbasi"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["good", "missing", "directory"])
+def test_bias_list_file_without_its_option_is_refused(cli, fails, tmp_path, args, needs, kind):
+    listed = tmp_path / "list.yaml"
+    if kind == "good":
+        listed.write_text("pairs:\n  - [woman, man]\n  - [she, he]\n")
+    elif kind == "directory":
+        listed.mkdir()
+    args = [str(listed) if a == "{list}" else a for a in args]
+    res = fails(cli("wordvec", "bias", "nurse", *args, "-o", tmp_path / "b.png"), "read only with")
+    assert needs in res.stderr
+    assert not (tmp_path / "b.png").exists() and not (tmp_path / "runs").exists()
+
+
+def test_bias_pairs_read_before_the_vectors(cli, fails, tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "load", lambda source: pytest.fail("vectors loaded first"))
+    bad = tmp_path / "pairs.yaml"
+    bad.write_text("")
+    fails(cli("wordvec", "bias", "nurse", "--method", "bolukbasi", "--pairs", bad), str(bad))
+
+
+@pytest.mark.parametrize("output", ["afile.txt/v.bin", "folder", "v.unknown"])
+def test_train_output_checked_before_training(cli, fails, tmp_path, monkeypatch, output):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile.txt").write_text("x\n")
+    (tmp_path / "folder").mkdir()
+    monkeypatch.setattr(jobs, "available_bytes", lambda: pytest.fail("work started"))
+    fails(cli("wordvec", "train", "lee", "-o", output, "--workers", "1"), output)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_train_out_that_is_a_file_refused_before_training(cli, fails, tmp_path, monkeypatch):
+    (tmp_path / "afile.txt").write_text("x\n")
+    monkeypatch.setattr(jobs, "available_bytes", lambda: pytest.fail("work started"))
+    fails(cli("wordvec", "train", "lee", "--out", tmp_path / "afile.txt"), "is a file")
+
+
+@pytest.mark.parametrize("reused", [False, True])
+def test_failed_train_leaves_no_run_behind(cli, fails, tmp_path, monkeypatch, reused):
+    from dltool.errors import DltoolError
+
+    def broken_save(*args):
+        raise DltoolError("cannot write vectors: disk full", hint="free some space")
+
+    monkeypatch.setattr(vectors, "save", broken_save)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("alpha beta gamma delta\n" * 20)
+    run = tmp_path / "run"
+    if reused:
+        run.mkdir()
+        (run / "notes.txt").write_text("mine\n")
+    args = ("--min-count", "1", "--dim", "4", "--epochs", "2", "--workers", "1")
+    fails(cli("wordvec", "train", corpus, "--out", run, *args), "disk full")
+    if reused:  # a folder the user made keeps what it held, less this run's config and metrics
+        assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
+    else:
+        assert not run.exists()
