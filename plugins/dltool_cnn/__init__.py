@@ -2,6 +2,8 @@
 
 import dltool
 
+MAX_LR = 10.0  # a learning rate above this only diverges (cnn train --lr)
+
 MODELS = (
     ("lenet5", "lenet5", "LeNet-5 (LeCun 1998): tanh, average-pool subsampling", (1, 32, 32)),
     ("alexnet", "alexnet", "AlexNet (Krizhevsky 2012): ReLU, LRN, two-group convs", (3, 227, 227)),

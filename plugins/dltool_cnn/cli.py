@@ -12,13 +12,15 @@ from pathlib import Path
 import typer
 
 from dltool.commands import (
+    FiniteFloat,
     exist_ok_option,
     out_option,
     output_option,
     plugin_app,
+    positive_float,
     resume_option,
 )
-from dltool_cnn import MODELS
+from dltool_cnn import MAX_LR, MODELS
 from dltool_cnn.filters import FILTER_NAMES
 
 app = plugin_app(
@@ -176,7 +178,12 @@ def train(
     batch_size: int = typer.Option(
         64, "--batch-size", min=1, max=MAX_BATCH, help="Images per mini-batch."
     ),
-    lr: float = typer.Option(1e-3, "--lr", min=0.0, help="Learning rate (positive, finite)."),
+    lr: float = typer.Option(
+        1e-3,
+        "--lr",
+        click_type=positive_float(MAX_LR),
+        help="Learning rate (positive, finite).",
+    ),
     optimizer: Optimizer = typer.Option(
         Optimizer.adam, "--optimizer", help="adam, or sgd with momentum 0.9."
     ),
@@ -188,7 +195,10 @@ def train(
         help="Side of the square inputs [default: 32 if the model takes it, else its native].",
     ),
     dev_fraction: float = typer.Option(
-        0.2, "--dev-fraction", min=0.01, max=0.9, help="Share of the images kept for dev."
+        0.2,
+        "--dev-fraction",
+        click_type=FiniteFloat(min=0.01, max=0.9),
+        help="Share of the images kept for dev.",
     ),
     pretrained: Pretrained = typer.Option(
         None, "--pretrained", help="Fine-tune this backbone instead of --model [default: none]."

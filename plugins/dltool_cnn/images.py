@@ -8,13 +8,38 @@ edge detectors) and their relatives (Sobel, Scharr, Laplacian, sharpen, box blur
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import numpy as np
 
-from dltool.data.images import DEMO_HINT, image_source, open_upright, to_8bit
+from dltool.data.images import DEMO_HINT, image_source, images_in, open_upright, to_8bit
 from dltool.errors import DltoolError
 from dltool_cnn.filters import FILTER_NAMES, FILTERS
+
+
+def one_image(source: str, command: str) -> Path:
+    """Return the path of the one image ``source`` names; a folder or a pattern is refused.
+
+    ``command`` (``conv``, ``augment``) names the command in the message.
+    """
+    path = image_source(source)
+    if path.is_dir():
+        found = images_in(path)
+        raise DltoolError(
+            f"cnn {command} takes one image, and {source} is a folder",
+            hint=f"give one image file{f', such as {found[0]}' if found else ''}; "
+            "for many images, run the command once per file",
+        )
+    if not path.exists() and glob.has_magic(source):
+        found = sorted(m for m in glob.glob(source, recursive=True) if Path(m).is_file())
+        raise DltoolError(
+            f"cnn {command} takes one image, and {source} is a pattern "
+            f"({len(found)} matching file{'' if len(found) == 1 else 's'})",
+            hint=f"give one image file{f', such as {found[0]}' if found else ''}; "
+            "for many images, run the command once per file",
+        )
+    return path
 
 
 def load_image(source: str | Path, mode: str = "RGB", size: int | None = None) -> np.ndarray:

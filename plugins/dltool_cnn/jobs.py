@@ -137,7 +137,7 @@ def _run(command: str, out: Path | None, exist_ok: bool, config: dict) -> RunDir
 
 def conv_job(opts: dict[str, Any]) -> None:
     """Convolve one image with a classic 3×3 filter (NumPy conv_forward); write the response."""
-    from dltool.data.images import IMAGE_FORMATS, image_source, write_image
+    from dltool.data.images import IMAGE_FORMATS, write_image
     from dltool_cnn import images
     from dltool_cnn.filters import FILTER_NAMES, FILTERS, SMOOTHING
 
@@ -149,7 +149,7 @@ def conv_job(opts: dict[str, Any]) -> None:
         return
     name, stride, pad, output = opts["filter"], opts["stride"], opts["pad"], opts["output"]
     _check_outputs(output, opts["out"], IMAGE_FORMATS)
-    source = image_source(opts["image"])
+    source = images.one_image(opts["image"], "conv")
     img = images.load_image(source, "RGB" if opts["color"] else "L")  # (H, W, C)
     images.check_conv_size(img.shape, stride, pad, name == "sobel")
     response = images.apply_filter(img, name, stride, pad)  # (n_H, n_W, C)
@@ -175,15 +175,15 @@ def augment_job(opts: dict[str, Any]) -> None:
     """Write a grid of randomly augmented copies of one image (and the copies, in a run)."""
     import numpy as np
 
-    from dltool.data.images import image_source, write_image
+    from dltool.data.images import write_image
     from dltool.report import PLOT_FORMATS
     from dltool_cnn import augment as A
-    from dltool_cnn.images import load_image, to_uint8
+    from dltool_cnn.images import load_image, one_image, to_uint8
     from dltool_cnn.plots import plot_augmented
 
     names = A.parse_ops(opts["ops"])
     _check_outputs(opts["output"], opts["out"], PLOT_FORMATS)
-    source = image_source(opts["image"])
+    source = one_image(opts["image"], "augment")
     img = load_image(source, "RGB", opts["size"])
     rng = np.random.default_rng(_seed())
     drawn = [A.random_augment(img, rng, names, at_least_one=True) for _ in range(opts["n"])]
@@ -206,17 +206,30 @@ def augment_job(opts: dict[str, Any]) -> None:
 
 
 def check_lr(lr: Any) -> None:
-    """Refuse a learning rate that is not a positive finite number."""
+    """Refuse a learning rate that is not a positive finite number up to MAX_LR."""
+    from dltool_cnn import MAX_LR
+
     number = isinstance(lr, (int, float)) and not isinstance(lr, bool)
-    if not number or not (math.isfinite(lr) and lr > 0):
+    if not number or not (math.isfinite(lr) and 0 < lr <= MAX_LR):
         raise DltoolError(
-            f"--lr {f'{lr:g}' if number else repr(lr)} is not a positive finite learning rate",
+            f"--lr {f'{lr:g}' if number else repr(lr)} is not a positive finite learning rate "
+            f"up to {MAX_LR:g}",
             hint="use a small positive number such as --lr 0.001 (Adam) or 0.01 (SGD)",
         )
 
 
+def check_dev_fraction(fraction: Any) -> None:
+    """Refuse a dev share that is not a finite number in [0.01, 0.9] (a resumed config.yaml)."""
+    number = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+    if not number or not (math.isfinite(fraction) and 0.01 <= fraction <= 0.9):
+        raise DltoolError(
+            f"--dev-fraction {fraction!r} is not a number from 0.01 to 0.9",
+            hint="keep a share of the images for dev, such as --dev-fraction 0.2",
+        )
+
+
 def check_config(config: dict) -> None:
-    """Raise a DltoolError for an unknown model, optimizer, augmentation or freeze, or a bad lr."""
+    """Raise a DltoolError for a bad model, optimizer, augmentation, freeze, lr or dev fraction."""
     from dltool_cnn import MODELS
     from dltool_cnn.augment import parse_ops
 
@@ -226,6 +239,7 @@ def check_config(config: dict) -> None:
     if config["optimizer"] not in ("adam", "sgd"):
         raise DltoolError(f"unknown optimizer '{config['optimizer']}'", hint="adam or sgd")
     check_lr(config["lr"])
+    check_dev_fraction(config["dev_fraction"])
     if config.get("augment"):
         parse_ops(config["augment"])
     if config.get("pretrained"):

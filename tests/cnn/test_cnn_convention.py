@@ -159,7 +159,8 @@ def test_train_help_shows_help_and_defaults_for_every_option(cli):
     text = " ".join(cli("cnn", "train", "--help").stdout.split())
     for expected in ("Epochs to train. [default: 5; 1<=x<=10000]",
                      "Images per mini-batch. [default: 64; 1<=x<=4096]",
-                     "Learning rate (positive, finite). [default: 0.001",
+                     "Learning rate (positive, finite). [default: 0.001; 0.0<x<=10.0]",
+                     "Share of the images kept for dev. [default: 0.2; 0.01<=x<=0.9]",
                      "--model <lenet5|alexnet|vgg16|resnet18|resnet34|resnet50|googlenet>",
                      "--optimizer <adam|sgd>"):  # fmt: skip
         assert expected in text

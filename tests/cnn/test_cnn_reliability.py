@@ -109,7 +109,7 @@ def test_checkpoints_hold_only_tensors_and_plain_values(trained):
     assert "optimizer" in torch.load(out / "last.pt", weights_only=True)
 
 
-@pytest.mark.parametrize("lr", ["inf", "nan", "0", "-1", "1e400"])
+@pytest.mark.parametrize("lr", ["inf", "nan", "0", "-1", "1e400", "1e12", "10.5"])
 def test_meaningless_learning_rates_are_refused(run, tmp_path, lr):
     res = run("train", "--data", "shapes", "--lr", lr, "--out", str(tmp_path / "r"))
     if res.exit_code == 2:  # below the option's minimum: a usage error
@@ -117,6 +117,50 @@ def test_meaningless_learning_rates_are_refused(run, tmp_path, lr):
     else:
         _fail(res, f"--lr {lr if lr != '1e400' else 'inf'} is not a positive finite")
     assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e12", "0", "0.95"])
+def test_dev_fractions_outside_the_range_are_usage_errors(run, tmp_path, value):
+    res = run("train", "--data", "shapes", "--dev-fraction", value, "--out", str(tmp_path / "r"))
+    assert res.exit_code == 2 and "--dev-fraction" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and "unexpected" not in res.stderr
+    assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "line", ["lr: 1.0e+12", "lr: 1.0e12", "lr: .nan", "dev_fraction: .nan", "dev_fraction: 2"]
+)
+def test_config_file_numbers_are_checked_as_flags_are(run, tmp_path, line):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data: shapes\nepochs: 1\n{line}\n")
+    res = run("train", "--config", str(cfg), "--out", str(tmp_path / "r"))
+    assert res.exit_code in (1, 2) and line.split(":")[0] in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and "unexpected" not in res.stderr
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("lr", "1.0e+12", "--lr 1e+12 is not a positive finite learning rate up to 10"),
+        ("dev_fraction", ".nan", "--dev-fraction nan is not a number from 0.01 to 0.9"),
+    ],
+)
+def test_a_resumed_config_with_a_bad_number_is_refused(run, tmp_path, trained, key, value, text):
+    import shutil
+
+    import yaml
+
+    out, _ = trained
+    resumed = tmp_path / "run"
+    resumed.mkdir()
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    (resumed / "config.yaml").write_text(
+        yaml.safe_dump(saved).replace(f"{key}: {saved[key]}", f"{key}: {value}")
+    )
+    shutil.copy(out / "last.pt", resumed / "last.pt")
+    _fail(run("train", "--resume", str(resumed), "--epochs", "3"), text)
+    assert sorted(p.name for p in resumed.iterdir()) == ["config.yaml", "last.pt"]
 
 
 def test_non_finite_loss_stops_and_keeps_the_last_finite_checkpoint(run, tmp_path, monkeypatch):
@@ -280,3 +324,18 @@ def test_a_folder_data_set_is_measured_before_its_images_are_read(tmp_path, monk
     monkeypatch.setattr(D, "load_image", lambda *a: pytest.fail("read before the check"))
     with pytest.raises(DltoolError, match="8 images of 32x32x3"):
         D.load(str(root), 32)
+
+
+@pytest.mark.parametrize("command", ["conv", "augment"])
+def test_a_folder_or_pattern_for_the_one_image_says_to_give_one_image(run, tmp_path, command):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(photos / name)
+    res = _fail(run(command, str(photos)), f"cnn {command} takes one image, and")
+    assert "is a folder" in res.stderr and f"such as {photos / 'a.png'}" in res.stderr
+    res = _fail(run(command, str(photos / "*.png")), "is a pattern (2 matching files)")
+    assert "give one image file" in res.stderr
+    res = _fail(run(command, str(tmp_path / "none*.png")), "is a pattern (0 matching files)")
+    assert "give one image file;" in res.stderr
+    assert not (tmp_path / "runs").exists()
