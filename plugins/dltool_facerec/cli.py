@@ -10,7 +10,14 @@ from pathlib import Path
 
 import typer
 
-from dltool.commands import exist_ok_option, out_option, output_option, plugin_app, resume_option
+from dltool.commands import (
+    FiniteFloat,
+    exist_ok_option,
+    out_option,
+    output_option,
+    plugin_app,
+    resume_option,
+)
 
 app = plugin_app(
     "Face recognition: dlib 128-d encodings, a face database, verify, identify, triplets."
@@ -22,6 +29,7 @@ ENCODER_HELP = (
 )
 DETECTOR_HELP = "Face detector: hog (fast) or cnn (dlib MMOD, slower, more poses)."
 UPSAMPLE_HELP = "Upsample the image this many times before detecting (finds smaller faces)."
+MAX_THRESHOLD = 4.0  # distances of encodings stay below 3 (unit vectors: 2); = jobs'
 THRESHOLD_HELP = (
     "Same person when the distance is below this value "
     "[default: the encoder's own: 0.6 for dlib, the trained one's for encoder.pt]."
@@ -74,7 +82,13 @@ def upsample_option():
 
 def threshold_option():
     """Return the --threshold option."""
-    return typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False)
+    return typer.Option(
+        None,
+        "--threshold",
+        click_type=FiniteFloat(min=0.0, min_open=True, max=MAX_THRESHOLD),
+        help=THRESHOLD_HELP,
+        show_default=False,
+    )
 
 
 def largest_option():
@@ -99,7 +113,9 @@ def detect(
     upsample: int = upsample_option(),
     fmt: Format = format_option(),
     annotate: bool = typer.Option(
-        True, "--annotate/--no-annotate", help="Write a boxed copy of each image to the run folder."
+        True,
+        "--annotate/--no-annotate",
+        help="Write a boxed copy of each image to the run folder.",
     ),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),
@@ -153,7 +169,9 @@ def identify(
     best_only: bool = typer.Option(False, "--best-only", help="Only the largest face per image."),
     fmt: Format = format_option(),
     annotate: bool = typer.Option(
-        False, "--annotate", help="Write a labelled copy of each image to the run folder."
+        False,
+        "--annotate",
+        help="Write a labelled copy of each image to the run folder (--out).",
     ),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),
@@ -259,12 +277,14 @@ def evaluate(
     encoder: Path = encoder_option(),
     detector: Detector = detector_option(),
     upsample: int = upsample_option(),
+    force: bool = typer.Option(
+        False, "--force", help="Evaluate even when the pair distances look too big for memory."
+    ),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),
 ) -> None:
     """All genuine/impostor pairs: ROC, best threshold, accuracy, distance histograms (PNG)."""
     from dltool_facerec import jobs
 
-    jobs.evaluate(
-        data, jobs.Faces(detector.value, upsample, encoder, None, threshold), out, exist_ok
-    )
+    faces = jobs.Faces(detector.value, upsample, encoder, None, threshold)
+    jobs.evaluate(data, faces, force, out, exist_ok)

@@ -13,7 +13,10 @@
   the lock after the timeout is reported as such; a full disk by its own error.
 * The file is opened through a quoted ``file:`` URI (``#``, ``?``, ``%`` are plain file
   name characters), created owner-only (0600), and opened read-only by the commands that
-  only read it, so a database in a read-only folder can be listed and searched.
+  only read it, so a database in a read-only folder can be listed and searched. Where
+  the reader may write the folder it reads through a read-write connection, so that
+  closing it removes the ``-wal``/``-shm`` files SQLite makes; an empty file only read
+  (or given to ``forget``) is an empty database and is not written.
 """
 
 from __future__ import annotations
@@ -94,6 +97,9 @@ class FaceDB:
 
     ``readonly``: open without writing (people, identify, verify, export), so a database
     in a read-only folder can be read; an older schema is still migrated when it can be.
+    An empty file (or SQLite without tables) opened read-only or with ``create=False``
+    reads as an empty database kept in memory: the file is not written, no ``-wal`` or
+    ``-shm`` file is made. Use it in a ``with`` block: closing removes those files.
     """
 
     def __init__(self, path: Path, create: bool = True, readonly: bool = False):
@@ -110,35 +116,58 @@ class FaceDB:
                 f"face database {self.path} does not exist",
                 hint="enroll faces first (dltool facerec enroll NAME IMAGE…), or give --db",
             )
-        if exists:
-            self._check_file()
-        else:
+        holds_tables = self._check_file() if exists else False
+        if exists and not holds_tables and (readonly or not create):
+            self.conn = self._blank()  # nothing to read or forget: the file stays untouched
+            return
+        if not exists:
             self._create_file()
+        self.conn = None
+        try:
+            self._open_file()
+        except BaseException:
+            self.close()  # a refused file keeps no connection (nor -wal/-shm files) open
+            raise
+
+    def _open_file(self) -> None:
+        """Connect; migrate the schema (a writer), or check it is current (a reader)."""
         try:
             self.conn = self._connect()
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if readonly:
+            if self.readonly:
                 self._require_current()
             else:
                 self._migrate()
         except sqlite3.DatabaseError as exc:
             raise self._sqlite_error(exc) from None
 
+    def __enter__(self) -> FaceDB:
+        """Return the database; the ``with`` block closes it, also on errors."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the connection (SQLite then removes the -wal and -shm files it made)."""
+        self.close()
+
+    @staticmethod
+    def _blank() -> sqlite3.Connection:
+        """Return an empty database of the current schema in memory (an empty or blank file)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        for migration in MIGRATIONS:
+            conn.executescript(migration)
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("application", APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
+        )
+        return conn
+
     def _uri(self, mode: str) -> str:
         """Return the path as an SQLite URI (quoted: '#', '?' and '%' are file name characters)."""
         return f"{self.path.resolve().as_uri()}?mode={mode}"
 
     def _connect(self) -> sqlite3.Connection:
-        """Open the connection: read-only (immutable in a folder no one may write) or read-write."""
-        uri = self._uri("ro" if self.readonly else "rw")
-        try:
-            return self._open(uri)
-        except sqlite3.OperationalError:
-            if not self.readonly or os.access(self.path.parent, os.W_OK):
-                raise
-            # WAL needs a -shm file beside the database; in a read-only folder it cannot be
-            # made, and no one can write the database there either: read it as immutable
-            return self._open(uri + "&immutable=1")
+        """Open the connection: read-write, or for reading as ``_read_only`` says."""
+        return self._read_only() if self.readonly else self._open(self._uri("rw"))
 
     @staticmethod
     def _open(uri: str) -> sqlite3.Connection:
@@ -194,8 +223,11 @@ class FaceDB:
             )
         return self._not_ours(why)
 
-    def _check_file(self) -> None:
-        """Refuse a file that is not SQLite, or SQLite without our ``meta`` table."""
+    def _check_file(self) -> bool:
+        """Refuse a file that is not SQLite, or SQLite without our ``meta`` table.
+
+        Return whether the file holds tables (False: an empty file, or SQLite without any).
+        """
         try:
             with open(self.path, "rb") as fh:
                 header = fh.read(16)
@@ -205,14 +237,14 @@ class FaceDB:
                 hint="check the file's permissions, or give another --db",
             ) from None
         if header == b"":
-            return  # an empty file (e.g. from mktemp) becomes a new database
+            return False  # an empty file (e.g. from mktemp) can become a new database
         if header != b"SQLite format 3\x00":
             raise self._not_ours("not an SQLite file")
         try:
             with contextlib.closing(self._read_only()) as c:
                 tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
                 if not tables:
-                    return
+                    return False
                 if "meta" not in tables:
                     raise self._not_ours("SQLite without a dltool meta table")
                 meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
@@ -221,9 +253,21 @@ class FaceDB:
         if meta.get("application") != APPLICATION:
             raise self._not_ours(f"application is {meta.get('application')!r}")
         self._check_version(int(meta.get("schema_version", "0")))
+        return True
 
     def _read_only(self) -> sqlite3.Connection:
-        """Return a read-only connection (immutable where the folder cannot be written)."""
+        """Return a connection that only reads.
+
+        Where this process may write the file and its folder and no ``-wal`` file exists,
+        the connection is read-write (it only reads): closing it, SQLite removes the
+        ``-wal`` and ``-shm`` files that reading a WAL database makes, which a read-only
+        connection leaves behind. Otherwise it is read-only, and immutable in a folder no
+        one may write (WAL needs a ``-shm`` file there, and no one can write the database).
+        """
+        wal = self.path.with_name(self.path.name + "-wal")
+        writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        if writable and not wal.exists():
+            return self._open(self._uri("rw"))
         try:
             return self._open(self._uri("ro"))
         except sqlite3.OperationalError:
@@ -321,8 +365,9 @@ class FaceDB:
             raise
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection (again is a no-op)."""
+        if self.conn is not None:
+            self.conn.close()
 
     def _person_id(self, name: str, create: bool) -> int | None:
         """Return the id of ``name`` (inserting it when ``create``), or None."""

@@ -7,8 +7,10 @@ wire them to the session (device, reporter, run folders) and to the user's files
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,9 @@ from dltool_facerec.output import shown
 
 TRAIN_FORMAT = "dltool-facerec-train"  # last.pt: weights, optimizer and generators per epoch
 MAX_BATCH = 256  # P·K faces per batch: the batch-all loss holds (P·K)³ numbers
+# Distances between encodings are bounded: the trained encoder's are unit vectors (distance
+# ≤ 2), dlib's have norms near 1.4 (distance < 3); a threshold past 4 accepts everyone.
+MAX_THRESHOLD = 4.0
 BOX_COLUMNS = ["top", "right", "bottom", "left"]
 
 
@@ -59,14 +64,31 @@ def pipeline(faces: Faces) -> Any:
 
 
 def threshold(value: float | None, encoder: Any) -> float:
-    """Return the threshold to use: the option, else the encoder's default."""
+    """Return the threshold to use: the option, else the encoder's own (0 < t ≤ MAX_THRESHOLD)."""
     t = encoder.threshold if value is None else value
-    if not (math.isfinite(t) and t > 0):
+    if not (math.isfinite(t) and 0 < t <= MAX_THRESHOLD):
+        what = "--threshold" if value is not None else f"the threshold of {encoder.name}"
         raise DltoolError(
-            f"--threshold must be a positive finite distance, got {t}",
+            f"{what} must be a distance above 0 and at most {MAX_THRESHOLD:g}, got {t}",
             hint="same person when the distance is below it: 0.6 suits the dlib encoder",
         )
     return float(t)
+
+
+def check_out(out: Any, exist_ok: bool) -> None:
+    """Refuse a bad ``--out`` before any work, also where it is not written to (identify
+    without --annotate): a file, a path under a file, a run (without --exist-ok)."""
+    from dltool.runs import check_out as check_run_folder
+
+    if out is None:
+        return
+    check_run_folder(out, exist_ok)
+    above = next((p for p in Path(out).parents if p.exists() or p.is_symlink()), None)
+    if above is not None and not above.is_dir():
+        raise DltoolError(
+            f"--out {shown(out)} lies under {shown(above)}, which is a file",
+            hint="--out names a run folder: give a path in a folder you can write to",
+        )
 
 
 def one_face(faces: list[Any], path: Path, largest: bool) -> Any:
@@ -109,6 +131,7 @@ def detect(images: list[str], faces: Faces, fmt: str, annotate: bool, out: Any, 
     from dltool_facerec.output import annotated_name, emit
 
     s = current()
+    check_out(out, exist_ok)
     paths = _images(images)
     finder = FaceFinder(faces.detector, faces.upsample, quiet=s.quiet)
     run = s.run_dir("facerec", "detect", out, exist_ok) if annotate else None
@@ -183,12 +206,13 @@ def enroll(name: str, images: list[str], faces: Faces) -> None:
     name = _check_name(name)
     paths = _unique_files(_images(images))
     exists = (faces.db or default_path()).exists()
-    database = open_db(faces.db, create=False) if exists else None  # refuse foreign files now
-    pipe = pipeline(faces)
-    rows = _encode_rows(paths, pipe, database, faces.largest)
+    known = open_db(faces.db, create=False, readonly=True) if exists else None  # foreign: now
+    with known or contextlib.nullcontext():
+        pipe = pipeline(faces)
+        rows = _encode_rows(paths, pipe, known, faces.largest)
     new = [r for r in rows if r["vector"] is not None]
-    database = database or open_db(faces.db)  # a new database file only once there is something
-    stored = iter(database.add(name, new) if new else [])  # one status per new row, in order
+    with open_db(faces.db) as database:  # a new database file only once there is something
+        stored = iter(database.add(name, new) if new else [])  # one status per new row
     table = [
         {"file": r["file"], "box": r["box"],
          "status": next(stored)["status"] if r["vector"] is not None else "already enrolled"}
@@ -223,12 +247,12 @@ def _verify(image: Path, name: str, faces: Faces) -> bool:
 
     if not image.is_file():
         raise DltoolError(f"image not found: {shown(image)}", hint="give an image file")
-    database = open_db(faces.db, create=False, readonly=True)
-    pipe = pipeline(faces)
-    database.require(pipe.encoder.name, name)
-    t = threshold(faces.threshold, pipe.encoder)
+    with open_db(faces.db, create=False, readonly=True) as database:
+        pipe = pipeline(faces)
+        database.require(pipe.encoder.name, name)
+        t = threshold(faces.threshold, pipe.encoder)
+        known = database.load(pipe.encoder.name, pipe.encoder.dim, name)
     face = one_face(pipe.encode(_read(image)), image, faces.largest)
-    known = database.load(pipe.encoder.name, pipe.encoder.dim, name)
     match, distance = verify_math(face.encoding, known.vectors, t)
     rep = current().reporter
     rep.line(f"{shown(image)} {'is' if match else 'is not'} {name}")
@@ -264,12 +288,13 @@ def identify(
     from dltool_facerec.output import annotated_name, emit
 
     s = current()
+    check_out(out, exist_ok)
     paths = _images(images)
-    database = open_db(faces.db, create=False, readonly=True)
-    pipe = pipeline(faces)
-    database.require(pipe.encoder.name)
-    t = threshold(faces.threshold, pipe.encoder)
-    enrolled = database.load(pipe.encoder.name, pipe.encoder.dim, dtype=np.float32)
+    with open_db(faces.db, create=False, readonly=True) as database:
+        pipe = pipeline(faces)
+        database.require(pipe.encoder.name)
+        t = threshold(faces.threshold, pipe.encoder)
+        enrolled = database.load(pipe.encoder.name, pipe.encoder.dim, dtype=np.float32)
     run = s.run_dir("facerec", "identify", out, exist_ok) if annotate else None
     if run is not None:
         run.write_config({"images": images, "threshold": t, "encoder": pipe.encoder.name})
@@ -300,8 +325,8 @@ def identify(
 
 def people(db: Path | None) -> None:
     """List the enrolled people and their number of encodings (names escaped when printed)."""
-    database = open_db(db, create=False, readonly=True)
-    rows = database.people()
+    with open_db(db, create=False, readonly=True) as database:
+        rows = database.people()
     rep = current().reporter
     rep.table(f"People in {shown(database.path)}", rows, key="people")
     if not rows:
@@ -310,7 +335,8 @@ def people(db: Path | None) -> None:
 
 def forget(name: str, db: Path | None) -> None:
     """Remove NAME and all their encodings from the database."""
-    n = open_db(db, create=False).forget(name)
+    with open_db(db, create=False) as database:
+        n = database.forget(name)
     current().reporter.result("removed", n, label=f"Removed {printable(name)}, encodings deleted")
 
 
@@ -338,7 +364,8 @@ def export(file: Path | None, output: Path | None, db: Path | None) -> None:
     from dltool_facerec.exchange import export_db
 
     target = _export_target(file, output)
-    n = export_db(open_db(db, create=False, readonly=True), target)
+    with open_db(db, create=False, readonly=True) as database:
+        n = export_db(database, target)
     current().reporter.result("exported", n, label=f"Encodings exported to {shown(target)}")
 
 
@@ -347,7 +374,8 @@ def import_(file: Path, db: Path | None) -> None:
     from dltool_facerec.exchange import read_export
 
     rows = read_export(file)
-    counts = open_db(db).import_rows(rows, shown(file))
+    with open_db(db) as database:
+        counts = database.import_rows(rows, shown(file))
     rep = current().reporter
     rep.result("added", counts["added"], label="Encodings added")
     rep.result("skipped", counts["skipped"], label="Already present")
@@ -513,7 +541,37 @@ def _save(model: Any, chips: Any, labels: Any, rows: list, run: Any) -> dict:
     return rep
 
 
-def evaluate(data: Path, faces: Faces, out: Any, exist_ok: bool) -> None:
+def available_bytes() -> int | None:
+    """Return the memory available to a new allocation (Linux MemAvailable, else the
+    physical memory), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_pair_memory(m: int, force: bool) -> None:
+    """Refuse m images whose m(m − 1)/2 pair distances would not fit in memory, unless forced."""
+    from dltool_facerec.evaluate import pair_bytes
+
+    need, have = pair_bytes(m), None if force else available_bytes()
+    if have is not None and need > 0.9 * have:
+        raise DltoolError(
+            f"{m:,} images make {m * (m - 1) // 2:,} pairs: about {need / 2**30:.1f} GiB, "
+            f"but {have / 2**30:.1f} GiB of memory is available",
+            hint="evaluate on fewer images per person (or fewer people), "
+            "or pass --force if this machine has the memory",
+        )
+
+
+def evaluate(data: Path, faces: Faces, force: bool, out: Any, exist_ok: bool) -> None:
     """Encode DATA/<person>/* (largest face, or the whole image as a face), report ROC; plot."""
     import numpy as np
 
@@ -522,9 +580,11 @@ def evaluate(data: Path, faces: Faces, out: Any, exist_ok: bool) -> None:
     from dltool_facerec.train import identity_folders
 
     s = current()
+    check_out(out, exist_ok)
     pipe = pipeline(faces)
     t = threshold(faces.threshold, pipe.encoder)
     paths, labels, names = identity_folders(data)
+    check_pair_memory(len(paths), force)  # before encoding them
     E = []
     with s.reporter.progress(len(paths), "encode") as bar:
         for path in paths:

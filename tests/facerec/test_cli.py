@@ -175,21 +175,24 @@ def test_bad_input_is_one_line_and_leaves_database_unchanged(cli, fails, db_path
         (("identify", str(GRACE), "--encoder", str(junk)), 1, "is not a dltool face encoder"),
         (("identify", str(GRACE), "--encoder", str(tmp_path)), 1, "holds no encoder.pt"),
     ]
-    for value in ("-1", "0", "nan", "inf"):
-        cases.append((("verify", str(GRACE), "--name", "grace", "--threshold", value), 2,
-                      "--threshold must be a positive finite distance"))  # fmt: skip
-        cases.append((("identify", str(GRACE), "--threshold", value), 1,
-                      "--threshold must be a positive finite distance"))  # fmt: skip
     for args, code, message in cases:
         fails(cli("facerec", *args), message, code)
     assert contents(db_path) == before and count_encodings(db_path) == 2
 
 
 def test_choices_and_ranges_are_usage_errors(cli):
+    thresholds = [(command, str(GRACE), "--threshold", value)
+                  for command in ("verify", "identify", "evaluate")
+                  for value in ("-1", "0", "nan", "inf", "4.01", "1e12")]  # fmt: skip
     for args in (("identify", str(GRACE), "--format", "xml"),
                  ("detect", str(GRACE), "--detector", "sift"),
                  ("detect", str(GRACE), "--upsample", "5"),
-                 ("identify", str(GRACE), "--upsample", "-1")):  # fmt: skip
+                 ("identify", str(GRACE), "--upsample", "-1"),
+                 *thresholds):  # fmt: skip
+        if args[0] == "verify":
+            args = (*args, "--name", "grace")
+        if args[0] == "evaluate":
+            args = ("evaluate", "--data", *args[1:])
         res = cli("facerec", *args)
         assert res.exit_code == 2 and "Invalid value" in res.stderr, (args, res.stderr)
 

@@ -247,3 +247,122 @@ def test_a_crafted_pickle_encoder_runs_nothing(tmp_path, cli, fails):
     res = cli("facerec", "evaluate", "--data", tmp_path, "--encoder", enc)
     fails(res, "is not a dltool face encoder")
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------- the reliability sweep's cases
+
+
+def test_a_trained_encoder_s_threshold_out_of_range_is_refused():
+    from dltool_facerec import cli as facerec_cli
+    from dltool_facerec.jobs import MAX_THRESHOLD, threshold
+
+    assert facerec_cli.MAX_THRESHOLD == MAX_THRESHOLD == 4.0  # the option's bound is the job's
+    encoder = type("Encoder", (), {"name": "facenet-x", "threshold": 1e12})()
+    with pytest.raises(DltoolError, match="the threshold of facenet-x must be a distance"):
+        threshold(None, encoder)
+    assert threshold(4.0, encoder) == 4.0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "IMG", "--name", "ann"),
+        ("identify", "IMG"),
+        ("forget", "ann"),
+        ("people",),
+        ("export", "out.json"),
+    ],
+)
+def test_an_empty_file_as_database_is_read_untouched_and_leaves_no_files(
+    tmp_path, cli, monkeypatch, args
+):  # fmt: skip
+    from facerec_data import GRACE
+
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "empty.txt"
+    empty.touch()
+    args = [str(GRACE) if a == "IMG" else a for a in args]
+    res = cli("facerec", *args, "--db", empty)
+    if args[0] in ("people", "export"):
+        assert res.exit_code == 0, res.stderr  # an empty database: no one
+    else:
+        assert res.exit_code == (2 if args[0] == "verify" else 1), res.stderr
+        assert "is empty" in res.stderr or "no one named 'ann'" in res.stderr, res.stderr
+    made = {"out.json"} if args[0] == "export" else set()
+    assert {p.name for p in tmp_path.iterdir()} == {"empty.txt", *made}  # no -wal, no -shm
+    assert empty.stat().st_size == 0
+
+
+def test_readers_and_refused_commands_leave_no_wal_or_shm_files(tmp_path, cli):
+    from facerec_data import GRACE
+
+    db = tmp_path / "faces.db"
+    with FaceDB(db) as database:
+        database.add("ann", [row(1)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faces.db"]
+    for args, code in ((("people",), 0), (("export", tmp_path / "x.json"), 0),
+                       (("verify", GRACE, "--name", "bob"), 2), (("forget", "bob"), 1),
+                       (("identify", GRACE, "--encoder", tmp_path), 1)):  # fmt: skip
+        res = cli("facerec", *args, "--db", db)
+        assert res.exit_code == code, (args, res.stderr)
+        left = {p.name for p in tmp_path.iterdir()} - {"faces.db", "x.json"}
+        assert not left, (args, left)
+
+
+def test_identify_and_detect_check_out_before_any_work(tmp_path, cli, fails, db_path, monkeypatch):
+    from dltool_facerec import jobs
+    from facerec_data import GRACE
+
+    def no_work(*_):
+        raise AssertionError("worked before checking --out")
+
+    monkeypatch.setattr(jobs, "pipeline", no_work)
+    monkeypatch.setattr(jobs, "_images", no_work)
+    afile = tmp_path / "afile.txt"
+    afile.write_text("a file, not a folder\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("{}\n")
+    for args, message in (  # --out is checked also where nothing would be written to it
+        (("identify", GRACE, "--out", afile), f"--out {afile} is a file"),
+        (("identify", GRACE, "--out", afile / "x"), "which is a file"),
+        (("identify", GRACE, "--out", run), "already holds a run"),
+        (("detect", GRACE, "--no-annotate", "--out", afile / "x"), "which is a file"),
+        (("identify", GRACE, "--annotate", "--out", afile), f"--out {afile} is a file"),
+        (("identify", GRACE, "--annotate", "--out", afile / "x"), "which is a file"),
+        (("detect", GRACE, "--out", afile / "x" / "y"), "which is a file"),
+        (("evaluate", "--data", tmp_path, "--out", afile / "x"), "which is a file"),
+    ):
+        fails(cli("facerec", *args), message)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["afile.txt", "config.yaml", "run"]
+
+
+def test_evaluate_refuses_pairs_that_would_not_fit_in_memory_unless_forced(
+    cli, fails, faces_dir, tmp_path, monkeypatch
+):  # fmt: skip
+    from dltool_facerec import evaluate, jobs
+
+    assert evaluate.pair_bytes(10) == 24 * 100 + 96 * 45
+    assert evaluate.pair_bytes(100_000) == 719_995_200_000  # 100k faces: ~720 GB of pairs
+    monkeypatch.setattr(jobs, "available_bytes", lambda: 4000)  # 10 images need 6,720 bytes
+    real_read = jobs._read
+    monkeypatch.setattr(jobs, "_read", lambda _: pytest.fail("encoded before refusing"))
+    out = tmp_path / "ev"
+    res = fails(cli("facerec", "evaluate", "--data", faces_dir, "--out", out), "10 images make 45")
+    assert "--force" in res.stderr and not out.exists()
+    monkeypatch.setattr(jobs, "_read", real_read)
+    res = cli("--json", "facerec", "evaluate", "--data", faces_dir, "--out", out, "--force")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["pairs"] == {"genuine": 20, "impostor": 25}
+
+
+def test_roc_by_sorting_equals_the_definition():
+    from dltool_facerec.evaluate import roc
+
+    rng = np.random.default_rng(3)
+    genuine, impostor = rng.random(200).round(2), rng.random(300).round(2) + 0.3  # with ties
+    curve = roc(genuine, impostor)
+    t = curve["threshold"]
+    np.testing.assert_array_equal(curve["tpr"], np.mean(genuine[None, :] < t[:, None], axis=1))
+    np.testing.assert_array_equal(curve["fpr"], np.mean(impostor[None, :] < t[:, None], axis=1))
+    assert np.all(roc(genuine, impostor[:0])["fpr"] == 0)

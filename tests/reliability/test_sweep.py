@@ -144,45 +144,7 @@ VALID_FILES: dict[tuple[str, str, str], str] = {
 # cases that fail today in plugins still being changed by their owners: case id -> what
 # happens (xfail, not strict: a fix shows as XPASS; then delete the line)
 _ACCEPTED = "accepted (exit 0)"
-KNOWN: dict[str, str] = {
-    **{
-        f"basicnn {cmd} {flag}={v}": _ACCEPTED
-        for cmd, flag, values in (
-            ("train", "--noise", ["1e12"]),
-            ("train", "--init-scale", ["nan", "inf", "1e12"]),
-            ("train", "--l2", ["1e12"]),
-            ("train", "--lr", ["1e12"]),
-            ("predict", "--noise", ["nan", "inf", "1e12"]),
-            ("logreg", "--noise", ["1e12"]),
-            ("logreg", "--lr", ["1e12"]),
-            ("gradcheck", "--l2", ["1e12"]),
-            ("diagnose", "--threshold", ["nan", "inf", "1e12"]),
-            ("activations", "--range", ["1e12"]),
-        )
-        for v in values
-    },
-    "facerec verify --threshold=1e12": _ACCEPTED,
-    "facerec identify --threshold=1e12": _ACCEPTED,
-    "facerec evaluate --threshold=1e12": _ACCEPTED,
-    "facerec verify --db:empty": "refused, but leaves empty.txt-wal and empty.txt-shm",
-    "facerec identify --db:empty": "refused, but leaves empty.txt-wal and empty.txt-shm",
-    "facerec forget --db:empty": "refused, but leaves empty.txt-wal and empty.txt-shm",
-    "facerec identify --out:empty": _ACCEPTED + ": --out is not checked without --annotate",
-    "facerec identify --out:unreadable": _ACCEPTED + ": --out is not checked without --annotate",
-    **{
-        f"optimizers {cmd} {flag}={v}": _ACCEPTED
-        for cmd, flag, values in (
-            ("schedule", "--lr0", ["1e12"]),
-            ("schedule", "--decay-rate", ["1e12"]),
-            ("schedule", "--k", ["1e12"]),
-            ("compare", "--noise", ["1e12"]),
-            ("compare", "--lr", ["1e12"]),
-            ("compare", "--epsilon", ["1e12"]),
-            ("compare", "--decay-rate", ["nan", "inf", "1e12"]),
-        )
-        for v in values
-    },
-}
+KNOWN: dict[str, str] = {}
 
 # numeric values never run: (command, option, value) -> the unbounded work they start
 LONG: dict[tuple[str, str, str], str] = {}
