@@ -20,6 +20,8 @@ from dltool.errors import DltoolError
 GENERATED = ("planar", "moons", "circles", "spirals", "blobs")
 MAX_SAMPLES = 1_000_000  # examples of a generated set (8 bytes × 2 features each)
 MAX_CLASSES = 100  # classes of spirals/blobs
+MAX_NOISE = 5.0  # noise of a generated set: beyond a few units the points are pure noise
+DATA_HINT = "give a .csv file (header row, one example per row) or an .npz file (arrays X, y)"
 BUILTIN = (*GENERATED, "digits")
 
 
@@ -93,8 +95,11 @@ def generate(name: str, m: int, noise: float, seed: int, n_classes: int = 3) -> 
             f"--samples must be in [4, {MAX_SAMPLES:,}], got {m:,}",
             hint="generated sets are for examples; train on a larger set with --data FILE",
         )
-    if not (np.isfinite(noise) and noise >= 0):
-        raise DltoolError(f"--noise must be a number ≥ 0, got {noise}", hint="e.g. --noise 0.2")
+    if not (np.isfinite(noise) and 0 <= noise <= MAX_NOISE):
+        raise DltoolError(
+            f"--noise must be a number in [0, {MAX_NOISE:g}], got {noise:g}",
+            hint=f"e.g. --noise 0.2; above {MAX_NOISE:g} the classes drown in the noise",
+        )
     rng = np.random.RandomState(seed)
     if name in ("spirals", "blobs"):
         if not 2 <= n_classes <= min(MAX_CLASSES, m):
@@ -147,7 +152,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError) as exc:
-        raise DltoolError(f"cannot read {path}: {exc}", hint="give a UTF-8 CSV file") from exc
+        raise unreadable(path, exc) from None
     rows = [r for r in rows if r and any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DltoolError(f"{path} has no data rows", hint="the first row must name the columns")
@@ -204,7 +209,10 @@ def _features_only(path: Path, header: list[str], rows: list[list[str]]) -> Data
     X = np.empty((len(rows) - 1, len(header)))
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
-            raise DltoolError(f"{path}, line {line}: {len(row)} values, expected {len(header)}")
+            raise DltoolError(
+                f"{path}, line {line}: {len(row)} values, expected {len(header)}",
+                hint="every row needs one value per column",
+            )
         for j, cell in enumerate(row):
             X[line - 2, j] = _number(cell.strip(), path, line, header[j])
     return Dataset(X, np.zeros(0, dtype=np.int64), [], header, path.name)
@@ -225,7 +233,10 @@ def _number(cell: str, path: Path, line: int, column: str) -> float:
             hint="feature columns must be numeric; encode categories as numbers first",
         ) from None
     if not np.isfinite(value):
-        raise DltoolError(f"{path}, line {line}, column '{column}': '{cell}' is not finite")
+        raise DltoolError(
+            f"{path}, line {line}, column '{column}': '{cell}' is not finite",
+            hint="replace infinite values with finite numbers, or drop those rows",
+        )
     return value
 
 
@@ -237,7 +248,12 @@ def read_npz(path: Path, target: str | None, require_target: bool = True) -> Dat
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DltoolError(f"cannot read {path} as NPZ: {exc}") from exc
+        if isinstance(exc, OSError):
+            raise unreadable(path, exc) from None
+        raise DltoolError(
+            f"cannot read {path} as NPZ: {exc}",
+            hint="save it with numpy.savez(path, X=X, y=y) (no pickled objects)",
+        ) from None
     label_key = target or "y"
     if "X" in arrays and label_key not in arrays and not require_target:
         arrays[label_key] = np.zeros(0)
@@ -250,28 +266,55 @@ def read_npz(path: Path, target: str | None, require_target: bool = True) -> Dat
     if X.ndim != 2 or raw.reshape(-1).shape[0] not in (X.shape[0], 0 if not require_target else -1):
         raise DltoolError(
             f"{path}: 'X' has shape {X.shape} and '{label_key}' {raw.shape}; "
-            "expected (m, n) and (m,)"
+            "expected (m, n) and (m,)",
+            hint="X holds one example per row and the labels one value per example",
         )
     if X.dtype.kind not in "biuf":
-        raise DltoolError(f"{path}: 'X' must be numeric, not {X.dtype}")
+        raise DltoolError(
+            f"{path}: 'X' must be numeric, not {X.dtype}",
+            hint="encode categories as numbers before saving X",
+        )
     X = X.astype(np.float64)
     if not np.all(np.isfinite(X)):
         row = int(np.argwhere(~np.isfinite(X))[0, 0])
-        raise DltoolError(f"{path}: 'X' has a missing or infinite value in row {row}")
+        raise DltoolError(
+            f"{path}: 'X' has a missing or infinite value in row {row}",
+            hint="fill or drop rows with missing or infinite values before saving",
+        )
     y, classes = _labels([_canonical(str(v)) for v in raw.reshape(-1).tolist()])
     return Dataset(X, y, classes, [f"x{i + 1}" for i in range(X.shape[1])], path.name)
 
 
 def read_file(path: Path, target: str | None, require_target: bool = True) -> Dataset:
     """Return the data in a .csv or .npz file."""
-    if not path.exists():
-        raise DltoolError(f"data file {path} does not exist")
+    check_data_file(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
         return read_npz(path, target, require_target)
     if suffix in (".csv", ".txt"):
         return read_csv(path, target, require_target)
-    raise DltoolError(f"cannot read {path}: expected a .csv or .npz file")
+    raise DltoolError(f"cannot read {path}: expected a .csv or .npz file", hint=DATA_HINT)
+
+
+def check_data_file(path: Path) -> None:
+    """Refuse a data file that is missing or a folder, in one line with what to give."""
+    if path.is_dir():
+        raise DltoolError(
+            f"data file {path} is a folder", hint=f"name a file inside it: {DATA_HINT}"
+        )
+    if not path.is_file():
+        raise DltoolError(f"data file {path} does not exist", hint=f"check the path; {DATA_HINT}")
+
+
+def unreadable(path: Path, exc: OSError | UnicodeDecodeError) -> DltoolError:
+    """Return the one-line error for a data file that cannot be read (no raw errno text)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return DltoolError(f"cannot read {path}: it is not UTF-8 text", hint=DATA_HINT)
+    reason = exc.strerror or type(exc).__name__
+    return DltoolError(
+        f"cannot read {path}: {reason.lower()}",
+        hint="check that the file exists and that you may read it",
+    )
 
 
 def parse_split(text: str) -> tuple[float, float, float]:

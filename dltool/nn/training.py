@@ -22,6 +22,10 @@ from dltool.nn import network
 from dltool.nn.optimizers import HyperparameterError, Optimizer, check_hyperparameters
 from dltool.nn.schedules import Schedule
 
+MAX_LEARNING_RATE = 10.0  # α above this overshoots any standardized problem at once
+MAX_L2 = 100.0  # λ of λ/2m Σ‖W‖²: above this the penalty alone decides the weights (zero)
+MAX_EPSILON = 1.0  # ε of RMSprop/Adam: above this it swamps √s and the update vanishes
+
 
 class NonFiniteCost(Exception):
     """The cost became NaN or infinite at ``epoch``."""
@@ -79,14 +83,19 @@ def initial_parameters(
 def check_settings(s: Settings) -> None:
     """Raise HyperparameterError for a value out of range (NaN and ±inf included)."""
     check_hyperparameters(s.optimizer, s.learning_rate, s.beta1, s.beta2, s.epsilon)
+    if s.learning_rate > MAX_LEARNING_RATE:
+        rule = f"must be at most {MAX_LEARNING_RATE:g}, got {s.learning_rate:g}"
+        raise HyperparameterError("learning_rate", rule)
+    if s.epsilon > MAX_EPSILON:
+        raise HyperparameterError("epsilon", f"must be at most {MAX_EPSILON:g}, got {s.epsilon:g}")
     if s.epochs < 1:
         raise HyperparameterError("epochs", f"must be ≥ 1, got {s.epochs}")
     if s.batch_size is not None and s.batch_size < 1:
         raise HyperparameterError("batch_size", f"must be at least 1, got {s.batch_size}")
     if not 0 < s.keep_prob <= 1:
         raise HyperparameterError("keep_prob", f"must be in (0, 1], got {s.keep_prob:g}")
-    if not (math.isfinite(s.lambd) and s.lambd >= 0):
-        raise HyperparameterError("lambd", f"must be ≥ 0, got {s.lambd:g}")
+    if not (math.isfinite(s.lambd) and 0 <= s.lambd <= MAX_L2):
+        raise HyperparameterError("lambd", f"must be in [0, {MAX_L2:g}], got {s.lambd:g}")
 
 
 def batches(m: int, batch_size: int | None, seed: int | None = None) -> list[np.ndarray]:

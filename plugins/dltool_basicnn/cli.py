@@ -11,7 +11,15 @@ from pathlib import Path
 
 import typer
 
-from dltool.commands import exist_ok_option, out_option, output_option, plugin_app, resume_option
+from dltool.commands import (
+    FiniteFloat,
+    exist_ok_option,
+    out_option,
+    output_option,
+    plugin_app,
+    positive_float,
+    resume_option,
+)
 
 app = plugin_app("Logistic regression and L-layer networks: train, predict, gradcheck, diagnose.")
 
@@ -19,6 +27,11 @@ SAMPLES_MAX = 1_000_000  # examples of a generated data set (dltool.data.dataset
 CLASSES_MAX = 100  # classes of spirals/blobs
 EPOCHS_MAX = 10_000_000
 EXAMPLES_MAX = 10_000  # gradcheck: two forward passes per parameter on every example
+NOISE_MAX = 5.0  # generated data: beyond a few units only noise is left (datasets.MAX_NOISE)
+LR_MAX = 10.0  # learning rate α (dltool.nn.training.MAX_LEARNING_RATE)
+L2_MAX = 100.0  # λ (dltool.nn.training.MAX_L2)
+INIT_SCALE_MAX = 10.0  # --init random: N(0, 1)·scale; above this the first step overflows
+RANGE_MAX = 100.0  # activations: every activation is flat (or linear) far beyond ±20
 
 
 class Dataset(str, Enum):
@@ -75,7 +88,22 @@ def _samples(default: int = 400) -> int:
 
 
 def _noise() -> float:
-    return typer.Option(0.2, "--noise", min=0.0, help="Noise of a generated data set.")
+    return typer.Option(
+        0.2,
+        "--noise",
+        click_type=FiniteFloat(min=0.0, max=NOISE_MAX),
+        help="Noise of a generated data set.",
+    )
+
+
+def _lr(default: float = 0.1) -> float:
+    return typer.Option(
+        default, "--lr", click_type=positive_float(LR_MAX), help="Learning rate α (> 0)."
+    )
+
+
+def _l2(help: str = "L2 strength λ.") -> float:
+    return typer.Option(0.0, "--l2", click_type=FiniteFloat(min=0.0, max=L2_MAX), help=help)
 
 
 def _classes() -> int:
@@ -103,10 +131,15 @@ def train(
     ),
     activation: Activation = typer.Option(Activation.relu, "--activation", help="Hidden units."),
     init: Init = typer.Option(Init.he, "--init", help="Weight initialization."),
-    init_scale: float = typer.Option(0.01, "--init-scale", help="Factor of --init random."),
-    l2: float = typer.Option(0.0, "--l2", help="L2 strength λ (cost + λ/2m Σ‖W‖²)."),
+    init_scale: float = typer.Option(
+        0.01,
+        "--init-scale",
+        click_type=positive_float(INIT_SCALE_MAX),
+        help="Factor of --init random.",
+    ),
+    l2: float = _l2("L2 strength λ (cost + λ/2m Σ‖W‖²)."),
     keep_prob: float = typer.Option(1.0, "--keep-prob", help="Dropout keep probability."),
-    lr: float = typer.Option(0.1, "--lr", help="Learning rate α (> 0)."),
+    lr: float = _lr(),
     epochs: int = typer.Option(
         2500, "--epochs", "--iterations", max=EPOCHS_MAX, help="Passes over the data."
     ),
@@ -166,7 +199,7 @@ def logreg(
     classes: int = _classes(),
     split: str = typer.Option("0.8,0.1,0.1", "--split", help="Train,dev,test fractions."),
     standardize: bool = typer.Option(True, help="Standardize features with train mean/std."),
-    lr: float = typer.Option(0.1, "--lr", help="Learning rate α (> 0)."),
+    lr: float = _lr(),
     epochs: int = typer.Option(
         2000, "--epochs", "--iterations", max=EPOCHS_MAX, help="Gradient-descent steps."
     ),
@@ -187,7 +220,7 @@ def gradcheck(
     ),
     activation: Activation = typer.Option(Activation.relu, "--activation", help="Hidden units."),
     init: Init = typer.Option(Init.xavier, "--init", help="Weight initialization."),
-    l2: float = typer.Option(0.0, "--l2", help="L2 strength λ."),
+    l2: float = _l2(),
     keep_prob: float = typer.Option(1.0, "--keep-prob", help="Dropout keep probability."),
     break_backprop: bool = typer.Option(
         False, "--break-backprop", help="Use a wrong backward (dW1 with 2/m) to show detection."
@@ -212,7 +245,7 @@ def gradcheck(
 
 def _percent(flag: str, help: str, default: float | None = None) -> float:
     required = ... if default is None and flag in ("--train-error", "--dev-error") else default
-    return typer.Option(required, flag, min=0.0, max=100.0, help=help)
+    return typer.Option(required, flag, click_type=FiniteFloat(min=0.0, max=100.0), help=help)
 
 
 @app.command()
@@ -225,7 +258,10 @@ def diagnose(
     ),
     test_error: float | None = _percent("--test-error", "Test-set error, % [default: none]."),
     threshold: float = typer.Option(
-        2.0, "--threshold", min=0.0, help="Points that make a gap 'high'."
+        2.0,
+        "--threshold",
+        click_type=FiniteFloat(min=0.0, max=100.0),
+        help="Points (of percent) that make a gap 'high'.",
     ),
 ) -> None:
     """Bias/variance diagnosis with the recommended next actions (errors in percent)."""
@@ -237,7 +273,12 @@ def diagnose(
 @app.command()
 def activations(
     points: str = typer.Option("-2,-1,0,1,2", "--points", help="Values of z for the table."),
-    span: float = typer.Option(6.0, "--range", help="Plot z from −range to +range (> 0)."),
+    span: float = typer.Option(
+        6.0,
+        "--range",
+        click_type=positive_float(RANGE_MAX),
+        help="Plot z from −range to +range (> 0).",
+    ),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),
 ) -> None:

@@ -395,10 +395,12 @@ def _predict_data(source: str, meta: dict, target: str | None, p: dict):
     if path.suffix.lower() == ".csv" or path.suffix.lower() == ".txt":
         import csv
 
-        if not path.exists():
-            raise DltoolError(f"data file {path} does not exist")
-        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-            header = [h.strip() for h in next(csv.reader(fh), [])]
+        data.check_data_file(path)
+        try:
+            with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+                header = [h.strip() for h in next(csv.reader(fh), [])]
+        except OSError as exc:
+            raise data.unreadable(path, exc) from None
         label = target or (meta.get("target") if meta.get("target") in header else None)
         ds = data.read_file(path, label, require_target=False)
         return ds, label is not None
@@ -475,14 +477,6 @@ def _fit_logreg(X, y, params, settings, backend, device, on_epoch):
     w, b = params["W1"].T.copy(), float(params["b1"][0, 0])
     w, b, costs = logreg.optimize(w, b, X, Y, settings.epochs, settings.learning_rate, on_step)
     return as_params(w, b), costs
-
-
-def _model_label(name: str, meta: dict) -> str:
-    """Return class ``name`` as the model names it: 'X' or 'not X' for a one-vs-rest model."""
-    positive = meta.get("positive")
-    if positive is None or name in meta["classes"]:
-        return name
-    return positive if name == positive else f"not {positive}"
 
 
 def _check_output(output: Path | None, data_source: str) -> None:

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import typer
 
-from dltool.commands import exist_ok_option, out_option, plugin_app, resume_option
+from dltool.commands import (
+    FiniteFloat,
+    exist_ok_option,
+    out_option,
+    plugin_app,
+    positive_float,
+    resume_option,
+)
 
 app = plugin_app("Compare GD/momentum/RMSprop/Adam, plot lr decay, random hyperparameter search.")
 
@@ -23,6 +30,17 @@ EPOCHS_MAX = 1_000_000
 TRIALS_MAX = 10_000
 WORKERS_MAX = 256
 ROUNDS_MAX = 10
+NOISE_MAX = 5.0  # generated data: beyond a few units only noise is left (datasets.MAX_NOISE)
+LR_MAX = 10.0  # learning rate α, α₀ (dltool.nn.training.MAX_LEARNING_RATE)
+EPSILON_MAX = 1.0  # ε of RMSprop/Adam (dltool.nn.training.MAX_EPSILON)
+DECAY_RATE_MAX = 100.0  # inverse/staircase: α₀/(1 + r·e) is α₀/101 after one step at most
+K_MAX = 10.0  # sqrt: k·α₀ is the first step's α
+
+
+def _decay_rate(help: str) -> float:
+    return typer.Option(
+        1.0, "--decay-rate", click_type=FiniteFloat(min=0.0, max=DECAY_RATE_MAX), help=help
+    )
 
 
 class Dataset(str, Enum):
@@ -71,14 +89,23 @@ def minibatches(
 @app.command()
 def schedule(
     kind: Kind = typer.Option(Kind.inverse, "--kind", help="Decay schedule."),
-    lr0: float = typer.Option(0.1, "--lr0", help="Initial learning rate α₀."),
-    decay_rate: float = typer.Option(1.0, "--decay-rate", help="inverse/staircase: α₀/(1+r·e)."),
+    lr0: float = typer.Option(
+        0.1, "--lr0", click_type=positive_float(LR_MAX), help="Initial learning rate α₀."
+    ),
+    decay_rate: float = _decay_rate("inverse/staircase: α₀/(1+r·e)."),
     epochs: int = typer.Option(
         100, "--epochs", min=1, max=SCHEDULE_EPOCHS_MAX, help="Epochs shown."
     ),
     interval: int = typer.Option(1, "--interval", help="Epochs per step: e = ⌊epoch/interval⌋."),
-    base: float = typer.Option(0.95, "--base", help="exponential: α = base^e · α₀."),
-    k: float = typer.Option(1.0, "--k", help="sqrt: α = k/√e · α₀."),
+    base: float = typer.Option(
+        0.95,
+        "--base",
+        click_type=FiniteFloat(min=0.0, min_open=True, max=1.0),
+        help="exponential: α = base^e · α₀.",
+    ),
+    k: float = typer.Option(
+        1.0, "--k", click_type=positive_float(K_MAX), help="sqrt: α = k/√e · α₀."
+    ),
     values: str | None = typer.Option(
         None, "--values", help="manual: α per step, e.g. 0.1,0.05 [default: none]."
     ),
@@ -107,22 +134,34 @@ def compare(
     samples: int = typer.Option(
         300, "--samples", min=1, max=SAMPLES_MAX, help="Examples of a generated data set."
     ),
-    noise: float = typer.Option(0.2, "--noise", min=0.0, help="Noise of a generated data set."),
+    noise: float = typer.Option(
+        0.2,
+        "--noise",
+        click_type=FiniteFloat(min=0.0, max=NOISE_MAX),
+        help="Noise of a generated data set.",
+    ),
     split: str = typer.Option("0.8,0.2", "--split", help="Train,dev fractions."),
     optimizers: str = typer.Option("gd,momentum,adam", "--optimizers", help="Comma-separated."),
     hidden: str = typer.Option("5,2", "--hidden", help="Hidden layer sizes (notes: 5,2)."),
-    lr: float = typer.Option(0.0007, "--lr", help="Learning rate α (notes: 0.0007)."),
+    lr: float = typer.Option(
+        0.0007, "--lr", click_type=positive_float(LR_MAX), help="Learning rate α (notes: 0.0007)."
+    ),
     batch_size: int = typer.Option(64, "--batch-size", help="Mini-batch size."),
     epochs: int = typer.Option(
         5000, "--epochs", max=EPOCHS_MAX, help="Passes over the training set."
     ),
     beta1: float = typer.Option(0.9, "--beta1", help="Momentum β / Adam β₁."),
     beta2: float = typer.Option(0.999, "--beta2", help="RMSprop/Adam β₂."),
-    epsilon: float = typer.Option(1e-8, "--epsilon", help="ε of RMSprop/Adam."),
+    epsilon: float = typer.Option(
+        1e-8, "--epsilon", click_type=positive_float(EPSILON_MAX), help="ε of RMSprop/Adam."
+    ),
     decay: Kind = typer.Option(Kind.constant, "--decay", help="Learning-rate decay."),
-    decay_rate: float = typer.Option(1.0, "--decay-rate", help="Rate of inverse/staircase decay."),
+    decay_rate: float = _decay_rate("Rate of inverse/staircase decay."),
     interval: int | None = typer.Option(
-        None, "--interval", help="Epochs per decay step [default: 1000 for staircase, else 1]."
+        None,
+        "--interval",
+        min=1,
+        help="Epochs per decay step [default: 1000 for staircase, else 1].",
     ),
     values: str | None = typer.Option(
         None, "--values", help="manual decay: α per step [default: none]."

@@ -61,6 +61,12 @@ def _schedule(kind, lr0, decay_rate, interval, base, k, values, options=SCHEDULE
     from dltool.nn.schedules import Schedule
 
     vals: tuple = ()
+    if values is not None and kind != "manual":
+        flag = options["kind"]
+        raise DltoolError(
+            f"--values is used only by {flag} manual, not {flag} {kind}",
+            hint=f"add {flag} manual, or leave --values out",
+        )
     if kind == "manual":
         if not values:
             raise DltoolError(
@@ -69,7 +75,9 @@ def _schedule(kind, lr0, decay_rate, interval, base, k, values, options=SCHEDULE
         try:
             vals = tuple(float(v) for v in values.split(",") if v.strip())
         except ValueError:
-            raise DltoolError(f"--values '{values}' is not a list of numbers") from None
+            raise DltoolError(
+                f"--values '{values}' is not a list of numbers", hint="e.g. --values 0.1,0.05,0.01"
+            ) from None
         lr0 = vals[0] if vals else lr0
     try:
         return Schedule(kind, lr0, decay_rate, base, k, interval, vals)
@@ -155,7 +163,10 @@ def _parse_names(text: str) -> list[str]:
             f"unknown optimizer '{bad[0] if bad else text}'", hint=f"use {','.join(OPTIMIZERS)}"
         )
     if len(set(names)) != len(names):
-        raise DltoolError(f"--optimizers '{text}' lists an optimizer twice")
+        raise DltoolError(
+            f"--optimizers '{text}' lists an optimizer twice",
+            hint=f"name each at most once, e.g. {','.join(OPTIMIZERS)}",
+        )
     return names
 
 
@@ -174,11 +185,15 @@ def _compare_settings(p: dict):
     """Return the Settings of ``compare`` (with its decay schedule) from the options."""
     args = {"learning_rate": p["lr"], "epochs": p["epochs"], "batch_size": p["batch_size"]}
     settings = _settings(**args, beta1=p["beta1"], beta2=p["beta2"], epsilon=p["epsilon"])
+    # the schedule is checked (its options too) even when constant decay ignores it
+    interval = p["interval"] or (1000 if p["decay"] == "staircase" else 1)
+    options = {**SCHEDULE_OPTIONS, "kind": "--decay", "lr0": "--lr"}
+    args = (p["decay"], p["lr"], p["decay_rate"], interval, 0.95, 1.0, p["values"])
+    decay = _schedule(*args, options)
+    if p["decay"] not in ("inverse", "staircase") and p["decay_rate"] != 1.0:
+        _session().reporter.warn(f"--decay-rate is not used by --decay {p['decay']}")
     if p["decay"] != "constant":
-        interval = p["interval"] or (1000 if p["decay"] == "staircase" else 1)
-        options = {**SCHEDULE_OPTIONS, "kind": "--decay", "lr0": "--lr"}
-        args = (p["decay"], p["lr"], p["decay_rate"], interval, 0.95, 1.0, p["values"])
-        settings.schedule = _schedule(*args, options)
+        settings.schedule = decay
     return settings
 
 

@@ -35,7 +35,7 @@ from dltool.errors import DltoolError
 DISTRIBUTIONS = ("uniform", "int", "choice")
 SCALES = ("linear", "log", "one_minus_log")
 HYPER = {
-    "lr": "learning rate α (> 0)",
+    "lr": "learning rate α in (0, 10]",
     "beta1": "momentum β / Adam β₁ in [0, 1)",
     "beta2": "RMSprop/Adam β₂ in [0, 1)",
     "optimizer": "gd|momentum|rmsprop|adam",
@@ -43,9 +43,9 @@ HYPER = {
     "units": "units per hidden layer (1 … 10,000)",
     "batch_size": "mini-batch size (1 … 1,000,000)",
     "epochs": "passes over the training set (1 … 1,000,000)",
-    "l2": "L2 strength λ (≥ 0)",
+    "l2": "L2 strength λ in [0, 100]",
     "keep_prob": "dropout keep probability in (0, 1]",
-    "decay_rate": "inverse-time learning-rate decay (≥ 0)",
+    "decay_rate": "inverse-time learning-rate decay in [0, 100]",
     "activation": "relu|tanh|sigmoid|leaky_relu",
 }
 DEFAULTS = {
@@ -63,7 +63,13 @@ DEFAULTS = {
     "activation": "relu",
 }
 INTEGER = ("layers", "units", "batch_size", "epochs")
-LIMITS = {"layers": 100, "units": 10_000, "batch_size": 1_000_000, "epochs": 1_000_000}
+LIMITS = {  # upper bounds the training checks do not set themselves
+    "layers": 100,
+    "units": 10_000,
+    "batch_size": 1_000_000,
+    "epochs": 1_000_000,
+    "decay_rate": 100,  # as --decay-rate of compare
+}
 DATA_TYPES = {  # data: key → (accepted types, what to write)
     "dataset": (str, "a data set name such as moons"),
     "samples": (int, "a whole number"),
@@ -184,7 +190,10 @@ def _check_data(data) -> None:
     for key, value in data.items():
         kind, what = DATA_TYPES[key]
         if isinstance(value, bool) or not isinstance(value, kind):
-            raise DltoolError(f"search space: data.{key} must be {what}, got {value!r}")
+            raise DltoolError(
+                f"search space: data.{key} must be {what}, got {value!r}",
+                hint="e.g. data: {dataset: moons, samples: 300, noise: 0.2, split: '0.8,0.2'}",
+            )
 
 
 def _check_keys(name: str, spec: dict) -> str:
@@ -296,7 +305,10 @@ def parse_space(doc) -> Space:
     _check_data(data)
     raw = doc.get("params")
     if not isinstance(raw, dict) or not raw:
-        raise DltoolError("search space: 'params' must map hyperparameters to specs or values")
+        raise DltoolError(
+            "search space: 'params' must map hyperparameters to specs or values",
+            hint="e.g. params: {lr: {distribution: uniform, range: [1.0e-4, 1], scale: log}}",
+        )
     params, fixed = {}, {}
     for name, spec in raw.items():
         if name not in HYPER:

@@ -164,7 +164,7 @@ def test_diagnose_full_table(app, invoke):
     args = ["basicnn", "diagnose", "--train-error", "-1", "--dev-error", "2"]
     _usage(invoke(app, *args), "-1.0 is not in the range 0.0<=x<=100.0")
     args = ["basicnn", "diagnose", "--train-error", "nan", "--dev-error", "2"]
-    _fail(invoke(app, *args), "--train-error must be a percentage in [0, 100], got nan")
+    _usage(invoke(app, *args), "Invalid value for '--train-error': 'nan' is not a finite number")
 
 
 def test_activations_table_and_png(app, invoke, tmp_path):
@@ -205,11 +205,6 @@ def test_csv_problems(run, tmp_path, csv_file):
     [
         (["--keep-prob", "0"], "--keep-prob must be in (0, 1], got 0"),
         (["--keep-prob", "1.5"], "--keep-prob must be in (0, 1], got 1.5"),
-        (["--l2", "-0.1"], "--l2 (λ) must be ≥ 0"),
-        (["--lr", "0"], "--lr must be > 0, got 0"),
-        (["--lr", "nan", "--optimizer", "adam"], "--lr must be > 0, got nan"),
-        (["--lr", "inf"], "--lr must be > 0, got inf"),
-        (["--l2", "nan"], "--l2 (λ) must be ≥ 0, got nan"),
         (["--keep-prob", "nan"], "--keep-prob must be in (0, 1], got nan"),
         (["--beta2", "nan"], "--beta2 must be in [0, 1), got nan"),
         (["--split", "0.5,0.1"], "--split '0.5,0.1' must be"),
@@ -219,6 +214,85 @@ def test_csv_problems(run, tmp_path, csv_file):
 )
 def test_bad_hyperparameters(run, args, text):
     _fail(run("train", *args), text)
+
+
+@pytest.mark.parametrize(
+    "command,args,text",
+    [
+        ("train", ["--l2", "-0.1"], "-0.1 is not in the range 0.0<=x<=100.0"),
+        ("train", ["--l2", "nan"], "'nan' is not a finite number"),
+        ("train", ["--l2", "1e12"], "is not in the range 0.0<=x<=100.0"),
+        ("train", ["--lr", "0"], "0.0 is not in the range 0.0<x<=10.0"),
+        ("train", ["--lr", "nan", "--optimizer", "adam"], "'nan' is not a finite number"),
+        ("train", ["--lr", "inf"], "inf is not in the range 0.0<x<=10.0"),
+        ("train", ["--lr", "1e12"], "is not in the range 0.0<x<=10.0"),
+        ("train", ["--noise", "1e12"], "is not in the range 0.0<=x<=5.0"),
+        ("train", ["--init-scale", "nan"], "'nan' is not a finite number"),
+        ("train", ["--init-scale", "inf"], "inf is not in the range 0.0<x<=10.0"),
+        ("train", ["--init-scale", "1e12"], "is not in the range 0.0<x<=10.0"),
+        ("train", ["--init-scale", "-1"], "is not in the range 0.0<x<=10.0"),
+        ("logreg", ["--lr", "1e12"], "is not in the range 0.0<x<=10.0"),
+        ("logreg", ["--lr", "nan"], "'nan' is not a finite number"),
+        ("logreg", ["--noise", "1e12"], "is not in the range 0.0<=x<=5.0"),
+        ("gradcheck", ["--l2", "1e12"], "is not in the range 0.0<=x<=100.0"),
+        ("diagnose", ["--train-error", "1", "--dev-error", "2", "--threshold", "nan"], "finite"),
+        ("diagnose", ["--train-error", "1", "--dev-error", "2", "--threshold", "inf"], "range"),
+        ("diagnose", ["--train-error", "1", "--dev-error", "2", "--threshold", "1e12"], "range"),
+        ("diagnose", ["--train-error", "nan", "--dev-error", "2"], "'nan' is not a finite"),
+        ("activations", ["--range", "1e12"], "is not in the range 0.0<x<=100.0"),
+        ("activations", ["--range", "nan"], "'nan' is not a finite number"),
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors(run, command, args, text):
+    _usage(run(command, *args), text)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e12"])
+def test_predict_refuses_bad_noise_even_for_a_file(run, tmp_path, csv_file, value):
+    out = tmp_path / "m"
+    ok = run("train", "--data", str(csv_file), "--target", "label", "--epochs", "2", "--out", out)
+    assert ok.exit_code == 0, ok.stderr
+    _usage(run("predict", str(out), str(csv_file), "--noise", value), "--noise")
+
+
+def test_generated_noise_is_bounded_in_the_library():
+    from dltool.data import datasets
+    from dltool.errors import DltoolError
+
+    with pytest.raises(DltoolError, match=r"--noise must be a number in \[0, 5\], got 1e\+12"):
+        datasets.generate("moons", 30, 1e12, 0)
+    assert datasets.generate("moons", 30, 5.0, 0).X.shape == (30, 2)
+
+
+def test_training_settings_bound_lr_l2_and_epsilon():
+    from dltool.nn.optimizers import HyperparameterError
+    from dltool.nn.training import Settings
+
+    for field, value in (("learning_rate", 1e12), ("lambd", 1e12), ("epsilon", 1e12)):
+        with pytest.raises(HyperparameterError, match="must be"):
+            Settings(**{field: value})
+    assert Settings(learning_rate=10.0, lambd=100.0, epsilon=1.0).learning_rate == 10.0
+
+
+@pytest.mark.parametrize("command", ["train", "logreg"])
+def test_data_folder_and_missing_file_are_one_clear_line(run, tmp_path, command):
+    folder = tmp_path / "adir.csv"
+    folder.mkdir()
+    res = _fail(run(command, "--data", str(folder), "--target", "y"), "is a folder")
+    assert "Errno" not in res.stderr and "name a file inside it" in res.stderr
+    (tmp_path / "f.txt").write_text("a file, not a folder\n")
+    inside_a_file = str(tmp_path / "f.txt" / "x.csv")
+    res = _fail(run(command, "--data", inside_a_file, "--target", "y"), "does not exist")
+    assert "check the path" in res.stderr
+
+
+def test_predict_data_folder_is_one_clear_line(run, tmp_path):
+    out = tmp_path / "m"
+    assert run("train", "--epochs", "2", "--samples", "30", "--out", out).exit_code == 0
+    for name in ("adir.csv", "adir.npz", "adir"):
+        (tmp_path / name).mkdir()
+        res = _fail(run("predict", str(out), str(tmp_path / name)), "is a folder")
+        assert "Errno" not in res.stderr
 
 
 @pytest.mark.parametrize(
@@ -266,9 +340,25 @@ def test_model_file_problems(run, tmp_path, csv_file):
     _usage(run("predict", str(model), "moons", "--limit", "-1"), "-1 is not in the range x>=0")
 
 
-def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path):
+@pytest.fixture
+def huge_csv(tmp_path):
+    """Two features of size 1e300, unstandardized: the first step at --lr 10 overflows."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 2)
+    rows = [f"{float(a) * 1e300!r},{float(b) * 1e300!r},{int(a + b > 0)}" for a, b in X]
+    path = tmp_path / "huge.csv"
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _diverging(huge_csv) -> list[str]:
+    """Return the options that make training diverge at epoch 2 (with --lr at its maximum)."""
+    return ["--data", str(huge_csv), "--target", "label", "--no-standardize", "--lr", "10"]
+
+
+def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path, huge_csv):
     out = tmp_path / "n"
-    res = _fail(run("train", "--dataset", "moons", "--lr", "1e200", "--epochs", "50",
+    res = _fail(run("train", *_diverging(huge_csv), "--epochs", "50",
                     "--out", str(out)), "the cost became nan at epoch 2")  # fmt: skip
     # the weights after epoch 1 gave the NaN of epoch 2: the kept ones are the initial weights
     assert "last good checkpoint (epoch 0)" in res.stderr and "try --lr" in res.stderr
@@ -278,9 +368,9 @@ def test_nan_cost_stops_with_iteration_and_keeps_checkpoint(run, tmp_path):
     assert "non-finite" not in ok.stderr
 
 
-def test_checkpoint_after_divergence_predicts_finite_probabilities(app, invoke, tmp_path):
+def test_checkpoint_after_divergence_predicts_finite_probabilities(app, invoke, tmp_path, huge_csv):
     out = tmp_path / "n"
-    res = invoke(app, "--quiet", "basicnn", "train", "--dataset", "moons", "--lr", "1e200",
+    res = invoke(app, "--quiet", "basicnn", "train", *_diverging(huge_csv),
                  "--epochs", "50", "--out", str(out))  # fmt: skip
     assert res.exit_code == 1 and "last good checkpoint" in res.stderr, res.stderr
     pred = invoke(app, "--json", "basicnn", "predict", str(out / "model.npz"), "moons")
@@ -289,13 +379,12 @@ def test_checkpoint_after_divergence_predicts_finite_probabilities(app, invoke, 
     assert len(probs) == 400 and np.all(np.isfinite(probs))
 
 
-def test_logreg_divergence_is_an_error(run, tmp_path):
+def test_logreg_divergence_is_an_error(run, tmp_path, huge_csv):
     for backend in ("numpy", "torch"):
         out = tmp_path / backend
-        res = _fail(run("logreg", "--lr", "1e308", "--epochs", "20", "--backend", backend,
-                        "--out", str(out)), "the cost became inf at epoch 2")  # fmt: skip
+        res = _fail(run("logreg", *_diverging(huge_csv), "--epochs", "20", "--backend", backend,
+                        "--out", str(out)), "the cost became nan at epoch 2")  # fmt: skip
         assert "last good checkpoint (epoch 0)" in res.stderr
-    _fail(run("logreg", "--lr", "nan"), "--lr must be > 0, got nan")
 
 
 def test_predict_scores_one_vs_rest_models(app, invoke, tmp_path):

@@ -109,8 +109,30 @@ def test_schedule_json_and_plot(run, tmp_path):
     )
     assert [r["learning_rate"] for r in json.loads(res.stdout)["schedule"]] == [0.1, 0.1, 0.01]
     _usage(run("schedule", "--kind", "cosine"), "'cosine' is not one of 'constant'")
-    _fail(run("schedule", "--lr0", "0"), "--lr0")
+    _usage(run("schedule", "--lr0", "0"), "'--lr0': 0.0 is not in the range 0.0<x<=10.0")
     _fail(run("schedule", "--kind", "staircase", "--interval", "0"), "interval")
+
+
+@pytest.mark.parametrize(
+    "args,text",
+    [
+        (["--lr0", "1e12"], "'--lr0': 1000000000000.0 is not in the range 0.0<x<=10.0"),
+        (["--lr0", "nan"], "'--lr0': 'nan' is not a finite number"),
+        (["--decay-rate", "1e12"], "is not in the range 0.0<=x<=100.0"),
+        (["--decay-rate", "-1"], "is not in the range 0.0<=x<=100.0"),
+        (["--kind", "manual", "--values", "0.1", "--decay-rate", "nan"], "not a finite number"),
+        (["--k", "1e12"], "'--k': 1000000000000.0 is not in the range 0.0<x<=10.0"),
+        (["--kind", "constant", "--k", "inf"], "'--k': inf is not in the range"),
+        (["--base", "nan"], "'--base': 'nan' is not a finite number"),
+    ],
+)
+def test_schedule_numbers_out_of_range_are_usage_errors(run, args, text):
+    _usage(run("schedule", *args), text)
+
+
+def test_values_without_manual_decay_is_refused(run):
+    _fail(run("schedule", "--kind", "inverse", "--values", "0.1"), "--values is used only by")
+    _fail(run("compare", "--values", "0.1"), "--values is used only by --decay manual")
 
 
 def test_compare_adam_beats_gd_and_writes_one_png(run, tmp_path):
@@ -135,18 +157,43 @@ def test_compare_adam_beats_gd_and_writes_one_png(run, tmp_path):
     assert len(json.loads((out / "costs_adam.json").read_text())) == 300
 
 
+@pytest.mark.parametrize(
+    "args,text",
+    [
+        (["--noise", "1e12"], "'--noise': 1000000000000.0 is not in the range 0.0<=x<=5.0"),
+        (["--lr", "1e12"], "'--lr': 1000000000000.0 is not in the range 0.0<x<=10.0"),
+        (["--epsilon", "1e12"], "'--epsilon': 1000000000000.0 is not in the range 0.0<x<=1.0"),
+        # --decay-rate is checked even when the (default) constant decay does not use it
+        (["--decay-rate", "nan"], "'--decay-rate': 'nan' is not a finite number"),
+        (["--decay-rate", "inf"], "'--decay-rate': inf is not in the range"),
+        (["--decay-rate", "1e12"], "is not in the range 0.0<=x<=100.0"),
+        (["--decay-rate", "-1"], "'--decay-rate': -1.0 is not in the range 0.0<=x<=100.0"),
+        (["--interval", "0"], "'--interval': 0 is not in the range x>=1"),
+    ],
+)
+def test_compare_numbers_out_of_range_are_usage_errors(run, args, text):
+    _usage(run("compare", *args), text)
+
+
+def test_compare_warns_about_an_unused_decay_rate(cli, tmp_path):
+    res = cli("optimizers", "compare", "--samples", "20", "--epochs", "1", "--decay-rate", "0.5",
+              "--out", tmp_path / "c")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert "--decay-rate is not used by --decay constant" in res.stderr
+
+
 def test_compare_bad_input(run):
     _fail(run("compare", "--optimizers", "gd,adamw"), "unknown optimizer 'adamw'")
-    _fail(run("compare", "--lr", "0"), "--lr")
-    _fail(run("compare", "--lr", "-0.1"), "--lr")
+    _usage(run("compare", "--lr", "0"), "--lr")
+    _usage(run("compare", "--lr", "-0.1"), "--lr")
     _fail(run("compare", "--beta1", "1"), "--beta1")
     _fail(run("compare", "--beta2", "-0.5"), "--beta2")
     _fail(run("compare", "--batch-size", "0"), "--batch-size")
     _usage(run("compare", "--dataset", "nope"), "'nope' is not one of 'planar'")
-    _fail(run("compare", "--lr", "nan"), "--lr must be > 0, got nan")
-    _fail(run("compare", "--lr", "inf"), "--lr must be > 0, got inf")
-    _fail(run("compare", "--epsilon", "inf"), "--epsilon must be > 0, got inf")
-    _fail(run("compare", "--decay", "inverse", "--decay-rate", "nan"), "--decay-rate must be ≥ 0")
+    _usage(run("compare", "--lr", "nan"), "'--lr': 'nan' is not a finite number")
+    _usage(run("compare", "--lr", "inf"), "'--lr': inf is not in the range 0.0<x<=10.0")
+    _usage(run("compare", "--epsilon", "inf"), "'--epsilon': inf is not in the range 0.0<x<=1.0")
+    _usage(run("compare", "--decay", "inverse", "--decay-rate", "nan"), "not a finite number")
     _fail(run("compare", "--split", "1,0", "--epochs", "2"), "leaves no dev examples")
     _usage(run("minibatches", "--show", "-1"), "'--show': -1 is not in the range x>=0")
 
