@@ -152,6 +152,28 @@ def thread_limit(n: int | None) -> Iterator[None]:
             torch.set_num_threads(before)
 
 
+def available_bytes(device: Any = None) -> int | None:
+    """Return the memory free for a new allocation on ``device`` (CPU: MemAvailable), or None."""
+    kind = getattr(device, "type", "cpu")
+    if kind == "cuda":
+        import torch
+
+        return int(torch.cuda.mem_get_info(device)[0])
+    if kind != "cpu":
+        return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def thread_report() -> dict[str, Any]:
     """Return the current width of torch's pool and of each BLAS/OpenMP pool."""
     import torch

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dltool.context import current
+from dltool.device import available_bytes
 from dltool.errors import DltoolError, printable
 from dltool_facerec.output import shown
 
@@ -539,22 +539,6 @@ def _save(model: Any, chips: Any, labels: Any, rows: list, run: Any) -> dict:
     plot_curves(run.file("loss.png"), rows)
     plot_evaluation(run.file("distances.png"), rep, "training faces")
     return rep
-
-
-def available_bytes() -> int | None:
-    """Return the memory available to a new allocation (Linux MemAvailable, else the
-    physical memory), or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_pair_memory(m: int, force: bool) -> None:

@@ -10,7 +10,6 @@ libraries are imported inside the jobs.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dltool.context import current
+from dltool.device import available_bytes
 from dltool.errors import DltoolError
 from dltool.runs import CONFIG, METRICS, check_out
 
@@ -740,22 +740,6 @@ def _scatter(path: Path, Z: Any, labels: list[str], explained: list[float], name
 
 
 # ---------------------------------------------------------------- training
-
-
-def available_bytes() -> int | None:
-    """Return the memory available to a new allocation (Linux MemAvailable, else the
-    physical memory), or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 @contextlib.contextmanager
