@@ -62,6 +62,9 @@ def check_out(out: str | os.PathLike | None, exist_ok: bool = False) -> None:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DltoolError(f"--out {out} is a file", hint="--out names a run folder")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise DltoolError(f"--out {out} lies under {above}, a file", hint="give a folder path")
     if holds_run(out) and not exist_ok:
         raise DltoolError(
             f"{out} already holds a run",

@@ -24,6 +24,8 @@ def test_out_holding_a_run_is_refused_unless_exist_ok(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(DltoolError, match="is a file"):
         RunDir.create("p", "c", tmp_path / "file")
+    with pytest.raises(DltoolError, match="lies under .*file, a file"):
+        RunDir.create("p", "c", tmp_path / "file" / "run")
 
 
 def test_find_run_takes_a_folder_a_file_inside_or_a_number(tmp_path):
