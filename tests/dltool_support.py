@@ -116,3 +116,24 @@ def run_dltool(*args: str, env: dict | None = None, cwd=None) -> subprocess.Comp
     return subprocess.run(
         [DLTOOL, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
     )
+
+
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "sys.stderr.write(r.stderr)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(r.returncode)\n"
+)
+
+
+def run_peak(*args: str, cwd=None) -> tuple[subprocess.CompletedProcess, int]:
+    """Run ``dltool ARGS`` in a fresh process; return (result, its peak resident KiB)."""
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, DLTOOL, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+    return result, int(result.stdout.strip().splitlines()[-1])
