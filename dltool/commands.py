@@ -69,13 +69,13 @@ def exist_ok_option() -> Any:
     return typer.Option(False, "--exist-ok", help="Write over a run already in --out.")
 
 
-def resume_option() -> Any:
-    """Return the ``--resume RUN`` option of training commands."""
+def resume_option(may_change: str = "--epochs") -> Any:
+    """Return the ``--resume RUN`` option of training commands (``may_change``: what may)."""
     return typer.Option(
         None,
         "--resume",
         help="Continue RUN (its folder, a file inside it, or its number) with its own "
-        "options; only --epochs may change.",
+        f"options; only {may_change} may change.",
     )
 
 

@@ -72,6 +72,28 @@ def check_out(out: str | os.PathLike | None, exist_ok: bool = False) -> None:
         )
 
 
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Return whether ``a`` and ``b`` name one file (same resolved path, or link to one inode)."""
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_not_input(output: str | os.PathLike | None, inputs: list[Any], flag: str = "-o") -> None:
+    """Refuse an output that is one of the command's inputs: writing it would destroy it."""
+    if output is None:
+        return
+    for path in inputs:
+        if path is not None and same_file(output, path):
+            raise DltoolError(
+                f"{flag} {output} is an input of this command ({path}): writing it would "
+                "destroy the input",
+                hint=f"give {flag} another file name",
+            )
+
+
 class RunDir:
     """A run directory: resolved config (YAML), metrics (JSON lines) and outputs.
 
@@ -213,6 +235,11 @@ def resume_options(
     line or --config) to its flag; a given option outside ``may_change`` whose value differs
     from the saved one is refused, naming the flag.
     """
+    if "out" in given and params.get("out") is not None:
+        raise DltoolError(
+            f"{given['out']} does not apply to --resume: the run goes on in its own folder",
+            hint="leave out --out, or start a new run without --resume",
+        )
     for name, flag in given.items():
         if name in may_change or name in ignore or name not in saved:
             continue

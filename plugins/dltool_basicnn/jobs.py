@@ -13,6 +13,7 @@ from enum import Enum
 from pathlib import Path
 
 from dltool.errors import DltoolError
+from dltool.runs import check_not_input
 
 DEFAULT_SEED = 1
 MEMORY_LIMIT = 4 << 30  # bytes a training run may need before --force is asked for
@@ -486,12 +487,7 @@ def _check_output(output: Path | None, data_source: str) -> None:
     if output is None:
         return
     output_format(output, {".csv": "csv"})
-    data = Path(data_source)
-    if data.exists() and Path(output).resolve() == data.resolve():
-        raise DltoolError(
-            f"-o {output} is the data file being predicted",
-            hint="write the predictions to another file",
-        )
+    check_not_input(output, [Path(data_source)])
 
 
 def _prediction_rows(A, meta: dict) -> list[dict]:

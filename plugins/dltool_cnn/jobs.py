@@ -282,10 +282,6 @@ def _start(ctx, params: dict, resume: Path | None, out: Path | None, config_path
 
     if resume is None:
         return {**params, "seed": _seed()}, None, None
-    if out is not None:
-        raise DltoolError(
-            "--out does not apply to --resume", hint="a resumed run continues in its own folder"
-        )
     run_path, config = resumed_options(ctx, params, resume, "cnn", "train", config_path)
     state = T.load_checkpoint(run_path / T.LAST)
     if state["epoch"] >= config["epochs"]:

@@ -214,7 +214,7 @@ def tune(
         max=ROUNDS_MAX,
         help="Extra rounds, each zoomed on the best quarter so far.",
     ),
-    resume: str | None = resume_option(),
+    resume: str | None = resume_option("--workers, --top and --coarse-to-fine"),
     top: int = typer.Option(
         10, "--top", min=0, help="Rows shown in the table (results.json has all)."
     ),

@@ -114,7 +114,7 @@ def train(
         help="Stop this invocation after this many seconds, checkpoint kept (0: no limit).",
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of TEXT_FILE."),
-    resume: str | None = resume_option(),
+    resume: str | None = resume_option("--epochs, --max-steps and --time-limit"),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),
     config: Path | None = typer.Option(

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from dltool.context import current
+from dltool.data.images import image_source
 from dltool.errors import DltoolError
+from dltool.runs import check_not_input
 
 DEMO_PAIR = ("demo:chelsea", "demo:immunohistochemistry")
 COST_WEIGHTS = ("content_weight", "style_weight", "tv_weight")
@@ -88,8 +90,7 @@ def transfer(params: dict[str, Any], run: RunOptions) -> None:
         _check_output(Path(run.output))
     blend = check_options(params, len(sources) - 1)
     loaded = [(src, _read(src)) for src in sources]
-    if run.output is not None:
-        _check_not_an_input(Path(run.output), sources)
+    check_not_input(run.output, [image_source(src) for src in sources])
     _run(params, loaded, blend, run)
 
 
@@ -135,19 +136,6 @@ def _check_output(output: Path) -> None:
             f"cannot write {output}: folder {output.parent} does not exist",
             hint="create the folder first, or name a file in an existing one",
         )
-
-
-def _check_not_an_input(output: Path, sources: list[str]) -> None:
-    """Refuse an -o naming one of the input images: the result never replaces an input."""
-    from dltool.data.images import image_source
-
-    for src in sources:
-        path = image_source(src)
-        if path.exists() and output.exists() and os.path.samefile(path, output):
-            raise DltoolError(
-                f"-o {output} is the input image {src}",
-                hint="name a new file for the result",
-            )
 
 
 def _finite(name: str, value: float, strict: bool = False) -> None:

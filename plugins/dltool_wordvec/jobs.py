@@ -19,7 +19,7 @@ from typing import Any
 from dltool.context import current
 from dltool.device import available_bytes
 from dltool.errors import DltoolError
-from dltool.runs import CONFIG, METRICS, check_out
+from dltool.runs import CONFIG, METRICS, check_not_input, check_out
 
 VECTOR_SUFFIX = {"glove": ".txt", "word2vec": ".vec", "word2vec-bin": ".bin", "kv": ".kv"}
 VECTOR_FORMATS_HINT = (
@@ -131,25 +131,6 @@ def load(source: Source) -> Any:
         names = ", ".join(emb.words[r] for r in zero[:8]) + (" …" if zero.size > 8 else "")
         rep.warn(f"{zero.size:,} words have zero vectors (no direction), left out: {names}")
     return emb
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Return whether paths ``a`` and ``b`` name one file (same resolved path or inode)."""
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
-def _refuse_inputs(output: Path | None, inputs: list[Path | None], flag: str = "-o") -> None:
-    """Refuse an output that is one of the command's input files: it would be destroyed."""
-    for path in inputs:
-        if output is not None and path is not None and _same_file(output, path):
-            raise DltoolError(
-                f"{flag} {output} is an input of this command ({path}): writing it would "
-                "destroy the input",
-                hint=f"give {flag} another file name",
-            )
 
 
 def _check_file_output(output: Path | None, example: str) -> None:
@@ -386,7 +367,7 @@ def bias(o: BiasOptions) -> None:
             hint="e.g. dltool wordvec bias nurse engineer, or --professions",
         )
     _check_plot_output(o.output, o.out, o.exist_ok, "bias.png")
-    _refuse_inputs(o.output, [vectors_path(o.source.path), o.professions_file, o.pairs])
+    check_not_input(o.output, [vectors_path(o.source.path), o.professions_file, o.pairs])
     listed = _bias_lists(o)
     emb = load(o.source)
     rows, missing = emb.indices(
@@ -507,7 +488,7 @@ def debias(o: DebiasOptions) -> None:
     _check_outputs(o.output, o.out, o.exist_ok, "vectors.txt")
     fmt = _output_format(o.output, o.out_format) if o.output else o.out_format
     inputs = [vectors_path(o.source.path), *lists]
-    _refuse_inputs(o.output, inputs)
+    check_not_input(o.output, inputs)
     emb = load(o.source)
     fmt = fmt or ("glove" if emb.format == "builtin" else emb.format)
     profs = wordlists.words("professions", o.professions_file)
@@ -515,7 +496,7 @@ def debias(o: DebiasOptions) -> None:
     g = _direction(emb, o.method, o.definitional_pairs, o.skip_missing, unit=True)
     name = f"vectors{VECTOR_SUFFIX[fmt]}"
     dest = o.output or _run_file("debias", o.out, o.exist_ok, name, _options(o))
-    _refuse_inputs(dest, inputs, "the output")
+    check_not_input(dest, inputs, "the output")
     D = _hard_debias(emb, g, neutral, pair_rows)
     _report_before_after(emb, D, g, o.restrict, profs)
     current().reporter.info(f"writing {dest} ({fmt})")
@@ -705,7 +686,7 @@ def plot(
     import numpy as np
 
     _check_plot_output(output, out, exist_ok, "words.png")
-    _refuse_inputs(output, [vectors_path(source.path)])
+    check_not_input(output, [vectors_path(source.path)])
     emb = load(source)
     rows, missing = emb.indices(words, skip_missing=skip_missing)
     _missing(missing, True, None, "words")
@@ -769,7 +750,7 @@ def train(o: TrainOptions, params: dict[str, Any]) -> None:
     check_out(o.out, o.exist_ok)
     fmt = _output_format(o.output, o.out_format) if o.output else o.out_format or "word2vec-bin"
     corpus = tr.open_corpus(o.corpus, encoding)
-    _refuse_inputs(o.output, [corpus.path])
+    check_not_input(o.output, [corpus.path])
     s.reporter.info(f"corpus: {corpus.path}")
     have = None if o.force else available_bytes()
     seed = s.seed if s.seed is not None else 1

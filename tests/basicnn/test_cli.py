@@ -572,7 +572,7 @@ def test_predict_output_is_a_csv_and_never_its_input(run, tmp_path, csv_file):
     assert run("train", *args, "--out", out).exit_code == 0
     _fail(run("predict", out, csv_file, "-o", tmp_path / "p.json"), "unknown output format")
     before = csv_file.read_text()
-    _fail(run("predict", out, csv_file, "-o", csv_file), "is the data file being predicted")
+    _fail(run("predict", out, csv_file, "-o", csv_file), "is an input of this command")
     assert csv_file.read_text() == before and not (tmp_path / "p.json").exists()
 
 

@@ -170,3 +170,21 @@ def test_a_plugin_with_one_command_is_still_a_group():
     command = typer.main.get_command(app)
     assert list(command.commands) == ["hello"]
     assert command.help == "Only one command."
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path):
+    from dltool.runs import check_not_input
+
+    src = tmp_path / "in.png"
+    src.write_bytes(b"x")
+    (tmp_path / "link.png").symlink_to(src)
+    for out in (src, tmp_path / "link.png", tmp_path / "." / "in.png"):
+        with pytest.raises(DltoolError, match="is an input of this command"):
+            check_not_input(out, [src])
+    check_not_input(tmp_path / "out.png", [src, None])
+
+
+def test_out_with_resume_is_refused_everywhere():
+    saved = {"epochs": 2, "lr": 0.1}
+    with pytest.raises(DltoolError, match="--out does not apply to --resume"):
+        resume_options(saved, {"epochs": 2, "out": "new"}, {"out": "--out"})

@@ -139,7 +139,7 @@ def test_layers_shapes_on_meta_match_a_real_forward_and_any_size_is_free(cli):
         (["content.png", "style.jpg", "--net", "vgg19"], "--net vgg19 needs --weights"),
         (["content.png", "style.jpg", "-o", "nowhere/x.png"], "folder nowhere does not exist"),
         (["content.png", "style.jpg", "-o", "s.gif"], "unknown output format '.gif'"),
-        (["content.png", "style.jpg", "-o", "content.png"], "is the input image content.png"),
+        (["content.png", "style.jpg", "-o", "content.png"], "is an input of this command"),
         (["content.png", "style.jpg", "--demo"], "give either --demo or image files"),
     ],
 )
