@@ -13,7 +13,7 @@ from typing import Any
 
 from dltool.context import current
 from dltool.errors import DltoolError
-from dltool.runs import RunDir, plain
+from dltool.runs import RunDir, check_not_input, plain
 
 FLEXIBLE_SIZE = 32  # default --image-size for models that take any size
 DEFAULT_SEED = 0
@@ -150,6 +150,7 @@ def conv_job(opts: dict[str, Any]) -> None:
     name, stride, pad, output = opts["filter"], opts["stride"], opts["pad"], opts["output"]
     _check_outputs(output, opts["out"], IMAGE_FORMATS)
     source = images.one_image(opts["image"], "conv")
+    check_not_input(output, [source])
     img = images.load_image(source, "RGB" if opts["color"] else "L")  # (H, W, C)
     images.check_conv_size(img.shape, stride, pad, name == "sobel")
     response = images.apply_filter(img, name, stride, pad)  # (n_H, n_W, C)
@@ -184,6 +185,7 @@ def augment_job(opts: dict[str, Any]) -> None:
     names = A.parse_ops(opts["ops"])
     _check_outputs(opts["output"], opts["out"], PLOT_FORMATS)
     source = one_image(opts["image"], "augment")
+    check_not_input(opts["output"], [source])
     img = load_image(source, "RGB", opts["size"])
     rng = np.random.default_rng(_seed())
     drawn = [A.random_augment(img, rng, names, at_least_one=True) for _ in range(opts["n"])]

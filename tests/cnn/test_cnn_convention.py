@@ -184,3 +184,18 @@ def test_choice_options_complete_in_bash():
     assert _complete("dltool cnn train --augment mirror,c") == ["mirror,crop", "mirror,color"]
     assert _complete("dltool cnn conv x --filter sobel") == ["sobel-x", "sobel-y", "sobel"]
     assert _complete("dltool cnn summary res") == ["resnet18", "resnet34", "resnet50"]
+
+
+@pytest.mark.parametrize("command", ["conv", "augment"])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(run, tmp_path, command):
+    from skimage import data
+
+    photo = tmp_path / "cat.png"
+    Image.fromarray(data.chelsea()[::4, ::4]).save(photo)
+    before = photo.read_bytes()
+    extra = ("-n", "2", "--size", "32") if command == "augment" else ()
+    _fail(run(command, str(photo), *extra, "-o", str(photo)), "is an input of this command")
+    link = tmp_path / "link.png"
+    link.symlink_to(photo)
+    _fail(run(command, str(photo), *extra, "-o", str(link)), "is an input of this command")
+    assert photo.read_bytes() == before
