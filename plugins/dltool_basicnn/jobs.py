@@ -312,24 +312,21 @@ def _resume_point(run_path: Path, epochs: int) -> tuple[dict, dict]:
 
 
 def _open_run(p: dict, dims: list[int], run_path: Path | None, start: int):
-    """Return the RunDir: a new run (config written), or the resumed one (metrics cut at start)."""
-    from dltool.runs import METRICS, RunDir
+    """Return the RunDir: a new run, or the resumed one (metrics cut at ``start``).
+
+    Both write config.yaml: a resumed run keeps its own options with the new ``--epochs``,
+    the total it is now trained for.
+    """
+    from dltool.runs import RunDir, read_config
 
     if run_path is None:
         run = _session().run_dir("basicnn", "train", p["out"], p["exist_ok"])
         saved = {k: v for k, v in p.items() if k not in NOT_SAVED}
         run.write_config({**saved, "layers": ",".join(map(str, dims))})  # reusable with --config
         return run
-    import json
-
-    from dltool import atomic
-
     run = RunDir(run_path)
-    log = run.file(METRICS)
-    if log.is_file():  # rows written after the checkpoint are trained again
-        rows = [r for r in log.read_text(encoding="utf-8").splitlines() if r.strip()]
-        kept = [r for r in rows if json.loads(r).get("epoch", 0) <= start]
-        atomic.write_text(log, "".join(r + "\n" for r in kept))
+    run.drop_rows_after("epoch", start)  # rows logged after the checkpoint are trained again
+    run.write_config({**read_config(run_path), "epochs": p["epochs"]})
     return run
 
 

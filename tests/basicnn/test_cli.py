@@ -527,8 +527,22 @@ def test_resume_restores_the_run_and_only_epochs_may_change(run, app, invoke, tm
     from dltool_basicnn import checkpoint
 
     assert checkpoint.load_model(out)[1]["epoch"] == 40
-    assert yaml.safe_load((out / "config.yaml").read_text())["epochs"] == 20  # the run's own
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["epochs"] == 40 and config["lr"] == 0.2 and config["out"] == str(out)
     _fail(run("train", "--resume", tmp_path / "nowhere", "--epochs", "9"), "does not exist")
+
+
+def test_resume_after_a_half_written_metrics_line(run, tmp_path):
+    out = tmp_path / "h"
+    args = ["--dataset", "moons", "--epochs", "10", "--layers", "2,4,1", "--out", out]
+    assert run("train", *args).exit_code == 0
+    log = out / "metrics.jsonl"
+    log.write_text(log.read_text() + '{"epoch": 11, "co')  # a run killed mid-write
+    res = run("train", "--resume", out, "--epochs", "12")
+    assert res.exit_code == 0, res.stderr
+    epochs = [json.loads(x)["epoch"] for x in log.read_text().splitlines()]
+    assert epochs == list(range(1, 13))
+    assert yaml.safe_load((out / "config.yaml").read_text())["epochs"] == 12
 
 
 def test_a_layer_size_beyond_memory_is_refused_at_once(run, tmp_path):
