@@ -22,7 +22,19 @@ from dltool.errors import DltoolError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 READ_HINT = "give a JPEG, PNG, BMP, GIF, TIFF or WebP file"
-IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}  # what image outputs may be
+# What image outputs may be: the formats Pillow writes without loss of colours (GIF is left
+# out: it would quantize a photo to 256 colours; a .gif input gets a .png output).
+IMAGE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".ppm": "PPM",
+}
+LOSSY = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}}  # save options by format
 DEMO_PREFIX = "demo:"
 # NAME: (package, file inside it); packages are located, never imported.
 SAMPLES = {
@@ -189,13 +201,39 @@ def check_image_output(path: str | os.PathLike) -> str:
     return output_format(path, IMAGE_FORMATS)
 
 
+def output_name(path: str | os.PathLike, taken: set[str] | None = None, tag: str = "") -> str:
+    """Return the file name of the image output made from input ``path``: ``<stem><tag><suffix>``.
+
+    The input's stem and suffix are kept, case included, when the suffix is one of
+    IMAGE_FORMATS; otherwise the output is ``<stem><tag>.png``. ``taken`` holds the stems
+    already given out in this run (casefolded) and gets the new one: a stem already taken
+    becomes ``<stem>_2``, ``<stem>_3``…, so two inputs of one name (from two folders, or
+    ``a.png`` and ``A.jpg``) never overwrite each other's outputs, nor any file named
+    after the stem (labels, crops, figures).
+    """
+    path = Path(path)
+    suffix = path.suffix if path.suffix.lower() in IMAGE_FORMATS else ".png"
+    base = path.stem
+    stem, n = base + tag, 1
+    taken = set() if taken is None else taken
+    while stem.casefold() in taken:
+        n += 1
+        stem = f"{base}{tag}_{n}"
+    taken.add(stem.casefold())
+    return stem + suffix
+
+
 def write_image(pixels: Any, path: str | os.PathLike) -> Path:
-    """Write RGB or grey uint8 ``pixels`` (H, W[, 3]) atomically in the format the suffix names."""
+    """Write an RGB or grey image atomically in the format the suffix names.
+
+    ``pixels`` is uint8 (H, W[, 3]) or a PIL image; JPEG and WebP are written at quality 95.
+    """
     from PIL import Image
 
     from dltool import atomic
 
     fmt = check_image_output(path)
+    image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
     with atomic.atomic_path(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        image.save(tmp, format=fmt, **LOSSY.get(fmt, {}))
     return Path(path)

@@ -102,14 +102,6 @@ def shapes_job(input: str, layers: str) -> None:
 # ---------------------------------------------------------------- conv, augment
 
 
-def output_name(source: Path, suffix: str = "", formats=None) -> str:
-    """Return ``<stem><suffix><ext>``: the input's own extension (its case kept) when writable."""
-    from dltool.data.images import IMAGE_FORMATS
-
-    ext = source.suffix if source.suffix.lower() in (formats or IMAGE_FORMATS) else ".png"
-    return f"{source.stem}{suffix}{ext}"
-
-
 def _check_outputs(output: Path | None, out: Path | None, formats: dict[str, str]) -> None:
     """Refuse -o and --out together, an -o suffix not in ``formats``, an --out named like a file."""
     from dltool.report import output_format
@@ -137,7 +129,7 @@ def _run(command: str, out: Path | None, exist_ok: bool, config: dict) -> RunDir
 
 def conv_job(opts: dict[str, Any]) -> None:
     """Convolve one image with a classic 3×3 filter (NumPy conv_forward); write the response."""
-    from dltool.data.images import IMAGE_FORMATS, write_image
+    from dltool.data.images import IMAGE_FORMATS, output_name, write_image
     from dltool_cnn import images
     from dltool_cnn.filters import FILTER_NAMES, FILTERS, SMOOTHING
 
@@ -176,7 +168,7 @@ def augment_job(opts: dict[str, Any]) -> None:
     """Write a grid of randomly augmented copies of one image (and the copies, in a run)."""
     import numpy as np
 
-    from dltool.data.images import write_image
+    from dltool.data.images import output_name, write_image
     from dltool.report import PLOT_FORMATS
     from dltool_cnn import augment as A
     from dltool_cnn.images import load_image, one_image, to_uint8
@@ -194,7 +186,7 @@ def augment_job(opts: dict[str, Any]) -> None:
     if grid is None:
         run = _run("augment", opts["out"], opts["exist_ok"], {**opts, "image": str(source)})
         for k, copy in enumerate(copies, 1):
-            write_image(to_uint8(copy), run.file(output_name(source, f"_{k}")))
+            write_image(to_uint8(copy), run.file(output_name(source, tag=f"_{k}")))
         grid = run.file(f"{source.stem}_grid.png")
         current().reporter.result("run_dir", str(run.path), "run directory")
     plot_augmented(grid, img, copies, applied)

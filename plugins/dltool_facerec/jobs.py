@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dltool.context import current
+from dltool.data.images import output_name
 from dltool.device import available_bytes
 from dltool.errors import DltoolError, printable
 from dltool_facerec.output import shown
@@ -128,7 +129,7 @@ def detect(images: list[str], faces: Faces, fmt: str, annotate: bool, out: Any, 
     """Find faces: one row per box, a summary per image, an annotated copy of each image."""
     from dltool_facerec.encoders import FaceFinder
     from dltool_facerec.output import annotate as draw
-    from dltool_facerec.output import annotated_name, emit
+    from dltool_facerec.output import emit
 
     s = current()
     check_out(out, exist_ok)
@@ -146,9 +147,7 @@ def detect(images: list[str], faces: Faces, fmt: str, annotate: bool, out: Any, 
             rows.extend({"file": shown(path), **box(f)} for f in found)
             summary.append({"file": shown(path), "faces": len(found)})
             if run is not None:
-                draw(
-                    image, [(f.box, "", True) for f in found], run.file(annotated_name(path, used))
-                )
+                draw(image, [(f.box, "", True) for f in found], run.file(output_name(path, used)))
             bar.advance(faces=len(found))
     emit(rows, fmt, f"Faces ({faces.detector})", ["file", *BOX_COLUMNS], summary)
     s.reporter.info(f"{len(rows)} face(s) in {len(paths)} image(s)")
@@ -285,7 +284,7 @@ def identify(
     from dltool_facerec.match import UNKNOWN
     from dltool_facerec.match import identify as identify_math
     from dltool_facerec.output import annotate as draw
-    from dltool_facerec.output import annotated_name, emit
+    from dltool_facerec.output import emit
 
     s = current()
     check_out(out, exist_ok)
@@ -313,7 +312,7 @@ def identify(
                         "names": ", ".join(who for _, who, _ in named)})  # fmt: skip
         if run is not None:
             labels = [(f.box, f"{w} {d:.2f}", w != UNKNOWN) for f, w, d in named]
-            draw(_read(path), labels, run.file(annotated_name(path, used)))
+            draw(_read(path), labels, run.file(output_name(path, used)))
     columns = ["file", "name", "distance", *BOX_COLUMNS]
     emit(rows, fmt, f"Faces identified (threshold {t:g})", columns, summary)
     s.reporter.info(

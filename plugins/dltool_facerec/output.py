@@ -12,7 +12,6 @@ from typing import Any
 from dltool.errors import printable
 
 BOX = ("top", "right", "bottom", "left")
-KEPT_SUFFIXES = (".jpg", ".jpeg", ".png")  # other images are annotated as PNG
 
 
 def shown(path: str | os.PathLike) -> str:
@@ -57,22 +56,6 @@ def emit(
         sys.stdout.flush()
 
 
-def annotated_suffix(path: Path) -> str:
-    """Return the suffix of the annotated copy of ``path``: its own if JPEG/PNG, else .png."""
-    return path.suffix if path.suffix.lower() in KEPT_SUFFIXES else ".png"
-
-
-def annotated_name(path: Path, used: set[str]) -> str:
-    """Return a file name for the annotated copy of ``path`` not in ``used`` (any case); add it."""
-    suffix = annotated_suffix(path)
-    name, k = f"{path.stem}{suffix}", 1
-    while name.lower() in used:
-        name = f"{path.stem}_{k}{suffix}"
-        k += 1
-    used.add(name.lower())
-    return name
-
-
 def annotate(
     image: Any, labelled: list[tuple[tuple[int, int, int, int], str, bool]], dest: Path
 ) -> Path:
@@ -92,7 +75,7 @@ def annotate(
             tl, tt, tr, tb = draw.textbbox((left, bottom + 2), label)
             draw.rectangle([tl - 2, tt - 2, tr + 2, tb + 2], fill=color)
             draw.text((left, bottom + 2), label, fill=(255, 255, 255))
-    return write_image(np.asarray(im), dest.with_suffix(annotated_suffix(dest)))
+    return write_image(np.asarray(im), dest)
 
 
 def plot_evaluation(path: Path, rep: dict[str, Any], title: str) -> None:

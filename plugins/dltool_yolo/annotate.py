@@ -2,9 +2,10 @@
 
 Boxes are drawn with Pillow, one colour per class, with "name score" labels; label
 lines are ``class x_center y_center width height`` normalised to 0..1 (YOLO format).
-The annotated copy keeps the input's name, suffix case included, and its format where
-Pillow can write it (else PNG). A class name becomes a crops folder only as a safe
-file name component (no ``/``, no ``..``).
+The annotated copy is named by the core's ``output_name`` and written by its
+``write_image`` (the input's name and format where Pillow can write it, else PNG).
+A class name becomes a crops folder only as a safe file name component (no ``/``,
+no ``..``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from dltool import atomic
+from dltool.data.images import write_image
 from dltool_yolo.detect import Detection
 
 PALETTE = (
@@ -49,28 +50,6 @@ def draw(image: np.ndarray, detections: list[Detection]) -> Image.Image:
     return im
 
 
-def writable_format(suffix: str) -> str | None:
-    """Return the Pillow format a file ending in ``suffix`` (any case) is written in, or None."""
-    Image.init()
-    fmt = Image.registered_extensions().get(suffix.lower())
-    return fmt if fmt in Image.SAVE else None
-
-
-def output_file(name: str) -> str:
-    """Return the annotated copy's file name for input ``name``: itself, or stem.png."""
-    path = Path(name)
-    return name if writable_format(path.suffix) else path.stem + ".png"
-
-
-def save_image(im: Image.Image, dest: Path) -> Path:
-    """Write ``im`` atomically as ``dest`` in the format its suffix names (JPEG: quality 95)."""
-    fmt = writable_format(dest.suffix) or "PNG"
-    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    with atomic.atomic_path(dest) as tmp, open(tmp, "wb") as fh:
-        im.save(fh, format=fmt, **options)
-    return dest
-
-
 def safe_component(name: str, fallback: str) -> str:
     """Return ``name`` as one file name component: other than word characters, '.', '-' → '_'."""
     cleaned = re.sub(r"[^\w.-]+", "_", name).strip(".")
@@ -96,6 +75,6 @@ def save_crops(image: np.ndarray, detections: list[Detection], folder: Path, ste
             continue
         dest = folder / safe_component(d.name, f"class_{d.cls}") / f"{stem}_{i}.jpg"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        save_image(Image.fromarray(image[y1:y2, x1:x2]), dest)
+        write_image(image[y1:y2, x1:x2], dest)
         n += 1
     return n

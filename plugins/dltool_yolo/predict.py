@@ -5,8 +5,8 @@ boxes, an annotated copy in the run directory (plus YOLO label files and crops o
 request), a final speed line and where results were saved. Under ``--quiet`` the
 lines and tables give way to one table of every detection at the end. Images that
 cannot be read (a decompression bomb included) are skipped with a warning and listed
-at the end. Outputs keep the input's name; a second input of the same name (from
-another folder) gets ``name_2``.
+at the end. Outputs are named by the core's ``output_name``: the input's name, and a
+second input of the same stem (from another folder) gets ``name_2``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 from dltool import atomic
 from dltool.context import current
-from dltool.data.images import ImageReadError, read_rgb
+from dltool.data.images import ImageReadError, output_name, read_rgb, write_image
 from dltool.errors import DltoolError
-from dltool_yolo.annotate import draw, label_lines, output_file, save_crops, save_image
+from dltool_yolo.annotate import draw, label_lines, save_crops
 from dltool_yolo.detect import Detection, Detector, Timing
 
 
@@ -43,16 +43,6 @@ def summary(detections: list[Detection]) -> str:
         return "0 detections"
     counts = Counter(d.name for d in detections)
     return ", ".join(f"{n} {name}" for name, n in counts.most_common())
-
-
-def output_name(path: Path, taken: set[str]) -> str:
-    """Return a stem for ``path``'s outputs no other input of the run has (any case)."""
-    stem, n = path.stem, 1
-    while stem.casefold() in taken:
-        n += 1
-        stem = f"{path.stem}_{n}"
-    taken.add(stem.casefold())
-    return stem
 
 
 def class_indices(spec: str | None, names: list[str]) -> list[int] | None:
@@ -89,8 +79,8 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
             classes=opts.classes,
         )
         _report_image(path, image, dets, f"{i}/{len(paths)}", timing.per[-1])
-        stem = output_name(path, taken)
-        images.append(_save(image, dets, path, stem, run_dir, opts, timing.per[-1]))
+        name = output_name(path, taken)
+        images.append(_save(image, dets, path, name, run_dir, opts, timing.per[-1]))
     return {"images": images, "timing": timing, "fused": detector.graph is not None}
 
 
@@ -106,11 +96,12 @@ def _report_image(path: Path, image: Any, dets: list[Detection], count: str, ms:
 
 
 def _save(
-    image: Any, dets: list[Detection], path: Path, stem: str, run_dir: Any, opts: Options, ms: float
+    image: Any, dets: list[Detection], path: Path, name: str, run_dir: Any, opts: Options, ms: float
 ) -> dict[str, Any]:
-    """Write the annotated image (and labels/crops) of one image; return its JSON record."""
+    """Write the annotated image ``name`` (and labels/crops) of one image; return its record."""
     h, w = image.shape[:2]
-    annotated = save_image(draw(image, dets), run_dir.file(output_file(stem + path.suffix)))
+    stem = Path(name).stem
+    annotated = write_image(draw(image, dets), run_dir.file(name))
     record: dict[str, Any] = {
         "path": str(path),
         "width": w,

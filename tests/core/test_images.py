@@ -95,3 +95,34 @@ def test_write_image_by_suffix(tmp_path):
     with pytest.raises(DltoolError, match="unknown output format '.gif'"):
         write_image(pixels, tmp_path / "c.gif")
     assert not (tmp_path / "c.gif").exists()
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [("a.webp", "WEBP"), ("b.BMP", "BMP"), ("c.tif", "TIFF"), ("d.TIFF", "TIFF"),
+     ("e.ppm", "PPM"), ("f.jpeg", "JPEG")],
+)  # fmt: skip
+def test_write_image_writes_every_format_pillow_writes_by_its_suffix(tmp_path, name, fmt):
+    from dltool.data.images import write_image
+
+    pixels = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    write_image(pixels, tmp_path / name)
+    with Image.open(tmp_path / name) as img:
+        assert img.format == fmt and img.size == (5, 4)
+    write_image(Image.fromarray(pixels[..., 0]), tmp_path / ("grey_" + name))  # a PIL image too
+    with Image.open(tmp_path / ("grey_" + name)) as img:
+        assert img.format == fmt
+
+
+def test_output_name_keeps_stem_and_suffix_case_and_never_repeats():
+    from dltool.data.images import output_name
+
+    taken: set[str] = set()
+    names = [output_name(p, taken) for p in
+             ("a/cat.JPG", "b/cat.JPG", "x.webp", "y.TIFF", "z.bmp", "scan.xyz", "noext",
+              "c/CAT.png", "v.gif")]  # fmt: skip
+    assert names == ["cat.JPG", "cat_2.JPG", "x.webp", "y.TIFF", "z.bmp", "scan.png", "noext.png",
+                     "CAT_3.png", "v.png"]  # fmt: skip
+    assert output_name("Cat.JPG", tag="_1") == "Cat_1.JPG"
+    taken = {"cat_1"}
+    assert output_name("Cat.JPG", taken, tag="_1") == "Cat_1_2.JPG" and "cat_1_2" in taken

@@ -340,13 +340,6 @@ def test_outputs_keep_name_suffix_case_and_never_overwrite(cli, tmp_path):
     assert labels == ["cat.txt", "cat_2.txt", "noext.txt", "x.txt"]
 
 
-def test_output_file_names():
-    from dltool_yolo.annotate import output_file
-
-    assert output_file("cat.JPG") == "cat.JPG" and output_file("x.webp") == "x.webp"
-    assert output_file("scan.xyz") == "scan.png" and output_file("noext") == "noext.png"
-
-
 def test_crops_of_hostile_class_names_stay_in_crops(cli, tmp_path, detector320):
     """A class named '..' or holding '/' names no folder outside crops/."""
     from dltool_yolo.weights import YOLOV3_TINY
