@@ -291,7 +291,9 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
     current().reporter.info(f"loading {params['data']} at {size}×{size}")
     t.data = (*load_split(pairs["train"], size, nc), *load_split(pairs["val"], size, nc))
     t.run = _run_folder(params, resume, out, exist_ok)
-    if resume is None:
+    if resume is not None:  # rows a killed run logged after its last.pt, a half-written line
+        t.run.drop_rows_after("epoch", t.start)
+    else:
         atomic.write_text(t.run.file("model.cfg"), cfg_text)
         atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in spec.names))
     scores = _fit(t)
@@ -464,16 +466,28 @@ def _restore(t: Training, state: dict) -> None:
 
 def _report(run: RunDir, spec: DataSpec, scores: dict, best: float) -> None:
     """Write curves.png and report the last epoch's per-class AP and the best mAP."""
-    import json
-
-    rows = [json.loads(line) for line in run.file("metrics.jsonl").read_text().splitlines()]
-    plots.training_curves(run.file("curves.png"), rows)
+    plots.training_curves(run.file("curves.png"), _metric_rows(run.file("metrics.jsonl")))
     rep = current().reporter
     rep.table("Validation AP (last epoch)", _ap_rows(spec.names, scores), key="per_class")
     rep.result("map50", round(scores["map50"], 4), label="mAP@0.5")
     rep.result("map50_95", round(scores["map50_95"], 4), label="mAP@0.5:0.95")
     rep.result("best_map50", round(best, 4), label="best mAP@0.5")
     rep.result("results_dir", str(run.path), label="Results saved to")
+
+
+def _metric_rows(path: Path) -> list[dict]:
+    """Return the epoch rows of ``path`` (JSON lines), passing over a line that is not one."""
+    import json
+
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and {"epoch", "loss", "map50", "map50_95"} <= row.keys():
+            rows.append(row)
+    return rows
 
 
 def _ap_rows(names: list[str], scores: dict) -> list[dict]:

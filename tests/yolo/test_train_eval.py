@@ -164,6 +164,28 @@ def test_detect_refuses_non_finite_weights(cli, fails, run, tmp_path):
     fails(cli("yolo", "detect", image, "--weights", run), "holds NaN or inf")
 
 
+def test_resume_drops_rows_logged_after_last_pt_and_a_half_written_line(cli, run):
+    """A run killed after logging epoch 2 but before its last.pt resumes from epoch 1."""
+    lines = (run / "metrics.jsonl").read_text()
+    late = json.dumps(metrics(run)[0] | {"epoch": 2, "loss": 123.0})
+    (run / "metrics.jsonl").write_text(lines + late + "\n" + '{"epoch": 3, "lo')
+    result = cli("yolo", "train", "--resume", run, "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    rows = metrics(run)
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["loss"] != 123.0
+
+
+def test_training_report_passes_over_lines_that_are_not_metric_rows(tmp_path):
+    from dltool_yolo.jobs import _metric_rows
+
+    path = tmp_path / "metrics.jsonl"
+    good = {"epoch": 1, "loss": 2.0, "map50": 0.1, "map50_95": 0.05}
+    path.write_text(
+        json.dumps(good) + '\n{"epoch": 2, "lo\n[1]\n\n' + json.dumps(good | {"epoch": 2})
+    )
+    assert [r["epoch"] for r in _metric_rows(path)] == [1, 2]
+
+
 def test_resume_refuses_changed_options_by_flag(cli, fails, trained, run, tmp_path):
     data, _ = trained
     args = ["yolo", "train", "--resume", run, "--epochs", "3"]
