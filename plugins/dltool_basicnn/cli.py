@@ -106,6 +106,21 @@ def _l2(help: str = "L2 strength λ.") -> float:
     return typer.Option(0.0, "--l2", click_type=FiniteFloat(min=0.0, max=L2_MAX), help=help)
 
 
+def _keep_prob() -> float:
+    return typer.Option(
+        1.0,
+        "--keep-prob",
+        click_type=FiniteFloat(min=0.0, min_open=True, max=1.0),
+        help="Dropout keep probability, in (0, 1].",
+    )
+
+
+def _beta(flag: str, default: float, help: str) -> float:
+    return typer.Option(
+        default, flag, click_type=FiniteFloat(min=0.0, max=1.0, max_open=True), help=help
+    )
+
+
 def _classes() -> int:
     return typer.Option(3, "--classes", min=2, max=CLASSES_MAX, help="Classes of spirals/blobs.")
 
@@ -138,17 +153,20 @@ def train(
         help="Factor of --init random.",
     ),
     l2: float = _l2("L2 strength λ (cost + λ/2m Σ‖W‖²)."),
-    keep_prob: float = typer.Option(1.0, "--keep-prob", help="Dropout keep probability."),
+    keep_prob: float = _keep_prob(),
     lr: float = _lr(),
     epochs: int = typer.Option(
-        2500, "--epochs", "--iterations", max=EPOCHS_MAX, help="Passes over the data."
+        2500, "--epochs", "--iterations", min=1, max=EPOCHS_MAX, help="Passes over the data."
     ),
     batch_size: int | None = typer.Option(
-        None, "--batch-size", help="Mini-batch size [default: m, the whole training set]."
+        None,
+        "--batch-size",
+        min=1,
+        help="Mini-batch size [default: m, the whole training set].",
     ),
     optimizer: Optimizer = typer.Option(Optimizer.gd, "--optimizer", help="Update rule."),
-    beta1: float = typer.Option(0.9, "--beta1", help="Momentum β / Adam β₁."),
-    beta2: float = typer.Option(0.999, "--beta2", help="RMSprop/Adam β₂."),
+    beta1: float = _beta("--beta1", 0.9, "Momentum β / Adam β₁, in [0, 1)."),
+    beta2: float = _beta("--beta2", 0.999, "RMSprop/Adam β₂, in [0, 1)."),
     backend: Backend = typer.Option(Backend.numpy, "--backend", help="numpy (reference) or torch."),
     dtype: DType = typer.Option(DType.float64, "--dtype", help="Arithmetic precision."),
     force: bool = typer.Option(False, "--force", help="Train even above the memory estimate."),
@@ -201,7 +219,7 @@ def logreg(
     standardize: bool = typer.Option(True, help="Standardize features with train mean/std."),
     lr: float = _lr(),
     epochs: int = typer.Option(
-        2000, "--epochs", "--iterations", max=EPOCHS_MAX, help="Gradient-descent steps."
+        2000, "--epochs", "--iterations", min=1, max=EPOCHS_MAX, help="Gradient-descent steps."
     ),
     backend: Backend = typer.Option(Backend.numpy, "--backend", help="numpy (reference) or torch."),
     out: Path | None = out_option(),
@@ -221,7 +239,7 @@ def gradcheck(
     activation: Activation = typer.Option(Activation.relu, "--activation", help="Hidden units."),
     init: Init = typer.Option(Init.xavier, "--init", help="Weight initialization."),
     l2: float = _l2(),
-    keep_prob: float = typer.Option(1.0, "--keep-prob", help="Dropout keep probability."),
+    keep_prob: float = _keep_prob(),
     break_backprop: bool = typer.Option(
         False, "--break-backprop", help="Use a wrong backward (dW1 with 2/m) to show detection."
     ),

@@ -25,6 +25,7 @@ app = plugin_app("Compare GD/momentum/RMSprop/Adam, plot lr decay, random hyperp
 
 M_MAX = 10_000_000  # minibatches: examples (one index each)
 SCHEDULE_EPOCHS_MAX = 100_000  # schedule: one row (and one plotted point) per epoch
+SAMPLES_MIN = 4  # compare: a train and a dev split of at least two examples each
 SAMPLES_MAX = 1_000_000  # examples of a generated data set (datasets.MAX_SAMPLES)
 EPOCHS_MAX = 1_000_000
 TRIALS_MAX = 10_000
@@ -40,6 +41,12 @@ K_MAX = 10.0  # sqrt: k·α₀ is the first step's α
 def _decay_rate(help: str) -> float:
     return typer.Option(
         1.0, "--decay-rate", click_type=FiniteFloat(min=0.0, max=DECAY_RATE_MAX), help=help
+    )
+
+
+def _beta(flag: str, default: float, help: str) -> float:
+    return typer.Option(
+        default, flag, click_type=FiniteFloat(min=0.0, max=1.0, max_open=True), help=help
     )
 
 
@@ -96,7 +103,9 @@ def schedule(
     epochs: int = typer.Option(
         100, "--epochs", min=1, max=SCHEDULE_EPOCHS_MAX, help="Epochs shown."
     ),
-    interval: int = typer.Option(1, "--interval", help="Epochs per step: e = ⌊epoch/interval⌋."),
+    interval: int = typer.Option(
+        1, "--interval", min=1, help="Epochs per step: e = ⌊epoch/interval⌋."
+    ),
     base: float = typer.Option(
         0.95,
         "--base",
@@ -132,7 +141,11 @@ def compare(
         None, "--target", help="Label column (CSV) or array (NPZ) [default: none]."
     ),
     samples: int = typer.Option(
-        300, "--samples", min=1, max=SAMPLES_MAX, help="Examples of a generated data set."
+        300,
+        "--samples",
+        min=SAMPLES_MIN,
+        max=SAMPLES_MAX,
+        help="Examples of a generated data set.",
     ),
     noise: float = typer.Option(
         0.2,
@@ -146,12 +159,12 @@ def compare(
     lr: float = typer.Option(
         0.0007, "--lr", click_type=positive_float(LR_MAX), help="Learning rate α (notes: 0.0007)."
     ),
-    batch_size: int = typer.Option(64, "--batch-size", help="Mini-batch size."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Mini-batch size."),
     epochs: int = typer.Option(
-        5000, "--epochs", max=EPOCHS_MAX, help="Passes over the training set."
+        5000, "--epochs", min=1, max=EPOCHS_MAX, help="Passes over the training set."
     ),
-    beta1: float = typer.Option(0.9, "--beta1", help="Momentum β / Adam β₁."),
-    beta2: float = typer.Option(0.999, "--beta2", help="RMSprop/Adam β₂."),
+    beta1: float = _beta("--beta1", 0.9, "Momentum β / Adam β₁."),
+    beta2: float = _beta("--beta2", 0.999, "RMSprop/Adam β₂."),
     epsilon: float = typer.Option(
         1e-8, "--epsilon", click_type=positive_float(EPSILON_MAX), help="ε of RMSprop/Adam."
     ),

@@ -220,8 +220,6 @@ def compare(ctx, config: Path | None) -> None:
     hidden = _hidden_sizes(p["hidden"])
     settings = _compare_settings(p)
     seed = _seed(NOTES_SEED)
-    if p["samples"] < 4:
-        raise DltoolError(f"--samples must be at least 4, got {p['samples']}", hint="e.g. 300")
     data = None if p["data"] is None else str(p["data"])
     spec = DataSpec(p["dataset"], p["samples"], p["noise"], 3, data, p["target"], p["split"], seed)
     problem = prepare(spec)

@@ -110,7 +110,7 @@ def test_schedule_json_and_plot(run, tmp_path):
     assert [r["learning_rate"] for r in json.loads(res.stdout)["schedule"]] == [0.1, 0.1, 0.01]
     _usage(run("schedule", "--kind", "cosine"), "'cosine' is not one of 'constant'")
     _usage(run("schedule", "--lr0", "0"), "'--lr0': 0.0 is not in the range 0.0<x<=10.0")
-    _fail(run("schedule", "--kind", "staircase", "--interval", "0"), "interval")
+    _usage(run("schedule", "--kind", "staircase", "--interval", "0"), "'--interval': 0 is not in")
 
 
 @pytest.mark.parametrize(
@@ -186,9 +186,16 @@ def test_compare_bad_input(run):
     _fail(run("compare", "--optimizers", "gd,adamw"), "unknown optimizer 'adamw'")
     _usage(run("compare", "--lr", "0"), "--lr")
     _usage(run("compare", "--lr", "-0.1"), "--lr")
-    _fail(run("compare", "--beta1", "1"), "--beta1")
-    _fail(run("compare", "--beta2", "-0.5"), "--beta2")
-    _fail(run("compare", "--batch-size", "0"), "--batch-size")
+    _usage(run("compare", "--beta1", "1"), "'--beta1': 1.0 is not in the range 0.0<=x<1.0")
+    _usage(run("compare", "--beta2", "-0.5"), "'--beta2': -0.5 is not in the range 0.0<=x<1.0")
+    _usage(run("compare", "--beta2", "nan"), "'--beta2': 'nan' is not a finite number")
+    _usage(run("compare", "--batch-size", "0"), "'--batch-size': 0 is not in the range x>=1")
+    _usage(run("compare", "--epochs", "0"), "'--epochs': 0 is not in the range 1<=x<=")
+    _usage(run("compare", "--samples", "3"), "'--samples': 3 is not in the range 4<=x<=")
+    for command, flag in (("compare", "--beta1"), ("compare", "--batch-size"),
+                          ("schedule", "--interval")):  # fmt: skip
+        shown = " ".join(run(command, "--help").stdout.split()).split(flag, 1)[1][:200]
+        assert "<" in shown or ">=" in shown, shown  # the range is in --help
     _usage(run("compare", "--dataset", "nope"), "'nope' is not one of 'planar'")
     _usage(run("compare", "--lr", "nan"), "'--lr': 'nan' is not a finite number")
     _usage(run("compare", "--lr", "inf"), "'--lr': inf is not in the range 0.0<x<=10.0")
