@@ -3,9 +3,9 @@
 One line per image (``image 1/9 path WxH: 2 person, 1 dog, 41 ms``), a table of its
 boxes, an annotated copy in the run directory (plus YOLO label files and crops on
 request), a final speed line and where results were saved. Under ``--quiet`` the
-lines and tables give way to one table of every detection at the end. Images that
-cannot be read (a decompression bomb included) are skipped with a warning and listed
-at the end. Outputs are named by the core's ``output_name``: the input's name, and a
+lines and tables give way to one table of every detection at the end, where an image
+with none has one "0 detections" row. Images that cannot be read (a decompression bomb
+included) are skipped with a warning and listed at the end. Outputs are named by the core's ``output_name``: the input's name, and a
 second input of the same stem (from another folder) gets ``name_2``.
 """
 
@@ -132,12 +132,7 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
         )
         rep.result("skipped", [{"path": p, "reason": r} for p, r in opts.skipped])
     elif rep.quiet:
-        rows = [
-            {"image": im["path"]} | {k: v for k, v in d.items() if k != "class_id"}
-            for im in result["images"]
-            for d in im["detections"]
-        ]
-        rep.table(f"Detections in {len(result['images'])} image(s)", rows)
+        rep.table(f"Detections in {len(result['images'])} image(s)", quiet_rows(result["images"]))
     else:
         rep.line(
             f"Speed: {speed['preprocess_ms']:.1f}ms pre-process, {speed['inference_ms']:.1f}ms "
@@ -146,6 +141,16 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
         )
         _report_skipped(opts.skipped)
     rep.result("results_dir", str(run_dir.path), label="Results saved to")
+
+
+def quiet_rows(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return one row per detection, and a "0 detections" row for an image with none."""
+    rows = []
+    for im in images:
+        dets = im["detections"] or [{"class": summary([])}]
+        rows.extend({"image": im["path"]} | {k: v for k, v in d.items() if k != "class_id"}
+                    for d in dets)  # fmt: skip
+    return rows
 
 
 def _report_skipped(skipped: list[tuple[str, str]]) -> None:

@@ -322,6 +322,18 @@ def test_quiet_demo_prints_one_summary_table(cli, tmp_path):
     assert result.stdout.rstrip().endswith(f"Results saved to: {tmp_path / 'r'}")
 
 
+def test_quiet_summary_lists_an_image_with_no_detections(cli, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (96, 64), (128, 128, 128)).save(blank)
+    result = cli("-q", "yolo", "detect", str(GRACE), str(blank), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("┏") == 1 and "Detections in 2 image(s)" in result.stdout
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines()
+             if line.startswith("│ ")]  # fmt: skip
+    assert [c[1] for c in cells].count("0 detections") == 1 and "tie" in result.stdout
+    assert [c[2:] for c in cells if c[1] == "0 detections"] == [[""] * 5]
+
+
 def test_outputs_keep_name_suffix_case_and_never_overwrite(cli, tmp_path):
     pixels = Image.open(COFFEE).convert("RGB").resize((96, 64))
     for folder in ("a", "b"):
