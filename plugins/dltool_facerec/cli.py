@@ -145,7 +145,7 @@ def enroll(
 
 @app.command()
 def verify(
-    image: Path = typer.Argument(..., help="Image with one face."),
+    image: str = typer.Argument(..., help="Image with one face: a file or demo:NAME."),
     name: str = typer.Option(..., "--name", help="Enrolled person to compare with."),
     threshold: float = threshold_option(),
     largest: bool = largest_option(),

@@ -224,7 +224,7 @@ def enroll(name: str, images: list[str], faces: Faces) -> None:
     rep.result("database", str(database.path), label="Database")
 
 
-def verify(image: Path, name: str, faces: Faces) -> bool:
+def verify(image: str, name: str, faces: Faces) -> bool:
     """Is the face in IMAGE NAME? Errors exit 2, so that exit 1 means "no match"."""
     try:
         return _verify(image, name, faces)
@@ -240,12 +240,27 @@ def verify(image: Path, name: str, faces: Faces) -> bool:
         ) from None
 
 
-def _verify(image: Path, name: str, faces: Faces) -> bool:
-    """Return whether the face in ``image`` is ``name``, after reporting the distance."""
+def one_image(source: str) -> Path:
+    """Return the one image file ``source`` names: a file or ``demo:NAME`` (core vocabulary)."""
+    from dltool.data.images import DEMO_HINT, image_source
+
+    image = image_source(source)
+    if image.is_dir():
+        raise DltoolError(
+            f"{shown(source)} is a folder; verify takes one image", hint="give one image file"
+        )
+    if not image.is_file():
+        raise DltoolError(
+            f"image not found: {shown(source)}", hint="give an image file or " + DEMO_HINT
+        )
+    return image
+
+
+def _verify(source: str, name: str, faces: Faces) -> bool:
+    """Return whether the face in image ``source`` is ``name``, after reporting the distance."""
     from dltool_facerec.match import verify as verify_math
 
-    if not image.is_file():
-        raise DltoolError(f"image not found: {shown(image)}", hint="give an image file")
+    image = one_image(source)
     with open_db(faces.db, create=False, readonly=True) as database:
         pipe = pipeline(faces)
         database.require(pipe.encoder.name, name)

@@ -90,6 +90,8 @@ def test_enroll_verify_identify_people_forget(cli, db_path, tmp_path, small):
     assert yes.exit_code == 0, yes.stderr
     assert json.loads(yes.stdout)["distance"] == np.round(json.loads(yes.stdout)["distance"], 4)
     assert 0.15 < json.loads(yes.stdout)["distance"] < 0.23
+    demo = cli("--json", "facerec", "verify", "demo:astronaut", "--name", "astronaut", "--largest")
+    assert demo.exit_code == 0 and json.loads(demo.stdout)["distance"] < 0.01, demo.stderr
     no = cli("--json", "facerec", "verify", str(small["grace"]), "--name", "astronaut")
     assert no.exit_code == 1 and json.loads(no.stdout)["match"] is False
     assert cli("facerec", "verify", str(small["grace"]), "--name", "astronaut",
@@ -171,6 +173,10 @@ def test_bad_input_is_one_line_and_leaves_database_unchanged(cli, fails, db_path
         (("verify", str(COFFEE), "--name", "grace"), 2, "no face found"),
         (("verify", str(ASTRONAUT), "--name", "astronaut"), 2, "2 faces where one is expected"),
         (("verify", str(GRACE), "--name", "nobody"), 2, "no one named 'nobody'"),
+        (("verify", "demo:astronaut", "--name", "grace"), 2, "2 faces where one is expected"),
+        (("verify", "demo:nosuch", "--name", "grace"), 2, "no demo image 'nosuch'"),
+        (("verify", str(tmp_path), "--name", "grace"), 2, "verify takes one image"),
+        (("verify", str(tmp_path / "absent.png"), "--name", "grace"), 2, "image not found"),
         (("identify", str(junk)), 1, "is not a readable image"),
         (("import", str(junk)), 1, "is not a dltool face export"),
         (("forget", "nobody"), 1, "no one named 'nobody'"),
