@@ -25,6 +25,10 @@ from dltool.nn.schedules import Schedule
 MAX_LEARNING_RATE = 10.0  # α above this overshoots any standardized problem at once
 MAX_L2 = 100.0  # λ of λ/2m Σ‖W‖²: above this the penalty alone decides the weights (zero)
 MAX_EPSILON = 1.0  # ε of RMSprop/Adam: above this it swamps √s and the update vanishes
+MEMORY_LIMIT = 4 << 30  # bytes a training run may need before the user must say --force
+WEIGHT_COPIES = 8  # θ, dθ, two optimizer moments, checkpoint copies, update temporaries
+ACTIVATION_COPIES = 4  # Z, A, dropout mask D and dA of every unit, per example of a batch
+DATA_COPIES = 2  # the training set as read and as standardized/cast
 
 
 class NonFiniteCost(Exception):
@@ -67,6 +71,46 @@ class Settings:
     def make_optimizer(self) -> Optimizer:
         """Return a fresh NumPy optimizer for these settings."""
         return Optimizer(self.optimizer, self.learning_rate, self.beta1, self.beta2, self.epsilon)
+
+
+def training_bytes(
+    dims: list[int], m: int, batch: int | None = None, dtype: str = "float64"
+) -> int:
+    """Return B·(8·P + 4·b·Σn_l + 2·m·n_x), the bytes training layers ``dims`` needs.
+
+    P = Σ n_l (n_{l−1} + 1) parameters (8 copies: θ, dθ, the optimizer's two moments,
+    checkpoint copies and update temporaries), b = min(batch, m) examples of a mini-batch
+    times Σ n_l units (4 copies: Z, A, the dropout mask and dA), the m training examples of
+    n_x features (2 copies), B bytes per number of ``dtype``. One estimate for every command
+    that trains this network (basicnn train, optimizers compare).
+    """
+    weights = sum(dims[k] * (dims[k - 1] + 1) for k in range(1, len(dims)))
+    b = min(batch or m, m)
+    numbers = WEIGHT_COPIES * weights + ACTIVATION_COPIES * b * sum(dims)
+    return np.dtype(dtype).itemsize * (numbers + DATA_COPIES * m * dims[0])
+
+
+def check_training_memory(
+    dims: list[int],
+    m: int,
+    batch: int | None,
+    dtype: str = "float64",
+    force: bool = False,
+    sizes: str = "--layers",
+) -> None:
+    """Raise a DltoolError when ``training_bytes`` passes MEMORY_LIMIT, unless ``force``.
+
+    ``sizes`` names the option that sets the layer sizes (the hint tells to shrink it).
+    """
+    from dltool.errors import DltoolError
+
+    need = training_bytes(dims, m, batch, dtype)
+    if need > MEMORY_LIMIT and not force:
+        raise DltoolError(
+            f"training layers {','.join(map(str, dims))} on {m:,} examples needs about "
+            f"{need / 2**30:,.1f} GiB of memory (limit {MEMORY_LIMIT / 2**30:,.0f} GiB)",
+            hint=f"use smaller {sizes} or --batch-size, or --force if this machine has the memory",
+        )
 
 
 def initial_parameters(

@@ -16,7 +16,6 @@ from dltool.errors import DltoolError
 from dltool.runs import check_not_input
 
 DEFAULT_SEED = 1
-MEMORY_LIMIT = 4 << 30  # bytes a training run may need before --force is asked for
 NOT_SAVED = ("resume", "exist_ok", "force")  # options of one invocation, not of the run
 
 # Settings fields → the options that set them (errors name the option the user typed)
@@ -118,24 +117,6 @@ def _check_layers(dims: list[int], n_x: int, n_classes: int) -> None:
         raise DltoolError(
             f"--layers ends with {dims[-1]} but the data have {n_classes} classes",
             hint=f"the output layer needs {need} units",
-        )
-
-
-def training_bytes(dims: list[int], m: int, batch: int) -> int:
-    """Return an estimate of the bytes training needs: 8 copies of the weights, 4 of the
-    activations of a batch (Z, A, masks, gradients) and the data, in float64."""
-    weights = sum(dims[k] * (dims[k - 1] + 1) for k in range(1, len(dims)))
-    return 8 * (8 * weights + 4 * batch * sum(dims) + 2 * m * dims[0])
-
-
-def check_memory(dims: list[int], m: int, batch: int | None, force: bool) -> None:
-    """Refuse a network whose training would need more than MEMORY_LIMIT, unless ``force``."""
-    need = training_bytes(dims, m, min(batch or m, m))
-    if need > MEMORY_LIMIT and not force:
-        raise DltoolError(
-            f"training layers {','.join(map(str, dims))} on {m:,} examples needs about "
-            f"{need / 2**30:,.1f} GiB of memory (limit {MEMORY_LIMIT / 2**30:.0f} GiB)",
-            hint="use smaller --layers or --batch-size, or --force if this machine has the memory",
         )
 
 
@@ -336,7 +317,7 @@ def _train(p: dict, settings, run_path: Path | None) -> None:
 
     import numpy as np
 
-    from dltool.nn.training import initial_parameters
+    from dltool.nn.training import check_training_memory, initial_parameters
     from dltool_basicnn import checkpoint
 
     s = _session()
@@ -346,7 +327,8 @@ def _train(p: dict, settings, run_path: Path | None) -> None:
         start, seed = meta["epoch"], meta["seed"]
     ds, splits, mu, sigma = _prepare(p, seed)
     dims = _dims(p, ds)
-    check_memory(dims, splits["train"][1].size, p["batch_size"], p["force"])
+    m = splits["train"][1].size
+    check_training_memory(dims, m, p["batch_size"], p["dtype"], p["force"])
     run = _open_run(p, dims, run_path, start)
     if params is None:
         params = initial_parameters(dims, seed, p["init"], p["init_scale"], p["dtype"])

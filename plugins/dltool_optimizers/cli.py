@@ -182,6 +182,7 @@ def compare(
     backend: Backend = typer.Option(
         Backend.numpy, "--backend", help="numpy (reference) or torch.optim."
     ),
+    force: bool = typer.Option(False, "--force", help="Train even above the memory estimate."),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),
     config: Path | None = typer.Option(

@@ -16,7 +16,6 @@ from dltool.errors import DltoolError
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 NOTES_SEED = 3  # the notes' np.random.seed(3) for the moons comparison
 MAX_BATCHES = 100_000  # minibatches: rows of the table
-MEMORY_LIMIT = 4 << 30  # compare: bytes of weights, optimizer state and activations
 # fields of Settings / Schedule → the options that set them (errors name the option typed)
 TRAIN_OPTIONS = {
     "learning_rate": "--lr",
@@ -197,21 +196,10 @@ def _compare_settings(p: dict):
     return settings
 
 
-def check_memory(dims: list[int], m: int, batch: int) -> None:
-    """Refuse a network whose weights, optimizer state and activations exceed MEMORY_LIMIT."""
-    weights = sum(dims[k] * (dims[k - 1] + 1) for k in range(1, len(dims)))
-    need = 8 * (10 * weights + 4 * min(batch, m) * sum(dims))
-    if need > MEMORY_LIMIT:
-        raise DltoolError(
-            f"layers {'-'.join(map(str, dims))} need about {need / 2**30:,.1f} GiB to train "
-            f"(limit {MEMORY_LIMIT / 2**30:.0f} GiB)",
-            hint="use smaller --hidden sizes or --batch-size",
-        )
-
-
 def compare(ctx, config: Path | None) -> None:
     """Run ``optimizers compare``: one network, one start, one batch order, each optimizer."""
     from dltool.config import resolve_config
+    from dltool.nn.training import check_training_memory
     from dltool_optimizers.problem import DataSpec, prepare
 
     s = _session()
@@ -224,9 +212,10 @@ def compare(ctx, config: Path | None) -> None:
     spec = DataSpec(p["dataset"], p["samples"], p["noise"], 3, data, p["target"], p["split"], seed)
     problem = prepare(spec)
     dims = [problem.n_x, *hidden, problem.n_y]
-    check_memory(dims, problem.y_train.size, p["batch_size"])
+    m = problem.y_train.size
+    check_training_memory(dims, m, p["batch_size"], "float64", p["force"], "--hidden")
     run = s.run_dir("optimizers", "compare", p["out"], p["exist_ok"])
-    run.write_config({k: v for k, v in p.items() if k != "exist_ok"})
+    run.write_config({k: v for k, v in p.items() if k not in ("exist_ok", "force")})
     s.reporter.info(
         f"{problem.ds.name}: {problem.y_train.size} train / {problem.y_dev.size} dev, "
         f"layers {dims}, {p['epochs']} epochs of mini-batches of {p['batch_size']}, "

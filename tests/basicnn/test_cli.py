@@ -579,6 +579,17 @@ def test_a_layer_size_beyond_memory_is_refused_at_once(run, tmp_path):
     assert peak_kib < 1 << 20  # under 1 GiB: refused before any allocation
 
 
+def test_one_memory_estimate_for_the_l_layer_network():
+    from dltool.nn.training import training_bytes
+
+    dims = [2, 100_000, 100_000, 1]
+    weights = 100_000 * 3 + 100_000 * 100_001 + 100_001
+    expected = 8 * (8 * weights + 4 * 320 * sum(dims) + 2 * 320 * 2)
+    assert training_bytes(dims, 320, None) == training_bytes(dims, 320, 10**6) == expected
+    assert training_bytes(dims, 320, 64, "float32") * 2 == training_bytes(dims, 320, 64)
+    assert training_bytes(dims, 320, 64) < expected  # a smaller batch holds fewer activations
+
+
 def test_generated_sets_are_bounded_in_the_data_layer_too():
     from dltool.data import datasets
     from dltool.errors import DltoolError

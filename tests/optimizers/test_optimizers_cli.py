@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 from conftest import check_failure as _fail
 from dltool_optimizers import search
 from dltool_optimizers.compare import compare
@@ -458,7 +459,8 @@ def test_sizes_that_only_describe_work_are_bounded(run, tmp_path):
     _fail(run("minibatches", "--m", "10000000", "--size", "1"), "makes 10,000,000 batches")
     _usage(run("schedule", "--epochs", "100000000"), "100000000 is not in the range")
     _usage(run("compare", "--samples", "100000000"), "100000000 is not in the range")
-    _fail(run("compare", "--hidden", "100000,100000", "--out", tmp_path / "c"), "GiB to train")
+    res = _fail(run("compare", "--hidden", "100000,100000", "--out", tmp_path / "c"), "GiB of")
+    assert "--force" in res.stderr and "--hidden" in res.stderr
     _usage(run("tune", "--trials", "100000000", "--space", "x.yaml"), "is not in the range")
     assert not (tmp_path / "c").exists()
     for args in (["minibatches", "--m", "10000000", "--size", "1"], ["compare", "--hidden",
@@ -583,3 +585,14 @@ def test_killed_tune_leaves_no_process_behind(space, tmp_path, how):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_compare_memory_estimate_is_the_core_one_and_force_passes_it(run, tmp_path, monkeypatch):
+    from dltool.nn import training
+
+    args = ["compare", "--samples", "20", "--epochs", "1", "--hidden", "3", "--batch-size", "8"]
+    monkeypatch.setattr(training, "MEMORY_LIMIT", 1)  # every network is above it
+    _fail(run(*args, "--out", tmp_path / "a"), "training layers 2,3,1 on 16 examples needs about")
+    assert not (tmp_path / "a").exists()
+    _ok(run(*args, "--force", "--out", tmp_path / "b"))
+    assert "force" not in yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
