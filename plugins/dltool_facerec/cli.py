@@ -25,7 +25,8 @@ app = plugin_app(
 
 DB_HELP = "Face database file [default: $DLTOOL_FACE_DB, else faces.sqlite3 in the user data dir]."
 ENCODER_HELP = (
-    "Encoder from 'facerec train': encoder.pt or its run folder [default: dlib ResNet, 128-d]."
+    "Encoder from 'facerec train': encoder.pt, its run folder or run number N "
+    "(runs/facerec/train/N) [default: dlib ResNet, 128-d]."
 )
 DETECTOR_HELP = "Face detector: hog (fast) or cnn (dlib MMOD, slower, more poses)."
 UPSAMPLE_HELP = "Upsample the image this many times before detecting (finds smaller faces)."

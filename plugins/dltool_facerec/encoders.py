@@ -187,7 +187,14 @@ def load_encoder(path: Path | None, device: Any = None, quiet: bool | None = Non
 
 
 def encoder_file(path: Path) -> Path:
-    """Return ``path``, or the encoder.pt inside the run folder ``path`` names."""
+    """Return ``path``, or the encoder.pt inside the run folder ``path`` names.
+
+    A number that is no file names a run of ``facerec train`` (``runs/facerec/train/N``).
+    """
+    if not path.exists() and str(path).isdigit():
+        from dltool.runs import find_run
+
+        path = find_run(path, "facerec", "train")
     if path.is_dir():
         inside = path / "encoder.pt"
         if not inside.is_file():
@@ -199,7 +206,7 @@ def encoder_file(path: Path) -> Path:
     if not path.is_file():
         raise DltoolError(
             f"encoder file not found: {path}",
-            hint="give encoder.pt or the run folder written by 'dltool facerec train'",
+            hint="give encoder.pt, or the run folder or run number of 'dltool facerec train'",
         )
     return path
 

@@ -43,7 +43,8 @@ class DirectionMethod(str, Enum):
 
 VECTORS_HELP = (
     "Vectors file (GloVe/word2vec text or binary; a gensim .kv pickle only with "
-    "--trust-pickle), or a run folder of 'wordvec train' or 'debias' [default: GloVe 6B 50d]."
+    "--trust-pickle), a run folder of 'wordvec train' or 'debias', or the number N of "
+    "runs/wordvec/train/N [default: GloVe 6B 50d]."
 )
 PLOTS = "png, svg, pdf or jpg"
 MAX_N = 1_000_000

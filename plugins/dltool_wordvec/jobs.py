@@ -95,9 +95,14 @@ def _threads() -> int:
 
 
 def vectors_path(path: Path | None) -> Path | None:
-    """Return the vectors file ``path`` names: itself, or the output of the run folder it is."""
-    from dltool.runs import holds_run, read_config
+    """Return the vectors file ``path`` names: itself, or the output of the run folder it is.
 
+    A number that is no file names a run of ``wordvec train`` (``runs/wordvec/train/N``).
+    """
+    from dltool.runs import find_run, holds_run, read_config
+
+    if path is not None and not path.exists() and str(path).isdigit():
+        path = find_run(path, "wordvec", "train")
     if path is None or not path.is_dir() or not holds_run(path):
         return path
     name = read_config(path).get("output") or read_config(path).get("out")

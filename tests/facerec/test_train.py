@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 
 import numpy as np
@@ -68,7 +69,7 @@ def test_roc_and_threshold_known_values():
     assert accuracy(genuine, impostor, 0.2) == {"accuracy": 5 / 6, "tpr": 0.5, "fpr": 0.0}
 
 
-def test_train_evaluate_and_use_the_encoder(cli, faces_dir, tmp_path, db_path):
+def test_train_evaluate_and_use_the_encoder(cli, fails, faces_dir, tmp_path, db_path, monkeypatch):
     out = tmp_path / "train"
     res = cli("--threads", "1", "--seed", "0", "facerec", "train", "--data",
                  str(faces_dir), "--epochs", "3", "--out", str(out))  # fmt: skip
@@ -86,6 +87,13 @@ def test_train_evaluate_and_use_the_encoder(cli, faces_dir, tmp_path, db_path):
     assert ev.exit_code == 0, ev.stderr
     metrics = {m["metric"]: m["value"] for m in json.loads(ev.stdout)["metrics"]}
     assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["auc"] <= 1
+    monkeypatch.setenv("DLTOOL_RUNS", str(tmp_path / "runs"))  # --encoder N: a run number
+    shutil.copytree(out, tmp_path / "runs" / "facerec" / "train" / "7")
+    by_number = cli("--json", "--threads", "1", "facerec", "evaluate", "--data", str(faces_dir),
+                    "--encoder", "7", "--out", str(tmp_path / "ev_7"))  # fmt: skip
+    assert by_number.exit_code == 0, by_number.stderr
+    assert json.loads(by_number.stdout)["metrics"] == json.loads(ev.stdout)["metrics"]
+    fails(cli("facerec", "evaluate", "--data", str(faces_dir), "--encoder", "8"), "run 8 does not")
 
     faces = sorted((faces_dir / "grace").iterdir())
     res = cli("--threads", "1", "facerec", "enroll", "grace", str(faces[0]),

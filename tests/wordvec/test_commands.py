@@ -68,7 +68,7 @@ def test_debias_run_folder_then_vectors_from_the_run(cli, fails, glove_file, tmp
     fails(cli("wordvec", "similar", "nurse", "-V", tmp_path), "is a directory")
 
 
-def test_train_run_folder_is_a_vectors_source(cli, tmp_path):
+def test_train_run_folder_is_a_vectors_source(cli, fails, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("alpha beta gamma delta omega sigma\n" * 40)
     args = ("--min-count", "1", "--dim", "6", "--epochs", "1", "--workers", "1")
@@ -79,6 +79,10 @@ def test_train_run_folder_is_a_vectors_source(cli, tmp_path):
     res = cli("wordvec", "similar", "alpha", "-V", run, "-n", "2", "--json")
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["similar"]) == 2
+    by_number = cli("wordvec", "similar", "alpha", "-V", "1", "-n", "2", "--json")  # run number
+    assert by_number.exit_code == 0, by_number.output
+    assert json.loads(by_number.stdout) == json.loads(res.stdout)
+    fails(cli("wordvec", "similar", "alpha", "-V", "9"), "run 9 does not exist")
     res = cli("wordvec", "train", corpus, *args, "--out", run)
     assert res.exit_code == 1 and "holds a run" in res.stderr
     assert cli("wordvec", "train", corpus, *args, "--out", run, "--exist-ok").exit_code == 0
