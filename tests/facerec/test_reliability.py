@@ -353,7 +353,7 @@ def test_evaluate_refuses_pairs_that_would_not_fit_in_memory_unless_forced(
     monkeypatch.setattr(jobs, "_read", real_read)
     res = cli("--json", "facerec", "evaluate", "--data", faces_dir, "--out", out, "--force")
     assert res.exit_code == 0, res.stderr
-    assert json.loads(res.stdout)["pairs"] == {"genuine": 20, "impostor": 25}
+    assert json.loads(res.stdout)["genuine_pairs"] == 20
 
 
 def test_roc_by_sorting_equals_the_definition():

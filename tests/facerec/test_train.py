@@ -120,8 +120,11 @@ def test_evaluate_dlib_separates_the_two_people(cli, faces_dir, tmp_path):
     doc = json.loads(res.stdout)
     metrics = {m["metric"]: m["value"] for m in doc["metrics"]}
     assert metrics["accuracy"] == 1.0 and metrics["auc"] == 1.0 and metrics["threshold"] == 0.6
-    assert doc["pairs"] == {"genuine": 20, "impostor": 25}
+    assert (doc["genuine_pairs"], doc["impostor_pairs"]) == (20, 25)
     assert (out / "distances.png").stat().st_size > 0
+    text = cli("facerec", "evaluate", "--data", str(faces_dir), "--out", str(tmp_path / "t")).stdout
+    assert "Genuine pairs (same person): 20" in text and "Impostor pairs (two people): 25" in text
+    assert "{" not in text  # no raw dict
     saved = json.loads((out / "evaluation.json").read_text())
     assert saved["people"] == ["astronaut", "grace"] and saved["images"] == 10
 
