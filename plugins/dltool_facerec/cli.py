@@ -212,7 +212,7 @@ def export_(
     file: Path = typer.Argument(
         None, help="JSON file to write (or give it as -o).", show_default=False
     ),
-    output: Path = output_option("json"),
+    output: Path = output_option("json", "none: FILE or -o FILE is required"),
     db: Path = db_option(),
 ) -> None:
     """Write every person and encoding to a JSON file, owner-only (import it elsewhere)."""

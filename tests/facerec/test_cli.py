@@ -377,3 +377,9 @@ def test_export_output_option_and_format(cli, fails, db_path, tmp_path, small):
     fails(cli("facerec", "export", tmp_path / "faces.csv"), "unknown output format '.csv'")
     fails(cli("facerec", "export"), "give the export file once")
     assert not (tmp_path / "faces.csv").exists()
+
+
+def test_export_help_names_no_run_folder(cli):
+    text = " ".join(cli("facerec", "export", "--help").stdout.split())
+    assert "run folder" not in text
+    assert "[default: none: FILE or -o FILE is required]" in text
