@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from dltool.data import DATASETS, GENERATED
 from dltool.errors import DltoolError
 
-GENERATED = ("planar", "moons", "circles", "spirals", "blobs")
 MAX_SAMPLES = 1_000_000  # examples of a generated set (8 bytes × 2 features each)
 MAX_CLASSES = 100  # classes of spirals/blobs
 MAX_NOISE = 5.0  # noise of a generated set: beyond a few units the points are pure noise
 DATA_HINT = "give a .csv file (header row, one example per row) or an .npz file (arrays X, y)"
-BUILTIN = (*GENERATED, "digits")
+BUILTIN = DATASETS  # the name loaders and commands use (dltool.data.DATASETS)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from dltool.commands import (
     positive_float,
     resume_option,
 )
+from dltool.data import DATASETS
 
 app = plugin_app("Logistic regression and L-layer networks: train, predict, gradcheck, diagnose.")
 
@@ -34,13 +35,7 @@ INIT_SCALE_MAX = 10.0  # --init random: N(0, 1)·scale; above this the first ste
 RANGE_MAX = 100.0  # activations: every activation is flat (or linear) far beyond ±20
 
 
-class Dataset(str, Enum):
-    planar = "planar"
-    moons = "moons"
-    circles = "circles"
-    spirals = "spirals"
-    blobs = "blobs"
-    digits = "digits"
+Dataset = Enum("Dataset", {n: n for n in DATASETS}, type=str)  # type: ignore[misc]
 
 
 class Activation(str, Enum):

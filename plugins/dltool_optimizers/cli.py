@@ -20,6 +20,7 @@ from dltool.commands import (
     positive_float,
     resume_option,
 )
+from dltool.data import DATASETS
 
 app = plugin_app("Compare GD/momentum/RMSprop/Adam, plot lr decay, random hyperparameter search.")
 
@@ -50,13 +51,7 @@ def _beta(flag: str, default: float, help: str) -> float:
     )
 
 
-class Dataset(str, Enum):
-    planar = "planar"
-    moons = "moons"
-    circles = "circles"
-    spirals = "spirals"
-    blobs = "blobs"
-    digits = "digits"
+Dataset = Enum("Dataset", {n: n for n in DATASETS}, type=str)  # type: ignore[misc]
 
 
 class Kind(str, Enum):

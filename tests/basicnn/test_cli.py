@@ -647,6 +647,22 @@ def test_cli_choices_match_the_math():
     assert cli.SAMPLES_MAX == datasets.MAX_SAMPLES and cli.CLASSES_MAX == datasets.MAX_CLASSES
 
 
+def test_dataset_choices_come_from_one_light_list():
+    import subprocess
+    import sys
+
+    from dltool_basicnn import cli as basicnn_cli
+    from dltool_optimizers import cli as optimizers_cli
+
+    from dltool.data import DATASETS, GENERATED, datasets
+
+    assert datasets.BUILTIN is DATASETS and datasets.GENERATED is GENERATED
+    assert [e.value for e in basicnn_cli.Dataset] == list(DATASETS)
+    assert [e.value for e in optimizers_cli.Dataset] == list(DATASETS)
+    code = "import sys, dltool.data; assert 'numpy' not in sys.modules, 'numpy imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_null_epochs_and_negative_seed_are_one_line_each(run, cli, tmp_path):
     cfg = tmp_path / "null.yaml"
     cfg.write_text("epochs: null\n")
