@@ -47,9 +47,6 @@ class ClipMode(str, Enum):
     norm = "norm"
 
 
-RUN_ONLY = ("max_steps", "time_limit")  # limits of one invocation: a resume may change them
-
-
 @app.command()
 def train(
     ctx: typer.Context,
@@ -126,19 +123,9 @@ def train(
     --resume RUN continues a run with its own options; only --epochs may change
     (and --max-steps/--time-limit, which bound this invocation only).
     """
-    from dltool.commands import resumed_options
-    from dltool.config import resolve_config
     from dltool_rnn import jobs
 
-    params = resolve_config(ctx, config, exclude=("out", "exist_ok", "resume"))
-    params = jobs.plain_options(params)
-    run = None
-    if resume is not None:
-        run, resumed = resumed_options(
-            ctx, params, resume, "rnn", "train", config, ("epochs", *RUN_ONLY)
-        )
-        params = {**resumed, **{k: params[k] for k in RUN_ONLY}}
-    jobs.train(params, run, out, exist_ok)
+    jobs.train(ctx, config, resume, out, exist_ok)
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """The ``dltool rnn`` command jobs: train (new or resumed), sample, gradcheck, shapes.
 
-``cli.py`` resolves the options (and, for ``--resume``, restores the run's own through the
-core's one resume rule); the jobs check them, read the data, run the math with the thread
-width the session asks for and report.
+``train`` resolves the options (and, for ``--resume``, restores the run's own
+through the core's one resume rule); the jobs check them, read the data, run the math with
+the thread width the session asks for and report.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from dltool_rnn.train import (
 
 MODEL_KEYS = ("cell", "hidden", "layers", "reset_after")
 RUN_KEYS = ("resume", "out", "exist_ok", "config")  # where the run is, not what it does
+RUN_ONLY = ("max_steps", "time_limit")  # limits of one invocation: a resume may change them
 EPOCHS = "epochs.jsonl"
 FINITE = ("lr", "clip", "val_fraction", "time_limit")
 SHAPES_BUDGET = 1 << 30  # bytes rnn shapes may allocate
@@ -45,6 +46,20 @@ def plain_options(params: dict) -> dict:
     text = out.get("text_file")
     out["text_file"] = None if text is None else str(Path(text).resolve())
     return out
+
+
+def train(ctx, config: Path | None, resume: str | None, out: Path | None, exist_ok: bool) -> None:
+    """Run ``rnn train``: options from flags > --config > defaults, or ``--resume RUN``'s own."""
+    from dltool.commands import resumed_options
+    from dltool.config import resolve_config
+
+    params = plain_options(resolve_config(ctx, config, exclude=("out", "exist_ok", "resume")))
+    run = None
+    if resume is not None:
+        may_change = ("epochs", *RUN_ONLY)
+        run, resumed = resumed_options(ctx, params, resume, "rnn", "train", config, may_change)
+        params = {**resumed, **{k: params[k] for k in RUN_ONLY}}
+    _train(params, run, out, exist_ok)
 
 
 def _check_numbers(params: dict) -> None:
@@ -178,7 +193,7 @@ def _report(s, params, backend, vocab, ts, val, unigram, seconds, run) -> None:
     s.reporter.result("checkpoint", str(run.file(checkpoint.FILENAME)))
 
 
-def train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> None:
+def _train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> None:
     """Train a new character model, or continue the run ``resume``, as ``params`` say."""
     s = current()
     params = {k: v for k, v in params.items() if k not in RUN_KEYS}  # old runs saved them

@@ -430,3 +430,14 @@ def test_help_is_light_and_ctrl_c_keeps_a_checkpoint(text_file, tmp_path):
 def test_unusable_file_arguments_exit_1_with_a_hint(cli, tmp_path, args, text):
     result = cli("rnn", *[a.format(dir=tmp_path) for a in args])
     assert text in _error(result, 1)
+
+
+def test_train_command_body_only_builds_options_and_calls_its_job():
+    import inspect
+
+    from dltool_rnn import cli, jobs
+
+    source = inspect.getsource(cli)
+    for logic in ("resolve_config", "resumed_options", "RUN_ONLY"):
+        assert logic not in source, logic  # the resume rule and the merge live in jobs.py
+    assert jobs.RUN_ONLY == ("max_steps", "time_limit")
