@@ -17,6 +17,9 @@ from dltool.runs import check_not_input
 
 DEFAULT_SEED = 1
 NOT_SAVED = ("resume", "exist_ok", "force")  # options of one invocation, not of the run
+# what basicnn commands write into a run folder besides config.yaml
+RUN_FILES = ("model.npz", "metrics.jsonl", "results.json", "cost.png", "decision_boundary.png")
+RUN_FILES += ("activations.png",)
 
 # Settings fields → the options that set them (errors name the option the user typed)
 OPTIONS = {
@@ -42,6 +45,24 @@ def _seed() -> int:
     """Return the global --seed, or the default 1."""
     seed = _session().seed
     return DEFAULT_SEED if seed is None else seed
+
+
+def _fresh_run(command: str, out: Path | None, exist_ok: bool):
+    """Return a new run folder; an earlier run's files in a reused ``--out`` go first.
+
+    With ``--exist-ok`` this run writes over the earlier one: a model.npz (or results) the
+    new run has not yet written must not be taken for its own when the new run fails.
+    """
+    run = _session().run_dir("basicnn", command, out, exist_ok)
+    for name in RUN_FILES:
+        try:
+            run.file(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise DltoolError(
+                f"cannot remove {run.file(name)} of the earlier run: {exc.strerror}",
+                hint="remove it yourself, or give another --out",
+            ) from None
+    return run
 
 
 def values(p: dict) -> dict:
@@ -301,7 +322,7 @@ def _open_run(p: dict, dims: list[int], run_path: Path | None, start: int):
     from dltool.runs import RunDir, read_config
 
     if run_path is None:
-        run = _session().run_dir("basicnn", "train", p["out"], p["exist_ok"])
+        run = _fresh_run("train", p["out"], p["exist_ok"])
         saved = {k: v for k, v in p.items() if k not in NOT_SAVED}
         run.write_config({**saved, "layers": ",".join(map(str, dims))})  # reusable with --config
         return run
@@ -543,12 +564,11 @@ def logreg(ctx, config: Path | None) -> None:
 
     p = options(ctx, config)
     settings = _settings("relu", p["lr"], p["epochs"])
-    s = _session()
     seed = _seed()
     ds, splits, mu, sigma = _prepare(p, seed, lambda d: _binary(d, p["positive"]))
     X, y = splits["train"]
     n_x = X.shape[0]
-    run = s.run_dir("basicnn", "logreg", p["out"], p["exist_ok"])
+    run = _fresh_run("logreg", p["out"], p["exist_ok"])
     run.write_config({k: v for k, v in p.items() if k not in NOT_SAVED})
     extra = {"seed": seed, "kind": "logreg", "positive": p["positive"]}
     meta = _meta(ds, [n_x, 1], "relu", mu, sigma, p["target"], extra)
@@ -688,7 +708,7 @@ def activations(points: str, span: float, out: Path | None, exist_ok: bool) -> N
         row["d_softmax_ii"] = float(sm[i] * (1 - sm[i]))
         rows.append(row)
     s.reporter.table("Activations g(z) and g'(z) (softmax over all the points)", rows, key="values")
-    run = s.run_dir("basicnn", "activations", out, exist_ok)
+    run = _fresh_run("activations", out, exist_ok)
     run.write_config({"points": points, "range": span})
     path = plots.activations(run.file("activations.png"), span)
     s.reporter.result("plot", str(path), "plot")

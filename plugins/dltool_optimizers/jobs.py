@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 
 from dltool.errors import DltoolError
+from dltool.runs import METRICS
 
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
 NOTES_SEED = 3  # the notes' np.random.seed(3) for the moons comparison
@@ -47,6 +48,26 @@ def _seed(default: int = 1) -> int:
     """Return the global --seed, or ``default``."""
     seed = _session().seed
     return default if seed is None else seed
+
+
+def _fresh_run(command: str, out: Path | None, exist_ok: bool):
+    """Return a new run folder; an earlier run's results in a reused ``--out`` go first.
+
+    With ``--exist-ok`` this run writes over the earlier one: its results, cost curves
+    (``costs_<optimizer>.json`` of optimizers this run may not train) and plots go, so none
+    is taken for this run's.
+    """
+    run = _session().run_dir("optimizers", command, out, exist_ok)
+    stale = [run.file(n) for n in ("results.json", METRICS, "compare.png", "schedule.png")]
+    for path in [*stale, *run.path.glob("costs_*.json")]:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise DltoolError(
+                f"cannot remove {path} of the earlier run: {exc.strerror}",
+                hint="remove it yourself, or give another --out",
+            ) from None
+    return run
 
 
 def values(p: dict) -> dict:
@@ -131,7 +152,7 @@ def schedule(sched: dict, epochs: int, every: int, out: Path | None, exist_ok: b
     lrs = [decay.lr(e) for e in range(epochs)]
     step = every if every > 0 else max(1, epochs // 20)
     shown = range(epochs) if s.reporter.json_mode else sorted({*range(0, epochs, step), epochs - 1})
-    run = s.run_dir("optimizers", "schedule", out, exist_ok)
+    run = _fresh_run("schedule", out, exist_ok)
     run.write_config({**sched, "epochs": epochs, "every": every})
     rows = [{"epoch": e, "learning_rate": lrs[e]} for e in shown]
     s.reporter.table(f"{sched['kind']} schedule, α₀ = {decay.lr0:g}", rows, key="schedule")
@@ -214,7 +235,7 @@ def compare(ctx, config: Path | None) -> None:
     dims = [problem.n_x, *hidden, problem.n_y]
     m = problem.y_train.size
     check_training_memory(dims, m, p["batch_size"], "float64", p["force"], "--hidden")
-    run = s.run_dir("optimizers", "compare", p["out"], p["exist_ok"])
+    run = _fresh_run("compare", p["out"], p["exist_ok"])
     run.write_config({k: v for k, v in p.items() if k not in ("exist_ok", "force")})
     s.reporter.info(
         f"{problem.ds.name}: {problem.y_train.size} train / {problem.y_dev.size} dev, "

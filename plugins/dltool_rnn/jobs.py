@@ -152,10 +152,20 @@ def _backend(params: dict, saved: dict, meta: dict | None, moments, device):
 
 
 def _new_run(out: Path | None, exist_ok: bool) -> RunDir:
-    """Create the run folder; in a reused --out, the old run's epochs and checkpoint go."""
+    """Create the run folder; in a reused --out, the old run's metrics and checkpoint go.
+
+    Step metrics are logged every 10 steps: a rerun that stops sooner must not leave the
+    earlier run's rows to be read as its own.
+    """
     run = current().run_dir("rnn", "train", out, exist_ok)
-    run.file(EPOCHS).unlink(missing_ok=True)
-    run.file(checkpoint.FILENAME).unlink(missing_ok=True)
+    for name in (METRICS, EPOCHS, checkpoint.FILENAME):
+        try:
+            run.file(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise DltoolError(
+                f"cannot remove {run.file(name)} of the earlier run: {exc.strerror}",
+                hint="remove it yourself, or give another --out",
+            ) from None
     return run
 
 

@@ -535,6 +535,24 @@ def test_second_train_into_a_finished_run_is_refused_unless_exist_ok(run, tmp_pa
         assert run(command, "--out", tmp_path / command, "--exist-ok").exit_code == 0
 
 
+def test_a_failed_exist_ok_rerun_leaves_no_model_of_the_earlier_run(run, tmp_path, monkeypatch):
+    from dltool.nn import training
+
+    out = tmp_path / "d"
+    assert (
+        run("train", "-d", "moons", "--layers", "2,30,1", "--epochs", "5", "--out", out).exit_code
+        == 0
+    )
+    assert (out / "model.npz").is_file() and (out / "cost.png").is_file()
+    monkeypatch.setattr(training, "step_numpy", lambda *args: float("nan"))  # epoch 1 diverges
+    res = _fail(run("train", "-d", "moons", "--layers", "2,4,1", "--epochs", "5", "--out", out,
+                    "--exist-ok"), "no checkpoint was written yet")  # fmt: skip
+    assert "cost became nan at epoch 1" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "metrics.jsonl"]
+    assert [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1]
+    _fail(run("predict", out, "moons"), "holds no model.npz")  # not the 2,30,1 model of before
+
+
 def test_resume_restores_the_run_and_only_epochs_may_change(run, app, invoke, tmp_path):
     out = tmp_path / "r"
     args = ["--dataset", "circles", "--epochs", "20", "--lr", "0.2", "--layers", "2,6,1"]

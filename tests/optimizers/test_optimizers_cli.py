@@ -596,3 +596,15 @@ def test_compare_memory_estimate_is_the_core_one_and_force_passes_it(run, tmp_pa
     assert not (tmp_path / "a").exists()
     _ok(run(*args, "--force", "--out", tmp_path / "b"))
     assert "force" not in yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
+
+
+def test_exist_ok_compare_leaves_no_cost_curve_of_the_earlier_run(run, tmp_path):
+    out = tmp_path / "c"
+    args = ["compare", "--samples", "20", "--epochs", "2", "--out", out]
+    _ok(run(*args, "--optimizers", "gd,adam"))
+    assert (out / "costs_adam.json").is_file()
+    _ok(run(*args, "--optimizers", "gd", "--exist-ok"))
+    assert sorted(p.name for p in out.glob("costs_*.json")) == ["costs_gd.json"]
+    assert [r["optimizer"] for r in json.loads((out / "results.json").read_text())["results"]] == [
+        "gd"
+    ]

@@ -286,6 +286,7 @@ def test_a_finished_run_is_not_replaced_without_exist_ok(cli, text_file, tmp_pat
         msg = _error(cli(*args, "--epochs", "1", "--exist-ok"))
     assert "this run wrote none" in msg and "(step" not in msg  # the old checkpoint is not ours
     assert not (out / "epochs.jsonl").exists() and not (out / "checkpoint.npz").exists()
+    assert not (out / "metrics.jsonl").exists()  # no step rows of the earlier run either
     assert cli(*args, "--epochs", "1", "--exist-ok").exit_code == 0
     rows = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1]
