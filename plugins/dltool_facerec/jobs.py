@@ -546,7 +546,7 @@ def _save(model: Any, chips: Any, labels: Any, rows: list, run: Any) -> dict:
     """Choose the threshold on the training faces; save encoder.pt and the plots."""
     from dltool_facerec.evaluate import threshold_report
     from dltool_facerec.facenet import embed_chips, save_encoder
-    from dltool_facerec.output import plot_curves, plot_evaluation
+    from dltool_facerec.plots import plot_curves, plot_evaluation
 
     rep = threshold_report(embed_chips(model, chips, current().device), labels, None)
     save_encoder(model, run.file("encoder.pt"), rep["best_threshold"])
@@ -574,7 +574,8 @@ def evaluate(data: Path, faces: Faces, force: bool, out: Any, exist_ok: bool) ->
     import numpy as np
 
     from dltool_facerec.evaluate import threshold_report
-    from dltool_facerec.output import plot_evaluation, summary_rows
+    from dltool_facerec.output import summary_rows
+    from dltool_facerec.plots import plot_evaluation
     from dltool_facerec.train import identity_folders
 
     s = current()

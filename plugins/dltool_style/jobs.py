@@ -287,7 +287,7 @@ class Pictures:
         """Write result.png (and -o), side_by_side.png and cost.png; return the result path."""
         from dltool.data.images import write_image
         from dltool_style import images as im
-        from dltool_style import outputs
+        from dltool_style import plots
 
         p = self.params
         if p["preserve_colors"]:
@@ -298,10 +298,10 @@ class Pictures:
         panels = [("content", self.content)]
         names = [Path(label).name for label in self.labels[1:]]
         panels += [(f"style {n}", img) for n, img in zip(names, self.styles, strict=True)]
-        outputs.side_by_side(self.run.file("side_by_side.png"), [*panels, ("result", result)])
+        plots.side_by_side(self.run.file("side_by_side.png"), [*panels, ("result", result)])
         if history:
             weights = (p["content_weight"], p["style_weight"], p["tv_weight"])
-            outputs.cost_curves(self.run.file("cost.png"), history, *weights)
+            plots.cost_curves(self.run.file("cost.png"), history, *weights)
         return self.output if self.output is not None else path
 
 

@@ -14,7 +14,7 @@ def register_commands(commands):
 
 @dltool.hookimpl
 def register_artifacts(artifacts):
-    from dltool_wordvec.artifact import GENSIM_WORD_DATA, GLOVE_6B_50D
+    from dltool_wordvec.weights import GENSIM_WORD_DATA, GLOVE_6B_50D
 
     artifacts.add(GLOVE_6B_50D)
     artifacts.add(GENSIM_WORD_DATA)

@@ -34,14 +34,14 @@ def gensim_test_file(name: str) -> Path:
     """Return the verified path of ``name`` in gensim's test data (artifact
     ``gensim-word-benchmarks``: questions-words.txt, wordsim353.tsv, simlex999.txt, lee…)."""
     from dltool.artifacts import ensure
-    from dltool_wordvec.artifact import GENSIM_WORD_DATA
+    from dltool_wordvec.weights import GENSIM_WORD_DATA
 
     return ensure(GENSIM_WORD_DATA)[name]
 
 
 def has_gensim_test_file(name: str) -> bool:
     """Return True when ``name`` is one of the gensim test files this plugin ships with."""
-    from dltool_wordvec.artifact import GENSIM_WORD_DATA
+    from dltool_wordvec.weights import GENSIM_WORD_DATA
 
     return any(f.name == name for f in GENSIM_WORD_DATA.files)
 

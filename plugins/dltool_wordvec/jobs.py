@@ -391,24 +391,10 @@ def bias(o: BiasOptions) -> None:
     title = f"Projection on the gender direction ({o.method}; > 0: female side)"
     rep.table(title, table, key="bias")
     dest = o.output or _run_file("bias", o.out, o.exist_ok, "bias.png", _options(o))
-    _bar_chart(dest, table, o.method)
+    from dltool_wordvec.plots import bar_chart
+
+    bar_chart(dest, table, o.method)
     rep.result("plot", str(dest), label="bar chart")
-
-
-def _bar_chart(path: Path, table: list[dict], method: str) -> None:
-    """Draw the projections as horizontal bars (female side right, male side left)."""
-    from dltool.report import figure
-
-    height = max(3.0, 0.22 * len(table) + 1)
-    with figure(path, figsize=(7, height)) as (_fig, ax):
-        values = [t["projection"] for t in table]
-        colors = ["tab:red" if v > 0 else "tab:blue" for v in values]
-        ax.barh([t["word"] for t in table], values, color=colors)
-        ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_xlabel("cos(e_w, g)   ← male · female →")
-        ax.set_title(f"Projection on the gender direction g ({method})")
-        ax.tick_params(axis="y", labelsize=8)
-        ax.margins(y=0.01)
 
 
 def _with_case_variants(emb: Any, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -704,25 +690,10 @@ def plot(
     explained = (sv[:2] ** 2 / max((sv**2).sum(), 1e-300)).tolist()
     config = {"words": words, "skip_missing": skip_missing, **_source_config(asdict(source))}
     dest = output or _run_file("plot", out, exist_ok, "words.png", config)
-    _scatter(dest, Z, [emb.words[r] for r in rows], explained, emb.source)
+    from dltool_wordvec.plots import scatter
+
+    scatter(dest, Z, [emb.words[r] for r in rows], explained, emb.source)
     current().reporter.result("plot", str(dest), label="plot")
-
-
-def _scatter(path: Path, Z: Any, labels: list[str], explained: list[float], name: str) -> None:
-    """Draw the 2-D points ``Z`` (k, 2) with their labels."""
-    import numpy as np
-
-    from dltool.report import figure
-
-    with figure(path, figsize=(7, 6)) as (_fig, ax):
-        Z = Z if Z.shape[1] > 1 else np.c_[Z, np.zeros(len(Z))]  # (k, 2)
-        ax.scatter(Z[:, 0], Z[:, 1], s=18)
-        for (x, y), label in zip(Z, labels, strict=True):
-            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3))
-        ax.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
-        if len(explained) > 1:
-            ax.set_ylabel(f"PC2 ({explained[1]:.0%} of variance)")
-        ax.set_title(f"{len(labels)} words, 2-D PCA of {name}")
 
 
 # ---------------------------------------------------------------- training

@@ -202,7 +202,7 @@ def make_kv(words: list[str], vectors: np.ndarray, key_to_index: dict | None = N
 def default_cache_path() -> Path:
     """Return where the native gensim copy of the embedded GloVe vectors is cached."""
     from dltool.artifacts import cache_dir
-    from dltool_wordvec.artifact import GLOVE_6B_50D
+    from dltool_wordvec.weights import GLOVE_6B_50D
 
     tag = GLOVE_6B_50D.files[0].sha256[:12]
     return cache_dir() / "wordvec" / f"{GLOVE_6B_50D.name}-{tag}" / "vectors.kv"
@@ -211,7 +211,7 @@ def default_cache_path() -> Path:
 def build_default_cache(path: Path, quiet: bool | None = None) -> None:
     """Verify the package's .npy + Parquet files and save them as a gensim file at ``path``."""
     from dltool.artifacts import ensure
-    from dltool_wordvec.artifact import GLOVE_6B_50D
+    from dltool_wordvec.weights import GLOVE_6B_50D
 
     files = ensure(GLOVE_6B_50D, quiet=quiet)
     try:

@@ -81,3 +81,24 @@ def test_bash_completes_every_choice_option():
     replies = out.stdout.split("---\n")
     for (path, flag, choices), reply in zip(CHOICES, replies, strict=False):
         assert sorted(reply.split()) == sorted(choices), f"dltool {' '.join(path)} {flag}"
+
+
+PLUGIN_DIRS = sorted((ROOT / "plugins").glob("dltool_*"))
+ROLE_FILES = {  # what a module does -> the one file name it has in every plugin
+    re.compile(r"\bfigure\("): "plots.py",  # dltool.report.figure: plots
+    re.compile(r"\bArtifact\("): "weights.py",  # artifact declarations
+}
+ROLE_EXCEPTIONS = {
+    "dltool_rnn": "rnn/corpus.py declares the Lee corpus artifact (rnn's owner moves it)",
+}
+
+
+@pytest.mark.parametrize("plugin", PLUGIN_DIRS, ids=[p.name for p in PLUGIN_DIRS])
+def test_same_role_same_file_name(plugin):
+    if plugin.name in ROLE_EXCEPTIONS:
+        pytest.xfail(ROLE_EXCEPTIONS[plugin.name])
+    for module in sorted(plugin.glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        for pattern, name in ROLE_FILES.items():
+            if pattern.search(text) and "def figure(" not in text:
+                assert module.name == name, f"{plugin.name}/{module.name}: belongs in {name}"
