@@ -20,6 +20,7 @@ from dltool.commands import (
     positive_float,
     resume_option,
 )
+from dltool.data.images import demo_completion
 from dltool_cnn import MAX_LR, MODELS
 from dltool_cnn.filters import FILTER_NAMES
 
@@ -34,6 +35,7 @@ MAX_AUGMENT_SIZE = 2_048
 MAX_STRIDE = 100_000  # a stride past the image gives a 1x1 output, nothing more
 MAX_PAD = 10_000  # the memory estimate refuses far less on large images
 NUM_BLOCKS = 16  # EfficientNet-Lite0's MBConv blocks (dltool.nn.efficientnet.NUM_BLOCKS)
+BUILTIN_DATA = ("digits", "shapes")  # dltool_cnn.data's built-in sets, without importing it
 IMAGE_HELP = "Image file, or a demo image NAME or demo:NAME (camera, coins, chelsea, …)."
 
 Model = Enum("Model", {name: name for name, *_ in MODELS}, type=str)  # type: ignore[misc]
@@ -121,7 +123,7 @@ def shape(
 
 @app.command()
 def conv(
-    image: str = typer.Argument(..., help=IMAGE_HELP),
+    image: str = typer.Argument(..., help=IMAGE_HELP, autocompletion=demo_completion("image")),
     filter: Filter = typer.Option(
         Filter("vertical-edge"), "--filter", help="3x3 filter ('list' shows them)."
     ),
@@ -141,7 +143,7 @@ def conv(
 
 @app.command()
 def augment(
-    image: str = typer.Argument(..., help=IMAGE_HELP),
+    image: str = typer.Argument(..., help=IMAGE_HELP, autocompletion=demo_completion("image")),
     n: int = typer.Option(8, "-n", "--n", min=1, max=64, help="Number of augmented copies."),
     ops: str = typer.Option(
         "mirror,crop,rotate,shear,warp,color",
@@ -163,11 +165,21 @@ def augment(
                  "out": out, "exist_ok": exist_ok})  # fmt: skip
 
 
+def _complete_data(incomplete: str) -> list[str]:
+    """Complete --data with the built-in sets; other words complete as file names (TAB)."""
+    return [name for name in BUILTIN_DATA if name.startswith(incomplete)]
+
+
 @app.command()
 def train(
     ctx: typer.Context,
     model: Model = typer.Option(Model("lenet5"), "--model", help="Network to train from scratch."),
-    data: str = typer.Option("digits", "--data", help="digits, shapes or an image folder DIR."),
+    data: str = typer.Option(
+        "digits",
+        "--data",
+        help="digits, shapes or an image folder DIR.",
+        autocompletion=_complete_data,
+    ),
     augment: str = typer.Option(
         None,
         "--augment",
@@ -231,7 +243,9 @@ def predict(
         help="Run folder of `cnn train` (or its number, or a .pt in it), or efficientnet-lite0.",
     ),
     images: list[str] = typer.Argument(
-        ..., help="Image files, folders, globs, or demo images NAME / demo:NAME."
+        ...,
+        help="Image files, folders, globs, or demo images NAME / demo:NAME.",
+        autocompletion=demo_completion("images"),
     ),
     top: int = typer.Option(3, "--top", "-k", min=1, max=1000, help="How many classes to show."),
 ) -> None:

@@ -18,6 +18,7 @@ from dltool.commands import (
     plugin_app,
     resume_option,
 )
+from dltool.data.images import demo_completion
 
 app = plugin_app(
     "Face recognition: dlib 128-d encodings, a face database, verify, identify, triplets."
@@ -109,7 +110,9 @@ def main() -> None:
 
 @app.command()
 def detect(
-    images: list[str] = typer.Argument(..., help=IMAGES_HELP, show_default=False),
+    images: list[str] = typer.Argument(
+        ..., help=IMAGES_HELP, show_default=False, autocompletion=demo_completion("images")
+    ),
     detector: Detector = detector_option(),
     upsample: int = upsample_option(),
     fmt: Format = format_option(),
@@ -131,7 +134,9 @@ def detect(
 @app.command()
 def enroll(
     name: str = typer.Argument(..., help="The person's name (plain text)."),
-    images: list[str] = typer.Argument(..., help=IMAGES_HELP + " One face each."),
+    images: list[str] = typer.Argument(
+        ..., help=IMAGES_HELP + " One face each.", autocompletion=demo_completion("images")
+    ),
     largest: bool = largest_option(),
     db: Path = db_option(),
     encoder: Path = encoder_option(),
@@ -146,7 +151,11 @@ def enroll(
 
 @app.command()
 def verify(
-    image: str = typer.Argument(..., help="Image with one face: a file or demo:NAME."),
+    image: str = typer.Argument(
+        ...,
+        help="Image with one face: a file or demo:NAME.",
+        autocompletion=demo_completion("image"),
+    ),
     name: str = typer.Option(..., "--name", help="Enrolled person to compare with."),
     threshold: float = threshold_option(),
     largest: bool = largest_option(),
@@ -165,7 +174,9 @@ def verify(
 
 @app.command()
 def identify(
-    images: list[str] = typer.Argument(..., help=IMAGES_HELP, show_default=False),
+    images: list[str] = typer.Argument(
+        ..., help=IMAGES_HELP, show_default=False, autocompletion=demo_completion("images")
+    ),
     threshold: float = threshold_option(),
     best_only: bool = typer.Option(False, "--best-only", help="Only the largest face per image."),
     fmt: Format = format_option(),

@@ -47,6 +47,7 @@ VECTORS_HELP = (
     "runs/wordvec/train/N [default: GloVe 6B 50d]."
 )
 PLOTS = "png, svg, pdf or jpg"
+BUILTIN_CORPORA = ("lee", "lee-test")  # dltool_wordvec.train.BUILTIN, without importing it
 MAX_N = 1_000_000
 MAX_RESTRICT = 10_000_000
 
@@ -282,11 +283,18 @@ def plot(
     jobs.plot(words, output, out, exist_ok, skip_missing, source)
 
 
+def _complete_corpus(incomplete: str) -> list[str]:
+    """Complete CORPUS with the built-in corpora; other words complete as file names (TAB)."""
+    return [name for name in BUILTIN_CORPORA if name.startswith(incomplete)]
+
+
 @app.command()
 def train(
     ctx: typer.Context,
     corpus: str = typer.Argument(
-        ..., help="Text file (one sentence per line) or a built-in corpus: lee, lee-test."
+        ...,
+        help="Text file (one sentence per line) or a built-in corpus: lee, lee-test.",
+        autocompletion=_complete_corpus,
     ),
     sg: bool = typer.Option(False, "--sg/--cbow", help="Skip-gram or CBOW."),
     dim: int = typer.Option(100, "--dim", min=1, max=10_000, help="Vector dimension."),

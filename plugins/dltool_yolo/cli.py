@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from dltool.commands import exist_ok_option, out_option, plugin_app, resume_option
+from dltool.data.images import demo_completion
 
 app = plugin_app("YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP.")
 
@@ -62,7 +63,10 @@ def main() -> None:
 @app.command()
 def detect(
     sources: list[str] = typer.Argument(
-        None, help="Images, folders, globs or demo:NAME.", show_default=False
+        None,
+        help="Images, folders, globs or demo:NAME.",
+        show_default=False,
+        autocompletion=demo_completion("sources"),
     ),
     demo: bool = typer.Option(False, "--demo", help="Also run on sample photos from packages."),
     weights: Path = _weights_option("YOLOv3-tiny trained on COCO"),

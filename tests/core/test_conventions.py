@@ -16,6 +16,7 @@ import typer
 from dltool_support import BASH_COMPLETE, ROOT, SHELL_ENV
 
 from dltool.cli import create_app
+from dltool.data.images import SAMPLES
 
 # a help text that lists the values an option takes: "adam|sgd", "one of: a, b"
 LISTS_VALUES = re.compile(r"\b[a-z][\w-]*\|[a-z][\w-]*\|?")
@@ -78,9 +79,54 @@ def test_bash_completes_every_choice_option():
         ["bash", "-c", script], capture_output=True, text=True, env=SHELL_ENV, cwd=ROOT, timeout=600
     )
     assert out.returncode == 0, out.stderr
-    replies = out.stdout.split("---\n")
-    for (path, flag, choices), reply in zip(CHOICES, replies, strict=False):
+    *replies, rest = out.stdout.split("---\n")
+    assert rest == ""
+    for (path, flag, choices), reply in zip(CHOICES, replies, strict=True):
         assert sorted(reply.split()) == sorted(choices), f"dltool {' '.join(path)} {flag}"
+
+
+DEMOS = ("demo:chelsea", "demo:china")
+VALUE_LISTS = [  # (words, the cursor's word index, the expected reply)
+    ("dltool cnn train --data ''", 4, ["digits", "shapes"]),
+    ("dltool cnn train --data s", 4, ["shapes"]),
+    ("dltool cnn train --data runs/", 4, []),  # a folder: bash completes file names
+    ("dltool wordvec train ''", 3, ["lee", "lee-test"]),
+    ("dltool yolo detect demo:ch", 3, list(DEMOS)),
+    ("dltool yolo detect a.png demo:ch", 4, list(DEMOS)),
+    ("dltool yolo detect demo : ch", 5, ["chelsea", "china"]),  # bash breaks words at ':'
+    ("dltool yolo detect demo :", 4, [":" + name for name in SAMPLES]),
+    ("dltool yolo detect ph", 3, []),  # not demo: -> bash completes file names
+    ("dltool cnn predict efficientnet-lite0 demo:ch", 4, list(DEMOS)),
+    ("dltool cnn conv demo:ch", 3, list(DEMOS)),
+    ("dltool facerec detect demo:ch", 3, list(DEMOS)),
+    ("dltool facerec identify demo:ch", 3, list(DEMOS)),
+    ("dltool facerec verify demo:ch", 3, list(DEMOS)),
+    ("dltool facerec enroll ann demo:ch", 4, list(DEMOS)),
+    ("dltool style transfer demo:chelsea demo:ch", 4, list(DEMOS)),
+]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completes_value_lists_and_demo_images():
+    script = "\n".join(
+        BASH_COMPLETE.format(words=words, cword=cword) + "echo ---"
+        for words, cword, _ in VALUE_LISTS
+    )
+    out = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=SHELL_ENV, cwd=ROOT, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    *replies, rest = out.stdout.split("---\n")
+    assert rest == ""
+    for (words, _, expected), reply in zip(VALUE_LISTS, replies, strict=True):
+        assert sorted(reply.split()) == sorted(expected), words
+
+
+def test_completed_corpora_are_the_built_in_ones():
+    from dltool_wordvec.cli import BUILTIN_CORPORA
+    from dltool_wordvec.train import BUILTIN
+
+    assert tuple(BUILTIN) == BUILTIN_CORPORA
 
 
 PLUGIN_DIRS = sorted((ROOT / "plugins").glob("dltool_*"))
