@@ -25,6 +25,6 @@ def register_models(models):
 
 @dltool.hookimpl
 def register_artifacts(artifacts):
-    from dltool_rnn.corpus import LEE_CORPUS
+    from dltool_rnn.weights import LEE_CORPUS
 
     artifacts.add(LEE_CORPUS)

@@ -3,29 +3,16 @@ dltool.data.text), and the character vocabulary (index ↔ character, sorted for
 
 The built-in corpus is ``lee_background.cor`` from gensim's bundled test data: 300
 Australian news articles (Lee et al. 2005 document-similarity corpus), 360 kB of
-English, one article per line. It is located inside the installed gensim package
-and checked by SHA-256 (the artifact mechanism); gensim is never imported.
+English, one article per line, declared in ``weights.py`` (the artifact mechanism: found
+inside the installed gensim package, checked by SHA-256; gensim is never imported).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dltool.artifacts import Artifact, ArtifactFile, PackageSource
 from dltool.data import text
-
-LEE_FILE = "lee_background.cor"
-LEE_CORPUS = Artifact(
-    name="lee-background-corpus",
-    files=(
-        ArtifactFile(
-            LEE_FILE, "5d78d6dafd953bbf65797bef09a9ffb9ec430583381be705f8fd460000f370fb", 360082
-        ),
-    ),
-    source=PackageSource("gensim", "gensim", "test/test_data"),
-    license="LGPL-2.1 (gensim test data)",
-    description="English news text (300 articles) for the rnn character model",
-)
+from dltool_rnn.weights import LEE_CORPUS, LEE_FILE
 
 
 def builtin_corpus() -> Path:
