@@ -97,10 +97,12 @@ def check_training_memory(
     dtype: str = "float64",
     force: bool = False,
     sizes: str = "--layers",
+    hint: str | None = None,
 ) -> None:
     """Raise a DltoolError when ``training_bytes`` passes MEMORY_LIMIT, unless ``force``.
 
-    ``sizes`` names the option that sets the layer sizes (the hint tells to shrink it).
+    ``sizes`` names the option that sets the layer sizes (the hint tells to shrink it);
+    ``hint`` replaces the whole hint where ``--batch-size``/``--force`` are not options.
     """
     from dltool.errors import DltoolError
 
@@ -109,7 +111,8 @@ def check_training_memory(
         raise DltoolError(
             f"training layers {','.join(map(str, dims))} on {m:,} examples needs about "
             f"{need / 2**30:,.1f} GiB of memory (limit {MEMORY_LIMIT / 2**30:,.0f} GiB)",
-            hint=f"use smaller {sizes} or --batch-size, or --force if this machine has the memory",
+            hint=hint
+            or f"use smaller {sizes} or --batch-size, or --force if this machine has the memory",
         )
 
 

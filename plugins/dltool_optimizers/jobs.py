@@ -384,6 +384,18 @@ def _tune_options(ctx, resume: str | None) -> tuple[dict, Path, int, Path | None
     return p, Path(given) if given else run_path / "space.yaml", saved, run_path
 
 
+def _check_space_memory(sp, problem) -> None:
+    """Refuse a space whose largest network (most layers × units, largest batch) would not fit."""
+    from dltool.nn.training import check_training_memory
+    from dltool_optimizers.search import largest
+
+    units, layers = int(largest(sp, "units")), int(largest(sp, "layers"))
+    dims = [problem.n_x, *[units] * layers, problem.n_y]
+    hint = "lower the space's largest units, layers or batch_size"
+    batch = int(largest(sp, "batch_size"))
+    check_training_memory(dims, problem.y_train.size, batch, hint=hint)
+
+
 def tune(ctx, resume: str | None) -> None:
     """Run ``optimizers tune``: random search, coarse to fine, resumable, parallel."""
     from dltool import atomic
@@ -391,7 +403,8 @@ def tune(ctx, resume: str | None) -> None:
 
     p, space_file, seed, run_path = _tune_options(ctx, resume)
     sp = _load_space(space_file)
-    prepare(DataSpec(**{"seed": seed, **sp.data}))  # bad data fail here, before any trial
+    problem = prepare(DataSpec(**{"seed": seed, **sp.data}))  # bad data fail here
+    _check_space_memory(sp, problem)  # before any trial
     sp.data = {"seed": seed, **sp.data}
     run = _open_search(sp, seed, p, run_path)
     text = space_file.read_text(encoding="utf-8")

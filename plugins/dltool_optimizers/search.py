@@ -289,6 +289,14 @@ class Space:
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def largest(space: Space, name: str) -> float:
+    """Return the largest value hyperparameter ``name`` takes in ``space`` (fixed or drawn)."""
+    p = space.params.get(name)
+    if p is None:
+        return space.fixed.get(name, DEFAULTS[name])
+    return max(p.values) if p.distribution == "choice" else max(p.low, p.high)
+
+
 def parse_space(doc) -> Space:
     """Return the Space of a loaded YAML document (``data:`` and ``params:`` mappings)."""
     if not isinstance(doc, dict):

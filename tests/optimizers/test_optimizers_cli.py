@@ -608,3 +608,19 @@ def test_exist_ok_compare_leaves_no_cost_curve_of_the_earlier_run(run, tmp_path)
     assert [r["optimizer"] for r in json.loads((out / "results.json").read_text())["results"]] == [
         "gd"
     ]
+
+
+def test_tune_refuses_a_space_whose_largest_network_would_not_fit(run, tmp_path):
+    from dltool_support import run_peak
+
+    space = tmp_path / "huge.yaml"
+    space.write_text(
+        "data: {dataset: moons, samples: 120}\n"
+        "params:\n  units: {distribution: int, range: [2, 10000]}\n  layers: 100\n"
+    )
+    out = tmp_path / "never"
+    res = _fail(run("tune", "--space", space, "--trials", "2", "--out", out), "GiB of memory")
+    assert "training layers 2,10000,10000," in res.stderr and "largest units" in res.stderr
+    assert not out.exists()
+    result, peak_kib = run_peak("-q", "optimizers", "tune", "--space", space, "--out", out)
+    assert result.returncode == 1 and peak_kib < 1 << 20  # refused before any trial
