@@ -325,13 +325,13 @@ def test_identify_and_detect_check_out_before_any_work(tmp_path, cli, fails, db_
     (run / "config.yaml").write_text("{}\n")
     for args, message in (  # --out is checked also where nothing would be written to it
         (("identify", GRACE, "--out", afile), f"--out {afile} is a file"),
-        (("identify", GRACE, "--out", afile / "x"), "which is a file"),
+        (("identify", GRACE, "--out", afile / "x"), f"lies under {afile}, a file"),
         (("identify", GRACE, "--out", run), "already holds a run"),
-        (("detect", GRACE, "--no-annotate", "--out", afile / "x"), "which is a file"),
+        (("detect", GRACE, "--no-annotate", "--out", afile / "x"), f"lies under {afile}, a file"),
         (("identify", GRACE, "--annotate", "--out", afile), f"--out {afile} is a file"),
-        (("identify", GRACE, "--annotate", "--out", afile / "x"), "which is a file"),
-        (("detect", GRACE, "--out", afile / "x" / "y"), "which is a file"),
-        (("evaluate", "--data", tmp_path, "--out", afile / "x"), "which is a file"),
+        (("identify", GRACE, "--annotate", "--out", afile / "x"), f"lies under {afile}, a file"),
+        (("detect", GRACE, "--out", afile / "x" / "y"), f"lies under {afile}, a file"),
+        (("evaluate", "--data", tmp_path, "--out", afile / "x"), f"lies under {afile}, a file"),
     ):
         fails(cli("facerec", *args), message)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["afile.txt", "config.yaml", "run"]
