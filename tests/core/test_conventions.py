@@ -134,15 +134,10 @@ ROLE_FILES = {  # what a module does -> the one file name it has in every plugin
     re.compile(r"\bfigure\("): "plots.py",  # dltool.report.figure: plots
     re.compile(r"\bArtifact\("): "weights.py",  # artifact declarations
 }
-ROLE_EXCEPTIONS = {
-    "dltool_rnn": "rnn/corpus.py declares the Lee corpus artifact (rnn's owner moves it)",
-}
 
 
 @pytest.mark.parametrize("plugin", PLUGIN_DIRS, ids=[p.name for p in PLUGIN_DIRS])
 def test_same_role_same_file_name(plugin):
-    if plugin.name in ROLE_EXCEPTIONS:
-        pytest.xfail(ROLE_EXCEPTIONS[plugin.name])
     for module in sorted(plugin.glob("*.py")):
         text = module.read_text(encoding="utf-8")
         for pattern, name in ROLE_FILES.items():
