@@ -143,6 +143,23 @@ class RunDir:
         out.mkdir(parents=True, exist_ok=True)
         return cls(out, fresh=True, created=created)
 
+    def clear(self, *patterns: str) -> RunDir:
+        """Remove the files matching ``patterns`` that an earlier run left here (--exist-ok).
+
+        A run written over another must not leave the old run's model, metrics or curves
+        to be read as its own; returns the run for chaining.
+        """
+        for pattern in patterns:
+            for path in self.path.glob(pattern):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise DltoolError(
+                        f"cannot remove {path} of the earlier run: {exc.strerror}",
+                        hint="remove it yourself, or give another --out",
+                    ) from None
+        return self
+
     def file(self, name: str) -> Path:
         """Return the path of ``name`` inside the run directory."""
         return self.path / name

@@ -53,16 +53,7 @@ def _fresh_run(command: str, out: Path | None, exist_ok: bool):
     With ``--exist-ok`` this run writes over the earlier one: a model.npz (or results) the
     new run has not yet written must not be taken for its own when the new run fails.
     """
-    run = _session().run_dir("basicnn", command, out, exist_ok)
-    for name in RUN_FILES:
-        try:
-            run.file(name).unlink(missing_ok=True)
-        except OSError as exc:
-            raise DltoolError(
-                f"cannot remove {run.file(name)} of the earlier run: {exc.strerror}",
-                hint="remove it yourself, or give another --out",
-            ) from None
-    return run
+    return _session().run_dir("basicnn", command, out, exist_ok).clear(*RUN_FILES)
 
 
 def values(p: dict) -> dict:

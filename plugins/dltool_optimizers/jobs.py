@@ -58,16 +58,7 @@ def _fresh_run(command: str, out: Path | None, exist_ok: bool):
     is taken for this run's.
     """
     run = _session().run_dir("optimizers", command, out, exist_ok)
-    stale = [run.file(n) for n in ("results.json", METRICS, "compare.png", "schedule.png")]
-    for path in [*stale, *run.path.glob("costs_*.json")]:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise DltoolError(
-                f"cannot remove {path} of the earlier run: {exc.strerror}",
-                hint="remove it yourself, or give another --out",
-            ) from None
-    return run
+    return run.clear("results.json", METRICS, "compare.png", "schedule.png", "costs_*.json")
 
 
 def values(p: dict) -> dict:

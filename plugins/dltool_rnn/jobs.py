@@ -158,15 +158,7 @@ def _new_run(out: Path | None, exist_ok: bool) -> RunDir:
     earlier run's rows to be read as its own.
     """
     run = current().run_dir("rnn", "train", out, exist_ok)
-    for name in (METRICS, EPOCHS, checkpoint.FILENAME):
-        try:
-            run.file(name).unlink(missing_ok=True)
-        except OSError as exc:
-            raise DltoolError(
-                f"cannot remove {run.file(name)} of the earlier run: {exc.strerror}",
-                hint="remove it yourself, or give another --out",
-            ) from None
-    return run
+    return run.clear(METRICS, EPOCHS, checkpoint.FILENAME)
 
 
 def _meta(params: dict, vocab: Vocabulary, unigram: float) -> dict:
