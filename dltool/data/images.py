@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,33 +64,15 @@ SAMPLES = {
 DEMO_HINT = "demo images (demo:NAME): " + ", ".join(SAMPLES)
 
 
-def complete_image(incomplete: str, before: Sequence[str] = ()) -> list[str]:
+def complete_image(incomplete: str) -> list[str]:
     """Return the ``demo:NAME`` completions of an image argument (TAB; nothing imported).
 
-    ``before`` holds the words already given to the argument. Bash breaks words at ``:``,
-    so there ``demo:ch`` arrives as ``demo``, ``:``, ``ch`` and the reply completes the last
-    word only. Any other word gets no candidates: the shell then completes file names.
+    Any other word gets no candidates: the shell then completes file names. (Bash breaks
+    words at ``:``; the completion script joins ``demo:NAME`` again before asking.)
     """
-    before = [str(word) for word in before]
-    if incomplete.startswith(DEMO_PREFIX):
-        return [
-            DEMO_PREFIX + name for name in SAMPLES if (DEMO_PREFIX + name).startswith(incomplete)
-        ]
-    if incomplete == ":" and before[-1:] == ["demo"]:
-        return [":" + name for name in SAMPLES]
-    if before[-2:] == ["demo", ":"]:
-        return [name for name in SAMPLES if name.startswith(incomplete)]
-    return []
-
-
-def demo_completion(param: str) -> Callable[..., list[str]]:
-    """Return the Typer ``autocompletion=`` callback of image argument ``param`` (demo:NAME)."""
-
-    def complete(ctx, incomplete):  # Typer passes these by name
-        given = ctx.params.get(param) if ctx is not None else None
-        return complete_image(incomplete, given if isinstance(given, (list, tuple)) else ())
-
-    return complete
+    if not incomplete.startswith(DEMO_PREFIX):
+        return []
+    return [DEMO_PREFIX + name for name in SAMPLES if (DEMO_PREFIX + name).startswith(incomplete)]
 
 
 class ImageReadError(DltoolError):

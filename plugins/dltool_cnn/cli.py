@@ -20,7 +20,7 @@ from dltool.commands import (
     positive_float,
     resume_option,
 )
-from dltool.data.images import demo_completion
+from dltool.data.images import complete_image
 from dltool_cnn import MAX_LR, MODELS
 from dltool_cnn.filters import FILTER_NAMES
 
@@ -123,7 +123,7 @@ def shape(
 
 @app.command()
 def conv(
-    image: str = typer.Argument(..., help=IMAGE_HELP, autocompletion=demo_completion("image")),
+    image: str = typer.Argument(..., help=IMAGE_HELP, autocompletion=complete_image),
     filter: Filter = typer.Option(
         Filter("vertical-edge"), "--filter", help="3x3 filter ('list' shows them)."
     ),
@@ -143,7 +143,7 @@ def conv(
 
 @app.command()
 def augment(
-    image: str = typer.Argument(..., help=IMAGE_HELP, autocompletion=demo_completion("image")),
+    image: str = typer.Argument(..., help=IMAGE_HELP, autocompletion=complete_image),
     n: int = typer.Option(8, "-n", "--n", min=1, max=64, help="Number of augmented copies."),
     ops: str = typer.Option(
         "mirror,crop,rotate,shear,warp,color",
@@ -245,7 +245,7 @@ def predict(
     images: list[str] = typer.Argument(
         ...,
         help="Image files, folders, globs, or demo images NAME / demo:NAME.",
-        autocompletion=demo_completion("images"),
+        autocompletion=complete_image,
     ),
     top: int = typer.Option(3, "--top", "-k", min=1, max=1000, help="How many classes to show."),
 ) -> None:

@@ -18,7 +18,7 @@ from dltool.commands import (
     plugin_app,
     resume_option,
 )
-from dltool.data.images import demo_completion
+from dltool.data.images import complete_image
 
 app = plugin_app(
     "Face recognition: dlib 128-d encodings, a face database, verify, identify, triplets."
@@ -111,7 +111,7 @@ def main() -> None:
 @app.command()
 def detect(
     images: list[str] = typer.Argument(
-        ..., help=IMAGES_HELP, show_default=False, autocompletion=demo_completion("images")
+        ..., help=IMAGES_HELP, show_default=False, autocompletion=complete_image
     ),
     detector: Detector = detector_option(),
     upsample: int = upsample_option(),
@@ -135,7 +135,7 @@ def detect(
 def enroll(
     name: str = typer.Argument(..., help="The person's name (plain text)."),
     images: list[str] = typer.Argument(
-        ..., help=IMAGES_HELP + " One face each.", autocompletion=demo_completion("images")
+        ..., help=IMAGES_HELP + " One face each.", autocompletion=complete_image
     ),
     largest: bool = largest_option(),
     db: Path = db_option(),
@@ -154,7 +154,7 @@ def verify(
     image: str = typer.Argument(
         ...,
         help="Image with one face: a file or demo:NAME.",
-        autocompletion=demo_completion("image"),
+        autocompletion=complete_image,
     ),
     name: str = typer.Option(..., "--name", help="Enrolled person to compare with."),
     threshold: float = threshold_option(),
@@ -175,7 +175,7 @@ def verify(
 @app.command()
 def identify(
     images: list[str] = typer.Argument(
-        ..., help=IMAGES_HELP, show_default=False, autocompletion=demo_completion("images")
+        ..., help=IMAGES_HELP, show_default=False, autocompletion=complete_image
     ),
     threshold: float = threshold_option(),
     best_only: bool = typer.Option(False, "--best-only", help="Only the largest face per image."),

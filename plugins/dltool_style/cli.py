@@ -19,7 +19,7 @@ from dltool.commands import (
     positive_float,
 )
 from dltool.config import resolve_config
-from dltool.data.images import demo_completion
+from dltool.data.images import complete_image
 from dltool_style.features import MIN_SIZE
 
 app = plugin_app("Neural style transfer: content cost, Gram matrices, weighted style layers.")
@@ -92,7 +92,7 @@ def transfer(
         help="CONTENT image, then one or more STYLE images; demo:NAME (or NAME, if no such "
         "file) picks a sample photo (demo:chelsea, demo:china, demo:brick, …).",
         show_default=False,
-        autocompletion=demo_completion("images"),
+        autocompletion=complete_image,
     ),
     output: Path = output_option("png, jpg", "only result.png in the run folder"),
     size: int = typer.Option(

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from dltool.commands import exist_ok_option, out_option, plugin_app, resume_option
-from dltool.data.images import demo_completion
+from dltool.data.images import complete_image
 
 app = plugin_app("YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP.")
 
@@ -66,7 +66,7 @@ def detect(
         None,
         help="Images, folders, globs or demo:NAME.",
         show_default=False,
-        autocompletion=demo_completion("sources"),
+        autocompletion=complete_image,
     ),
     demo: bool = typer.Option(False, "--demo", help="Also run on sample photos from packages."),
     weights: Path = _weights_option("YOLOv3-tiny trained on COCO"),

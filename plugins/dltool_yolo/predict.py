@@ -5,8 +5,9 @@ boxes, an annotated copy in the run directory (plus YOLO label files and crops o
 request), a final speed line and where results were saved. Under ``--quiet`` the
 lines and tables give way to one table of every detection at the end, where an image
 with none has one "0 detections" row. Images that cannot be read (a decompression bomb
-included) are skipped with a warning and listed at the end. Outputs are named by the core's ``output_name``: the input's name, and a
-second input of the same stem (from another folder) gets ``name_2``.
+included) are skipped with a warning and listed at the end. Outputs are named by the
+core's ``output_name``: the input's name, and a second input of the same stem (from
+another folder) gets ``name_2``.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def test_bash_completes_every_choice_option():
         assert sorted(reply.split()) == sorted(choices), f"dltool {' '.join(path)} {flag}"
 
 
-DEMOS = ("demo:chelsea", "demo:china")
+DEMOS = ("chelsea", "china")  # readline puts the reply after the ':' bash broke the word at
 VALUE_LISTS = [  # (words, the cursor's word index, the expected reply)
     ("dltool cnn train --data ''", 4, ["digits", "shapes"]),
     ("dltool cnn train --data s", 4, ["shapes"]),
@@ -93,8 +93,10 @@ VALUE_LISTS = [  # (words, the cursor's word index, the expected reply)
     ("dltool wordvec train ''", 3, ["lee", "lee-test"]),
     ("dltool yolo detect demo:ch", 3, list(DEMOS)),
     ("dltool yolo detect a.png demo:ch", 4, list(DEMOS)),
-    ("dltool yolo detect demo : ch", 5, ["chelsea", "china"]),  # bash breaks words at ':'
-    ("dltool yolo detect demo :", 4, [":" + name for name in SAMPLES]),
+    ("dltool yolo detect demo : ch", 5, list(DEMOS)),  # the words as bash breaks them at ':'
+    ("dltool yolo detect demo :", 4, list(SAMPLES)),
+    ("dltool facerec verify demo : ch", 5, list(DEMOS)),
+    ("dltool cnn conv demo : ch", 5, list(DEMOS)),
     ("dltool yolo detect ph", 3, []),  # not demo: -> bash completes file names
     ("dltool cnn predict efficientnet-lite0 demo:ch", 4, list(DEMOS)),
     ("dltool cnn conv demo:ch", 3, list(DEMOS)),
