@@ -149,11 +149,14 @@ def test_run_dir_numbering_and_out(tmp_path, monkeypatch):
     assert json.loads(a.file("m.json").read_text()) == {"x": 1.5, "a": [0, 1]}
 
 
-def test_run_dir_error_is_user_error(tmp_path):
+def test_run_dir_error_is_user_error(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(DltoolError, match="cannot create run directory"):
+    with pytest.raises(DltoolError, match="lies under .*, a file"):
         RunDir.create("p", "c", blocker / "sub")
+    monkeypatch.setenv("DLTOOL_RUNS", str(blocker / "runs"))  # numbered runs: mkdir fails
+    with pytest.raises(DltoolError, match="cannot create run directory"):
+        RunDir.create("p", "c")
 
 
 def test_reporter_json_document(capsys):
