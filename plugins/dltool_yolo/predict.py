@@ -2,9 +2,9 @@
 
 One line per image (``image 1/9 path WxH: 2 person, 1 dog, 41 ms``), a table of its
 boxes, an annotated copy in the run directory (plus YOLO label files and crops on
-request), a final speed line and where results were saved. Under ``--quiet`` the
-lines and tables give way to one table of every detection at the end, where an image
-with none has one "0 detections" row. Images that cannot be read (a decompression bomb
+request), a final speed line and where results were saved. Under ``--quiet`` each
+image gets one line and no table (``path: 1 person, 1 tie``, or ``0 detections``), then
+where results were saved. Images that cannot be read (a decompression bomb
 included) are skipped with a warning and listed at the end. Outputs are named by the
 core's ``output_name``: the input's name, and a second input of the same stem (from
 another folder) gets ``name_2``.
@@ -86,9 +86,12 @@ def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> d
 
 
 def _report_image(path: Path, image: Any, dets: list[Detection], count: str, ms: float) -> None:
-    """Print one image's line and its table of boxes (neither under --quiet or --json)."""
+    """Print one image's line and its table of boxes (--quiet: the line's counts only)."""
     rep = current().reporter
-    if rep.quiet or rep.json_mode:
+    if rep.json_mode:
+        return
+    if rep.quiet:
+        rep.line(f"{path}: {summary(dets)}")
         return
     h, w = image.shape[:2]
     rep.line(f"image {count} {path} {w}x{h}: {summary(dets)}, {ms:.0f} ms")
@@ -121,7 +124,7 @@ def _save(
 
 
 def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -> None:
-    """Report the speed line (or, under --quiet, one table of all boxes), skips, the run."""
+    """Report the speed line and skips (neither under --quiet), then where the run is."""
     rep = current().reporter
     t: Timing = result["timing"]
     n = max(t.images, 1)
@@ -132,9 +135,7 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
             "speed", {k: round(v, 2) for k, v in speed.items()} | {"fused_graph": result["fused"]}
         )
         rep.result("skipped", [{"path": p, "reason": r} for p, r in opts.skipped])
-    elif rep.quiet:
-        rep.table(f"Detections in {len(result['images'])} image(s)", quiet_rows(result["images"]))
-    else:
+    elif not rep.quiet:
         rep.line(
             f"Speed: {speed['preprocess_ms']:.1f}ms pre-process, {speed['inference_ms']:.1f}ms "
             f"inference, {speed['postprocess_ms']:.1f}ms post-process per image at shape "
@@ -142,16 +143,6 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
         )
         _report_skipped(opts.skipped)
     rep.result("results_dir", str(run_dir.path), label="Results saved to")
-
-
-def quiet_rows(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return one row per detection, and a "0 detections" row for an image with none."""
-    rows = []
-    for im in images:
-        dets = im["detections"] or [{"class": summary([])}]
-        rows.extend({"image": im["path"]} | {k: v for k, v in d.items() if k != "class_id"}
-                    for d in dets)  # fmt: skip
-    return rows
 
 
 def _report_skipped(skipped: list[tuple[str, str]]) -> None:
