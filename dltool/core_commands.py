@@ -125,10 +125,17 @@ def weights_list(ctx: typer.Context) -> None:
     current().reporter.table("Weights", _artifact_rows(ctx), key="weights")
 
 
+def _complete_artifact(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Return the registered artifact names starting with ``incomplete`` (TAB)."""
+    return sorted(n for n in manager_of(ctx).artifacts.entries if n.startswith(incomplete))
+
+
 @weights_app.command("fetch")
 def weights_fetch(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Artifact name (see 'dltool weights list')."),
+    name: str = typer.Argument(
+        ..., help="Artifact name (see 'dltool weights list').", autocompletion=_complete_artifact
+    ),
     force: bool = typer.Option(False, "--force", help="Download again even if cached."),
 ) -> None:
     """Fetch (or locate) an artifact and verify its SHA-256."""
@@ -146,7 +153,9 @@ def weights_fetch(
 @weights_app.command("verify")
 def weights_verify(
     ctx: typer.Context,
-    name: str | None = typer.Argument(None, help="Only this artifact."),
+    name: str | None = typer.Argument(
+        None, help="Only this artifact.", autocompletion=_complete_artifact
+    ),
 ) -> None:
     """Re-hash every present artifact file (or only NAME's); exit 1 if any is corrupt."""
     from dltool.artifacts import ArtifactStore
@@ -165,7 +174,7 @@ def weights_verify(
 @weights_app.command("path")
 def weights_path(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Artifact name."),
+    name: str = typer.Argument(..., help="Artifact name.", autocompletion=_complete_artifact),
 ) -> None:
     """Print the paths of an artifact's files (fetching them if needed)."""
     from dltool import artifacts

@@ -91,6 +91,8 @@ VALUE_LISTS = [  # (words, the cursor's word index, the expected reply)
     ("dltool cnn train --data s", 4, ["shapes"]),
     ("dltool cnn train --data runs/", 4, []),  # a folder: bash completes file names
     ("dltool wordvec train ''", 3, ["lee", "lee-test"]),
+    ("dltool weights fetch yolo", 3, ["yolov3-tiny"]),
+    ("dltool weights path e", 3, ["efficientnet-lite0"]),
     ("dltool yolo detect demo:ch", 3, list(DEMOS)),
     ("dltool yolo detect a.png demo:ch", 4, list(DEMOS)),
     ("dltool yolo detect demo : ch", 5, list(DEMOS)),  # the words as bash breaks them at ':'
