@@ -11,33 +11,6 @@ from conftest import check_failure as _fail
 from PIL import Image
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Run torch on one thread: small models are fastest so, whatever else loads the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
-def run(cli):
-    def _run(*args):
-        return cli("--quiet", "--threads", "1", "cnn", *args)
-
-    return _run
-
-
-@pytest.fixture
-def run_json(cli):
-    def _run(*args):
-        res = cli("--quiet", "--json", "--threads", "1", "cnn", *args)
-        assert res.exit_code == 0, res.stderr
-        return json.loads(res.stdout)
-
-    return _run
-
-
 @pytest.fixture(scope="module")
 def camera(tmp_path_factory):
     from skimage import data

@@ -3,40 +3,11 @@ format its suffix names, --out a run folder, Enums that complete, -q compact out
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-import torch
 from conftest import check_failure as _fail
 from dltool_support import run_dltool
 from PIL import Image
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
-def run(cli):
-    def _run(*args):
-        return cli("--quiet", "--threads", "1", "cnn", *args)
-
-    return _run
-
-
-@pytest.fixture
-def run_json(cli):
-    def _run(*args):
-        res = cli("--quiet", "--json", "--threads", "1", "cnn", *args)
-        assert res.exit_code == 0, res.stderr
-        return json.loads(res.stdout)
-
-    return _run
 
 
 @pytest.fixture(scope="module")

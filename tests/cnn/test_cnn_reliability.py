@@ -15,22 +15,6 @@ from dltool_cnn import train as T
 from PIL import Image
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
-def run(cli):
-    def _run(*args):
-        return cli("--quiet", "--threads", "1", "cnn", *args)
-
-    return _run
-
-
 def _folder(root, per_class=4, size=32):
     """Write DIR/circle, DIR/square of generated shapes."""
     from dltool_cnn.data import shapes
