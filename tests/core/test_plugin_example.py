@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +24,12 @@ def installed(tmp_path_factory) -> dict[str, str]:
     """Install the example into a temporary folder; return the environment that sees it."""
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
+    source = build / "dltool-hello"  # a copy: pip's build/ and egg-info stay out of the tree
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "TMPDIR": str(build)}
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(EXAMPLE)],
+         "--no-index", "--target", str(target), str(source)],
         check=True, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (target / "dltool_hello" / "__init__.py").is_file()
