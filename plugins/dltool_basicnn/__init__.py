@@ -1,6 +1,22 @@
 """basicnn: logistic regression and L-layer networks from the course notes ("Basic NN")."""
 
 import dltool
+from dltool.api import lazy_exports
+
+_EXPORTS = {
+    "Settings": "dltool.nn.training:Settings",
+    "fit": "dltool.nn.training:fit",
+    "initial_parameters": "dltool.nn.training:initial_parameters",
+    "forward": "dltool.nn.network:forward",
+    "predict": "dltool.nn.network:predict",
+    "predict_proba": "dltool.nn.network:predict_proba",
+    "save_model": "dltool_basicnn.checkpoint:save_model",
+    "load_model": "dltool_basicnn.checkpoint:load_model",
+    "check_network": "dltool_basicnn.checking:check_network",
+    "logreg": "dltool_basicnn.logreg",
+    "course": "dltool_basicnn.course",
+}
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use
 
 
 @dltool.hookimpl

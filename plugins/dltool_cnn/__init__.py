@@ -1,6 +1,7 @@
 """cnn: convolution and pooling from scratch, classic CNN architectures, augmentation, training."""
 
 import dltool
+from dltool.api import lazy_exports
 
 MAX_LR = 10.0  # a learning rate above this only diverges (cnn train --lr)
 
@@ -23,6 +24,20 @@ MODELS = (
         (3, 224, 224),
     ),
 )
+
+
+_EXPORTS = {
+    **{name: f"dltool_cnn.models:{builder}" for name, builder, _, _ in MODELS},
+    "ResNet": "dltool_cnn.models:ResNet",
+    "build_pretrained": "dltool_cnn.transfer:build_pretrained",
+    "conv_forward": "dltool_cnn.conv:conv_forward",
+    "conv_backward": "dltool_cnn.conv:conv_backward",
+    "pool_forward": "dltool_cnn.conv:pool_forward",
+    "pool_backward": "dltool_cnn.conv:pool_backward",
+    "random_augment": "dltool_cnn.augment:random_augment",
+    "course": "dltool_cnn.course",
+}
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use
 
 
 @dltool.hookimpl

@@ -1,6 +1,24 @@
 """dltool facerec: face verification and recognition with 128-d encodings and triplet loss."""
 
 import dltool
+from dltool.api import lazy_exports
+
+_EXPORTS = {
+    "FaceDatabase": "dltool_facerec.database:FaceDB",
+    "FaceDB": "dltool_facerec.database:FaceDB",
+    "Face": "dltool_facerec.encoders:Face",
+    "FaceFinder": "dltool_facerec.encoders:FaceFinder",
+    "FacePipeline": "dltool_facerec.encoders:FacePipeline",
+    "DlibEncoder": "dltool_facerec.encoders:DlibEncoder",
+    "TorchEncoder": "dltool_facerec.encoders:TorchEncoder",
+    "load_encoder": "dltool_facerec.encoders:load_encoder",
+    "facenet_small": "dltool_facerec.facenet:facenet_small",
+    "triplet_loss": "dltool_facerec.triplet:triplet_loss",
+    "verify": "dltool_facerec.match:verify",
+    "identify": "dltool_facerec.match:identify",
+    "course": "dltool_facerec.course",
+}
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use
 
 
 @dltool.hookimpl

@@ -1,6 +1,20 @@
 """optimizers: mini-batches, momentum, RMSprop, Adam, learning-rate decay, random search."""
 
 import dltool
+from dltool.api import lazy_exports
+
+_EXPORTS = {
+    "Optimizer": "dltool.nn.optimizers:Optimizer",
+    "Settings": "dltool.nn.training:Settings",
+    "fit": "dltool.nn.training:fit",
+    "compare": "dltool_optimizers.compare:compare",
+    "Problem": "dltool_optimizers.problem:Problem",
+    "prepare": "dltool_optimizers.problem:prepare",
+    "train_network": "dltool_optimizers.problem:train_network",
+    "search": "dltool_optimizers.search:search",
+    "course": "dltool_optimizers.course",
+}
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use
 
 
 @dltool.hookimpl

@@ -1,6 +1,24 @@
 """dltool rnn: basic RNN, GRU and LSTM from scratch and a character-level language model."""
 
 import dltool
+from dltool.api import lazy_exports
+
+_EXPORTS = {
+    "CharModel": "dltool_rnn.cells_torch:CharModel",
+    "char_rnn": "dltool_rnn.cells_torch:char_rnn",
+    "char_gru": "dltool_rnn.cells_torch:char_gru",
+    "char_lstm": "dltool_rnn.cells_torch:char_lstm",
+    "init_model": "dltool_rnn.charmodel:init_model",
+    "sample": "dltool_rnn.sampling:sample",
+    "Vocabulary": "dltool_rnn.corpus:Vocabulary",
+    "rnn_forward": "dltool_rnn.rnn:rnn_forward",
+    "lstm_forward": "dltool_rnn.lstm:lstm_forward",
+    "gru_forward": "dltool_rnn.gru:gru_forward",
+    "save": "dltool_rnn.checkpoint:save",
+    "load": "dltool_rnn.checkpoint:load",
+    "course": "dltool_rnn.course",
+}
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use
 
 
 @dltool.hookimpl

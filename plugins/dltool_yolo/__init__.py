@@ -1,6 +1,21 @@
 """dltool yolo: Darknet YOLO detectors in PyTorch, the YOLO math of the notes, anchors, mAP."""
 
 import dltool
+from dltool.api import lazy_exports
+
+_EXPORTS = {
+    "Detector": "dltool_yolo.detect:Detector",
+    "Detection": "dltool_yolo.detect:Detection",
+    "default_detector": "dltool_yolo.detect:default_detector",
+    "Darknet": "dltool_yolo.darknet:Darknet",
+    "yolov3_tiny": "dltool_yolo.darknet:yolov3_tiny",
+    "draw": "dltool_yolo.annotate:draw",
+    "iou": "dltool_yolo.boxes:iou",
+    "non_max_suppression": "dltool_yolo.nms:non_max_suppression",
+    "yolo_eval": "dltool_yolo.nms:yolo_eval",
+    "course": "dltool_yolo.course",
+}
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use
 
 
 @dltool.hookimpl
