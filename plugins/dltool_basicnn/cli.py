@@ -39,6 +39,8 @@ Dataset = Enum("Dataset", {n: n for n in DATASETS}, type=str)  # type: ignore[mi
 
 
 class Activation(str, Enum):
+    """Hidden-layer activation (--activation)."""
+
     relu = "relu"
     tanh = "tanh"
     sigmoid = "sigmoid"
@@ -46,6 +48,8 @@ class Activation(str, Enum):
 
 
 class Init(str, Enum):
+    """Weight initialization (--init): zeros, random, He or Xavier."""
+
     zeros = "zeros"
     random = "random"
     he = "he"
@@ -53,6 +57,8 @@ class Init(str, Enum):
 
 
 class Optimizer(str, Enum):
+    """Update rule (--optimizer)."""
+
     gd = "gd"
     momentum = "momentum"
     rmsprop = "rmsprop"
@@ -60,11 +66,15 @@ class Optimizer(str, Enum):
 
 
 class Backend(str, Enum):
+    """Implementation that computes (--backend): the NumPy reference or torch."""
+
     numpy = "numpy"
     torch = "torch"
 
 
 class DType(str, Enum):
+    """Floating-point precision of the NumPy reference (--dtype)."""
+
     float64 = "float64"
     float32 = "float32"
 

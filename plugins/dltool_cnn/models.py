@@ -24,6 +24,7 @@ class Normalize(nn.Module):
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return (x − mean) / std per channel."""
         return (x - self.mean) / self.std
 
 
@@ -34,6 +35,7 @@ class ScaledTanh(nn.Module):
     """Return 1.7159 · tanh(2x/3), LeNet-5's squashing function."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return 1.7159 · tanh(2x/3)."""
         return 1.7159 * torch.tanh(x * (2.0 / 3.0))
 
 
@@ -46,6 +48,7 @@ class Subsampling(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return sigmoid(coef_c · Σ 2×2 window + bias_c), shape (m, C, H/2, W/2)."""
         s = nn.functional.avg_pool2d(x, 2) * 4.0  # (m, C, H/2, W/2) window sums
         return torch.sigmoid(s * self.coef[:, None, None] + self.bias[:, None, None])
 
@@ -71,6 +74,7 @@ class SparseC3(nn.Module):
         self.bias = nn.Parameter(torch.zeros(16))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return C3's 16 maps, each convolving only the S2 maps Table I names."""
         full = self.weight.new_zeros(16, 6, 5, 5)
         full = full.index_put((self.out_idx, self.in_idx), self.weight)  # (16, 6, 5, 5)
         return nn.functional.conv2d(x, full, self.bias)
@@ -179,6 +183,7 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ReLU(F(x) + shortcut(x))."""
         out = self.main(x)  # (m, C_out, H/s, W/s)
         return self.relu(out + (x if self.shortcut is None else self.shortcut(x)))
 
@@ -223,6 +228,7 @@ class ResNet(nn.Module):
         self.fc = nn.Linear(c_in, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the class scores (m, classes): stem, stages, average pool, FC."""
         x = self.stages(self.stem(x))  # (m, C, H/32, W/32)
         return self.fc(torch.flatten(self.pool(x), 1))  # (m, classes)
 
@@ -263,6 +269,7 @@ class Inception(nn.Module):
         self.b4 = nn.Sequential(nn.MaxPool2d(3, 1, padding=1), conv_relu(c_in, pool_proj, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the four branches concatenated along channels."""
         return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], 1)  # (m, ΣC, H, W)
 
 

@@ -23,6 +23,7 @@ __all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on 
 
 @dltool.hookimpl
 def register_commands(commands):
+    """Mount ``dltool facerec``."""
     commands.add_lazy(
         "facerec",
         "dltool_facerec.cli:app",
@@ -32,6 +33,7 @@ def register_commands(commands):
 
 @dltool.hookimpl
 def register_models(models):
+    """Register facerec's named model builders."""
     models.add(
         "facenet-small",
         "dltool_facerec.facenet:facenet_small",
@@ -42,6 +44,7 @@ def register_models(models):
 
 @dltool.hookimpl
 def register_artifacts(artifacts):
+    """Declare facerec's checksummed artifact files."""
     from dltool_facerec.weights import DLIB_MMOD, DLIB_RESNET
 
     artifacts.add(DLIB_RESNET)

@@ -49,6 +49,7 @@ class InceptionResBlock(nn.Module):
         self.scale = scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ReLU(x + scale · W_up · concat(branches))."""
         branches = torch.cat([self.b1(x), self.b2(x), self.b3(x)], 1)  # (m, 3c/4, H, W)
         return torch.relu(x + self.scale * self.up(branches))  # (m, c, H, W)
 
@@ -62,6 +63,7 @@ class Reduction(nn.Module):
         self.pool = nn.MaxPool2d(3, 2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return concat(3×3 stride-2 conv, max-pool), H and W halved."""
         return torch.cat([self.conv(x), self.pool(x)], 1)  # (m, c_out, H/2, W/2)
 
 
@@ -82,6 +84,7 @@ class FaceNet(nn.Module):
         self.config = {"width": width, "blocks": list(blocks), "dim": dim}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the L2-normalized embeddings f(x), shape (m, dim)."""
         z = self.embed(self.features(x))  # (m, dim)
         return nn.functional.normalize(z, dim=1)  # (m, dim), unit rows
 

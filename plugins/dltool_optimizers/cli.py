@@ -55,6 +55,8 @@ Dataset = Enum("Dataset", {n: n for n in DATASETS}, type=str)  # type: ignore[mi
 
 
 class Kind(str, Enum):
+    """Learning-rate schedule (--kind)."""
+
     constant = "constant"
     inverse = "inverse"
     exponential = "exponential"
@@ -64,6 +66,8 @@ class Kind(str, Enum):
 
 
 class Backend(str, Enum):
+    """Implementation that computes (--backend): the NumPy reference or torch."""
+
     numpy = "numpy"
     torch = "torch"
 

@@ -23,6 +23,7 @@ __all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on 
 
 @dltool.hookimpl
 def register_commands(commands):
+    """Mount ``dltool rnn``."""
     commands.add_lazy(
         "rnn",
         "dltool_rnn.cli:app",
@@ -32,6 +33,7 @@ def register_commands(commands):
 
 @dltool.hookimpl
 def register_models(models):
+    """Register rnn's named model builders."""
     for cell in ("rnn", "gru", "lstm"):
         models.add(
             f"char-{cell}",
@@ -43,6 +45,7 @@ def register_models(models):
 
 @dltool.hookimpl
 def register_artifacts(artifacts):
+    """Declare rnn's checksummed artifact files."""
     from dltool_rnn.weights import LEE_CORPUS
 
     artifacts.add(LEE_CORPUS)

@@ -32,17 +32,23 @@ LR_MAX = 10.0  # Adam steps of more than 10 per parameter only diverge
 
 
 class Cell(str, Enum):
+    """Recurrent cell (--cell): basic RNN, GRU or LSTM."""
+
     rnn = "rnn"
     gru = "gru"
     lstm = "lstm"
 
 
 class Backend(str, Enum):
+    """Implementation that computes (--backend): the NumPy reference or torch."""
+
     numpy = "numpy"
     torch = "torch"
 
 
 class ClipMode(str, Enum):
+    """Gradient clipping (--clip-mode): each value to [-c, c], or the global norm to c."""
+
     value = "value"
     norm = "norm"
 

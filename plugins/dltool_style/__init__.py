@@ -19,6 +19,7 @@ __all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on 
 
 @dltool.hookimpl
 def register_commands(commands):
+    """Mount ``dltool style``."""
     commands.add_lazy(
         "style",
         "dltool_style.cli:app",
@@ -28,6 +29,7 @@ def register_commands(commands):
 
 @dltool.hookimpl
 def register_models(models):
+    """Register style's named model builders."""
     models.add(
         "vgg19-features",
         "dltool_style.vgg:vgg19_features",

@@ -22,6 +22,7 @@ __all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on 
 
 @dltool.hookimpl
 def register_commands(commands):
+    """Mount ``dltool wordvec``."""
     commands.add_lazy(
         "wordvec",
         "dltool_wordvec.cli:app",
@@ -31,6 +32,7 @@ def register_commands(commands):
 
 @dltool.hookimpl
 def register_artifacts(artifacts):
+    """Declare wordvec's checksummed artifact files."""
     from dltool_wordvec.weights import GENSIM_WORD_DATA, GLOVE_6B_50D
 
     artifacts.add(GLOVE_6B_50D)

@@ -20,6 +20,7 @@ __all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on 
 
 @dltool.hookimpl
 def register_commands(commands):
+    """Mount ``dltool yolo``."""
     commands.add_lazy(
         "yolo",
         "dltool_yolo.cli:app",
@@ -29,6 +30,7 @@ def register_commands(commands):
 
 @dltool.hookimpl
 def register_models(models):
+    """Register yolo's named model builders."""
     models.add(
         "yolov3-tiny",
         "dltool_yolo.darknet:yolov3_tiny",
@@ -39,6 +41,7 @@ def register_models(models):
 
 @dltool.hookimpl
 def register_artifacts(artifacts):
+    """Declare yolo's checksummed artifact files."""
     from dltool_yolo.weights import YOLOV3_TINY
 
     artifacts.add(YOLOV3_TINY)

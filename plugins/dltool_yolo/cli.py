@@ -24,6 +24,8 @@ BUILTIN_CFGS = ("small", "yolov3-tiny")  # dltool_yolo.cfg.BUILTIN_CFGS, without
 
 
 class Split(str, Enum):
+    """Data split to evaluate (--split)."""
+
     val = "val"
     train = "train"
 
