@@ -1,0 +1,169 @@
+"""MkDocs hooks: pages generated at build time, so they cannot drift from the code.
+
+- ``reference/cli.md``: the command reference, walked from the Typer app that ``dltool``
+  runs (``typer.main.get_command(dltool.cli.create_app())``) with every installed plugin.
+- ``assets/mathjax/tex-svg.js``: MathJax 3 (Apache-2.0), copied from the registry package
+  ``django-static-mathjax`` (the ``docs`` extra), so formulas render with no network.
+- ``<!-- quickstart -->`` in a page becomes the README's Quickstart block, and
+  ``<!-- readme: TITLE -->`` the README section whose heading starts with TITLE (its body,
+  headings moved one level down), so the site and the README say the same thing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MATHJAX = "assets/mathjax/tex-svg.js"
+CLI_PAGE = "reference/cli.md"
+
+
+def mathjax_file() -> Path:
+    """Return the path of MathJax's self-contained ``es5/tex-svg.js`` in the installed package."""
+    spec = importlib.util.find_spec("mathjax")  # django-static-mathjax; located, never imported
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError('MathJax is missing: pip install -e ".[docs]"')
+    path = Path(list(spec.submodule_search_locations)[0]) / "static/mathjax/es5/tex-svg.js"
+    if not path.is_file():
+        raise RuntimeError(f"MathJax's tex-svg.js is not at {path}")
+    return path
+
+
+def quickstart() -> str:
+    """Return the README's Quickstart fenced block (the two lines CI runs), fences included."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Quickstart\n+(```bash\n.*?\n```)", text, re.S | re.M)
+    if match is None:
+        raise RuntimeError("README.md has no ```bash block under ## Quickstart")
+    return match.group(1)
+
+
+def _cell(text: Any) -> str:
+    """Return ``text`` on one line, safe inside a Markdown table cell."""
+    return _escape(" ".join(str(text).split())).replace("|", "\\|")
+
+
+def _escape(text: str) -> str:
+    """Return help text with the characters Markdown would read as markup escaped."""
+    return text.replace("<", "&lt;").replace("*", "\\*").replace("_", "\\_")
+
+
+def _param_row(param: Any) -> str:
+    """Return the table row of one option or argument: names, type, default, help."""
+    names = ", ".join(f"`{o}`" for o in [*param.opts, *getattr(param, "secondary_opts", [])])
+    kind = "argument" if param.param_type_name == "argument" else "option"
+    choices = getattr(param.type, "choices", None)
+    if choices:
+        type_text = " \\| ".join(f"`{getattr(c, 'value', c)}`" for c in choices)
+    elif getattr(param, "is_flag", False):
+        type_text = "flag"
+    else:
+        type_text = _cell(getattr(param.type, "name", "")).upper()
+    default = param.default
+    if callable(default) or default in (None, ()) or param.required:
+        default_text = "required" if param.required else ""
+    else:
+        default_text = f"`{_cell(getattr(default, 'value', default))}`"
+    help_text = _cell(getattr(param, "help", None) or "")
+    return f"| {names} | {kind} | {type_text} | {default_text} | {help_text} |"
+
+
+def _command_md(cmd: Any, ctx: Any, path: str, depth: int) -> list[str]:
+    """Return the Markdown of one command and, for a group, of its sub-commands."""
+    lines = [f"{'#' * min(depth, 6)} `{path}`", ""]
+    help_text = (cmd.help or "").strip()
+    if help_text:
+        lines += [_escape(help_text.replace("\b\n", "")), ""]
+    pieces = " ".join(cmd.collect_usage_pieces(ctx))
+    lines += ["```", f"{path} {pieces}".rstrip(), "```", ""]
+    params = [p for p in cmd.get_params(ctx) if p.name != "help" and not getattr(p, "hidden", 0)]
+    if params:
+        lines += ["| name | kind | type | default | help |", "| --- | --- | --- | --- | --- |"]
+        lines += [_param_row(p) for p in params] + [""]
+    for name in getattr(cmd, "list_commands", lambda _ctx: [])(ctx):
+        sub = cmd.get_command(ctx, name)
+        if sub is None or getattr(sub, "hidden", False):
+            continue
+        sub_ctx = type(ctx)(sub, info_name=name, parent=ctx)
+        lines += _command_md(sub, sub_ctx, f"{path} {name}", depth + 1)
+    return lines
+
+
+def cli_markdown() -> str:
+    """Return the CLI reference page, generated from the Typer app ``dltool`` runs."""
+    import typer
+    from typer._click import Context
+
+    from dltool.cli import create_app
+
+    root = typer.main.get_command(create_app())
+    ctx = Context(root, info_name="dltool")
+    intro = [
+        "# CLI reference",
+        "",
+        "Generated at build time from the Typer app (`dltool.cli.create_app()`) by",
+        "`docs/hooks.py`: every command, argument and option, with its type, default and help.",
+        "Global options go before or after the sub-command.",
+        "",
+    ]
+    return "\n".join(intro + _command_md(root, ctx, "dltool", 2)) + "\n"
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Add the generated CLI page and the bundled MathJax to the site's files."""
+    from mkdocs.structure.files import File
+
+    files.append(File.generated(config, CLI_PAGE, content=cli_markdown()))
+    files.append(File.generated(config, MATHJAX, abs_src_path=str(mathjax_file())))
+    return files
+
+
+def readme_section(title: str) -> str:
+    """Return the body of the README section whose heading starts with ``title``."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    fence = False
+    start = level = None
+    for i, line in enumerate(lines):
+        fence = fence != line.startswith("```")
+        heading = re.match(r"(#+) (.*)", line) if not fence and not line.startswith("```") else None
+        if heading and start is None and heading.group(2).startswith(title):
+            start, level = i + 1, len(heading.group(1))
+        elif heading and start is not None and len(heading.group(1)) <= level:
+            return _demote(lines[start:i])
+    if start is None:
+        raise RuntimeError(f"README.md has no section {title!r}")
+    return _demote(lines[start:])
+
+
+def _demote(lines: list[str]) -> str:
+    """Return ``lines`` with each heading (outside code fences) one level deeper."""
+    out, fence = [], False
+    for line in lines:
+        if line.startswith("```"):
+            fence = not fence
+        out.append("#" + line if not fence and line.startswith("#") else line)
+    text = "\n".join(out).strip() + "\n"
+    # Links relative to the repository root do not exist on the site: name the file instead.
+    return re.sub(r"\[([^\]]+)\]\((?!https?:|#)([^)]+)\)", r"\1 (`\2` in the repository)", text)
+
+
+def example_files() -> str:
+    """Return the plugin example's files as fenced blocks (the files the tests install)."""
+    base = ROOT / "examples" / "dltool-hello"
+    blocks = []
+    modules = (f"dltool_hello/{m}.py" for m in ("__init__", "cli", "jobs", "model"))
+    for name in ("pyproject.toml", *modules):
+        lang = "toml" if name.endswith(".toml") else "python"
+        text = (base / name).read_text(encoding="utf-8").rstrip()
+        blocks.append(f'```{lang} title="{name}"\n{text}\n```\n')
+    return "\n".join(blocks)
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """Replace ``<!-- quickstart -->`` and ``<!-- readme: TITLE -->`` with README text."""
+    markdown = markdown.replace("<!-- quickstart -->", quickstart())
+    markdown = markdown.replace("<!-- example files -->", example_files())
+    return re.sub(r"<!-- readme: (.+?) -->", lambda m: readme_section(m.group(1)), markdown)
