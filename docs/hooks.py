@@ -6,7 +6,8 @@
   ``django-static-mathjax`` (the ``docs`` extra), so formulas render with no network.
 - ``<!-- quickstart -->`` in a page becomes the README's Quickstart block, and
   ``<!-- readme: TITLE -->`` the README section whose heading starts with TITLE (its body,
-  headings moved one level down), so the site and the README say the same thing.
+  headings moved one level down), so the site and the README say the same thing;
+  ``<!-- course: dltool_NAME -->`` the API of the plugin's ``course`` module where it has one.
 """
 
 from __future__ import annotations
@@ -162,8 +163,30 @@ def example_files() -> str:
     return "\n".join(blocks)
 
 
+def course_section(package: str) -> str:
+    """Return the "course's names" section of a plugin page: its ``course`` module, if any."""
+    if not (ROOT / "plugins" / package / "course.py").is_file():
+        return ""
+    return (
+        "## The course's functions\n\n"
+        f"`{package}.course` holds the programming assignments' functions under the course's "
+        "names, argument order and array layouts (NumPy in, NumPy out), each a thin "
+        "translation onto the implementation shown above.\n\n"
+        f"::: {package}.course\n    options:\n      heading_level: 3\n      show_source: false\n"
+    )
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     """Replace ``<!-- quickstart -->`` and ``<!-- readme: TITLE -->`` with README text."""
     markdown = markdown.replace("<!-- quickstart -->", quickstart())
     markdown = markdown.replace("<!-- example files -->", example_files())
+    markdown = re.sub(r"<!-- course: (\w+) -->", lambda m: course_section(m.group(1)), markdown)
     return re.sub(r"<!-- readme: (.+?) -->", lambda m: readme_section(m.group(1)), markdown)
+
+
+_FORMULA_LINK = re.compile(r'<a href="([^"]*[ ,][^"]*)">([^<]*)</a>')
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    """Undo links Markdown made of docstring formulas: ``J^[l](S, G)`` is not a link."""
+    return _FORMULA_LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", html)
