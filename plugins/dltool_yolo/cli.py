@@ -11,7 +11,13 @@ from pathlib import Path
 
 import typer
 
-from dltool.commands import exist_ok_option, out_option, plugin_app, resume_option
+from dltool.commands import (
+    exist_ok_option,
+    out_option,
+    plugin_app,
+    positive_float,
+    resume_option,
+)
 from dltool.data.images import complete_image
 
 app = plugin_app("YOLO object detection: a real COCO detector, the notes' box math, anchors, mAP.")
@@ -20,6 +26,9 @@ MAX_SIZE = 4096  # network input side: 4096² is already ~1 GB of activations pe
 MAX_IMAGES = 100_000  # yolo synth --n
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
+MAX_STRIDE = 100_000  # yolo detect --vid-stride
+MAX_DOWNLOAD_MB = 4096.0  # yolo detect --max-download-mb: the body is held in memory
+MAX_TIMEOUT_S = 3600.0  # yolo detect --download-timeout
 BUILTIN_CFGS = ("small", "yolov3-tiny")  # dltool_yolo.cfg.BUILTIN_CFGS, without importing it
 
 
@@ -66,7 +75,7 @@ def main() -> None:
 def detect(
     sources: list[str] = typer.Argument(
         None,
-        help="Images, folders, globs or demo:NAME.",
+        help="Images, videos (.mp4 .avi .mov .mkv .webm), folders, globs, URLs or demo:NAME.",
         show_default=False,
         autocompletion=complete_image,
     ),
@@ -91,21 +100,49 @@ def detect(
         100, "--max-boxes", min=1, max=10_000, help="At most this many boxes per image."
     ),
     classes: str = typer.Option(
-        None, "--classes", help="Only these classes, e.g. person,dog [default: all]."
+        None,
+        "--classes",
+        help="Only these classes, names or ids: person,dog or 0,16 [default: all].",
     ),
     save_txt: bool = typer.Option(False, "--save-txt", help="Write YOLO-format label files."),
+    save_conf: bool = typer.Option(
+        False, "--save-conf", help="With --save-txt: the score as a sixth label column."
+    ),
     save_crops: bool = typer.Option(False, "--save-crops", help="Write each object's crop."),
+    line_width: int = typer.Option(
+        None, "--line-width", min=1, max=100, help="Box outline in pixels [default: by image size]."
+    ),
+    hide_labels: bool = typer.Option(
+        False, "--hide-labels", help="Draw the boxes without their 'name score' labels."
+    ),
+    vid_stride: int = typer.Option(
+        1, "--vid-stride", min=1, max=MAX_STRIDE, help="Videos: detect every N-th frame."
+    ),
+    max_download_mb: float = typer.Option(
+        50.0,
+        "--max-download-mb",
+        click_type=positive_float(MAX_DOWNLOAD_MB),
+        help="URLs: refuse a body over this many MB.",
+    ),
+    download_timeout: float = typer.Option(
+        30.0,
+        "--download-timeout",
+        click_type=positive_float(MAX_TIMEOUT_S),
+        help="URLs: seconds to wait for the server at each step (4x for the whole body).",
+    ),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),
 ) -> None:
-    """Detect objects in images with a Darknet YOLO model (default: YOLOv3-tiny, COCO)."""
+    """Detect objects in images, videos and URLs with a Darknet YOLO model (YOLOv3-tiny, COCO)."""
     from dltool_yolo import jobs
 
     jobs.detect(
         {"sources": sources, "demo": demo, "weights": weights, "cfg": cfg, "names": names,
          "size": size, "score_threshold": score_threshold, "iou_threshold": iou_threshold,
          "max_boxes": max_boxes, "classes": classes, "save_txt": save_txt,
-         "save_crops": save_crops, "out": out, "exist_ok": exist_ok}
+         "save_conf": save_conf, "save_crops": save_crops, "line_width": line_width,
+         "hide_labels": hide_labels, "vid_stride": vid_stride, "max_download_mb": max_download_mb,
+         "download_timeout": download_timeout, "out": out, "exist_ok": exist_ok}
     )  # fmt: skip
 
 

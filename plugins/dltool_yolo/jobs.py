@@ -111,23 +111,22 @@ def detect(o: dict[str, Any]) -> None:
     check_unit("--iou-threshold", o["iou_threshold"])
     paths = sources.images(o["sources"], o["demo"])
     detector = _detector(o)
+    keys = ("score_threshold", "iou_threshold", "max_boxes", "save_txt", "save_crops")
+    keys += ("save_conf", "line_width", "hide_labels", "vid_stride", "max_download_mb")
+    keys += ("download_timeout",)
     opts = predict.Options(
-        o["score_threshold"],
-        o["iou_threshold"],
-        o["max_boxes"],
-        predict.class_indices(o["classes"], detector.names),
-        o["save_txt"],
-        o["save_crops"],
+        **{k: o[k] for k in keys if k in o},
+        classes=predict.class_indices(o["classes"], detector.names),
     )
     run_dir = current().run_dir("yolo", "detect", o["out"], exist_ok=o["exist_ok"])
     config = {k: v for k, v in o.items() if k not in ("out", "exist_ok")}
-    run_dir.write_config(config | {"sources": paths, "size": detector.size})
+    run_dir.write_config(config | {"sources": [str(p) for p in paths], "size": detector.size})
     result = predict.run(detector, paths, run_dir, opts)
     predict.report_end(result, run_dir, opts, detector.size)
-    if not result["images"]:
+    if not result["images"] and not result["videos"]:
         raise DltoolError(
-            f"none of the {len(paths)} file(s) could be read as an image",
-            hint="give JPEG, PNG, BMP, GIF, TIFF or WebP files",
+            f"none of the {len(paths)} file(s) could be read as an image or a video",
+            hint="give JPEG, PNG, BMP, GIF, TIFF or WebP files, videos or image URLs",
         )
 
 

@@ -17,12 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dltool import atomic
 from dltool.context import current
 from dltool.data.images import ImageReadError, output_name, read_rgb, write_image
+from dltool.data.urls import UrlError, is_url, read_url_rgb, url_name
 from dltool.errors import DltoolError
-from dltool_yolo.annotate import draw, label_lines, save_crops
-from dltool_yolo.detect import Detection, Detector, Timing
+from dltool_yolo.annotate import draw, label_lines, safe_component, save_crops
+from dltool_yolo.detect import FUSE_FROM, Detection, Detector, Timing
+from dltool_yolo.video import is_video
 
 
 @dataclass
@@ -35,57 +39,179 @@ class Options:
     classes: list[int] | None = None
     save_txt: bool = False
     save_crops: bool = False
+    save_conf: bool = False
+    line_width: int | None = None
+    hide_labels: bool = False
+    vid_stride: int = 1
+    max_download_mb: float = 50.0
+    download_timeout: float = 30.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    """What a run has done so far: timings, output names given out, records."""
+
+    timing: Timing = field(default_factory=Timing)
+    taken: set[str] = field(default_factory=set)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    videos: list[dict[str, Any]] = field(default_factory=list)
 
 
 def summary(detections: list[Detection]) -> str:
     """Return "2 person, 1 dog" (most frequent first) or "0 detections"."""
-    if not detections:
+    return count_summary(Counter(d.name for d in detections))
+
+
+def count_summary(counts: Counter) -> str:
+    """Return "2 person, 1 dog" from class counts (most frequent first) or "0 detections"."""
+    if not counts:
         return "0 detections"
-    counts = Counter(d.name for d in detections)
     return ", ".join(f"{n} {name}" for name, n in counts.most_common())
 
 
 def class_indices(spec: str | None, names: list[str]) -> list[int] | None:
-    """Return the indices of the comma-separated class names ``spec`` (None: all)."""
+    """Return the indices of the comma-separated class names or ids ``spec`` (None: all)."""
     if not spec:
         return None
     wanted = [s.strip() for s in spec.split(",") if s.strip()]
-    unknown = [w for w in wanted if w not in names]
+    found, unknown = set(), []
+    for w in wanted:
+        if w in names:
+            found.add(names.index(w))
+        elif w.isdigit() and int(w) < len(names):
+            found.add(int(w))
+        else:
+            unknown.append(w)
     if unknown:
         raise DltoolError(
             f"unknown class {', '.join(repr(u) for u in unknown)} for --classes",
-            hint="classes of this model: " + ", ".join(names[:12]) + ", …",
+            hint=f"ids 0-{len(names) - 1} or names of this model: " + ", ".join(names[:12]) + ", …",
         )
-    return sorted({names.index(w) for w in wanted})
+    return sorted(found)
 
 
-def run(detector: Detector, paths: list[Path], run_dir: Any, opts: Options) -> dict[str, Any]:
-    """Detect on every image of ``paths``; report as it goes; return the totals."""
-    timing, taken, images = Timing(), set(), []
-    detector.warmup(images=len(paths))
-    for i, path in enumerate(paths, start=1):
-        try:
-            image = read_rgb(path)
-        except ImageReadError as exc:
-            current().reporter.warn(f"skipped {path}: {exc.reason}")
-            opts.skipped.append((str(path), exc.reason))
-            continue
-        dets = detector.detect(
-            image,
-            timing,
-            score_threshold=opts.score_threshold,
-            iou_threshold=opts.iou_threshold,
-            max_boxes=opts.max_boxes,
-            classes=opts.classes,
-        )
-        _report_image(path, image, dets, f"{i}/{len(paths)}", timing.per[-1])
-        name = output_name(path, taken)
-        images.append(_save(image, dets, path, name, run_dir, opts, timing.per[-1]))
-    return {"images": images, "timing": timing, "fused": detector.graph is not None}
+def run(
+    detector: Detector, sources: list[Path | str], run_dir: Any, opts: Options
+) -> dict[str, Any]:
+    """Detect on every image, video and URL of ``sources``; report as it goes; return totals."""
+    state = State()
+    videos = any(is_video(s) for s in sources)
+    detector.warmup(images=FUSE_FROM if videos else len(sources))
+    for i, src in enumerate(sources, start=1):
+        count = f"{i}/{len(sources)}"
+        if is_video(src):
+            _video(detector, src, count, state, run_dir, opts)
+        else:
+            _image(detector, src, count, state, run_dir, opts)
+    return {"images": state.images, "videos": state.videos, "timing": state.timing,
+            "fused": detector.graph is not None}  # fmt: skip
 
 
-def _report_image(path: Path, image: Any, dets: list[Detection], count: str, ms: float) -> None:
+def _skip(src: Path | str, reason: str, opts: Options) -> None:
+    """Warn that ``src`` is skipped and keep it for the report at the end."""
+    current().reporter.warn(f"skipped {src}: {reason}")
+    opts.skipped.append((str(src), reason))
+
+
+def _read(src: Path | str, opts: Options) -> Any:
+    """Return the RGB pixels of an image file or URL (fetched into memory)."""
+    if is_url(src):
+        max_bytes = int(opts.max_download_mb * (1 << 20))
+        return read_url_rgb(src, opts.download_timeout, max_bytes)
+    return read_rgb(src)
+
+
+def _detect(detector: Detector, image: Any, timing: Timing, opts: Options) -> list[Detection]:
+    """Return the detections in one RGB image under the user's thresholds and classes."""
+    return detector.detect(
+        image,
+        timing,
+        score_threshold=opts.score_threshold,
+        iou_threshold=opts.iou_threshold,
+        max_boxes=opts.max_boxes,
+        classes=opts.classes,
+    )
+
+
+def _image(
+    detector: Detector, src: Path | str, count: str, state: State, run_dir: Any, opts: Options
+) -> None:
+    """Detect on one image file or URL, report it and write its outputs (or skip it)."""
+    try:
+        image = _read(src, opts)
+    except (ImageReadError, UrlError) as exc:
+        _skip(src, exc.reason, opts)
+        return
+    dets = _detect(detector, image, state.timing, opts)
+    ms = state.timing.per[-1]
+    _report_image(src, image, dets, count, ms)
+    name = output_name(safe_component(url_name(src), "image") if is_url(src) else src, state.taken)
+    state.images.append(_save(image, dets, src, name, run_dir, opts, ms))
+
+
+def _video(
+    detector: Detector, path: Path, count: str, state: State, run_dir: Any, opts: Options
+) -> None:
+    """Detect on every --vid-stride-th frame of a video; write the annotated video (or skip)."""
+    from dltool_yolo import video
+
+    out = run_dir.file(Path(output_name(path, state.taken)).stem + ".mp4")
+    record: dict[str, Any] = {"path": str(path), "detected_frames": 0, "ms": 0.0}
+    record |= {"counts": Counter(), "frames": []}
+    try:
+        with video.opened(path) as (info, decoded):
+            record |= {"fps": float(info.fps), "total_frames": info.frames}
+            with video.VideoWriter(out, info.fps / opts.vid_stride) as writer:
+                error = _frames(detector, path, decoded, (count, info, writer), record, state, opts)
+    except video.VideoReadError as exc:
+        _skip(path, exc.reason, opts)
+        return
+    if not record["detected_frames"]:
+        _skip(path, error or "no frames", opts)
+        return
+    if error:
+        _skip(path, error, opts)
+    _video_end(path, record, out, writer.frames, opts)
+    state.videos.append(record)
+
+
+def _frames(
+    detector: Detector,
+    path: Path,
+    decoded: Any,
+    where: tuple[str, Any, Any],
+    record: dict[str, Any],
+    state: State,
+    opts: Options,
+) -> str | None:
+    """Detect on the frames of one video, writing each annotated; return a decode error."""
+    from dltool_yolo.video import VideoReadError
+
+    count, info, writer = where
+    stem = Path(writer.path).stem
+    try:
+        for n, rgb in decoded:
+            if (n - 1) % opts.vid_stride:
+                continue
+            dets = _detect(detector, rgb, state.timing, opts)
+            ms = state.timing.per[-1]
+            record["ms"] += ms
+            record["detected_frames"] += 1
+            record["counts"].update(d.name for d in dets)
+            _report_frame(path, dets, count, f"{n}/{info.frames or '?'}", ms)
+            writer.write(np.asarray(draw(rgb, dets, opts.line_width, opts.hide_labels)))
+            frame = _frame_files(rgb, dets, f"{stem}_{n}", writer.path.parent, opts)
+            if current().reporter.json_mode:  # per-frame records only for --json: memory flat
+                record["frames"].append({"frame": n, "ms": round(ms, 1)} | frame)
+    except VideoReadError as exc:
+        return exc.reason
+    return None
+
+
+def _report_image(
+    path: Path | str, image: Any, dets: list[Detection], count: str, ms: float
+) -> None:
     """Print one image's line and its table of boxes (--quiet: the line's counts only)."""
     rep = current().reporter
     if rep.json_mode:
@@ -96,31 +222,70 @@ def _report_image(path: Path, image: Any, dets: list[Detection], count: str, ms:
     h, w = image.shape[:2]
     rep.line(f"image {count} {path} {w}x{h}: {summary(dets)}, {ms:.0f} ms")
     if dets:
-        rep.table(f"{path.name}", [d.row() for d in dets])
+        rep.table(url_name(path) if is_url(path) else Path(path).name, [d.row() for d in dets])
+
+
+def _report_frame(path: Path, dets: list[Detection], count: str, frame: str, ms: float) -> None:
+    """Print one frame's line: ``video 1/1 (frame 12/240) clip.mp4: 2 person, 31 ms``."""
+    rep = current().reporter
+    if not rep.quiet:
+        rep.line(f"video {count} (frame {frame}) {path}: {summary(dets)}, {ms:.0f} ms")
+
+
+def _video_end(path: Path, record: dict[str, Any], out: Path, written: int, opts: Options) -> None:
+    """Finish a video's record and print its summary line (under --quiet too)."""
+    n = record["detected_frames"]
+    counts: Counter = record.pop("counts")
+    record |= {"counts": dict(counts.most_common()), "ms": round(record["ms"] / n, 1)}
+    record |= {"vid_stride": opts.vid_stride, "annotated": str(out) if written else None}
+    every = f"every {opts.vid_stride}th frame" if opts.vid_stride > 1 else "every frame"
+    total = record["total_frames"] or "?"
+    fps = record["fps"] / opts.vid_stride
+    current().reporter.line(
+        f"{path}: {n} of {total} frames detected ({every}), {count_summary(counts)} in all, "
+        f"{record['ms']:.1f} ms per frame; annotated video {out} at {fps:g} fps"
+    )
+
+
+def _frame_files(
+    rgb: Any, dets: list[Detection], stem: str, folder: Path, opts: Options
+) -> dict[str, Any]:
+    """Write one frame's label file and crops on request; return its JSON record."""
+    h, w = rgb.shape[:2]
+    record: dict[str, Any] = {"detections": [d.row() | {"class_id": d.cls} for d in dets]}
+    if opts.save_txt:
+        record["labels"] = str(_write_labels(folder, stem, dets, w, h, opts))
+    if opts.save_crops:
+        record["crops"] = save_crops(rgb, dets, folder / "crops", stem)
+    return record
+
+
+def _write_labels(
+    folder: Path, stem: str, dets: list[Detection], w: int, h: int, opts: Options
+) -> Path:
+    """Write ``labels/<stem>.txt`` (YOLO format, the score sixth with --save-conf)."""
+    labels = folder / "labels"
+    labels.mkdir(exist_ok=True)
+    return atomic.write_text(labels / f"{stem}.txt", label_lines(dets, w, h, opts.save_conf))
 
 
 def _save(
-    image: Any, dets: list[Detection], path: Path, name: str, run_dir: Any, opts: Options, ms: float
+    image: Any,
+    dets: list[Detection],
+    path: Path | str,
+    name: str,
+    run_dir: Any,
+    opts: Options,
+    ms: float,
 ) -> dict[str, Any]:
     """Write the annotated image ``name`` (and labels/crops) of one image; return its record."""
     h, w = image.shape[:2]
-    stem = Path(name).stem
-    annotated = write_image(draw(image, dets), run_dir.file(name))
-    record: dict[str, Any] = {
-        "path": str(path),
-        "width": w,
-        "height": h,
-        "detections": [d.row() | {"class_id": d.cls} for d in dets],
-        "annotated": str(annotated),
-        "ms": round(ms, 1),
-    }
-    if opts.save_txt:
-        labels = run_dir.file("labels")
-        labels.mkdir(exist_ok=True)
-        record["labels"] = str(atomic.write_text(labels / f"{stem}.txt", label_lines(dets, w, h)))
-    if opts.save_crops:
-        record["crops"] = save_crops(image, dets, run_dir.file("crops"), stem)
-    return record
+    annotated = write_image(
+        draw(image, dets, opts.line_width, opts.hide_labels), run_dir.file(name)
+    )
+    record: dict[str, Any] = {"path": str(path), "width": w, "height": h}
+    record |= _frame_files(image, dets, Path(name).stem, run_dir.path, opts)
+    return record | {"annotated": str(annotated), "ms": round(ms, 1)}
 
 
 def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -> None:
@@ -131,6 +296,7 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
     speed = {"preprocess_ms": t.pre / n, "inference_ms": t.infer / n, "postprocess_ms": t.post / n}
     if rep.json_mode:
         rep.result("images", result["images"])
+        rep.result("videos", result["videos"])
         rep.result(
             "speed", {k: round(v, 2) for k, v in speed.items()} | {"fused_graph": result["fused"]}
         )
@@ -146,7 +312,7 @@ def report_end(result: dict[str, Any], run_dir: Any, opts: Options, size: int) -
 
 
 def _report_skipped(skipped: list[tuple[str, str]]) -> None:
-    """List the files that could not be read, with the reason of each."""
+    """List the files and URLs that could not be read, with the reason of each."""
     rep = current().reporter
     if skipped:
         rep.line(f"Skipped {len(skipped)} file(s):")
