@@ -4,8 +4,9 @@
 name (``size`` -> ``--size 320``; ``True`` -> the flag, ``False`` -> its ``--no-`` form;
 a list -> the option repeated), runs the CLI in this process with ``--json --quiet`` and
 returns the JSON document the command prints, as a dict. A failure raises the same
-``DltoolError`` (message and hint) the command line prints as ``error:``/``hint:``; a
-usage error (an unknown option, a value out of range) raises ``UsageError``, a subclass.
+``DltoolError`` (message and hint) the command line prints as ``error:``/``hint:``, with
+its ``exit_code`` (2 for a value the options refuse); a keyword that names no option, or a
+word that names no command, raises ``UsageError`` (a subclass) before anything runs.
 
 ``lazy_exports`` gives each plugin package its ``__all__`` and a PEP 562 ``__getattr__``:
 a public name is imported on first use, so ``import dltool_yolo`` stays as light as the
@@ -31,7 +32,7 @@ GLOBALS = ("device", "seed", "threads")  # root options run() also takes as keyw
 
 
 class UsageError(DltoolError):
-    """A command line refused before the command runs (exit 2): unknown option, bad value."""
+    """A call refused before any command runs: an unknown option keyword or command name."""
 
     exit_code = EXIT_USAGE
 
@@ -41,8 +42,9 @@ def run(plugin: str, command: str, *arguments: Any, **options: Any) -> dict[str,
 
     Positional ``arguments`` are the command's arguments (paths, words) in order; keyword
     ``options`` are its options by parameter name (``exist_ok=True`` -> ``--exist-ok``),
-    plus the global ``device``, ``seed`` and ``threads``. Raise ``DltoolError`` when the
-    command fails, ``UsageError`` when the command line is refused.
+    plus the global ``device``, ``seed`` and ``threads``. Raise ``DltoolError`` (with the
+    command's ``hint`` and ``exit_code``) when it fails, ``UsageError`` for an unknown
+    option keyword or command.
     """
     return call([plugin, command, *map(str, arguments)], **options)
 
@@ -137,22 +139,25 @@ def _invoke(command: Any, argv: list[str]) -> tuple[int, str, str]:
 
 
 def _result(code: int, out: str, err: str, argv: list[str]) -> dict[str, Any]:
-    """Return the parsed document; raise the error the command printed when it failed."""
+    """Return the parsed document; raise the error the command printed when it failed.
+
+    A command that exits non-zero on purpose with its document and no ``error:`` line
+    (``facerec verify``: 1 = no match) returns the document, as the command line prints it.
+    """
     lines = err.splitlines()
     errors = [x[len("error: ") :] for x in lines if x.startswith("error: ")]
     hints = [x[len("hint: ") :] for x in lines if x.startswith("hint: ")]
     passed = [x for x in lines if not x.startswith(("error: ", "hint: "))]
     if passed:
         sys.stderr.write("\n".join(passed) + "\n")  # warnings reach the caller's stderr
-    if code != 0 or errors:
+    document = _parse(out)
+    if errors or (code != 0 and not document):
         message = errors[0] if errors else f"'dltool {' '.join(argv)}' exited with {code}"
-        error = (UsageError if code == EXIT_USAGE else DltoolError)(
-            message, hints[0] if hints else None
-        )
-        error.exit_code = code or 1
-        error.document = _parse(out)  # what --json had collected before the failure
+        error = DltoolError(message, hints[0] if hints else None)
+        error.exit_code = code or 1  # 2: a usage error (facerec: any error)
+        error.document = document  # what --json had collected before the failure
         raise error
-    return _parse(out)
+    return document
 
 
 def _parse(out: str) -> dict[str, Any]:

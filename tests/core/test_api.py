@@ -112,8 +112,8 @@ def test_a_failure_is_a_dltool_error_with_its_hint(tmp_path):
     assert "missing.txt" in caught.value.message and caught.value.hint
 
 
-def test_a_refused_command_line_is_a_usage_error():
-    with pytest.raises(api.UsageError) as caught:
+def test_a_refused_command_line_is_an_error_with_exit_code_2():
+    with pytest.raises(DltoolError) as caught:
         api.run("rnn", "shapes", cell="nope")
     assert caught.value.exit_code == 2 and "--cell" in caught.value.message
     with pytest.raises(api.UsageError, match="no command"):
