@@ -100,3 +100,35 @@ def test_offline_check(tmp_path: Path) -> None:
     assert any("a.css: imports a remote file" in p for p in found)
     assert check_offline.main([str(tmp_path)]) == 1
     assert check_offline.main([str(tmp_path / "missing")]) == 1
+
+
+def _example_commands() -> list[tuple[str, str]]:
+    """Return (page, command line) of every `dltool …` example in the plugin pages."""
+    import re
+
+    found = []
+    for page in sorted((ROOT / "docs" / "plugins").glob("*.md")):
+        for line in re.findall(r"`(dltool [^`]+)`", page.read_text(encoding="utf-8")):
+            found.append((page.name, line))
+    return found
+
+
+def test_plugin_pages_name_real_commands_and_options() -> None:
+    import shlex
+
+    from dltool.cli import create_app
+
+    root = typer.main.get_command(create_app())
+    examples = _example_commands()
+    assert len(examples) > 30
+    for page, line in examples:
+        words = shlex.split(line)[1:]
+        cmd, ctx = root, Context(root, info_name="dltool")
+        while words and getattr(cmd, "list_commands", None) and not words[0].startswith("-"):
+            sub = cmd.get_command(ctx, words[0])
+            assert sub is not None, (page, line, words[0])
+            cmd, ctx = sub, Context(sub, info_name=words.pop(0), parent=ctx)
+        names = {o for p in cmd.params for o in [*p.opts, *getattr(p, "secondary_opts", [])]}
+        for word in words:
+            if word.startswith("-"):
+                assert word.split("=")[0] in names, (page, line, word)
