@@ -291,3 +291,21 @@ def pool_backward(dA, cache, mode="max"):
         dwin = np.broadcast_to(dA[..., None] / (f * f), (m, n_H, n_W, n_C, f * f))
     dcols = dwin.reshape(m, n_H, n_W, n_C, f, f).transpose(0, 1, 2, 4, 5, 3)
     return col2im(np.ascontiguousarray(dcols), A_prev.shape, f, stride, 0, n_H, n_W)
+
+
+# ---------------------------------------------------------------- batch normalization
+
+BN_EPSILON = 1e-3  # Keras' BatchNormalization default, the one the course's ResNet uses
+
+
+def batchnorm_forward(Z, gamma, beta, mean=None, var=None, epsilon: float = BN_EPSILON):
+    """Return γ (Z − μ) / √(σ² + ε) + β per channel of Z (m, n_H, n_W, n_C).
+
+    μ and σ² are the batch's mean and biased variance over (m, n_H, n_W) when ``mean`` and
+    ``var`` are None (training), else the given running statistics (inference).
+    """
+    if mean is None or var is None:
+        mean = Z.mean(axis=(0, 1, 2))  # (n_C,)
+        var = Z.var(axis=(0, 1, 2))
+    scale = np.reshape(gamma, -1) / np.sqrt(np.reshape(var, -1) + epsilon)  # (n_C,)
+    return (Z - np.reshape(mean, -1)) * scale + np.reshape(beta, -1)
