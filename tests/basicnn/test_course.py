@@ -304,3 +304,22 @@ def test_published_backward_propagation_with_dropout():
         atol=1e-7,
     )
     np.testing.assert_allclose(grads["db1"], [[-0.00037647], [-0.00067492]], atol=1e-7)
+
+
+def test_published_L_model_backward():
+    # The course's "Building your Deep Neural Network: Step by Step" notebook output for
+    # testCases_v3's L_model_backward_test_case (code index read_file id 21126471774).
+    np.random.seed(3)
+    AL, Y = np.random.randn(1, 2), np.array([[1, 0]])
+    A1, W1, b1, Z1 = (np.random.randn(*s) for s in ((4, 2), (3, 4), (3, 1), (3, 2)))
+    A2, W2, b2, Z2 = (np.random.randn(*s) for s in ((3, 2), (1, 3), (1, 1), (1, 2)))
+    grads = course.L_model_backward(AL, Y, (((A1, W1, b1), Z1), ((A2, W2, b2), Z2)))
+    dW1 = [
+        [0.41010002, 0.07807203, 0.13798444, 0.10502167],
+        [0.0] * 4,
+        [0.05283652, 0.01005865, 0.01777766, 0.0135308],
+    ]
+    np.testing.assert_allclose(grads["dW1"], dW1, atol=1e-8)
+    np.testing.assert_allclose(grads["db1"], [[-0.22007063], [0.0], [-0.02835349]], atol=1e-8)
+    dA1 = [[0.12913162, -0.44014127], [-0.14175655, 0.48317296], [0.01663708, -0.05670698]]
+    np.testing.assert_allclose(grads["dA1"], dA1, atol=1e-8)
