@@ -20,6 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX = "assets/mathjax/tex-svg.js"
 CLI_PAGE = "reference/cli.md"
+PUBLIC_PAGE = "reference/public.md"
 
 
 def mathjax_file() -> Path:
@@ -113,11 +114,52 @@ def cli_markdown() -> str:
     return "\n".join(intro + _command_md(root, ctx, "dltool", 2)) + "\n"
 
 
+def plugin_exports(package: str) -> dict[str, str]:
+    """Return a plugin's public names and their targets (its ``_EXPORTS``; a light import)."""
+    import importlib
+
+    return dict(getattr(importlib.import_module(package), "_EXPORTS", {}))
+
+
+def public_markdown() -> str:
+    """Return the page of every plugin's public objects (its ``__all__``), from the docstrings."""
+    lines = [
+        "# Public objects",
+        "",
+        "What each plugin exports in `__all__`: importing a plugin stays light, each name is",
+        "imported on first use (PEP 562). Generated from the plugins' `_EXPORTS` and docstrings.",
+        "",
+        "::: dltool.api",
+        "    options:",
+        "      heading_level: 2",
+        "      show_source: false",
+        "",
+    ]
+    for package_dir in sorted((ROOT / "plugins").glob("dltool_*")):
+        exports = plugin_exports(package_dir.name)
+        if not exports:
+            continue
+        lines += [f"## `{package_dir.name}`", ""]
+        for name, target in exports.items():
+            if ":" not in target:  # a module (the course module): documented on its page
+                lines += [f"- `{package_dir.name}.{name}`: the module `{target}`", ""]
+                continue
+            lines += [
+                f"::: {target.replace(':', '.')}",
+                "    options:",
+                "      heading_level: 3",
+                "      show_source: false",
+                "",
+            ]
+    return "\n".join(lines) + "\n"
+
+
 def on_files(files: Any, config: Any) -> Any:
-    """Add the generated CLI page and the bundled MathJax to the site's files."""
+    """Add the generated CLI and public-object pages and the bundled MathJax to the files."""
     from mkdocs.structure.files import File
 
     files.append(File.generated(config, CLI_PAGE, content=cli_markdown()))
+    files.append(File.generated(config, PUBLIC_PAGE, content=public_markdown()))
     files.append(File.generated(config, MATHJAX, abs_src_path=str(mathjax_file())))
     return files
 

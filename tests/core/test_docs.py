@@ -132,3 +132,15 @@ def test_plugin_pages_name_real_commands_and_options() -> None:
         for word in words:
             if word.startswith("-"):
                 assert word.split("=")[0] in names, (page, line, word)
+
+
+def test_public_objects_page_has_every_plugins_exports() -> None:
+    import importlib
+
+    page = hooks.public_markdown()
+    assert "::: dltool.api" in page
+    for package_dir in sorted((ROOT / "plugins").glob("dltool_*")):
+        module = importlib.import_module(package_dir.name)
+        for name, target in getattr(module, "_EXPORTS", {}).items():
+            expected = f"::: {target.replace(':', '.')}" if ":" in target else f"`{target}`"
+            assert expected in page, (package_dir.name, name)
