@@ -251,3 +251,38 @@ def evaluate(
 
 
 app.command("eval", hidden=True, help="The old name of 'evaluate'.")(evaluate)
+
+
+class ExportFormat(str, Enum):
+    onnx = "onnx"
+    torchscript = "torchscript"
+
+
+@app.command()
+def export(
+    weights: Path = _weights_option("YOLOv3-tiny trained on COCO"),
+    cfg: Path = typer.Option(
+        None, "--cfg", help="Darknet .cfg of --weights [default: model.cfg beside --weights]."
+    ),
+    names: Path = typer.Option(
+        None,
+        "--names",
+        help="Class names, one per line [default: classes.names beside --weights, else COCO].",
+    ),
+    size: int = _size_option("the cfg's width for --weights, 416 for COCO"),
+    format: ExportFormat = typer.Option(
+        ..., "--format", help="onnx (opset 18, run by onnxruntime) or torchscript."
+    ),
+    dynamic: bool = typer.Option(
+        False, "--dynamic", help="Any batch and any input side (a multiple of 32)."
+    ),
+    out: Path = out_option(),
+    exist_ok: bool = exist_ok_option(),
+) -> None:
+    """Export a detector to ONNX or TorchScript, checked against torch, with model.json beside."""
+    from dltool_yolo import jobs
+
+    jobs.export(
+        {"weights": weights, "cfg": cfg, "names": names, "size": size, "format": format.value,
+         "dynamic": dynamic, "out": out, "exist_ok": exist_ok}
+    )  # fmt: skip

@@ -26,7 +26,7 @@ from dltool.errors import DltoolError
 from dltool.runs import RunDir, find_run, plain
 from dltool_yolo import plots
 from dltool_yolo.cfg import BUILTIN_CFGS, parse_cfg, tiny_cfg
-from dltool_yolo.darknet import Darknet, build, load_weights, save_weights
+from dltool_yolo.darknet import Darknet, build, check_trainable, load_weights, save_weights
 from dltool_yolo.dataset import load_split, make_batch
 from dltool_yolo.detect import Detector, read_names
 from dltool_yolo.evaluate import collect
@@ -143,6 +143,10 @@ def _detector(o: dict[str, Any]) -> Detector:
             )
         demo_only = o["demo"] and not o["sources"]
         return default_detector(device, o["size"] or (DEMO_SIZE if demo_only else 416))
+    if Path(o["weights"]).suffix.lower() == ".onnx":  # an exported detector: onnxruntime
+        from dltool_yolo import onnx_backend
+
+        return onnx_backend.load(o["weights"], o["cfg"], o["names"], o["size"])
     files = model_files(o["weights"], o["cfg"], o["names"])
     model = load_model(files)
     if files.names is not None:
@@ -326,6 +330,7 @@ def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> T
             "training supports [yolo] heads (YOLOv3), not YOLOv2's [region]",
             hint="train --cfg small or yolov3-tiny, or a YOLOv3 cfg",
         )
+    check_trainable(model)
     if params.get("weights") and state is None:
         load_weights(model, model_files(Path(params["weights"])).weights)
     model.to(s.device)
@@ -557,3 +562,52 @@ def _eval_detector(o: dict[str, Any], names: list[str]) -> tuple[Detector, dict 
             hint="give the weights of a model trained on this data",
         )
     return Detector(model, names, device, o["size"] or model.width), None
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def export(o: dict[str, Any]) -> None:
+    """Export the detector as ONNX or TorchScript into a run folder, with model.json beside."""
+    from dltool import exporting
+    from dltool_yolo import export as ex
+
+    if o["weights"] is not None and Path(o["weights"]).suffix.lower() == ".onnx":
+        raise DltoolError(f"{o['weights']} is exported already",
+                          hint="give Darknet .weights or a run of 'dltool yolo train'")  # fmt: skip
+    if o["format"] == "onnx":
+        exporting.need_onnx()
+    detector = _detector({**o, "demo": False, "sources": []})  # export moves it to the CPU
+    weights, source = _export_source(o)
+    meta = ex.metadata(detector, weights, source)
+    run = current().run_dir("yolo", "export", o["out"], exist_ok=o["exist_ok"])
+    run.clear("model.onnx", "model.torchscript", "model.json")
+    run.write_config({k: v for k, v in o.items() if k not in ("out", "exist_ok")})
+    path = run.file("model" + exporting.SUFFIX[o["format"]])
+    current().reporter.info(f"exporting {source} at {detector.size}×{detector.size} to {path}")
+    info = ex.export_detector(detector, o["format"], path, o["dynamic"], meta)
+    run.write_json("model.json", meta | info)
+    _report_export(info, run)
+
+
+def _export_source(o: dict[str, Any]) -> tuple[Path | None, str]:
+    """Return the weights file exported and a name for it (COCO YOLOv3-tiny by default)."""
+    if o["weights"] is None:
+        from dltool_yolo.detect import default_files
+        from dltool_yolo.weights import WEIGHTS
+
+        return default_files()[WEIGHTS], "yolov3-tiny (COCO)"
+    files = model_files(o["weights"], o["cfg"], o["names"])
+    return files.weights, str(files.weights)
+
+
+def _report_export(info: dict[str, Any], run: RunDir) -> None:
+    """Report the exported file, its size and its largest difference from torch."""
+    rep = current().reporter
+    rep.result("file", info["file"], label="Exported")
+    rep.result("format", info["format"], label="format")
+    rep.result("bytes", info["bytes"], label="bytes")
+    if "dynamic_axes" in info:
+        rep.result("dynamic_axes", info["dynamic_axes"], label="dynamic axes")
+    rep.result("max_abs_diff", float(f"{info['max_abs_diff']:.3g}"), label="max |Δ| vs torch")
+    rep.result("results_dir", str(run.path), label="Results saved to")
