@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MATHJAX = "assets/mathjax/tex-svg.js"
 CLI_PAGE = "reference/cli.md"
 PUBLIC_PAGE = "reference/public.md"
+EXAMPLES_PAGE = "examples.md"
 
 
 def mathjax_file() -> Path:
@@ -154,12 +155,33 @@ def public_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def examples_markdown() -> str:
+    """Return the page of the example scripts in ``examples/`` (each run by the test suite)."""
+    import ast
+
+    lines = [
+        "# Examples",
+        "",
+        "Short scripts that use dltool as a library (the test suite runs each one), from",
+        "`examples/` in the repository. The third-party plugin example is on the",
+        "[plugin authoring](plugin-authoring.md) page.",
+        "",
+    ]
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        text = script.read_text(encoding="utf-8").rstrip()
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        lines += [f"## `{script.name}`", "", doc.split("\n\n")[0], ""]
+        lines += [f'```python title="examples/{script.name}"', text, "```", ""]
+    return "\n".join(lines) + "\n"
+
+
 def on_files(files: Any, config: Any) -> Any:
     """Add the generated CLI and public-object pages and the bundled MathJax to the files."""
     from mkdocs.structure.files import File
 
     files.append(File.generated(config, CLI_PAGE, content=cli_markdown()))
     files.append(File.generated(config, PUBLIC_PAGE, content=public_markdown()))
+    files.append(File.generated(config, EXAMPLES_PAGE, content=examples_markdown()))
     files.append(File.generated(config, MATHJAX, abs_src_path=str(mathjax_file())))
     return files
 

@@ -144,3 +144,9 @@ def test_public_objects_page_has_every_plugins_exports() -> None:
         for name, target in getattr(module, "_EXPORTS", {}).items():
             expected = f"::: {target.replace(':', '.')}" if ":" in target else f"`{target}`"
             assert expected in page, (package_dir.name, name)
+
+
+def test_examples_page_shows_every_script() -> None:
+    page = hooks.examples_markdown()
+    for script in (ROOT / "examples").glob("*.py"):
+        assert f"## `{script.name}`" in page and f'title="examples/{script.name}"' in page
