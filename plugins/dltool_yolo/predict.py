@@ -238,7 +238,7 @@ def _video_end(path: Path, record: dict[str, Any], out: Path, written: int, opts
     counts: Counter = record.pop("counts")
     record |= {"counts": dict(counts.most_common()), "ms": round(record["ms"] / n, 1)}
     record |= {"vid_stride": opts.vid_stride, "annotated": str(out) if written else None}
-    every = f"every {opts.vid_stride}th frame" if opts.vid_stride > 1 else "every frame"
+    every = f"1 frame in {opts.vid_stride}" if opts.vid_stride > 1 else "every frame"
     total = record["total_frames"] or "?"
     fps = record["fps"] / opts.vid_stride
     current().reporter.line(

@@ -78,7 +78,7 @@ def test_lines_summary_and_stride(cli, tmp_path, stills):
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"video 1/1 (frame 1/4) {clip}: 2 person, ")
     assert lines[1].startswith(f"video 1/1 (frame 3/4) {clip}: 1 cup, 1 bowl, ")
-    assert f"{clip}: 2 of 4 frames detected (every 2th frame)" in result.stdout
+    assert f"{clip}: 2 of 4 frames detected (1 frame in 2)" in result.stdout
     with av.open(str(tmp_path / "clip.mp4")) as out:  # half the frames at half the rate
         assert out.streams.video[0].average_rate == FPS / 2
         assert sum(1 for _ in out.decode(video=0)) == 2
