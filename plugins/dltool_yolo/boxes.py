@@ -100,22 +100,29 @@ def decode_head(
     num_classes: int,
     input_shape: tuple[int, int],
     softmax_classes: bool = False,
+    scale_xy: float = 1.0,
+    new_coords: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return box_confidence, box_xy, box_wh, box_class_probs of a head (H, W, A·(5+C)).
 
     ``anchors`` (A, 2) are (p_w, p_h) in input pixels; ``box_xy``/``box_wh`` come out as
-    fractions of the input: ``(σ(t_xy) + c)/grid`` and ``p·e^{t_wh}/input``.
+    fractions of the input: ``(s·σ(t_xy) − (s−1)/2 + c)/grid`` (YOLOv4's ``scale_x_y`` s,
+    1 in YOLOv3) and ``p·e^{t_wh}/input``. With Darknet's ``new_coords`` the maps are
+    already logistic (the layer before applies it): no σ, and ``box_wh = p·(2t_wh)²/input``.
     """
     gh, gw = feats.shape[:2]
     a = len(anchors)
     f = feats.reshape(gh, gw, a, 5 + num_classes)  # (H, W, A, 5+C)
+    act = (lambda v: v) if new_coords else sigmoid
     cy, cx = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
     grid = np.stack([cx, cy], axis=-1)[:, :, None, :].astype(feats.dtype)  # (H, W, 1, 2)
-    box_xy = (sigmoid(f[..., 0:2]) + grid) / np.array([gw, gh], dtype=feats.dtype)
-    box_wh = np.exp(f[..., 2:4]) * anchors / np.array(input_shape[::-1], dtype=feats.dtype)
-    box_confidence = sigmoid(f[..., 4:5])  # (H, W, A, 1)
+    xy = act(f[..., 0:2]) * scale_xy - (scale_xy - 1) / 2
+    box_xy = (xy + grid) / np.array([gw, gh], dtype=feats.dtype)
+    grow = (2 * f[..., 2:4]) ** 2 if new_coords else np.exp(f[..., 2:4])
+    box_wh = grow * anchors / np.array(input_shape[::-1], dtype=feats.dtype)
+    box_confidence = act(f[..., 4:5])  # (H, W, A, 1)
     logits = f[..., 5:]
-    box_class_probs = softmax(logits) if softmax_classes else sigmoid(logits)
+    box_class_probs = softmax(logits) if softmax_classes else act(logits)
     return box_confidence, box_xy, box_wh, box_class_probs
 
 

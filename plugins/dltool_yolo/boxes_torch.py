@@ -43,24 +43,31 @@ def decode_head(
     num_classes: int,
     input_shape: tuple[int, int],
     softmax_classes: bool = False,
+    scale_xy: float = 1.0,
+    new_coords: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Return box_confidence, box_xy, box_wh, box_class_probs of raw head maps (B, A·(5+C), H, W).
 
     Outputs are (B, H, W, A, ·) as in the notes; ``anchors`` (A, 2) are (p_w, p_h) in pixels.
+    ``scale_xy`` s gives ``s·σ(t_xy) − (s−1)/2``; ``new_coords``: maps already logistic,
+    ``p·(2t_wh)²`` (as :func:`dltool_yolo.boxes.decode_head`).
     """
     b, _, gh, gw = feats.shape
     a = anchors.shape[0]
     f = feats.view(b, a, 5 + num_classes, gh, gw).permute(0, 3, 4, 1, 2)  # (B, H, W, A, 5+C)
+    act = (lambda v: v) if new_coords else torch.sigmoid
     cy, cx = torch.meshgrid(
         torch.arange(gh, device=feats.device), torch.arange(gw, device=feats.device), indexing="ij"
     )
     grid = torch.stack([cx, cy], -1)[:, :, None, :].to(feats.dtype)  # (H, W, 1, 2)
-    box_xy = (torch.sigmoid(f[..., 0:2]) + grid) / feats.new_tensor([gw, gh])
+    xy = act(f[..., 0:2]) * scale_xy - (scale_xy - 1) / 2 if scale_xy != 1 else act(f[..., 0:2])
+    box_xy = (xy + grid) / feats.new_tensor([gw, gh])
     scale = feats.new_tensor([input_shape[1], input_shape[0]])
-    box_wh = torch.exp(f[..., 2:4]) * anchors.to(feats) / scale
-    box_confidence = torch.sigmoid(f[..., 4:5])  # (B, H, W, A, 1)
+    grow = (2 * f[..., 2:4]) ** 2 if new_coords else torch.exp(f[..., 2:4])
+    box_wh = grow * anchors.to(feats) / scale
+    box_confidence = act(f[..., 4:5])  # (B, H, W, A, 1)
     logits = f[..., 5:]
-    probs = torch.softmax(logits, -1) if softmax_classes else torch.sigmoid(logits)
+    probs = torch.softmax(logits, -1) if softmax_classes else act(logits)
     return box_confidence, box_xy, box_wh, probs
 
 

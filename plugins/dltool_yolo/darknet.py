@@ -1,11 +1,15 @@
 """Darknet networks in PyTorch: build a module from a ``.cfg``, load a ``.weights`` file.
 
-Layers follow Darknet's C sources (``parser.c``, ``*_layer.c``): convolution with
-optional batch norm (folded into the convolution for inference,
-``w' = w·γ/√(σ²+ε)``, ``b' = β − μ·γ/√(σ²+ε)``), leaky ReLU with slope 0.1, max pooling
-with Darknet's ``padding = size − 1`` (so ``size=2 stride=1`` keeps the grid), nearest
-upsampling, ``route`` (channel concatenation), ``shortcut`` (residual sum), YOLOv2's
-``reorg`` and the detection heads ``[yolo]`` (YOLOv3) and ``[region]`` (YOLOv2).
+Layers follow Darknet's C sources (``parser.c``, ``*_layer.c``): convolution (grouped
+too) with optional batch norm (folded into the convolution for inference,
+``w' = w·γ/√(σ²+ε)``, ``b' = β − μ·γ/√(σ²+ε)``), leaky ReLU with slope 0.1 and mish
+``x·tanh(ln(1+eˣ))``, max pooling with Darknet's ``padding = size − 1`` split
+``⌊(size−1)/2⌋`` before and the rest after, padded with −∞ (so ``size=2 stride=1`` and
+YOLOv4's SPP ``size=5/9/13 stride=1`` keep the grid), nearest upsampling, ``route``
+(channel concatenation; with ``groups=G group_id=k`` each input's k-th of G channel
+slices, as YOLOv4-tiny uses), ``shortcut`` (residual sum), YOLOv2's ``reorg`` and the
+detection heads ``[yolo]`` (YOLOv3/v4: ``scale_x_y``, ``new_coords`` decode in
+:mod:`dltool_yolo.boxes`) and ``[region]`` (YOLOv2).
 
 The ``.weights`` format: an int32 header ``major, minor, revision``, then ``seen`` as
 int64 when ``major·10 + minor ≥ 2`` (int32 before), then float32 per convolution:
@@ -14,7 +18,7 @@ biases, and for batch-norm layers scales, running means and variances, then weig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,20 +27,36 @@ import torch.nn.functional as F
 from torch import nn
 
 from dltool.errors import DltoolError
-from dltool_yolo.cfg import BUILTIN_CFGS, CFG_HINT, Section, parse_cfg, read_cfg
+from dltool_yolo.cfg import BUILTIN_CFGS, CFG_HINT, DARKNET_CFGS, Section, parse_cfg, read_cfg
 
 WEIGHTS_HINT = "give the Darknet .weights file that was trained with this .cfg"
 ACTIVATIONS = ("leaky", "linear", "relu", "logistic", "mish", "swish")
 
 
+NMS_KINDS = ("default", "greedynms")
+"""Darknet's nms_kind values this loader takes (diounms and cornersnms are refused)."""
+
+
 @dataclass
 class Head:
-    """A detection layer: its anchors in input pixels, class count and kind (yolo/region)."""
+    """A detection layer: its anchors in input pixels, class count and kind (yolo/region).
+
+    ``scale_xy`` and ``new_coords`` change decoding (:func:`dltool_yolo.boxes.decode_head`);
+    ``iou_thresh`` (anchor assignment) is read for training, ``nms_kind``/``beta_nms`` for
+    NMS: Darknet's greedynms compares boxes by DIoU where dltool's NMS uses IoU, and
+    ``beta_nms`` matters only to diounms, which is refused.
+    """
 
     kind: str
     anchors: list[tuple[float, float]]
     classes: int
     layer: int
+    scale_xy: float = 1.0
+    new_coords: bool = False
+    iou_thresh: float = 1.0
+    nms_kind: str = "default"
+    beta_nms: float = 0.6
+    where: dict[str, str] = field(default_factory=dict)  # option -> "file:line"
 
 
 def activation(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -60,15 +80,25 @@ class Conv(nn.Module):
     def __init__(self, c_in: int, s: Section) -> None:
         super().__init__()
         self.filters = s.int("filters")
-        size, stride = s.int("size", 1), s.int("stride", 1)
+        size, stride, groups = s.int("size", 1), s.int("stride", 1), s.int("groups", 1)
         pad = size // 2 if s.int("pad", 0) else s.int("padding", 0)
         self.bn = bool(s.int("batch_normalize", 0))
         self.act = s.str("activation", "logistic")
+        where = f"{s.source}:{s.lines.get('activation', s.line)}"
         if self.act not in ACTIVATIONS:
             raise DltoolError(
-                f"[convolutional] at line {s.line}: unknown activation {self.act}", hint=CFG_HINT
+                f"{where}: [convolutional] activation '{self.act}' is not supported",
+                hint="supported: " + ", ".join(ACTIVATIONS),
             )
-        self.conv = nn.Conv2d(c_in, self.filters, size, stride, pad, bias=not self.bn)
+        if min(self.filters, size, stride, groups) < 1 or c_in % groups or self.filters % groups:
+            raise DltoolError(
+                f"{s.source}:{s.line}: [convolutional] filters={self.filters} size={size} "
+                f"stride={stride} groups={groups} on {c_in} input channels: all must be ≥ 1 "
+                "and groups must divide filters and input channels",
+                hint=CFG_HINT,
+            )
+        self.conv = nn.Conv2d(c_in, self.filters, size, stride, pad, groups=groups,
+                              bias=not self.bn)  # fmt: skip
         self.norm = nn.BatchNorm2d(self.filters, eps=1e-6) if self.bn else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -90,6 +120,7 @@ class Conv(nn.Module):
             self.conv.kernel_size,
             self.conv.stride,
             self.conv.padding,
+            groups=self.conv.groups,
             bias=True,
         ).to(self.conv.weight.device, self.conv.weight.dtype)
         with torch.no_grad():
@@ -121,6 +152,13 @@ class MaxPool(nn.Module):
         if self.size == 2 and self.stride == 1:
             return max4(x[..., :-1, :-1], x[..., 1:, :-1], x[..., :-1, 1:], x[..., 1:, 1:])
         return F.max_pool2d(x, self.size, self.stride)
+
+
+def route(xs: list[torch.Tensor], groups: int = 1, group_id: int = 0) -> torch.Tensor:
+    """Return the channel concatenation of each input's ``group_id``-th of ``groups`` slices."""
+    if groups > 1:
+        xs = [x.chunk(groups, 1)[group_id] for x in xs]  # (B, C/G, H, W) each
+    return torch.cat(xs, 1) if len(xs) > 1 else xs[0]
 
 
 def max4(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
@@ -182,13 +220,13 @@ class Darknet(nn.Module):
             elif s.type == "maxpool":
                 module = MaxPool(s)
             elif s.type == "upsample":
-                arg = s.int("stride", 2)
+                arg = self._positive(s, "stride", 2)
             elif s.type == "reorg":
                 arg = s.int("stride", 2)
                 c = c * arg * arg
             elif s.type == "route":
-                arg = [self._index(i, v, s) for v in s.ints("layers")]
-                c = sum(chans[j] for j in arg)
+                arg = self._route(i, s, chans)
+                c = sum(chans[j] for j in arg[0]) // arg[1]
             elif s.type == "shortcut":
                 arg = (self._index(i, s.int("from"), s), s.str("activation", "linear"))
             elif s.type in ("yolo", "region"):
@@ -197,6 +235,28 @@ class Darknet(nn.Module):
             self.args.append(arg)
             self.layers.append(module)
             chans.append(c)
+
+    def _positive(self, s: Section, key: str, default: int) -> int:
+        """Return option ``key`` of ``s`` as an int ≥ 1; refuse other values naming file:line."""
+        v = s.int(key, default)
+        if v < 1:
+            where = f"{self.source}:{s.lines.get(key, s.line)}"
+            raise DltoolError(f"{where}: [{s.type}] {key}={v} must be ≥ 1", hint=CFG_HINT)
+        return v
+
+    def _route(self, i: int, s: Section, chans: list[int]) -> tuple[list[int], int, int]:
+        """Return a route's (layers, groups, group_id); each input must split into groups."""
+        layers = [self._index(i, v, s) for v in s.ints("layers")]
+        groups, group_id = self._positive(s, "groups", 1), s.int("group_id", 0)
+        where = f"{self.source}:{s.lines.get('group_id', s.line)}"
+        if not 0 <= group_id < groups or any(chans[j] % groups for j in layers):
+            raise DltoolError(
+                f"{where}: [route] groups={groups} group_id={group_id} on inputs of "
+                f"{[chans[j] for j in layers]} channels: group_id must be 0..groups-1 and "
+                "groups must divide every input's channels",
+                hint=CFG_HINT,
+            )
+        return layers, groups, group_id
 
     def _index(self, i: int, v: int, s: Section) -> int:
         """Return the absolute layer index of a route/shortcut reference ``v`` at layer ``i``."""
@@ -239,7 +299,31 @@ class Darknet(nn.Module):
                 f"classes needs {need} input channels, the layer before gives {c}",
                 hint=CFG_HINT,
             )
-        return Head(s.type, pairs, classes, i)
+        return self._yolo_options(Head(s.type, pairs, classes, i), s)
+
+    def _yolo_options(self, head: Head, s: Section) -> Head:
+        """Return ``head`` with scale_x_y, new_coords, iou_thresh, nms_kind and beta_nms read."""
+        head.where = {
+            k: f"{self.source}:{s.lines.get(k, s.line)}" for k in ("scale_x_y", "new_coords")
+        }
+        head.scale_xy, head.beta_nms = s.float("scale_x_y", 1.0), s.float("beta_nms", 0.6)
+        head.iou_thresh, new_coords = s.float("iou_thresh", 1.0), s.int("new_coords", 0)
+        head.nms_kind = s.str("nms_kind", "default").strip().lower()
+        bad = None
+        if not 0 < head.scale_xy <= 4:  # NaN fails too
+            bad = ("scale_x_y", s.options.get("scale_x_y"), "a number in (0, 4]")
+        elif new_coords not in (0, 1):
+            bad = ("new_coords", new_coords, "0 or 1")
+        elif head.nms_kind not in NMS_KINDS:
+            bad = ("nms_kind", head.nms_kind, "greedynms or default (diounms is not supported)")
+        if bad:
+            where = f"{self.source}:{s.lines.get(bad[0], s.line)}"
+            raise DltoolError(
+                f"{where}: [{s.type}] {bad[0]}={bad[1]} is not supported: it must be {bad[2]}",
+                hint=CFG_HINT,
+            )
+        head.new_coords = bool(new_coords)
+        return head
 
     @property
     def classes(self) -> int:
@@ -248,6 +332,10 @@ class Darknet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return the raw maps (B, A·(5+C), H, W) of each detection head for x (B, 3, h, w)."""
+        return self.run(x)[1]
+
+    def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Return every layer's output and the head maps for x (B, 3, h, w)."""
         outs: list[torch.Tensor] = []
         heads: list[torch.Tensor] = []
         for kind, arg, layer in zip(self.kinds, self.args, self.layers, strict=True):
@@ -256,7 +344,7 @@ class Darknet(nn.Module):
             elif kind == "reorg":
                 x = reorg(x, arg)
             elif kind == "route":
-                x = torch.cat([outs[j] for j in arg], 1) if len(arg) > 1 else outs[arg[0]]
+                x = route([outs[j] for j in arg[0]], arg[1], arg[2])
             elif kind == "shortcut":
                 x = activation(arg[1], x + outs[arg[0]])
             elif kind in ("yolo", "region"):
@@ -264,7 +352,7 @@ class Darknet(nn.Module):
             else:
                 x = layer(x)
             outs.append(x)
-        return heads
+        return outs, heads
 
     def fuse(self) -> Darknet:
         """Fold every batch norm into its convolution (inference only); return self."""
@@ -276,6 +364,46 @@ class Darknet(nn.Module):
     def convs(self) -> list[Conv]:
         """Return the convolutional layers in file order."""
         return [m for m in self.layers if isinstance(m, Conv)]
+
+
+def layer_table(
+    sections: list[Section], height: int | None = None, width: int | None = None
+) -> list[tuple[str, tuple[int, int, int], float]]:
+    """Return (kind, output (C, H, W), BFLOPs) per layer, as Darknet prints them when loading.
+
+    Shapes come from a forward pass on the meta device (no memory, no arithmetic). BFLOPs
+    follow Darknet: convolution 2·n·k²·(c/g)·H·W, max pool k²·c·H·W, shortcut c·H·W, / 10⁹.
+    """
+    with torch.device("meta"):
+        model = Darknet(sections)
+        h, w = height or model.height, width or model.width
+        outs, _ = model.run(torch.empty(1, model.channels, h, w))
+    rows = []
+    for kind, layer, out in zip(model.kinds, model.layers, outs, strict=True):
+        c, oh, ow = out.shape[1:]
+        flops = 0.0
+        if isinstance(layer, Conv):
+            k = layer.conv.kernel_size[0] * layer.conv.kernel_size[1]
+            flops = 2.0 * c * k * layer.conv.in_channels / layer.conv.groups * oh * ow
+        elif isinstance(layer, MaxPool):
+            flops = float(layer.size * layer.size * c * oh * ow)
+        elif kind == "shortcut":
+            flops = float(c * oh * ow)
+        rows.append((kind, (int(c), int(oh), int(ow)), flops / 1e9))
+    return rows
+
+
+def check_trainable(model: Darknet) -> None:
+    """Refuse to train heads that decode with scale_x_y ≠ 1 or new_coords (YOLOv3's loss here)."""
+    for head in model.heads:
+        for key, value in (("scale_x_y", head.scale_xy), ("new_coords", int(head.new_coords))):
+            if value != (1.0 if key == "scale_x_y" else 0):
+                raise DltoolError(
+                    f"{head.where[key]}: [yolo] {key}={value} is not supported for training "
+                    "(dltool trains with YOLOv3's loss and box coding)",
+                    hint="train a cfg with scale_x_y=1 and new_coords=0; detect and evaluate "
+                    "take this one",
+                )
 
 
 def weights_count(model: Darknet) -> int:
@@ -355,9 +483,11 @@ def save_weights(model: Darknet, path: Path, seen: int = 0) -> None:
 
 
 def build(cfg: str | Path, source: str | None = None) -> Darknet:
-    """Return the Darknet module of a cfg file path or built-in name (yolov3-tiny, small)."""
+    """Return the Darknet module of a cfg file path or built-in name (yolov3-tiny, yolov4…)."""
     if isinstance(cfg, str) and cfg in BUILTIN_CFGS:
         return Darknet(parse_cfg(BUILTIN_CFGS[cfg](), cfg), cfg)
+    if isinstance(cfg, str) and cfg in DARKNET_CFGS:
+        return Darknet(parse_cfg(DARKNET_CFGS[cfg](), cfg), cfg)
     path = Path(cfg)
     return Darknet(read_cfg(path), source or str(path))
 

@@ -132,8 +132,9 @@ class Detector:
             if head.kind == "region":  # YOLOv2 anchors are in grid cells: × stride = pixels
                 anchors = anchors * (self.size / raw.shape[-1])
             conf, xy, wh, probs = bt.decode_head(
-                raw, anchors, head.classes, (self.size, self.size), head.kind == "region"
-            )
+                raw, anchors, head.classes, (self.size, self.size), head.kind == "region",
+                head.scale_xy, head.new_coords,
+            )  # fmt: skip
             corners = torch.cat([xy - wh / 2, xy + wh / 2], -1).reshape(-1, 4)  # (N, 4) 0..1
             class_scores = (conf * probs).reshape(-1, head.classes)  # (N, C)
             if classes is not None:
