@@ -37,6 +37,18 @@ def register_models(models):
         description="YOLOv3-tiny (Darknet cfg), 80 COCO classes",
         input_size=(3, 416, 416),
     )
+    models.add(
+        "yolov4-tiny",
+        "dltool_yolo.darknet:yolov4_tiny",
+        description="YOLOv4-tiny (Darknet cfg), 80 classes; bring your own .weights",
+        input_size=(3, 416, 416),
+    )
+    models.add(
+        "yolov4",
+        "dltool_yolo.darknet:yolov4",
+        description="YOLOv4 (Darknet cfg), 80 classes; bring your own .weights",
+        input_size=(3, 608, 608),
+    )
 
 
 @dltool.hookimpl

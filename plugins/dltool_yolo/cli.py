@@ -29,7 +29,7 @@ MAX_BATCH = 1024
 MAX_STRIDE = 100_000  # yolo detect --vid-stride
 MAX_DOWNLOAD_MB = 4096.0  # yolo detect --max-download-mb: the body is held in memory
 MAX_TIMEOUT_S = 3600.0  # yolo detect --download-timeout
-BUILTIN_CFGS = ("small", "yolov3-tiny")  # dltool_yolo.cfg.BUILTIN_CFGS, without importing it
+BUILTIN_CFGS = ("small", "yolov3-tiny", "yolov4", "yolov4-tiny")  # cfg.BUILTIN_CFGS + DARKNET_CFGS
 
 
 class Split(str, Enum):

@@ -492,6 +492,16 @@ def build(cfg: str | Path, source: str | None = None) -> Darknet:
     return Darknet(read_cfg(path), source or str(path))
 
 
+def yolov4(classes: int = 80) -> Darknet:
+    """Return an untrained YOLOv4 (Darknet's yolov4.cfg) for ``classes`` classes."""
+    return Darknet(parse_cfg(DARKNET_CFGS["yolov4"](classes), "yolov4"), "yolov4")
+
+
+def yolov4_tiny(classes: int = 80) -> Darknet:
+    """Return an untrained YOLOv4-tiny (Darknet's yolov4-tiny.cfg) for ``classes`` classes."""
+    return Darknet(parse_cfg(DARKNET_CFGS["yolov4-tiny"](classes), "yolov4-tiny"), "yolov4-tiny")
+
+
 def yolov3_tiny(classes: int = 80) -> Darknet:
     """Return an untrained YOLOv3-tiny (the Darknet architecture) for ``classes`` classes."""
     return Darknet(parse_cfg(BUILTIN_CFGS["yolov3-tiny"](classes), "yolov3-tiny"), "yolov3-tiny")

@@ -359,3 +359,12 @@ def test_darknet_cfgs_are_named_and_parse_without_unknown_options():
     model = Darknet(parse_cfg(yolov4_tiny_cfg(), "t")).eval()
     x = torch.zeros(1, 3, 64, 64)
     assert [tuple(h.shape) for h in model(x)] == [(1, 255, 2, 2), (1, 255, 4, 4)]
+
+
+def test_dltool_models_lists_the_yolov4_family(cli):
+    import json
+
+    result = cli("--json", "models")
+    rows = {r["name"]: r for r in json.loads(result.stdout)["models"]}
+    assert rows["yolov4-tiny"]["parameters"] == 6_056_606  # trainable, as computed above
+    assert rows["yolov4"]["parameters"] == 64_363_101
