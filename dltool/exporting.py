@@ -205,7 +205,8 @@ def write_torchscript(module: Any, path: Path, metadata: dict[str, Any]) -> Path
     import torch
 
     buffer = io.BytesIO()
-    torch.jit.save(module, buffer, _extra_files={f"{META_KEY}.json": json.dumps(metadata)})
+    with quiet_export():  # torch.jit.save's DeprecationWarning
+        torch.jit.save(module, buffer, _extra_files={f"{META_KEY}.json": json.dumps(metadata)})
     return atomic.write_bytes(path, buffer.getvalue())
 
 
@@ -214,7 +215,8 @@ def load_torchscript(path: str | Path) -> tuple[Any, dict[str, Any]]:
     import torch
 
     extra = {f"{META_KEY}.json": ""}
-    module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    with quiet_export():  # torch.jit.load's DeprecationWarning
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     text = extra[f"{META_KEY}.json"]
     return module, (json.loads(text) if text else {})
 

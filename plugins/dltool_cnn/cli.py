@@ -253,3 +253,33 @@ def predict(
     from dltool_cnn.jobs import predict_job
 
     predict_job(source, images, top)
+
+
+class ExportFormat(str, Enum):
+    """Export formats."""
+
+    onnx = "onnx"
+    torchscript = "torchscript"
+
+
+@app.command()
+def export(
+    source: str = typer.Argument(
+        ...,
+        help="Run folder of `cnn train` (or its number, or a .pt in it), efficientnet-lite0, "
+        "or a model name (random init).",
+    ),
+    format: ExportFormat = typer.Option(
+        ..., "--format", help="onnx (opset 18, run by onnxruntime) or torchscript."
+    ),
+    dynamic: bool = typer.Option(
+        False, "--dynamic", help="Any batch; any image side where the network allows it."
+    ),
+    out: Path = out_option(),
+    exist_ok: bool = exist_ok_option(),
+) -> None:
+    """Export a classifier to ONNX or TorchScript, checked against torch, with model.json."""
+    from dltool_cnn.jobs import export_job
+
+    export_job({"source": source, "format": format.value, "dynamic": dynamic, "out": out,
+                "exist_ok": exist_ok})  # fmt: skip

@@ -559,3 +559,59 @@ def _report_predictions(rows: list[dict], k: int) -> None:
                   columns=("image", "class", "probability"), key="predictions")  # fmt: skip
         return
     rep.table(f"Top-{k} predictions", rows, key="predictions")
+
+
+# ---------------------------------------------------------------- export
+
+
+def _export_source(source: str):
+    """Return (model, classes, size, channels, weights file, description) of ``source``."""
+    import torch
+
+    if source == "efficientnet-lite0":
+        from dltool.nn.efficientnet import weights_path
+        from dltool_cnn.transfer import imagenet_model
+
+        model, classes, size, channels = imagenet_model(torch.device("cpu"))
+        return model, classes, size, channels, weights_path(), "efficientnet-lite0 (ImageNet)"
+    if source in _model_sizes():
+        from torch import nn
+
+        from dltool_cnn.models import Normalize
+
+        builder, (channels, size, _w) = _model_entry(source)
+        torch.manual_seed(_seed())
+        net = builder(in_channels=channels)
+        with torch.no_grad():
+            logits = net.eval()(torch.zeros(1, channels, size, size))  # (1, classes)
+        classes = [str(i) for i in range(logits.shape[1])]
+        model = nn.Sequential(Normalize([0.0] * channels, [1.0] * channels), net)
+        return model, classes, size, channels, None, f"{source} (random init, seed {_seed()})"
+    model, classes, size, channels = _trained_model(source, torch.device("cpu"))
+    path = _checkpoint_path(source)
+    return model, classes, size, channels, path, str(path)
+
+
+def export_job(opts: dict[str, Any]) -> None:
+    """Export a classifier (run, checkpoint or model name) as ONNX or TorchScript."""
+    from dltool import exporting
+    from dltool_cnn import export as ex
+
+    if opts["format"] == "onnx":
+        exporting.need_onnx()
+    model, classes, size, channels, weights, name = _export_source(opts["source"])
+    meta = ex.metadata(model, classes, size, channels, weights, name)
+    run = _run("export", opts["out"], opts["exist_ok"],
+               {k: v for k, v in opts.items() if k not in ("out", "exist_ok")})  # fmt: skip
+    run.clear("model.onnx", "model.torchscript", "model.json")
+    path = run.file("model" + exporting.SUFFIX[opts["format"]])
+    rep = current().reporter
+    rep.info(f"exporting {name} at {channels}x{size}x{size} to {path}")
+    info = ex.export_classifier(model, channels, size, opts["format"], path, opts["dynamic"], meta)
+    run.write_json("model.json", meta | info)
+    rep.result("file", info["file"], "Exported")
+    rep.result("bytes", info["bytes"], "bytes")
+    if "dynamic_axes" in info:
+        rep.result("dynamic_axes", info["dynamic_axes"], "dynamic axes")
+    rep.result("max_abs_diff", float(f"{info['max_abs_diff']:.3g}"), "max |Δ| vs torch")
+    rep.result("run_dir", str(run.path), "run directory")

@@ -162,6 +162,7 @@ BASE: dict[str, dict[str, object]] = {
     "cnn augment": {"image": "{img}", "n": 1, "size": 16},
     "cnn train": {"data": "{cnn_data}", "epochs": 1, "batch_size": 4},
     "cnn predict": {"source": "{cnn_run}", "images": ["{img}"]},
+    "cnn export": {"source": "{cnn_run}", "format": "torchscript"},
     "facerec detect": {"images": ["{face}"]},
     "facerec enroll": {"name": "x", "images": ["{face}"]},
     "facerec verify": {"image": "{face}", "name": "astronaut"},
@@ -211,6 +212,7 @@ BASE: dict[str, dict[str, object]] = {
     "yolo synth": {"out": "syn", "n": 2, "size": 32},
     "yolo train": {"data": "{synth}", "epochs": 1, "batch_size": 2},
     "yolo evaluate": {"data": "{synth}", "weights": "{yolo_run}"},
+    "yolo export": {"weights": "{yolo_run}", "format": "torchscript", "size": 64},
 }
 # what a case of one parameter changes in BASE to reach it (None: leave the option out)
 FOR_PARAM: dict[tuple[str, str], dict[str, object]] = {
