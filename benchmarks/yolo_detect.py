@@ -20,6 +20,7 @@ Recorded results and the machine are in benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import subprocess
@@ -58,6 +59,23 @@ def dltool_detect_ms(detector, images, runs: int) -> list[float]:
         for image in images:
             detector.detect(image, timing)
     return timing.per
+
+
+def onnx_detector(detector, threads: int):
+    """Return the detector exported to ONNX (a temp file) and run by onnxruntime."""
+    import tempfile
+    from pathlib import Path
+
+    from dltool_yolo import export, onnx_backend
+    from dltool_yolo.detect import Detector
+
+    path = Path(tempfile.mkdtemp()) / "yolov3-tiny.onnx"
+    twin = Detector(copy.deepcopy(detector.model), detector.names, detector.device, detector.size)
+    export.export_detector(twin, "onnx", path, False, export.metadata(twin, None, "yolov3-tiny"))
+    import torch
+
+    torch.set_num_threads(threads)  # the session takes torch's thread count
+    return onnx_backend.load(path, None, None, detector.size)
 
 
 def main() -> None:
@@ -99,12 +117,16 @@ def main() -> None:
     images = [load_image(Path(p)) for p in photos]
     for image in images[:2]:
         detector.detect(image)
-    eager, ours, theirs = [], [], []
+    onnx = onnx_detector(detector, args.threads)
+    for image in images[:2]:
+        onnx.detect(image)
+    eager, ours, theirs, ort = [], [], [], []
     for _ in range(args.rounds):  # alternate, so that a busy spell hits all sides alike
         detector.graph = None
         eager += dltool_detect_ms(detector, images, args.runs)
         detector.graph = fused
         ours += dltool_detect_ms(detector, images, args.runs)
+        ort += dltool_detect_ms(onnx, images, args.runs)
         if args.opencv_python:
             cmd = [args.opencv_python, __file__, "--opencv-only", *common, "--photos", *photos,
                    "--threads", str(args.threads), "--runs", str(args.runs)]  # fmt: skip
@@ -120,9 +142,12 @@ def main() -> None:
     )
     print(f"dltool detect, fused graph  {ours_ms:7.1f} ms/image (pre + inference + post)")
     print(f"dltool detect, eager        {eager_ms:7.1f} ms/image (runs of < {FUSE_FROM} images)")
+    ort_ms = statistics.median(ort)
+    print(f"dltool detect, onnxruntime  {ort_ms:7.1f} ms/image (yolo export --format onnx)")
     print(f"OpenCV forward              {cv_ms:7.1f} ms/image (network only)")
     print(f"ratio fused / OpenCV        {ours_ms / cv_ms:7.2f}  (target ≤ 1.2)")
     print(f"ratio eager / OpenCV        {eager_ms / cv_ms:7.2f}")
+    print(f"ratio onnxruntime / OpenCV  {ort_ms / cv_ms:7.2f}")
     passes = build_ms / eager_ms
     print(f"building the fused graph    {build_ms:7.0f} ms once, ≈ {passes:.1f} eager passes")
 
