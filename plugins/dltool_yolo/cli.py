@@ -45,13 +45,15 @@ def _complete_cfg(incomplete: str) -> list[str]:
     return [c for c in BUILTIN_CFGS if c.startswith(incomplete)] + files
 
 
-def _weights_option(default_help: str) -> typer.Option:
-    """Return --weights: a .weights file, or a run folder (or number) of ``yolo train``."""
+def _weights_option(default_help: str, onnx: bool = False) -> typer.Option:
+    """Return --weights: a .weights file, a run folder (or number) of ``yolo train``[, .onnx]."""
+    also = "; or a model.onnx of 'yolo export', run with onnxruntime" if onnx else ""
     return typer.Option(
         None,
         "--weights",
         help="Darknet .weights, or a run folder of 'yolo train' (or its number): its "
-        f"best.weights with the run's cfg, names and input size [default: {default_help}].",
+        f"best.weights with the run's cfg, names and input size{also} "
+        f"[default: {default_help}].",
     )
 
 
@@ -80,7 +82,7 @@ def detect(
         autocompletion=complete_image,
     ),
     demo: bool = typer.Option(False, "--demo", help="Also run on sample photos from packages."),
-    weights: Path = _weights_option("YOLOv3-tiny trained on COCO"),
+    weights: Path = _weights_option("YOLOv3-tiny trained on COCO", onnx=True),
     cfg: Path = typer.Option(
         None, "--cfg", help="Darknet .cfg of --weights [default: model.cfg beside --weights]."
     ),
