@@ -7,11 +7,11 @@ _EXPORTS = {
     "Optimizer": "dltool.nn.optimizers:Optimizer",
     "Settings": "dltool.nn.training:Settings",
     "fit": "dltool.nn.training:fit",
-    "compare": "dltool_optimizers.compare:compare",
+    "compare_optimizers": "dltool_optimizers.compare:compare",
     "Problem": "dltool_optimizers.problem:Problem",
     "prepare": "dltool_optimizers.problem:prepare",
     "train_network": "dltool_optimizers.problem:train_network",
-    "search": "dltool_optimizers.search:search",
+    "random_search": "dltool_optimizers.search:search",
     "course": "dltool_optimizers.course",
 }
 __all__, __getattr__ = lazy_exports(__name__, _EXPORTS)  # PEP 562: imported on first use

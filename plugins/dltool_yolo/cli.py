@@ -256,6 +256,8 @@ app.command("eval", hidden=True, help="The old name of 'evaluate'.")(evaluate)
 
 
 class ExportFormat(str, Enum):
+    """Formats a detector exports to: ONNX (onnxruntime) or TorchScript."""
+
     onnx = "onnx"
     torchscript = "torchscript"
 

@@ -29,6 +29,16 @@ def test_every_public_name_resolves(name):
         package.no_such_name  # noqa: B018
 
 
+@pytest.mark.parametrize("name", BUILTIN)
+def test_no_public_name_shadows_a_submodule(name):
+    import pkgutil
+
+    package = importlib.import_module(f"dltool_{name}")
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    for public, target in package._EXPORTS.items():  # `from pkg import search` must stay the module
+        assert public not in modules or target == f"dltool_{name}.{public}", public
+
+
 def test_importing_the_plugins_imports_nothing_heavy():
     code = (
         "import sys\n"
