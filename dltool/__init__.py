@@ -7,6 +7,10 @@ a run directory.
 
 import pluggy
 
+from dltool.errors import DltoolError, MissingKeyError, ParameterError, ShapeError
+
+__all__ = ["DltoolError", "MissingKeyError", "ParameterError", "ShapeError", "hookimpl"]
+
 __version__ = "0.1.0"
 PROG = "dltool"
 COMPLETE_VAR = "_DLTOOL_COMPLETE"  # the environment variable of shell completion

@@ -7,8 +7,11 @@ Y (1, m); ``linear_forward`` caches (A_prev, W, b), ``linear_activation_forward`
 dropout one (Z1, D1, A1, W1, b1, …). Each function is a thin translation onto the project's one
 implementation of the math, :mod:`dltool.nn.network` (with :mod:`dltool.nn.activations`,
 :mod:`dltool.nn.init`, :mod:`dltool.nn.losses` and :mod:`dltool.nn.gradcheck`): it only renames
-and re-lays the arguments. Shapes are checked at the boundary: a wrong one raises ValueError
-naming the function, the argument and the expected layout.
+and re-lays the arguments. Inputs are checked at the boundary, in one line naming the function,
+the argument and the expected layout or range: a wrong shape raises :class:`ShapeError`, a
+hyperparameter out of range (keep_prob ∉ (0, 1], α < 0, …) :class:`ParameterError`, a
+parameters dict without W{l}/b{l} :class:`MissingKeyError`; all three are
+:class:`~dltool.errors.DltoolError` (and ValueError or KeyError) and carry a hint.
 """
 
 from __future__ import annotations
@@ -17,27 +20,78 @@ import copy
 
 import numpy as np
 
+from dltool.errors import (
+    DltoolError,
+    MissingKeyError,
+    ParameterError,
+    ShapeError,
+    check_choice,
+    check_keys,
+    check_range,
+    check_shape,
+    check_tuple,
+)
 from dltool.nn import activations as act
 from dltool.nn import gradcheck as gc
 from dltool.nn import init, losses, network
 
+__all__ = [
+    "DltoolError",
+    "MissingKeyError",
+    "ParameterError",
+    "ShapeError",
+    "sigmoid",
+    "relu",
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "linear_forward",
+    "linear_activation_forward",
+    "L_model_forward",
+    "compute_cost",
+    "linear_backward",
+    "linear_activation_backward",
+    "L_model_backward",
+    "update_parameters",
+    "predict",
+    "compute_cost_with_regularization",
+    "backward_propagation_with_regularization",
+    "forward_propagation_with_dropout",
+    "backward_propagation_with_dropout",
+    "gradient_check_n",
+]
 
-def _check(func: str, name: str, array, layout: str, ndim: int) -> np.ndarray:
-    """Return ``array`` as an ndarray, raising ValueError unless it has ``ndim`` axes."""
-    array = np.asarray(array)
-    if array.ndim != ndim:
-        raise ValueError(f"{func}: {name} must be {layout}, got {array.shape}")
-    return array
+ACTIVATIONS = ("sigmoid", "relu")
+REG_CACHE = "(Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)"
+DROPOUT_CACHE = "(Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)"
 
 
-def _check_labels(func: str, A, Y) -> None:
-    """Raise ValueError unless A and Y are both (1, m) with the same m."""
-    _check(func, "AL", A, "(1, m)", 2)
-    _check(func, "Y", Y, "(1, m)", 2)
-    if np.shape(A)[0] != 1 or np.shape(A) != np.shape(Y):
-        raise ValueError(
-            f"{func}: AL and Y must both be (1, m), got {np.shape(A)} and {np.shape(Y)}"
-        )
+def _check_labels(func: str, A, Y, name: str = "AL") -> dict:
+    """Raise ShapeError unless A and Y are both (1, m) with the same m; return {"m": m}."""
+    return check_shape(func, "Y", Y, "(1, m)", dims=check_shape(func, name, A, "(1, m)"))
+
+
+def _check_parameters(func: str, parameters, X=None, name: str = "X") -> int:
+    """Return L after checking W{l} (n_l, n_{l-1}) and b{l} (n_l, 1) chain from X's n_x.
+
+    Raises MissingKeyError for a missing W{l}/b{l} (L counts the W{l} keys) and ShapeError for
+    a W{l} whose columns are not the rows of the layer before.
+    """
+    check_keys(func, "parameters", parameters, ["W1", "b1"])
+    L = sum(1 for k in parameters if str(k).startswith("W"))
+    check_keys(func, "parameters", parameters, [f"{p}{k}" for k in range(1, L + 1) for p in "Wb"])
+    sizes = {} if X is None else {"n_x": check_shape(func, name, X, "(n_x, m)")["n_x"]}
+    for k in range(1, L + 1):
+        W = f"(n_{k}, {'n_x' if k == 1 else f'n_{k - 1}'})"
+        sizes = check_shape(func, f"parameters['W{k}']", parameters[f"W{k}"], W, dims=sizes)
+        check_shape(func, f"parameters['b{k}']", parameters[f"b{k}"], f"(n_{k}, 1)", dims=sizes)
+    return L
+
+
+def _check_linear(func: str, A, W, b) -> None:
+    """Raise ShapeError unless W (n_l, n_{l-1}), A (n_{l-1}, m) and b (n_l, 1) agree."""
+    sizes = check_shape(func, "W", W, "(n_l, n_{l-1})")
+    check_shape(func, "A_prev" if func != "linear_forward" else "A", A, "(n_{l-1}, m)", dims=sizes)
+    check_shape(func, "b", b, "(n_l, 1)", dims=sizes)
 
 
 def sigmoid(Z):
@@ -56,6 +110,8 @@ def initialize_parameters(n_x: int, n_h: int, n_y: int) -> dict:
     Draws as the course does: ``np.random.randn(n_h, n_x)`` then ``np.random.randn(n_y, n_h)``
     on NumPy's global generator (seed it first, as the course's tests do).
     """
+    for name, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)):
+        check_range("initialize_parameters", name, n, "[1, inf)", integer=True)
     return init.initialize_parameters([n_x, n_h, n_y], "random", 0.01)
 
 
@@ -64,17 +120,25 @@ def initialize_parameters_deep(layer_dims: list[int]) -> dict:
 
     Draws one ``np.random.randn(n_l, n_{l-1})`` per layer in order, as the course does.
     """
+    func = "initialize_parameters_deep"
+    if not hasattr(layer_dims, "__len__") or len(layer_dims) < 2:
+        raise ParameterError(f"{func}: layer_dims must list n_x and at least one layer")
+    for k, n in enumerate(layer_dims):
+        check_range(func, f"layer_dims[{k}]", n, "[1, inf)", integer=True)
     return init.initialize_parameters(list(layer_dims), "random", 0.01)
 
 
 def linear_forward(A, W, b):
     """Return Z = W A + b and the cache (A, W, b)."""
-    A = _check("linear_forward", "A", A, "(n_{l-1}, m)", 2)
+    _check_linear("linear_forward", A, W, b)
+    A = np.asarray(A)
     return network.linear_forward(A, W, b), (A, W, b)
 
 
 def linear_activation_forward(A_prev, W, b, activation: str):
     """Return A = g(W A_prev + b) (g: "sigmoid" or "relu") and the cache ((A_prev, W, b), Z)."""
+    check_choice("linear_activation_forward", "activation", activation, ACTIVATIONS)
+    _check_linear("linear_activation_forward", A_prev, W, b)
     Z, linear_cache = linear_forward(A_prev, W, b)
     return act.activation(activation)(Z), (linear_cache, Z)
 
@@ -91,8 +155,8 @@ def _net_caches(caches: list[tuple]) -> list[dict]:
 
 def L_model_forward(X, parameters: dict):
     """Return AL = σ(Z{L}) of [LINEAR → RELU] × (L−1) → LINEAR → SIGMOID, and the caches."""
-    X = _check("L_model_forward", "X", X, "(n_x, m)", 2)
-    ZL, caches = network.forward(X, parameters, "relu")
+    _check_parameters("L_model_forward", parameters, X)
+    ZL, caches = network.forward(np.asarray(X), parameters, "relu")
     return act.sigmoid(ZL), _course_caches(caches)
 
 
@@ -104,13 +168,21 @@ def compute_cost(AL, Y) -> float:
 
 def linear_backward(dZ, cache):
     """Return dA_prev = Wᵀ dZ, dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ; cache (A_prev, W, b)."""
-    A_prev, W, _ = cache
+    func = "linear_backward"
+    A_prev, W, _ = check_tuple(func, "cache", cache, "(A_prev, W, b)")
+    sizes = check_shape(func, "cache's W", W, "(n_l, n_{l-1})")
+    sizes = check_shape(func, "cache's A_prev", A_prev, "(n_{l-1}, m)", dims=sizes)
+    check_shape(func, "dZ", dZ, "(n_l, m)", dims=sizes)
     return network.linear_backward(dZ, {"A_prev": A_prev, "W": W})
 
 
 def linear_activation_backward(dA, cache, activation: str):
     """Return dA_prev, dW, db of LINEAR → g with dZ = dA ⊙ g'(Z) (g: "sigmoid" or "relu")."""
-    linear_cache, Z = cache
+    func = "linear_activation_backward"
+    check_choice(func, "activation", activation, ACTIVATIONS)
+    linear_cache, Z = check_tuple(func, "cache", cache, "(linear_cache, Z)")
+    Z = np.asarray(Z)
+    check_shape(func, "dA", dA, "(n_l, m)", dims=check_shape(func, "cache's Z", Z, "(n_l, m)"))
     dZ = dA * act.derivative(activation)(Z)
     return linear_backward(dZ, linear_cache)
 
@@ -123,6 +195,8 @@ def L_model_backward(AL, Y, caches: list[tuple]) -> dict:
     :func:`dltool.nn.network.backward`); hidden layers are ReLU.
     """
     _check_labels("L_model_backward", AL, Y)
+    if not isinstance(caches, (list, tuple)) or not caches:
+        raise ShapeError("L_model_backward: caches must be the list L_model_forward returned")
     L = len(caches)
     grads = {}
     dA = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))  # (1, m)
@@ -137,6 +211,15 @@ def L_model_backward(AL, Y, caches: list[tuple]) -> dict:
 
 def update_parameters(params: dict, grads: dict, learning_rate: float) -> dict:
     """Return a copy of params with θ ← θ − α dθ for every W{l}, b{l} (params unchanged)."""
+    func = "update_parameters"
+    check_range(func, "learning_rate", learning_rate, "[0, inf)")
+    L = _check_parameters(func, params)
+    check_keys(func, "grads", grads, [f"d{p}{k}" for k in range(1, L + 1) for p in "Wb"])
+    for key in (f"{p}{k}" for k in range(1, L + 1) for p in "Wb"):
+        if np.shape(grads["d" + key]) != np.shape(params[key]):
+            shape = np.shape(params[key])
+            got = np.shape(grads["d" + key])
+            raise ShapeError(f"{func}: grads['d{key}'] must be {shape} as {key}, got {got}")
     return network.update_parameters(copy.deepcopy(params), grads, learning_rate)
 
 
@@ -146,15 +229,22 @@ def predict(X, y, parameters: dict):
     The course's ``predict`` also prints the accuracy mean(p == y); this one returns p only
     (compare it with ``y`` yourself).
     """
-    X = _check("predict", "X", X, "(n_x, m)", 2)
-    return network.predict(X, parameters, "relu").reshape(1, -1).astype(np.float64)
+    _check_parameters("predict", parameters, X)
+    return network.predict(np.asarray(X), parameters, "relu").reshape(1, -1).astype(np.float64)
 
 
 def compute_cost_with_regularization(A3, Y, parameters: dict, lambd: float) -> float:
     """Return J = −(1/m) Σ [Y log A + (1−Y) log(1−A)] + (λ/2m) Σ_l ‖W{l}‖²_F."""
-    _check_labels("compute_cost_with_regularization", A3, Y)
-    m = Y.shape[1]
+    func = "compute_cost_with_regularization"
+    m = _check_labels(func, A3, Y, "A3")["m"]
+    check_range(func, "lambd", lambd, "[0, inf)")
+    _check_parameters(func, parameters)
     return np.float64(losses.binary_cross_entropy(A3, Y) + losses.l2_cost(parameters, lambd, m))
+
+
+def _check_data(func: str, X, Y) -> None:
+    """Raise ShapeError unless X is (n_x, m) and Y (1, m) with the same m."""
+    check_shape(func, "Y", Y, "(1, m)", dims=check_shape(func, "X", X, "(n_x, m)"))
 
 
 def _split(cache: tuple, per_layer: int) -> list[tuple]:
@@ -189,7 +279,10 @@ def backward_propagation_with_regularization(X, Y, cache: tuple, lambd: float) -
 
     ``cache`` is the course's (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3).
     """
-    _check("backward_propagation_with_regularization", "X", X, "(n_x, m)", 2)
+    func = "backward_propagation_with_regularization"
+    _check_data(func, X, Y)
+    check_tuple(func, "cache", cache, REG_CACHE)
+    check_range(func, "lambd", lambd, "[0, inf)")
     layers = [{"Z": Z, "A": A, "W": W, "b": b, "D": None} for Z, A, W, b in _split(cache, 4)]
     return _backward(X, Y, layers, lambd)
 
@@ -201,9 +294,11 @@ def forward_propagation_with_dropout(X, parameters: dict, keep_prob: float = 0.5
     each hidden layer in order, A{l} ← A{l} ⊙ D{l} / keep_prob; the cache is (Z1, D1, A1, W1,
     b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) with D{l} as 0/1 integers.
     """
-    X = _check("forward_propagation_with_dropout", "X", X, "(n_x, m)", 2)
+    func = "forward_propagation_with_dropout"
+    _check_parameters(func, parameters, X)
+    check_range(func, "keep_prob", keep_prob, "(0, 1]")
     np.random.seed(1)
-    ZL, caches = network.forward(X, parameters, "relu", keep_prob)
+    ZL, caches = network.forward(np.asarray(X), parameters, "relu", keep_prob)
     AL = act.sigmoid(ZL)
     out: list = []
     for k, c in enumerate(caches):
@@ -224,7 +319,10 @@ def backward_propagation_with_dropout(X, Y, cache: tuple, keep_prob: float) -> d
     As in the course, the returned dA{l} is the gradient after the mask and the 1/keep_prob
     scaling (:func:`dltool.nn.network.backward` reports it before the mask).
     """
-    _check("backward_propagation_with_dropout", "X", X, "(n_x, m)", 2)
+    func = "backward_propagation_with_dropout"
+    _check_data(func, X, Y)
+    check_tuple(func, "cache", cache, DROPOUT_CACHE)
+    check_range(func, "keep_prob", keep_prob, "(0, 1]")
     hidden = _split(cache[:-4], 5)
     layers = [{"Z": Z, "D": D, "A": A, "W": W, "b": b} for Z, D, A, W, b in hidden]
     Z, A, W, b = cache[-4:]
@@ -241,8 +339,12 @@ def gradient_check_n(
     as the course's ``forward_propagation_n``; ``print_msg`` prints the course's verdict
     (a mistake above 2e-7).
     """
-    X = _check("gradient_check_n", "X", X, "(n_x, m)", 2)
-    keys = list(parameters)
+    func = "gradient_check_n"
+    _check_data(func, X, Y)
+    _check_parameters(func, parameters, X)
+    check_range(func, "epsilon", epsilon, "(0, inf)")
+    check_keys(func, "gradients", gradients, ["d" + k for k in parameters])
+    X, keys = np.asarray(X), list(parameters)
 
     def cost(p):
         ZL, _ = network.forward(X, p, "relu")

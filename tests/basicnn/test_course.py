@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from dltool_basicnn import course
 
+import dltool
+from dltool.errors import DltoolError, MissingKeyError, ParameterError, ShapeError
 from dltool.nn import activations as act
 from dltool.nn import gradcheck as gc
 from dltool.nn import init, network
@@ -161,8 +163,131 @@ def test_gradient_check_n_matches_gradcheck():
 def test_shapes_are_checked_at_the_boundary():
     with pytest.raises(ValueError, match=r"L_model_forward: X must be \(n_x, m\), got \(3,\)"):
         course.L_model_forward(np.zeros(3), {"W1": np.zeros((1, 3)), "b1": np.zeros((1, 1))})
-    with pytest.raises(ValueError, match=r"compute_cost: AL and Y must both be \(1, m\)"):
+    with pytest.raises(ValueError, match=r"^compute_cost: AL must be \(1, m\), got \(2, 3\)$"):
         course.compute_cost(np.full((2, 3), 0.5), np.ones((2, 3)))
+
+
+_P = {
+    "W1": np.zeros((4, 3)),
+    "b1": np.zeros((4, 1)),
+    "W2": np.zeros((1, 4)),
+    "b2": np.zeros((1, 1)),
+}
+_X, _Y = np.zeros((3, 5)), np.zeros((1, 5))
+
+BAD = [
+    (
+        lambda: course.linear_forward(np.zeros((3, 5)), np.zeros((4, 2)), np.zeros((4, 1))),
+        ShapeError,
+        r"linear_forward: A must be (n_{l-1}, m) with n_{l-1} = 2, got (3, 5)",
+    ),
+    (
+        lambda: course.linear_forward(np.zeros((3, 5)), np.zeros((4, 3)), np.zeros((4,))),
+        ShapeError,
+        r"linear_forward: b must be (n_l, 1), got (4,)",
+    ),
+    (
+        lambda: course.linear_forward(np.zeros((3, 5)), np.zeros(3), np.zeros((4, 1))),
+        ShapeError,
+        r"linear_forward: W must be (n_l, n_{l-1}), got (3,)",
+    ),
+    (
+        lambda: course.linear_activation_forward(_X, _P["W1"], _P["b1"], "tanh"),
+        ParameterError,
+        "linear_activation_forward: activation must be one of 'sigmoid', 'relu', got 'tanh'",
+    ),
+    (
+        lambda: course.L_model_forward(np.zeros((2, 5)), _P),
+        ShapeError,
+        "L_model_forward: parameters['W1'] must be (n_1, n_x) with n_x = 2, got (4, 3)",
+    ),
+    (
+        lambda: course.L_model_forward(_X, {"W1": _P["W1"]}),
+        MissingKeyError,
+        "L_model_forward: parameters has no b1",
+    ),
+    (
+        lambda: course.L_model_forward(_X, {k: v for k, v in _P.items() if k != "b2"}),
+        MissingKeyError,
+        "L_model_forward: parameters has no b2",
+    ),
+    (
+        lambda: course.compute_cost(np.full((1, 5), 0.5), np.ones((1, 4))),
+        ShapeError,
+        "compute_cost: Y must be (1, m) with m = 5, got (1, 4)",
+    ),
+    (
+        lambda: course.linear_backward(np.zeros((4, 6)), (_X, _P["W1"], _P["b1"])),
+        ShapeError,
+        "linear_backward: dZ must be (n_l, m) with m = 5, got (4, 6)",
+    ),
+    (
+        lambda: course.linear_backward(np.zeros((4, 5)), (_X, _P["W1"])),
+        ShapeError,
+        "linear_backward: cache must be (A_prev, W, b), got 2 items",
+    ),
+    (
+        lambda: course.update_parameters(_P, {}, -0.1),
+        ParameterError,
+        "update_parameters: learning_rate must be a number in [0, inf), got -0.1",
+    ),
+    (
+        lambda: course.update_parameters(_P, {"dW1": 0}, 0.1),
+        MissingKeyError,
+        "update_parameters: grads has no db1, dW2, db2",
+    ),
+    (
+        lambda: course.forward_propagation_with_dropout(_X, _P, keep_prob=1.5),
+        ParameterError,
+        "forward_propagation_with_dropout: keep_prob must be a number in (0, 1], got 1.5",
+    ),
+    (
+        lambda: course.forward_propagation_with_dropout(_X, _P, keep_prob=0),
+        ParameterError,
+        "forward_propagation_with_dropout: keep_prob must be a number in (0, 1], got 0",
+    ),
+    (
+        lambda: course.backward_propagation_with_dropout(_X, _Y, (), 0.5),
+        ShapeError,
+        "backward_propagation_with_dropout: cache must be (Z1, D1, A1, W1, b1, Z2, D2, A2, "
+        "W2, b2, Z3, A3, W3, b3), got 0 items",
+    ),
+    (
+        lambda: course.compute_cost_with_regularization(np.ones((1, 5)) / 2, _Y, _P, -1),
+        ParameterError,
+        "compute_cost_with_regularization: lambd must be a number in [0, inf), got -1",
+    ),
+    (
+        lambda: course.gradient_check_n(_P, {}, _X, _Y, epsilon=float("nan")),
+        ParameterError,
+        "gradient_check_n: epsilon must be a number in (0, inf), got nan",
+    ),
+    (
+        lambda: course.initialize_parameters_deep([3, 0, 1]),
+        ParameterError,
+        r"initialize_parameters_deep: layer_dims[1] must be an integer in [1, inf), got 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+    assert isinstance(caught.value, DltoolError)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
+    assert course.ShapeError is ShapeError and dltool.ShapeError is ShapeError
 
 
 # The course's published expected outputs: public_tests.py of "Regularization" (Improving
