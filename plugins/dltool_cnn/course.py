@@ -6,34 +6,96 @@ argument order, caches and return values: images are (m, n_H, n_W, n_C), filters
 convolution and {"f", "stride"} for pooling; conv caches are (A_prev, W, b, hparameters),
 pool caches (A_prev, hparameters). Each function is a thin translation onto the project's one
 implementation of the math, :mod:`dltool_cnn.conv` (vectorized convolution, pooling and batch
-normalization): it only renames and re-lays the arguments. Shapes are checked at the boundary:
-a wrong one raises ValueError naming the function, the argument and the expected layout.
+normalization): it only renames and re-lays the arguments. Inputs are checked at the boundary,
+in one line naming the function, the argument and the expected layout or range: a wrong shape
+raises :class:`ShapeError`, a stride, pad, f or mode out of range :class:`ParameterError`, an
+``hparameters`` dict without "stride"/"pad" or "f"/"stride" :class:`MissingKeyError`; all three
+are :class:`~dltool.errors.DltoolError` (and ValueError or KeyError) and carry a hint.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from dltool.errors import (
+    DltoolError,
+    MissingKeyError,
+    ParameterError,
+    ShapeError,
+    check_choice,
+    check_keys,
+    check_range,
+    check_shape,
+    check_tuple,
+)
 from dltool_cnn import conv
 
+__all__ = [
+    "DltoolError",
+    "MissingKeyError",
+    "ParameterError",
+    "ShapeError",
+    "zero_pad",
+    "conv_single_step",
+    "conv_forward",
+    "conv_backward",
+    "pool_forward",
+    "pool_backward",
+    "create_mask_from_window",
+    "distribute_value",
+    "block_parameters",
+    "identity_block",
+    "convolutional_block",
+]
+
 IMAGES = "(m, n_H, n_W, n_C)"
+MODES = ("max", "average")
 
 
-def _images(func: str, name: str, A) -> np.ndarray:
-    """Return A as an ndarray, raising ValueError unless it is (m, n_H, n_W, n_C)."""
-    A = np.asarray(A)
-    if A.ndim != 4:
-        raise ValueError(f"{func}: {name} must be {IMAGES}, got {A.shape}")
-    return A
+def _images(func: str, name: str, A, dims: dict | None = None) -> np.ndarray:
+    """Return A as an ndarray, raising ShapeError unless it is (m, n_H, n_W, n_C)."""
+    check_shape(func, name, A, IMAGES, dims=dims)
+    return np.asarray(A)
+
+
+def _hparameters(func: str, hparameters, A_prev, f: int | None = None) -> tuple[int, int, int]:
+    """Return (f, stride, pad) of a conv's {"stride", "pad"} or a pool's {"f", "stride"}.
+
+    Raises MissingKeyError for a missing key, ParameterError for a stride < 1, a pad < 0 or a
+    window f larger than the padded input.
+    """
+    keys = ["stride", "pad"] if f is not None else ["f", "stride"]
+    check_keys(func, "hparameters", hparameters, keys)
+    pad = check_range(func, "hparameters['pad']", hparameters.get("pad", 0), "[0, inf)", True)
+    stride = check_range(func, "hparameters['stride']", hparameters["stride"], "[1, inf)", True)
+    if f is None:
+        f = check_range(func, "hparameters['f']", hparameters["f"], "[1, inf)", True)
+    side = min(np.shape(A_prev)[1:3]) + 2 * pad
+    if f > side:
+        raise ParameterError(f"{func}: the window f = {f} is larger than the input ({side} wide)")
+    return f, stride, pad
+
+
+def _filters(func: str, filters) -> tuple[int, int, int]:
+    """Return (F1, F2, F3), raising ParameterError unless they are three integers ≥ 1."""
+    if not isinstance(filters, (list, tuple)) or len(filters) != 3:
+        raise ParameterError(f"{func}: filters must be [F1, F2, F3], got {filters!r}")
+    return tuple(check_range(func, "filters", F, "[1, inf)", integer=True) for F in filters)
 
 
 def zero_pad(X, pad: int):
     """Return X (m, n_H, n_W, n_C) padded with ``pad`` zeros around height and width."""
+    check_range("zero_pad", "pad", pad, "[0, inf)", integer=True)
     return conv.zero_pad(_images("zero_pad", "X", X), pad)
 
 
 def conv_single_step(a_slice_prev, W, b):
     """Return Z = Σ (a_slice_prev ⊙ W) + b for one (f, f, n_C_prev) window, as a NumPy float."""
+    func = "conv_single_step"
+    sizes = check_shape(func, "a_slice_prev", a_slice_prev, "(f, f, n_C_prev)")
+    check_shape(func, "W", W, "(f, f, n_C_prev)", dims=sizes)
+    if np.size(b) != 1:
+        raise ShapeError(f"{func}: b must be (1, 1, 1), got {np.shape(b)}")
     return np.float64(conv.conv_single_step(a_slice_prev, W, b))
 
 
@@ -42,22 +104,36 @@ def conv_forward(A_prev, W, b, hparameters: dict):
 
     The cache is the course's (A_prev, W, b, hparameters).
     """
-    A_prev = _images("conv_forward", "A_prev", A_prev)
-    if np.ndim(W) != 4:
-        raise ValueError(f"conv_forward: W must be (f, f, n_C_prev, n_C), got {np.shape(W)}")
-    Z, _ = conv.conv_forward(A_prev, W, b, hparameters["stride"], hparameters["pad"])
+    func = "conv_forward"
+    n_C_prev = check_shape(func, "A_prev", A_prev, IMAGES)["n_C"]
+    sizes = check_shape(func, "W", W, "(f, f, n_C_prev, n_C)", dims={"n_C_prev": n_C_prev})
+    check_shape(func, "b", b, "(1, 1, 1, n_C)", dims=sizes)
+    _, stride, pad = _hparameters(func, hparameters, A_prev, sizes["f"])
+    A_prev = np.asarray(A_prev)
+    Z, _ = conv.conv_forward(A_prev, W, b, stride, pad)
     return Z, (A_prev, W, b, hparameters)
 
 
 def conv_backward(dZ, cache: tuple):
     """Return dA_prev, dW, db of a conv layer: dA += W dZ, dW += a_slice dZ, db = Σ dZ."""
-    return conv.conv_backward(_images("conv_backward", "dZ", dZ), cache)
+    func = "conv_backward"
+    A_prev, W, _, _ = check_tuple(func, "cache", cache, "(A_prev, W, b, hparameters)")
+    sizes = check_shape(func, "cache's W", W, "(f, f, n_C_prev, n_C)")
+    sizes = check_shape(
+        func, "cache's A_prev", A_prev, "(m, n_H_prev, n_W_prev, n_C_prev)", dims=sizes
+    )
+    return conv.conv_backward(
+        _images(func, "dZ", dZ, {"m": sizes["m"], "n_C": sizes["n_C"]}), cache
+    )
 
 
 def pool_forward(A_prev, hparameters: dict, mode: str = "max"):
     """Return A, the max or mean of every f×f window (stride s), and the cache (A_prev, hparams)."""
-    A_prev = _images("pool_forward", "A_prev", A_prev)
-    A, _ = conv.pool_forward(A_prev, hparameters["f"], hparameters["stride"], mode)
+    func = "pool_forward"
+    A_prev = _images(func, "A_prev", A_prev)
+    check_choice(func, "mode", mode, MODES)
+    f, stride, _ = _hparameters(func, hparameters, A_prev)
+    A, _ = conv.pool_forward(A_prev, f, stride, mode)
     return A, (A_prev, hparameters)
 
 
@@ -67,17 +143,30 @@ def create_mask_from_window(x):
     On ties it marks the first maximum only, as :func:`dltool_cnn.conv.pool_backward` routes
     the gradient (the course's ``x == np.max(x)`` marks every tied maximum).
     """
+    check_shape("create_mask_from_window", "x", x, "(f, f)")
     return conv.create_mask_from_window(np.asarray(x))
 
 
 def distribute_value(dz: float, shape: tuple[int, int]):
     """Return an (n_H, n_W) array holding dz / (n_H · n_W) everywhere (average-pool backward)."""
+    func = "distribute_value"
+    check_range(func, "dz", dz, "(-inf, inf)")
+    if not isinstance(shape, (list, tuple)) or len(shape) != 2:
+        raise ParameterError(f"{func}: shape must be (n_H, n_W), got {shape!r}")
+    for name, n in zip(("n_H", "n_W"), shape, strict=True):
+        check_range(func, f"shape's {name}", n, "[1, inf)", integer=True)
     return conv.distribute_value(dz, shape)
 
 
 def pool_backward(dA, cache: tuple, mode: str = "max"):
     """Return dA_prev: dA routed to each window's max (mode "max") or spread evenly ("average")."""
-    return conv.pool_backward(_images("pool_backward", "dA", dA), cache, mode)
+    func = "pool_backward"
+    check_choice(func, "mode", mode, MODES)
+    A_prev, _ = check_tuple(func, "cache", cache, "(A_prev, hparameters)")
+    sizes = check_shape(func, "cache's A_prev", A_prev, "(m, n_H_prev, n_W_prev, n_C)")
+    return conv.pool_backward(
+        _images(func, "dA", dA, {"m": sizes["m"], "n_C": sizes["n_C"]}), cache, mode
+    )
 
 
 # ---------------------------------------------------------------- residual blocks
@@ -133,7 +222,9 @@ def identity_block(X, f: int, filters, training: bool = True, parameters: dict |
     running statistics are not updated), False with ``mean{l}``/``var{l}``. ``parameters``
     replaces the course's Keras initializer (see :func:`block_parameters`; None draws them).
     """
-    X = _images("identity_block", "X", X)
+    func = "identity_block"
+    check_range(func, "f", f, "[1, inf)", integer=True)
+    X = _images(func, "X", X, {"n_C": _filters(func, filters)[2]})
     if parameters is None:
         parameters = block_parameters(X.shape[3], f, filters)
     return np.maximum(_main_path(X, parameters, 1, training) + X, 0)
@@ -148,7 +239,11 @@ def convolutional_block(
     (m, ⌊(n_H − 1)/s⌋ + 1, ⌊(n_W − 1)/s⌋ + 1, F3). ``training`` and ``parameters`` as in
     :func:`identity_block` (layer 4 is the shortcut).
     """
-    X = _images("convolutional_block", "X", X)
+    func = "convolutional_block"
+    check_range(func, "f", f, "[1, inf)", integer=True)
+    check_range(func, "s", s, "[1, inf)", integer=True)
+    _filters(func, filters)
+    X = _images(func, "X", X)
     if parameters is None:
         parameters = block_parameters(X.shape[3], f, filters, shortcut=True)
     shortcut = _conv_bn(X, parameters, 4, s, training)

@@ -8,6 +8,8 @@ import pytest
 import torch
 from dltool_cnn import conv, course
 
+from dltool.errors import MissingKeyError, ParameterError, ShapeError
+
 CASES = [((2, 5, 7, 3), 3, 4, 1, 1), ((3, 6, 6, 2), 2, 3, 2, 0), ((1, 9, 8, 4), 5, 2, 3, 2)]
 
 
@@ -142,6 +144,103 @@ def test_shapes_are_checked_at_the_boundary():
         )
     with pytest.raises(ValueError, match=r"pool_forward: A_prev must be"):
         course.pool_forward(np.zeros((4, 4, 3)), {"f": 2, "stride": 2})
+
+
+_A = np.zeros((2, 5, 5, 3))
+_W, _b = np.zeros((3, 3, 3, 4)), np.zeros((1, 1, 1, 4))
+_HP = {"stride": 1, "pad": 1}
+
+BAD = [
+    (
+        lambda: course.conv_forward(_A, np.zeros((3, 3, 2, 4)), _b, _HP),
+        ShapeError,
+        "conv_forward: W must be (f, f, n_C_prev, n_C) with n_C_prev = 3, got (3, 3, 2, 4)",
+    ),
+    (
+        lambda: course.conv_forward(_A, np.zeros((3, 2, 3, 4)), _b, _HP),
+        ShapeError,
+        "conv_forward: W must be (f, f, n_C_prev, n_C) with f = 3, got (3, 2, 3, 4)",
+    ),
+    (
+        lambda: course.conv_forward(_A, _W, np.zeros(4), _HP),
+        ShapeError,
+        "conv_forward: b must be (1, 1, 1, n_C), got (4,)",
+    ),
+    (
+        lambda: course.conv_forward(_A, _W, _b, {"stride": 1}),
+        MissingKeyError,
+        "conv_forward: hparameters has no pad",
+    ),
+    (
+        lambda: course.conv_forward(_A, _W, _b, {"stride": 0, "pad": 1}),
+        ParameterError,
+        "conv_forward: hparameters['stride'] must be an integer in [1, inf), got 0",
+    ),
+    (
+        lambda: course.conv_forward(_A, np.zeros((9, 9, 3, 4)), _b, _HP),
+        ParameterError,
+        "conv_forward: the window f = 9 is larger than the input (7 wide)",
+    ),
+    (
+        lambda: course.zero_pad(_A, -1),
+        ParameterError,
+        "zero_pad: pad must be an integer in [0, inf), got -1",
+    ),
+    (
+        lambda: course.pool_forward(_A, {"f": 2, "stride": 2}, mode="min"),
+        ParameterError,
+        "pool_forward: mode must be one of 'max', 'average', got 'min'",
+    ),
+    (
+        lambda: course.conv_backward(np.zeros((2, 5, 5, 2)), (_A, _W, _b, _HP)),
+        ShapeError,
+        "conv_backward: dZ must be (m, n_H, n_W, n_C) with n_C = 4, got (2, 5, 5, 2)",
+    ),
+    (
+        lambda: course.pool_backward(np.zeros((2, 2, 2, 3)), (_A,)),
+        ShapeError,
+        "pool_backward: cache must be (A_prev, hparameters), got 1 items",
+    ),
+    (
+        lambda: course.create_mask_from_window(np.zeros(3)),
+        ShapeError,
+        "create_mask_from_window: x must be (f, f), got (3,)",
+    ),
+    (
+        lambda: course.distribute_value(2.0, (0, 2)),
+        ParameterError,
+        "distribute_value: shape's n_H must be an integer in [1, inf), got 0",
+    ),
+    (
+        lambda: course.identity_block(_A, 3, [2, 2, 4]),
+        ShapeError,
+        "identity_block: X must be (m, n_H, n_W, n_C) with n_C = 4, got (2, 5, 5, 3)",
+    ),
+    (
+        lambda: course.convolutional_block(_A, 3, [2, 2, 4], s=0),
+        ParameterError,
+        "convolutional_block: s must be an integer in [1, inf), got 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
+    assert course.ShapeError is ShapeError
 
 
 # The course's published expected outputs: public_tests.py of "Convolutional Model: Step by
