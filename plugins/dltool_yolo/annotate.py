@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from dltool.data.images import write_image
-from dltool_yolo.detect import Detection
+from dltool_yolo.results import Detection
 
 PALETTE = (
     "FF3838", "2C99A8", "FF9D97", "FF701F", "FFB21D", "CFD231", "48F90A", "92CC17", "3DDB86",

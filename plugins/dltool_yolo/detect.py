@@ -10,7 +10,6 @@ boxes back through the letterbox to the original pixels.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,47 +22,7 @@ from dltool_yolo import boxes_torch as bt
 from dltool_yolo.boxes import check_input_size, letterbox_params, unletterbox_corners
 from dltool_yolo.darknet import Darknet, build, load_weights
 from dltool_yolo.graph import fused_graph
-
-FUSE_FROM = 24  # the fused CPU graph repays its build after 21-27 images (benchmarks/)
-
-
-@dataclass
-class Detection:
-    """One detected object: class, score and corners (x1, y1, x2, y2) in image pixels."""
-
-    cls: int
-    name: str
-    score: float
-    box: tuple[float, float, float, float]
-
-    def row(self) -> dict:
-        """Return the detection as a table/JSON row."""
-        x1, y1, x2, y2 = (round(v, 1) for v in self.box)
-        return {"class": self.name, "score": round(self.score, 4), "x1": x1, "y1": y1,
-                "x2": x2, "y2": y2}  # fmt: skip
-
-
-@dataclass
-class Timing:
-    """Milliseconds spent in pre-process, inference and post-process."""
-
-    pre: float = 0.0
-    infer: float = 0.0
-    post: float = 0.0
-    images: int = 0
-    per: list[float] = field(default_factory=list)
-
-
-def read_names(path: Path) -> list[str]:
-    """Return the class names of a Darknet ``.names`` file (one per line)."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise DltoolError(
-            f"cannot read names file {path}: {exc.strerror}",
-            hint="give the .names file of the model: one class name per line",
-        ) from exc
-    return [ln.strip() for ln in lines if ln.strip()]
+from dltool_yolo.results import FUSE_FROM, Detection, Timing, read_names  # noqa: F401
 
 
 class Detector:

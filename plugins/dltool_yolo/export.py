@@ -5,8 +5,8 @@ The exported graph is the inference network of :class:`~dltool_yolo.detect.Detec
 0.5; outputs the raw head maps (B, A·(5+C), S/stride, S/stride), one per ``[yolo]`` or
 ``[region]`` layer. Decoding, score = box_confidence × class_probability, NMS and the
 mapping back through the letterbox stay outside the graph, as in the torch path; the
-metadata (in the file and in the JSON beside it) carries what they need: anchors, class
-count and kind per head, class names, input size.
+metadata (in the file and in the JSON beside it) carries what they need: per head its
+kind, anchors, class count, ``scale_xy`` and ``new_coords`` (YOLOv4), class names, input size.
 
 ``--dynamic`` makes batch and the input side (any multiple of 32) free; the check runs
 the exported model at two batch sizes and two sides against torch.
@@ -28,8 +28,11 @@ CHECK_SEED = 0
 
 
 def head_meta(detector: Detector) -> list[dict[str, Any]]:
-    """Return each head's kind, anchors (input pixels; region: grid cells) and class count."""
-    return [{"kind": h.kind, "anchors": [list(a) for a in h.anchors], "classes": h.classes}
+    """Return each head's decoding: kind, anchors (input pixels; region: grid cells), class
+    count, ``scale_xy`` (YOLOv4's scale_x_y) and ``new_coords``; also the NMS options read."""
+    return [{"kind": h.kind, "anchors": [list(a) for a in h.anchors], "classes": h.classes,
+             "scale_xy": float(h.scale_xy), "new_coords": bool(h.new_coords),
+             "nms_kind": h.nms_kind, "beta_nms": float(h.beta_nms)}
             for h in detector.model.heads]  # fmt: skip
 
 

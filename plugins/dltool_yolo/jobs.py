@@ -14,10 +14,9 @@ import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from dltool import atomic
 from dltool.checkpoints import load_torch, require_finite, save_torch
@@ -26,13 +25,15 @@ from dltool.errors import DltoolError
 from dltool.runs import RunDir, find_run, plain
 from dltool_yolo import plots
 from dltool_yolo.cfg import BUILTIN_CFGS, parse_cfg, tiny_cfg
-from dltool_yolo.darknet import Darknet, build, check_trainable, load_weights, save_weights
-from dltool_yolo.dataset import load_split, make_batch
-from dltool_yolo.detect import Detector, read_names
 from dltool_yolo.evaluate import collect
 from dltool_yolo.evaluate import evaluate as score_results
 from dltool_yolo.labels import DataSpec, read_data_yaml, read_label_file
-from dltool_yolo.loss import yolo_loss
+
+if TYPE_CHECKING:  # torch is imported in the jobs that use it: an .onnx detect runs without it
+    import torch
+
+    from dltool_yolo.darknet import Darknet
+    from dltool_yolo.detect import Detector
 
 BUILTIN = {"small": (0.5, 128), "yolov3-tiny": (1.0, 416)}
 DEMO_SIZE = 320  # --demo's photos are filled by their subjects (README: yolo)
@@ -89,6 +90,8 @@ def model_files(weights: Path, cfg: Path | None = None, names: Path | None = Non
 
 def load_model(files: ModelFiles) -> Darknet:
     """Return the Darknet model of ``files`` with its weights; refuse NaN/inf weights."""
+    from dltool_yolo.darknet import build, load_weights
+
     if files.cfg is None:
         raise DltoolError(
             f"no cfg for {files.weights}",
@@ -132,7 +135,11 @@ def detect(o: dict[str, Any]) -> None:
 
 def _detector(o: dict[str, Any]) -> Detector:
     """Return the user's Darknet model (a file or a training run), or YOLOv3-tiny COCO."""
-    from dltool_yolo.detect import default_detector
+    if o["weights"] is not None and Path(o["weights"]).suffix.lower() == ".onnx":
+        from dltool_yolo import onnx_backend  # onnxruntime and NumPy: torch is not imported
+
+        return onnx_backend.load(o["weights"], o["cfg"], o["names"], o["size"], current().threads)
+    from dltool_yolo.detect import Detector, default_detector, read_names
 
     device = current().device
     if o["weights"] is None:
@@ -143,10 +150,6 @@ def _detector(o: dict[str, Any]) -> Detector:
             )
         demo_only = o["demo"] and not o["sources"]
         return default_detector(device, o["size"] or (DEMO_SIZE if demo_only else 416))
-    if Path(o["weights"]).suffix.lower() == ".onnx":  # an exported detector: onnxruntime
-        from dltool_yolo import onnx_backend
-
-        return onnx_backend.load(o["weights"], o["cfg"], o["names"], o["size"])
     files = model_files(o["weights"], o["cfg"], o["names"])
     model = load_model(files)
     if files.names is not None:
@@ -284,6 +287,8 @@ class Training:
 
 def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_ok: bool) -> None:
     """Train per ``params`` (``dltool yolo train --help``), or go on with run ``resume``."""
+    from dltool_yolo.dataset import load_split
+
     check_train_options(params)
     state = _load_checkpoint(resume, params["epochs"]) if resume is not None else None
     spec = read_data_yaml(Path(params["data"]))
@@ -316,6 +321,10 @@ def _run_folder(params: dict, resume: Path | None, out: Path | None, exist_ok: b
 
 def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> Training:
     """Return the model (initial or resumed weights), optimizer and generator of a run."""
+    import torch
+
+    from dltool_yolo.darknet import Darknet, check_trainable, load_weights
+
     s = current()
     seed = s.seed if s.seed is not None else 0
     torch.manual_seed(seed)  # the initial weights too
@@ -356,6 +365,10 @@ def _fit(t: Training) -> dict:
 
 def _epoch(t: Training, epoch: int, steps: int, bar: Any) -> float:
     """Train one epoch (shuffled, flipped at random); return its mean loss."""
+    import torch
+
+    from dltool_yolo.dataset import make_batch
+
     train_x, train_y = t.data[0], t.data[1]
     bs, total = t.params["batch_size"], t.params["epochs"] * steps
     t.model.train()
@@ -381,6 +394,13 @@ def _epoch(t: Training, epoch: int, steps: int, bar: Any) -> float:
     return running / steps
 
 
+def yolo_loss(model: Darknet, out: list, targets: torch.Tensor) -> tuple:
+    """Return :func:`dltool_yolo.loss.yolo_loss` (imported here: detect runs without torch)."""
+    from dltool_yolo.loss import yolo_loss as loss
+
+    return loss(model, out, targets)
+
+
 def _stop(t: Training, why: str, done: int) -> None:
     """Stop training after ``done`` finished epochs: their last checkpoint stays as it is."""
     kept = f"; {t.run.path}/last.pt keeps epoch {done}" if done else ""
@@ -389,6 +409,10 @@ def _stop(t: Training, why: str, done: int) -> None:
 
 def _end_epoch(t: Training, epoch: int, loss: float) -> dict:
     """Score the epoch on val, log its metrics, write best.weights and the checkpoint."""
+    import torch
+
+    from dltool_yolo.darknet import save_weights
+
     if not all(bool(torch.isfinite(p).all()) for p in t.model.parameters()):
         _stop(t, f"the weights became NaN or inf in epoch {epoch + 1}", epoch)
     t.model.eval()
@@ -405,6 +429,10 @@ def _end_epoch(t: Training, epoch: int, loss: float) -> dict:
 
 def _score(model: Darknet, names: list[str], device, images, labels) -> dict:
     """Return the mAP scores of a fused copy of ``model`` on the given images."""
+    import torch
+
+    from dltool_yolo.detect import Detector
+
     detector = Detector(copy.deepcopy(model), names, device, model.width)
     with torch.no_grad():
         return score_results(collect(detector, images, labels), len(names))
@@ -412,6 +440,8 @@ def _score(model: Darknet, names: list[str], device, images, labels) -> dict:
 
 def _save_checkpoint(t: Training, epoch: int) -> None:
     """Write last.weights and last.pt (weights, optimizer, shuffle generator, epoch)."""
+    from dltool_yolo.darknet import save_weights
+
     save_weights(t.model, t.run.file("last.weights"), seen=epoch)
     state = {"model": t.model.state_dict(), "optimizer": t.opt.state_dict(), "epoch": epoch,
              "best_map": t.best, "generator": t.gen.get_state()}  # fmt: skip
@@ -516,6 +546,8 @@ def _ap_rows(names: list[str], scores: dict) -> list[dict]:
 
 def evaluate(o: dict[str, Any]) -> None:
     """Score a model (a training run, weights, or COCO) on a split: AP table, mAP, PR curve."""
+    from dltool_yolo.dataset import load_split
+
     s = current()
     spec = read_data_yaml(o["data"])
     pairs = spec.labelled(o["split"])
@@ -542,9 +574,10 @@ def evaluate(o: dict[str, Any]) -> None:
 
 def _eval_detector(o: dict[str, Any], names: list[str]) -> tuple[Detector, dict | None]:
     """Return the detector to score and the COCO → data class map (None: same classes)."""
+    from dltool_yolo.detect import Detector, default_detector
+
     device = current().device
     if o["weights"] is None:
-        from dltool_yolo.detect import default_detector
 
         detector = default_detector(device, o["size"] or 416)
         coco = detector.names

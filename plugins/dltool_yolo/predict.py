@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,8 +25,11 @@ from dltool.data.images import ImageReadError, output_name, read_rgb, write_imag
 from dltool.data.urls import UrlError, is_url, read_url_rgb, url_name
 from dltool.errors import DltoolError
 from dltool_yolo.annotate import draw, label_lines, safe_component, save_crops
-from dltool_yolo.detect import FUSE_FROM, Detection, Detector, Timing
+from dltool_yolo.results import FUSE_FROM, Detection, Timing
 from dltool_yolo.video import is_video
+
+if TYPE_CHECKING:  # the torch detector or onnx_backend.OnnxDetector: no torch import here
+    from dltool_yolo.detect import Detector
 
 
 @dataclass

@@ -177,3 +177,68 @@ def test_export_command_writes_the_model_and_its_json(cli, tmp_path):
     assert doc["file"] == str(tmp_path / "e" / "model.torchscript")
     assert meta["size"] == 64 and len(meta["names"]) == 80
     assert len(meta["weights_sha256"]) == 64 and meta["versions"]["torch"] == torch.__version__
+
+
+@pytest.fixture(scope="module")
+def v4_tiny(tmp_path_factory):
+    """A random-weight YOLOv4-tiny (scale_x_y 1.05) at 128 and its ONNX export."""
+    from dltool_yolo.cfg import yolov4_tiny_cfg
+
+    torch.manual_seed(0)
+    model = Darknet(parse_cfg(yolov4_tiny_cfg(), "yolov4-tiny.cfg"), "yolov4-tiny.cfg")
+    det = Detector(model, [f"c{i}" for i in range(80)], torch.device("cpu"), 128)
+    path = tmp_path_factory.mktemp("v4") / "model.onnx"
+    info = ex.export_detector(det, "onnx", path, False, ex.metadata(det, None, "yolov4-tiny"))
+    assert info["max_abs_diff"] < 1e-4
+    return det, path
+
+
+def test_yolov4_tiny_onnx_decodes_as_torch(v4_tiny):
+    """scale_x_y (and new_coords) travel in the metadata: candidates and detections match."""
+    from dltool_yolo import onnx_backend
+
+    det, path = v4_tiny
+    onnx_det = onnx_backend.load(path, None, None, None, threads=1)
+    assert [h.scale_xy for h in onnx_det.heads] == [1.05, 1.05]
+    assert [h.scale_xy for h in det.model.heads] == [1.05, 1.05]
+    image = load_image(PHOTOS[0])
+    x = onnx_det.preprocess(image)
+    assert np.abs(x - det.preprocess(image).numpy()).max() < 1e-5  # NumPy letterbox = torch's
+    want_heads, got_heads = det.infer(det.preprocess(image)), onnx_det.infer(x)
+    corners, scores, _ = onnx_det._candidates(got_heads, None, 0.0)
+    ref = []
+    from dltool_yolo import boxes_torch as bt
+
+    for head, raw, anchors in zip(det.model.heads, want_heads, det.anchors, strict=True):
+        conf, xy, wh, probs = bt.decode_head(raw.contiguous(), anchors, 80, (128, 128), False,
+                                             head.scale_xy, head.new_coords)  # fmt: skip
+        ref.append((torch.cat([xy - wh / 2, xy + wh / 2], -1).reshape(-1, 4),
+                    (conf * probs).reshape(-1)))  # fmt: skip
+    assert (
+        np.abs(corners - torch.cat([r[0] for r in ref]).repeat_interleave(80, 0).numpy()).max()
+        < 1e-4
+    )
+    assert np.abs(scores - torch.cat([r[1] for r in ref]).numpy()).max() < 1e-4
+    threshold = float(np.quantile(scores, 0.999))  # random weights: keep a few dozen boxes
+    want = det.detect(image, score_threshold=threshold)
+    got = onnx_det.detect(image, score_threshold=threshold)
+    assert want and [d.cls for d in got] == [d.cls for d in want]
+    assert np.allclose([d.box for d in got], [d.box for d in want], atol=1e-4 * 512)
+    assert np.allclose([d.score for d in got], [d.score for d in want], atol=1e-4)
+
+
+def test_onnx_detect_runs_without_torch(exported, tmp_path):
+    """`dltool yolo detect IMG --weights model.onnx` leaves torch out of sys.modules."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom dltool import api\n"
+        f"doc = api.run('yolo', 'detect', {str(PHOTOS[0])!r}, weights={str(exported['onnx'])!r},"
+        f" out={str(tmp_path / 'd')!r})\n"
+        "assert doc['images'][0]['detections'], doc\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "[]"
