@@ -8,6 +8,7 @@ import pytest
 from dltool_optimizers import course
 
 from dltool.data import minibatches
+from dltool.errors import MissingKeyError, ParameterError, ShapeError
 from dltool.nn import optimizers
 from dltool.nn.schedules import Schedule
 
@@ -92,6 +93,97 @@ def test_decay_matches_the_schedules(lr0, decay, interval):
 def test_shapes_are_checked_at_the_boundary():
     with pytest.raises(ValueError, match=r"random_mini_batches: X must be \(n_x, m\), got \(5,\)"):
         course.random_mini_batches(np.zeros(5), np.zeros((1, 5)))
+
+
+_P = {"W1": np.ones((2, 3)), "b1": np.ones((2, 1))}
+_G = {"dW1": np.ones((2, 3)), "db1": np.ones((2, 1))}
+
+BAD = [
+    (
+        lambda: course.random_mini_batches(np.zeros((3, 5)), np.zeros((1, 4))),
+        ShapeError,
+        "random_mini_batches: Y must be (1, m) with m = 5, got (1, 4)",
+    ),
+    (
+        lambda: course.random_mini_batches(np.zeros((3, 5)), np.zeros((1, 5)), 0),
+        ParameterError,
+        "random_mini_batches: mini_batch_size must be an integer in [1, inf), got 0",
+    ),
+    (
+        lambda: course.update_parameters_with_gd(_P, _G, -0.1),
+        ParameterError,
+        "update_parameters_with_gd: learning_rate must be a number in [0, inf), got -0.1",
+    ),
+    (
+        lambda: course.update_parameters_with_gd(_P, {"dW1": _G["dW1"]}, 0.1),
+        MissingKeyError,
+        "update_parameters_with_gd: grads has no db1",
+    ),
+    (
+        lambda: course.update_parameters_with_gd(_P, dict(_G, dW1=np.ones(3)), 0.1),
+        ShapeError,
+        "update_parameters_with_gd: grads['dW1'] must be (2, 3) as W1, got (3,)",
+    ),
+    (
+        lambda: course.initialize_velocity({"b1": 0}),
+        MissingKeyError,
+        "initialize_velocity: parameters has no W1",
+    ),
+    (
+        lambda: course.update_parameters_with_momentum(_P, _G, dict(_G), 1.0, 0.1),
+        ParameterError,
+        "update_parameters_with_momentum: beta must be a number in [0, 1), got 1.0",
+    ),
+    (
+        lambda: course.update_parameters_with_adam(_P, _G, dict(_G), dict(_G), 0),
+        ParameterError,
+        "update_parameters_with_adam: t must be an integer in [1, inf), got 0",
+    ),
+    (
+        lambda: course.update_parameters_with_adam(_P, _G, dict(_G), {}, 1),
+        MissingKeyError,
+        "update_parameters_with_adam: s has no dW1, db1",
+    ),
+    (
+        lambda: course.update_parameters_with_adam(_P, _G, _G, _G, 1, epsilon=0),
+        ParameterError,
+        "update_parameters_with_adam: epsilon must be a number in (0, inf), got 0",
+    ),
+    (
+        lambda: course.update_lr(0.5, -1, 1),
+        ParameterError,
+        "update_lr: epoch_num must be an integer in [0, inf), got -1",
+    ),
+    (
+        lambda: course.schedule_lr_decay(0.5, 10, float("inf")),
+        ParameterError,
+        "schedule_lr_decay: decay_rate must be a number in [0, inf), got inf",
+    ),
+    (
+        lambda: course.schedule_lr_decay(0.5, 10, 1, time_interval=0),
+        ParameterError,
+        "schedule_lr_decay: time_interval must be an integer in [1, inf), got 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
+    assert _P["W1"].tolist() == np.ones((2, 3)).tolist()  # nothing was updated
 
 
 # The course's published expected outputs: public_tests.py and testCases.py of "Optimization
