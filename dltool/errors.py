@@ -182,7 +182,8 @@ def check_keys(func: str, name: str, mapping, keys) -> None:
         raise ParameterError(f"{func}: {name} must be a dict, got {type(mapping).__name__}")
     missing = [k for k in keys if k not in mapping]
     if missing:
-        raise MissingKeyError(f"{func}: {name} has no {', '.join(map(str, missing))}")
+        shown = (k if isinstance(k, str) and k.isprintable() and k else repr(k) for k in missing)
+        raise MissingKeyError(f"{func}: {name} has no {', '.join(shown)}")
 
 
 def check_tuple(func: str, name: str, value, layout: str) -> tuple:

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from dltool_rnn import charmodel, course, lstm, rnn
 
+from dltool.errors import MissingKeyError, ParameterError, ShapeError
+
 CHARS = "\nabcdefghijklmnopqrstuvwxyz"
 CHAR_TO_IX = {ch: i for i, ch in enumerate(CHARS)}
 
@@ -231,3 +233,113 @@ def test_optimize_is_the_char_model_summed_over_time():
     assert loss == pytest.approx(4 * charmodel.loss(logp, targets), rel=1e-12)
     np.testing.assert_allclose(g["dWya"], np.clip(4 * ref["dWya"], -5, 5), rtol=1e-12)
     np.testing.assert_allclose(g["db"], np.clip(4 * ref["dl0.ba"], -5, 5), rtol=1e-12)
+
+
+def _rnn_parameters(n_x=3, n_a=5, n_y=2):
+    """Return zero course RNN parameters Wax, Waa, Wya, ba, by."""
+    return {
+        "Wax": np.zeros((n_a, n_x)),
+        "Waa": np.zeros((n_a, n_a)),
+        "Wya": np.zeros((n_y, n_a)),
+        "ba": np.zeros((n_a, 1)),
+        "by": np.zeros((n_y, 1)),
+    }
+
+
+_R = _rnn_parameters()
+_L = lstm.init_parameters(5, 3, 2)
+_C = {"Wax": np.zeros((4, 6)), "Waa": np.zeros((4, 4)), "Wya": np.zeros((6, 4))}
+_C |= {"b": np.zeros((4, 1)), "by": np.zeros((6, 1))}
+_x, _a0 = np.zeros((3, 10, 4)), np.zeros((5, 10))
+
+BAD = [
+    (
+        lambda: course.rnn_cell_forward(np.zeros((3, 10)), np.zeros((5, 9)), _R),
+        ShapeError,
+        "rnn_cell_forward: a_prev must be (n_a, m) with m = 10, got (5, 9)",
+    ),
+    (
+        lambda: course.rnn_forward(np.zeros((3, 10)), _a0, _R),
+        ShapeError,
+        "rnn_forward: x must be (n_x, m, T_x), got (3, 10)",
+    ),
+    (
+        lambda: course.rnn_forward(_x, _a0, _rnn_parameters(n_x=2)),
+        ShapeError,
+        "rnn_forward: parameters['Wax'] must be (n_a, n_x) with n_x = 3, got (5, 2)",
+    ),
+    (
+        lambda: course.rnn_forward(_x, _a0, {"Wax": _R["Wax"], "Waa": _R["Waa"]}),
+        MissingKeyError,
+        "rnn_forward: parameters has no ba",
+    ),
+    (
+        lambda: course.rnn_backward(np.zeros((5, 10, 3)), course.rnn_forward(_x, _a0, _R)[2]),
+        ShapeError,
+        "rnn_backward: da must be (n_a, m, T_x) with T_x = 4, got (5, 10, 3)",
+    ),
+    (
+        lambda: course.rnn_cell_backward(np.zeros((5, 1)), (0, 0, 0)),
+        ShapeError,
+        "rnn_cell_backward: cache must be (a_next, a_prev, xt, parameters), got 3 items",
+    ),
+    (
+        lambda: course.lstm_forward(_x, _a0, dict(_L, Wo=np.zeros((5, 7)))),
+        ShapeError,
+        "lstm_forward: parameters['Wo'] must be (n_a, n_a + n_x) with n_a + n_x = 8, got (5, 7)",
+    ),
+    (
+        lambda: course.lstm_cell_forward(_x[:, :, 0], _a0, np.zeros(5), _L),
+        ShapeError,
+        "lstm_cell_forward: c_prev must be (n_a, m), got (5,)",
+    ),
+    (
+        lambda: course.clip({"dWaa": 1}, 5),
+        MissingKeyError,
+        "clip: gradients has no dWax, dWya, db, dby",
+    ),
+    (
+        lambda: course.clip(dict.fromkeys(course.CHAR_GRADIENTS, np.ones(2)), -5),
+        ParameterError,
+        "clip: maxValue must be a number in (0, inf), got -5",
+    ),
+    (
+        lambda: course.sample(_C, {"a": 0}, 0),
+        MissingKeyError,
+        r"sample: char_to_ix has no '\n'",
+    ),
+    (
+        lambda: course.optimize([None, 1, 6], [1, 6, 0], np.zeros((4, 1)), copy.deepcopy(_C)),
+        ParameterError,
+        "optimize: X[2] must be an integer in [0, 5], got 6",
+    ),
+    (
+        lambda: course.optimize([None, 1], [1, 2, 0], np.zeros((4, 1)), copy.deepcopy(_C)),
+        ShapeError,
+        "optimize: X and Y must be lists of T_x ≥ 1 indices each, got 2 and 3",
+    ),
+    (
+        lambda: course.optimize([None, 1], [1, 0], np.zeros((4, 1)), _C, learning_rate=-1),
+        ParameterError,
+        "optimize: learning_rate must be a number in [0, inf), got -1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
+    assert not _C["Wax"].any()  # nothing was updated
