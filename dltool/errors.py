@@ -114,19 +114,22 @@ def check_shape(
     """Raise ShapeError unless ``array`` has ``layout``; return each axis name's size.
 
     ``layout`` names the axes, e.g. ``"(n_l, n_{l-1})"``: an integer axis (``"(1, m)"``) must
-    have that size, a name repeated (``"(f, f, n_C_prev, n_C)"``) the same size, and a name
+    have that size, a name repeated (``"(f, f, n_C_prev, n_C)"``) the same size, a leading
+    ``...`` (``"(..., 4)"``) stands for any number of axes, and a name
     in ``dims`` the size given there (pass the dict a previous call returned to tie two
     arguments together). ``ndim`` overrides the number of axes (default: the layout's). The
     message is one line: ``conv_forward: A_prev must be (m, n_H, n_W, n_C), got (3, 4)``.
     """
     shape = tuple(int(s) for s in _shape_of(func, name, array))
     symbols = _symbols(layout)
+    leading = bool(symbols) and symbols[0] == "..."  # "(..., 4)": any leading axes
+    symbols = symbols[1:] if leading else symbols
     expected = len(symbols) if ndim is None else ndim
     got = f"got {shape}"
-    if len(shape) != expected:
+    if len(shape) < expected if leading else len(shape) != expected:
         raise ShapeError(f"{func}: {name} must be {layout}, {got}")
     sizes = dict(dims or {})
-    for symbol, size in zip(symbols, shape, strict=False):
+    for symbol, size in zip(symbols, shape[max(len(shape) - len(symbols), 0) :], strict=False):
         want = int(symbol) if symbol.isdigit() else sizes.setdefault(symbol, size)
         if size != want:
             where = "" if symbol.isdigit() else f" with {symbol} = {want}"

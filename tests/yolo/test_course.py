@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from dltool_yolo import boxes, course, nms
 
+from dltool.errors import ParameterError, ShapeError
+
 
 def _outputs(rng, h=4, w=5, a=3, c=6):
     box_xy = rng.uniform(0, 1, (h, w, a, 2))
@@ -51,3 +53,79 @@ def test_iou_course_public_tests():
     assert course.iou((1, 2, 3, 4), (5, 6, 7, 8)) == 0
     assert course.iou((1, 1, 2, 2), (2, 2, 3, 3)) == 0
     assert course.iou((1, 1, 3, 3), (2, 3, 3, 4)) == 0
+
+
+_OUT = _outputs(np.random.default_rng(0))
+
+BAD = [
+    (
+        lambda: course.yolo_filter_boxes(np.zeros((4, 5, 3, 4)), _OUT[2], np.zeros((4, 5, 2, 6))),
+        ShapeError,
+        "yolo_filter_boxes: box_class_probs must be (S_H, S_W, B, n_classes) with B = 3, "
+        "got (4, 5, 2, 6)",
+    ),
+    (
+        lambda: course.yolo_filter_boxes(np.zeros((4, 5, 3, 4)), _OUT[3], _OUT[3]),
+        ShapeError,
+        "yolo_filter_boxes: box_confidence must be (S_H, S_W, B, 1), got (4, 5, 3, 6)",
+    ),
+    (
+        lambda: course.yolo_filter_boxes(np.zeros((4, 5, 3, 4)), _OUT[2], _OUT[3], 1.5),
+        ParameterError,
+        "yolo_filter_boxes: threshold must be a number in [0, 1], got 1.5",
+    ),
+    (
+        lambda: course.iou((1, 2, 3), (1, 2, 3, 4)),
+        ShapeError,
+        "iou: box1 must be (4,), got (3,)",
+    ),
+    (
+        lambda: course.yolo_non_max_suppression(np.zeros(3), np.zeros((2, 4)), np.zeros(3)),
+        ShapeError,
+        "yolo_non_max_suppression: boxes must be (n, 4) with n = 3, got (2, 4)",
+    ),
+    (
+        lambda: course.yolo_non_max_suppression(np.zeros(2), np.zeros((2, 4)), np.zeros(2), 0),
+        ParameterError,
+        "yolo_non_max_suppression: max_boxes must be an integer in [1, inf), got 0",
+    ),
+    (
+        lambda: course.yolo_boxes_to_corners(np.zeros((3, 2)), np.zeros((3, 3))),
+        ShapeError,
+        "yolo_boxes_to_corners: box_wh must be (3, 2) as box_xy, got (3, 3)",
+    ),
+    (
+        lambda: course.scale_boxes(np.zeros((3, 4)), (720, -1)),
+        ParameterError,
+        "scale_boxes: image_shape's width must be a number in (0, inf), got -1",
+    ),
+    (
+        lambda: course.yolo_eval(_OUT[:3]),
+        ShapeError,
+        "yolo_eval: yolo_outputs must be (box_xy, box_wh, box_confidence, box_class_probs), "
+        "got 3 items",
+    ),
+    (
+        lambda: course.yolo_eval(_OUT, iou_threshold=float("nan")),
+        ParameterError,
+        "yolo_eval: iou_threshold must be a number in [0, 1], got nan",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
