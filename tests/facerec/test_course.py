@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from dltool_facerec import course, triplet
 
+from dltool.errors import MissingKeyError, ParameterError, ShapeError
+
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_triplet_loss_is_the_internals(seed):
@@ -56,3 +58,57 @@ def test_verify_and_who_is_it(capsys):
     min_dist, identity = course.who_is_it(far, db, None)
     assert identity == want and min_dist > 0.7
     assert "Not in the database." in capsys.readouterr().out
+
+
+_DB = {"ana": np.zeros((1, 4)), "bo": np.ones((1, 4))}
+
+BAD = [
+    (
+        lambda: course.triplet_loss(None, (np.zeros((2, 4)), np.zeros((2, 4)))),
+        ShapeError,
+        "triplet_loss: y_pred must be (anchor, positive, negative), got 2 items",
+    ),
+    (
+        lambda: course.triplet_loss(None, (np.zeros((2, 4)), np.zeros((3, 4)), np.zeros((2, 4)))),
+        ShapeError,
+        "triplet_loss: positive must be (m, d) with m = 2, got (3, 4)",
+    ),
+    (
+        lambda: course.triplet_loss(None, (np.zeros((2, 4)),) * 3, float("nan")),
+        ParameterError,
+        "triplet_loss: alpha must be a number in (-inf, inf), got nan",
+    ),
+    (
+        lambda: course.verify(np.zeros((1, 4)), "cy", _DB, None),
+        MissingKeyError,
+        "verify: database has no cy",
+    ),
+    (
+        lambda: course.verify(np.zeros((1, 3)), "ana", _DB, None),
+        ShapeError,
+        "verify: database['ana'] must be (1, d) with d = 3 as the encoding, got (1, 4)",
+    ),
+    (
+        lambda: course.who_is_it(np.zeros((1, 4)), {}, None),
+        ParameterError,
+        "who_is_it: database must hold at least one name, got none",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
