@@ -273,7 +273,7 @@ def export(
         ..., "--format", help="onnx (opset 18, run by onnxruntime) or torchscript."
     ),
     dynamic: bool = typer.Option(
-        False, "--dynamic", help="Any batch; any image side where the network allows it."
+        False, "--dynamic", help="Free batch size (checked at 1 and 3); the side stays the model's."
     ),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),

@@ -614,4 +614,4 @@ def export_job(opts: dict[str, Any]) -> None:
     if "dynamic_axes" in info:
         rep.result("dynamic_axes", info["dynamic_axes"], "dynamic axes")
     rep.result("max_abs_diff", float(f"{info['max_abs_diff']:.3g}"), "max |Δ| vs torch")
-    rep.result("run_dir", str(run.path), "run directory")
+    rep.result("results_dir", str(run.path), "Results saved to")  # as yolo export

@@ -101,10 +101,10 @@ def detect(
     max_boxes: int = typer.Option(
         100, "--max-boxes", min=1, max=10_000, help="At most this many boxes per image."
     ),
-    classes: str = typer.Option(
+    classes: list[str] = typer.Option(
         None,
         "--classes",
-        help="Only these classes, names or ids: person,dog or 0,16 [default: all].",
+        help="Only these classes, names or ids: person,dog or 0,16; repeats add [default: all].",
     ),
     save_txt: bool = typer.Option(False, "--save-txt", help="Write YOLO-format label files."),
     save_conf: bool = typer.Option(
@@ -141,7 +141,7 @@ def detect(
     jobs.detect(
         {"sources": sources, "demo": demo, "weights": weights, "cfg": cfg, "names": names,
          "size": size, "score_threshold": score_threshold, "iou_threshold": iou_threshold,
-         "max_boxes": max_boxes, "classes": classes, "save_txt": save_txt,
+         "max_boxes": max_boxes, "classes": ",".join(classes or []) or None, "save_txt": save_txt,
          "save_conf": save_conf, "save_crops": save_crops, "line_width": line_width,
          "hide_labels": hide_labels, "vid_stride": vid_stride, "max_download_mb": max_download_mb,
          "download_timeout": download_timeout, "out": out, "exist_ok": exist_ok}

@@ -5,9 +5,10 @@ boxes, an annotated copy in the run directory (plus YOLO label files and crops o
 request), a final speed line and where results were saved. Under ``--quiet`` each
 image gets one line and no table (``path: 1 person, 1 tie``, or ``0 detections``), then
 where results were saved. Images that cannot be read (a decompression bomb
-included) are skipped with a warning and listed at the end. Outputs are named by the
-core's ``output_name``: the input's name, and a second input of the same stem (from
-another folder) gets ``name_2``.
+included), videos that cannot be decoded and URLs that fail are skipped and listed once at
+the end (under ``--quiet``, which prints no list, one warning each as they happen).
+Outputs are named by the core's ``output_name``: the input's name, and a second input of
+the same stem (from another folder) gets ``name_2``.
 """
 
 from __future__ import annotations
@@ -112,8 +113,10 @@ def run(
 
 
 def _skip(src: Path | str, reason: str, opts: Options) -> None:
-    """Warn that ``src`` is skipped and keep it for the report at the end."""
-    current().reporter.warn(f"skipped {src}: {reason}")
+    """Keep ``src`` for the list of skips at the end (under --quiet, which has none: warn now)."""
+    rep = current().reporter
+    if rep.quiet and not rep.json_mode:
+        rep.warn(f"skipped {src}: {reason}")
     opts.skipped.append((str(src), reason))
 
 

@@ -94,3 +94,29 @@ def test_dynamic_efficientnet_on_photos_at_two_batch_sizes(efficientnet, fmt):
         assert exporting.as_list(got)[0].shape == (n, 1000)
         assert exporting.max_difference([want], got) < 1e-4
     assert int(want.argmax(1)[0]) == int(np.argmax(exporting.as_list(got)[0][0]))
+
+
+def test_a_transfer_learned_run_exports_to_1e4(run_json, tmp_path):
+    """cnn train --pretrained efficientnet-lite0 --freeze backbone (1 epoch, 8 images), exported."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for k, c in enumerate(("red", "blue")):
+        (tmp_path / "data" / c).mkdir(parents=True)
+        for i in range(4):
+            a = rng.integers(0, 80, (40, 40, 3), dtype=np.uint8)
+            a[..., 2 * k] += 150
+            Image.fromarray(a).save(tmp_path / "data" / c / f"{i}.png")
+    run_json("train", "--pretrained", "efficientnet-lite0", "--freeze", "backbone", "--data",
+             str(tmp_path / "data"), "--epochs", "1", "--image-size", "32", "--batch-size", "8",
+             "--out", str(tmp_path / "run"))  # fmt: skip
+    doc = run_json("export", str(tmp_path / "run"), "--format", "onnx", "--out", tmp_path / "e")
+    assert doc["results_dir"] == str(tmp_path / "e") and doc["max_abs_diff"] < 1e-4
+    meta = json.loads((tmp_path / "e" / "model.json").read_text())
+    assert meta["names"] == ["blue", "red"] and meta["input"]["shape"] == [1, 3, 32, 32]
+    model, *_ = _export_source(str(tmp_path / "run"))
+    run = _runner(tmp_path / "e" / "model.onnx", "onnx")
+    for x in _photos(3, 32).split(1):  # a static graph: batch 1
+        with torch.no_grad():
+            want = model.eval()(x)
+        assert exporting.max_difference([want], run(x)) < 1e-4
