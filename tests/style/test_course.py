@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from dltool_style import cost, course
 
+from dltool.errors import ParameterError, ShapeError
+
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_functions_are_the_internals(seed):
@@ -45,3 +47,67 @@ def test_total_cost_course_expected_output():
     J_style = np.random.randn()  # noqa: N806
     assert course.total_cost(J_content, J_style) == pytest.approx(35.34667875478276, rel=1e-12)
     assert course.total_cost(2.0, 3.0, alpha=1, beta=2) == 8.0
+
+
+_a = np.zeros((1, 3, 4, 2))
+
+BAD = [
+    (
+        lambda: course.compute_content_cost([_a], [np.zeros((3, 4, 2))]),
+        ShapeError,
+        "compute_content_cost: a_G must be (1, n_H, n_W, n_C), got (3, 4, 2)",
+    ),
+    (
+        lambda: course.compute_content_cost([_a], [_a, _a]),
+        ShapeError,
+        "compute_content_cost: generated_output must have 1 outputs as content_output, got 2",
+    ),
+    (
+        lambda: course.gram_matrix(np.zeros((2, 3, 4))),
+        ShapeError,
+        "gram_matrix: A must be (n_C, n_H*n_W), got (2, 3, 4)",
+    ),
+    (
+        lambda: course.compute_layer_style_cost(_a, np.zeros((1, 3, 5, 2))),
+        ShapeError,
+        "compute_layer_style_cost: a_G must be (1, n_H, n_W, n_C) with n_W = 4, got (1, 3, 5, 2)",
+    ),
+    (
+        lambda: course.compute_style_cost([_a], [_a]),
+        ShapeError,
+        "compute_style_cost: style_image_output must be a list of ≥ 2 layer outputs, got 1 items",
+    ),
+    (
+        lambda: course.compute_style_cost([_a, _a], [_a, _a], [("l1", -0.5)]),
+        ParameterError,
+        "compute_style_cost: STYLE_LAYERS[0]'s weight must be a number in [0, inf), got -0.5",
+    ),
+    (
+        lambda: course.total_cost(1.0, 2.0, alpha=-10),
+        ParameterError,
+        "total_cost: alpha must be a number in [0, inf), got -10",
+    ),
+    (
+        lambda: course.total_cost(float("nan"), 2.0),
+        ParameterError,
+        "total_cost: J_content must be a number in (-inf, inf), got nan",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
