@@ -14,6 +14,8 @@ import pytest
 from dltool_wordvec import course, debias, vectors
 from dltool_wordvec.similarity import cosine_similarity as cos_internal
 
+from dltool.errors import MissingKeyError, ShapeError
+
 
 @pytest.fixture(scope="module")
 def word_to_vec_map(glove_cache):
@@ -95,3 +97,64 @@ def test_glove_course_published_outputs(word_to_vec_map):
     e = w2v["receptionist"]
     assert course.cosine_similarity(e, g) == pytest.approx(0.3307794175059374, rel=1e-6)
     assert abs(course.cosine_similarity(course.neutralize("receptionist", g, w2v), g)) < 1e-12
+
+
+_M = {"man": np.array([1.0, 0.0, 0.0]), "woman": np.array([0.0, 1.0, 0.0])}
+_M |= {"king": np.array([1.0, 0.0, 1.0]), "queen": np.array([0.0, 1.0, 1.0])}
+
+BAD = [
+    (
+        lambda: course.cosine_similarity(np.ones(3), np.ones(4)),
+        ShapeError,
+        "cosine_similarity: v must be (d,) with d = 3, got (4,)",
+    ),
+    (
+        lambda: course.cosine_similarity(np.ones((1, 3)), np.ones(3)),
+        ShapeError,
+        "cosine_similarity: u must be (d,), got (1, 3)",
+    ),
+    (
+        lambda: course.complete_analogy("man", "woman", "prince", _M),
+        MissingKeyError,
+        "complete_analogy: word_to_vec_map has no prince",
+    ),
+    (
+        lambda: course.complete_analogy("man", "woman", "king", dict(_M, queen=np.ones(2))),
+        ShapeError,
+        "complete_analogy: word_to_vec_map['queen'] must be (d,) with d = 3, got (2,)",
+    ),
+    (
+        lambda: course.neutralize("king", np.ones(4), _M),
+        ShapeError,
+        "neutralize: g must be (d,) with d = 3, got (4,)",
+    ),
+    (
+        lambda: course.equalize(("king", "queen", "man"), np.ones(3), _M),
+        ShapeError,
+        "equalize: pair must be (w1, w2), got 3 items",
+    ),
+    (
+        lambda: course.equalize(("king", "actress"), np.ones(3), _M),
+        MissingKeyError,
+        "equalize: word_to_vec_map has no actress",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "message"), BAD)
+def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def test_a_notebook_catches_them_as_dltool_errors():
+    caught = []
+    for call, _, _ in BAD:
+        try:
+            call()
+        except course.DltoolError as error:  # as a notebook cell would
+            caught.append(error.hint)
+    assert len(caught) == len(BAD) and all(caught)
+    assert course.complete_analogy("man", "woman", "king", _M) == "queen"
