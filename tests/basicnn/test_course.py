@@ -3,6 +3,9 @@ course's published expected outputs (float64, fixed seeds)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from dltool_basicnn import course
@@ -448,3 +451,21 @@ def test_published_L_model_backward():
     np.testing.assert_allclose(grads["db1"], [[-0.22007063], [0.0], [-0.02835349]], atol=1e-8)
     dA1 = [[0.12913162, -0.44014127], [-0.14175655, 0.48317296], [0.01663708, -0.05670698]]
     np.testing.assert_allclose(grads["dA1"], dA1, atol=1e-8)
+
+
+def test_error_types_are_light_and_builtin_compatible():
+    code = (
+        "import sys, dltool, dltool.errors as e\n"
+        "assert 'numpy' not in sys.modules\n"
+        "assert issubclass(e.ShapeError, ValueError) and issubclass(e.ParameterError, ValueError)\n"
+        "assert issubclass(e.MissingKeyError, KeyError)\n"
+        "assert dltool.ShapeError is e.ShapeError and 'MissingKeyError' in dltool.__all__\n"
+        "assert e.check_shape('f', 'x', [[1, 2, 3]], '(1, m)') == {'m': 3}\n"
+        "assert 'numpy' in sys.modules  # a nested list is measured with NumPy, imported then\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(KeyError) as caught:  # the built-in type a NumPy user catches
+        course.L_model_forward(np.zeros((3, 2)), {"W1": np.zeros((1, 3))})
+    assert str(caught.value) == "L_model_forward: parameters has no b1"  # unquoted
+    with pytest.raises(ValueError, match=r"^update_parameters: learning_rate must be a number"):
+        course.update_parameters(_P, _P, float("inf"))
