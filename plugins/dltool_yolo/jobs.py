@@ -578,7 +578,6 @@ def _eval_detector(o: dict[str, Any], names: list[str]) -> tuple[Detector, dict 
 
     device = current().device
     if o["weights"] is None:
-
         detector = default_detector(device, o["size"] or 416)
         coco = detector.names
         missing = [n for n in names if n not in coco]
