@@ -137,3 +137,24 @@ def run_peak(*args: str, cwd=None) -> tuple[subprocess.CompletedProcess, int]:
         timeout=300,
     )
     return result, int(result.stdout.strip().splitlines()[-1])
+
+
+def raises_one_line(call, kind, message: str) -> None:
+    """Assert ``call()`` raises ``kind`` whose one-line message is ``message``, with a hint."""
+    import pytest
+
+    with pytest.raises(kind) as caught:
+        call()
+    assert str(caught.value) == message
+    assert caught.value.hint and "\n" not in str(caught.value)
+
+
+def caught_in_a_notebook(calls, course) -> list[str]:
+    """Return the hints of ``calls`` caught as ``course.DltoolError``, as a notebook cell would."""
+    hints = []
+    for call in calls:
+        try:
+            call()
+        except course.DltoolError as error:
+            hints.append(error.hint)
+    return hints

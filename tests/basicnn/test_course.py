@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from dltool_basicnn import course
+from dltool_support import caught_in_a_notebook, raises_one_line
 
 import dltool
 from dltool.errors import DltoolError, MissingKeyError, ParameterError, ShapeError
@@ -275,20 +276,12 @@ BAD = [
 
 @pytest.mark.parametrize(("call", "kind", "message"), BAD)
 def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
-    with pytest.raises(kind) as caught:
-        call()
-    assert str(caught.value) == message
-    assert caught.value.hint and "\n" not in str(caught.value)
-    assert isinstance(caught.value, DltoolError)
+    raises_one_line(call, kind, message)
+    assert issubclass(kind, DltoolError)
 
 
 def test_a_notebook_catches_them_as_dltool_errors():
-    caught = []
-    for call, _, _ in BAD:
-        try:
-            call()
-        except DltoolError as error:  # as a notebook cell would
-            caught.append(error.hint)
+    caught = caught_in_a_notebook([call for call, _, _ in BAD], course)
     assert len(caught) == len(BAD) and all(caught)
     assert course.ShapeError is ShapeError and dltool.ShapeError is ShapeError
 

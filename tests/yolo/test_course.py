@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dltool_support import caught_in_a_notebook, raises_one_line
 from dltool_yolo import boxes, course, nms
 
 from dltool.errors import ParameterError, ShapeError
@@ -115,17 +116,9 @@ BAD = [
 
 @pytest.mark.parametrize(("call", "kind", "message"), BAD)
 def test_bad_input_raises_one_line_naming_function_argument_and_layout(call, kind, message):
-    with pytest.raises(kind) as caught:
-        call()
-    assert str(caught.value) == message
-    assert caught.value.hint and "\n" not in str(caught.value)
+    raises_one_line(call, kind, message)
 
 
 def test_a_notebook_catches_them_as_dltool_errors():
-    caught = []
-    for call, _, _ in BAD:
-        try:
-            call()
-        except course.DltoolError as error:  # as a notebook cell would
-            caught.append(error.hint)
+    caught = caught_in_a_notebook([call for call, _, _ in BAD], course)
     assert len(caught) == len(BAD) and all(caught)
