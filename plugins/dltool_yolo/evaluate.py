@@ -1,10 +1,16 @@
-"""Detection quality: average precision per class, mAP@0.5 and mAP@0.5:0.95 (NumPy).
+"""Detection quality as pycocotools' COCOeval scores it: AP per class, mAP@0.5, mAP@0.5:0.95.
 
-Detections of a class, over all images, are sorted by score; each is a true positive
-when its IoU with a not yet matched ground-truth box of the same class and image is
-≥ t. Precision and recall follow cumulatively; AP is the area under the precision
-envelope (precision made monotone from the right), all-point interpolation as in
-PASCAL VOC 2010+. mAP@0.5:0.95 averages the mAP over t = 0.50, 0.55, …, 0.95 (COCO).
+Per image and class, detections are taken best score first; each is matched to the
+unmatched ground-truth box of the highest IoU, a true positive when that IoU is ≥ t.
+Over all images the detections of a class are sorted by score (stable) and precision
+and recall follow cumulatively; AP is the mean of the precision envelope (precision
+made monotone from the right) at the 101 recalls 0, 0.01, …, 1 (COCO's interpolation).
+mAP@0.5:0.95 averages over t = 0.50, 0.55, …, 0.95; classes without ground truth are
+left out. ``tests/yolo/test_evaluate_coco.py`` holds this to ``COCOeval`` within 1e-3.
+
+Beside mAP: precision and recall (mean over classes, IoU 0.5) at the score threshold
+that maximises the mean F1 over classes (ultralytics' rule, without its smoothing), and
+a confusion matrix (classes + background) of the detections at that threshold.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import numpy as np
 from dltool_yolo.boxes import bbox_to_corners, iou_matrix
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
+RECALL_POINTS = np.linspace(0.0, 1.0, 101)
+CONF_GRID = np.linspace(0.0, 1.0, 1001)
 
 
 @dataclass
@@ -29,10 +37,12 @@ class ImageResult:
     gt_classes: np.ndarray
 
 
-def match(result: ImageResult, cls: int, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return scores (d,) and TP flags (d, T) of class ``cls`` detections in one image."""
+def match(
+    result: ImageResult, cls: int, thresholds: np.ndarray, max_dets: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return scores (d,) and TP flags (d, T) of the best ``max_dets`` ``cls`` detections."""
     det = np.flatnonzero(result.classes == cls)
-    det = det[np.argsort(-result.scores[det], kind="stable")]
+    det = det[np.argsort(-result.scores[det], kind="stable")][:max_dets]
     gt = result.gt_boxes[result.gt_classes == cls]
     tp = np.zeros((len(det), len(thresholds)), dtype=bool)
     if len(det) and len(gt):
@@ -49,12 +59,13 @@ def match(result: ImageResult, cls: int, thresholds: np.ndarray) -> tuple[np.nda
 
 
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
-    """Return Σ (r_{i+1} − r_i)·p_interp(r_{i+1}), p_interp = max precision at recall ≥ r."""
-    r = np.concatenate([[0.0], recall, [1.0]])
-    p = np.concatenate([[1.0], precision, [0.0]])
-    p = np.maximum.accumulate(p[::-1])[::-1]
-    steps = np.flatnonzero(r[1:] != r[:-1])
-    return float(np.sum((r[steps + 1] - r[steps]) * p[steps + 1]))
+    """Return the mean over r = 0, 0.01, …, 1 of max precision at recall ≥ r (0 past the end)."""
+    if not len(recall):
+        return 0.0
+    envelope = np.maximum.accumulate(np.asarray(precision, float)[::-1])[::-1]
+    idx = np.searchsorted(recall, RECALL_POINTS, side="left")
+    q = np.where(idx < len(envelope), envelope[np.minimum(idx, len(envelope) - 1)], 0.0)
+    return float(q.mean())
 
 
 def pr_curve(scores: np.ndarray, tp: np.ndarray, n_gt: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +77,60 @@ def pr_curve(scores: np.ndarray, tp: np.ndarray, n_gt: int) -> tuple[np.ndarray,
     return recall, precision
 
 
+def best_f1(classes: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[float, float, float]:
+    """Return (precision, recall, threshold) at the score threshold of the best mean F1.
+
+    ``classes`` holds, per class with ground truth, its detections' scores, their TP flags
+    at IoU 0.5 and its number of truths. Precision is 1 where no detection passes.
+    """
+    if not classes:
+        return 0.0, 0.0, 0.0
+    p = np.ones((len(classes), len(CONF_GRID)))
+    r = np.zeros_like(p)
+    for c, (scores, tp, n_gt) in enumerate(classes):
+        order = np.argsort(-scores, kind="stable")
+        hits = np.concatenate([[0], np.cumsum(tp[order])])
+        k = np.searchsorted(-scores[order], -CONF_GRID, side="right")  # detections ≥ conf
+        r[c] = hits[k] / n_gt
+        p[c] = np.where(k > 0, hits[k] / np.maximum(k, 1), 1.0)
+    f1 = (2 * p * r / np.maximum(p + r, 1e-16)).mean(0)
+    i = int(np.argmax(f1))
+    return float(p[:, i].mean()), float(r[:, i].mean()), float(CONF_GRID[i])
+
+
+def confusion_matrix(
+    results: list[ImageResult], num_classes: int, conf: float, iou: float = 0.5
+) -> np.ndarray:
+    """Return counts (nc+1, nc+1): rows predicted, columns true; index nc is background.
+
+    Detections with score ≥ ``conf`` and truths are paired one to one by IoU > ``iou``,
+    highest IoU first, whatever their classes; an unpaired truth counts as predicted
+    background, an unpaired detection as a background truth.
+    """
+    m = np.zeros((num_classes + 1, num_classes + 1), dtype=int)
+    for res in results:
+        keep = res.scores >= conf
+        det_cls, gt_cls = res.classes[keep], res.gt_classes
+        pairs = np.zeros((0, 2), dtype=int)
+        if len(det_cls) and len(gt_cls):
+            ious = iou_matrix(res.gt_boxes, res.boxes[keep])
+            g, d = np.nonzero(ious > iou)
+            order = np.argsort(-ious[g, d], kind="stable")
+            pairs = np.stack([g[order], d[order]], 1)
+            pairs = pairs[np.unique(pairs[:, 1], return_index=True)[1]]
+            pairs = pairs[np.argsort(-ious[pairs[:, 0], pairs[:, 1]], kind="stable")]
+            pairs = pairs[np.unique(pairs[:, 0], return_index=True)[1]]
+        np.add.at(m, (det_cls[pairs[:, 1]], gt_cls[pairs[:, 0]]), 1)
+        np.add.at(m, (num_classes, np.delete(gt_cls, pairs[:, 0])), 1)
+        np.add.at(m, (np.delete(det_cls, pairs[:, 1]), num_classes), 1)
+    return m
+
+
 def evaluate(results: list[ImageResult], num_classes: int) -> dict:
-    """Return per-class AP at each IoU threshold, mAP@0.5, mAP@0.5:0.95 and PR curves."""
+    """Return per-class AP at each IoU threshold, mAP@0.5, mAP@0.5:0.95, PR curves, and the
+    precision, recall, score threshold (``conf``) of the best mean F1 with its confusion matrix."""
     ap = np.zeros((num_classes, len(IOU_THRESHOLDS)))
-    curves, counts = {}, np.zeros(num_classes, dtype=int)
+    curves, counts, at50 = {}, np.zeros(num_classes, dtype=int), []
     for c in range(num_classes):
         parts = [match(r, c, IOU_THRESHOLDS) for r in results]
         scores = np.concatenate([s for s, _ in parts]) if parts else np.zeros(0)
@@ -80,8 +141,15 @@ def evaluate(results: list[ImageResult], num_classes: int) -> dict:
             ap[c, t] = average_precision(recall, precision) if counts[c] else np.nan
             if t == 0:
                 curves[c] = (recall, precision)
+        if counts[c]:
+            at50.append((scores, tp[:, 0], counts[c]))
     present = counts > 0
+    precision, recall, conf = best_f1(at50)
     return {
+        "precision": precision,
+        "recall": recall,
+        "conf": conf,
+        "confusion": confusion_matrix(results, num_classes, conf),
         "ap": ap,
         "gt_counts": counts,
         "map50": float(np.nanmean(ap[present, 0])) if present.any() else 0.0,

@@ -59,7 +59,7 @@ def test_average_precision_known_values():
     assert average_precision(np.array([0.5, 1.0]), np.array([1.0, 1.0])) == 1.0
     # ranked TP, FP, TP with 2 truths: recall .5,.5,1; precision 1,.5,.667
     ap = average_precision(np.array([0.5, 0.5, 1.0]), np.array([1.0, 0.5, 2 / 3]))
-    assert ap == pytest.approx(0.5 * 1.0 + 0.5 * 2 / 3)
+    assert ap == pytest.approx((51 * 1.0 + 50 * 2 / 3) / 101)  # COCO: 101 recall points
 
 
 def test_evaluate_thresholds_and_classes():
