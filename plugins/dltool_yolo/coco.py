@@ -38,7 +38,7 @@ def predictions(results: list[ImageResult], scales: list[Scale] | None = None) -
                     "image_id": i,
                     "category_id": int(cls),
                     "bbox": [round(float(v), 3) for v in box],
-                    "score": round(float(score), 5),
+                    "score": float(score),
                 }
             )
     return out

@@ -3,9 +3,12 @@
 A training run folder holds ``config.yaml`` (the resolved options), ``model.cfg`` (the
 exact network, anchors included), ``classes.names``, ``last.weights``/``best.weights``
 (Darknet format), ``last.pt`` (weights, optimizer and shuffle state for ``--resume``, a
-dltool torch checkpoint: loaded with ``weights_only=True``), ``metrics.jsonl`` and
-``curves.png``. ``detect`` and ``evaluate`` take that folder (or a ``.weights`` file in
-it) as ``--weights`` and find the cfg, the class names and the input size in it.
+dltool torch checkpoint: loaded with ``weights_only=True``), ``metrics.jsonl`` (each epoch:
+loss, precision, recall, mAP@0.5, mAP@0.5:0.95), ``curves.png`` and the last epoch's
+``confusion_matrix.png``. ``evaluate`` writes ``pr_curve.png``, ``confusion_matrix.png``,
+``predictions.json`` and ``ground_truth.json`` (COCO JSON, ``coco.py``). ``detect`` and
+``evaluate`` take that folder (or a ``.weights`` file in it) as ``--weights`` and find
+the cfg, the class names and the input size in it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dltool.errors import DltoolError
 from dltool.runs import RunDir, find_run, plain
 from dltool_yolo import plots
 from dltool_yolo.cfg import BUILTIN_CFGS, parse_cfg, tiny_cfg
+from dltool_yolo.coco import write_coco
 from dltool_yolo.evaluate import collect
 from dltool_yolo.evaluate import evaluate as score_results
 from dltool_yolo.labels import DataSpec, read_data_yaml, read_label_file
@@ -417,7 +421,8 @@ def _end_epoch(t: Training, epoch: int, loss: float) -> dict:
         _stop(t, f"the weights became NaN or inf in epoch {epoch + 1}", epoch)
     t.model.eval()
     scores = _score(t.model, t.spec.names, t.device, t.data[2], t.data[3])
-    row = {"epoch": epoch + 1, "loss": loss, "map50": scores["map50"],
+    row = {"epoch": epoch + 1, "loss": loss, "precision": scores["precision"],
+           "recall": scores["recall"], "map50": scores["map50"],
            "map50_95": scores["map50_95"]}  # fmt: skip
     t.run.log_metrics(**row)
     if scores["map50"] > t.best:
@@ -501,10 +506,11 @@ def _restore(t: Training, state: dict) -> None:
 def _report(run: RunDir, spec: DataSpec, scores: dict, best: float) -> None:
     """Write curves.png and report the last epoch's per-class AP and the best mAP."""
     plots.training_curves(run.file("curves.png"), _metric_rows(run.file("metrics.jsonl")))
+    plots.confusion_matrix(run.file("confusion_matrix.png"), spec.names, scores["confusion"],
+                           scores["conf"])  # fmt: skip
     rep = current().reporter
     rep.table("Validation AP (last epoch)", _ap_rows(spec.names, scores), key="per_class")
-    rep.result("map50", round(scores["map50"], 4), label="mAP@0.5")
-    rep.result("map50_95", round(scores["map50_95"], 4), label="mAP@0.5:0.95")
+    _report_scores(rep, scores)
     rep.result("best_map50", round(best, 4), label="best mAP@0.5")
     rep.result("results_dir", str(run.path), label="Results saved to")
 
@@ -564,12 +570,24 @@ def evaluate(o: dict[str, Any]) -> None:
     config = {k: v for k, v in o.items() if k not in ("out", "exist_ok")}
     run.write_config(config | {"size": detector.size})
     plots.pr_curves(run.file("pr_curve.png"), spec.names, scores)
+    plots.confusion_matrix(run.file("confusion_matrix.png"), spec.names, scores["confusion"],
+                           scores["conf"])  # fmt: skip
+    write_coco(run, results, [p for p, _ in pairs], detector.size, spec.names)
     rep = s.reporter
     title = f"AP on {o['split']} ({len(images)} images)"
     rep.table(title, _ap_rows(spec.names, scores), key="per_class")
+    _report_scores(rep, scores)
+    rep.result("results_dir", str(run.path), label="Results saved to")
+
+
+def _report_scores(rep, scores: dict) -> None:
+    """Report precision and recall (at the best-F1 score threshold) beside the two mAPs."""
+    at = f" (score ≥ {scores['conf']:.3f}, best F1)"
+    rep.result("precision", round(scores["precision"], 4), label="precision" + at)
+    rep.result("recall", round(scores["recall"], 4), label="recall" + at)
+    rep.result("conf", round(scores["conf"], 4), label="best-F1 score threshold")
     rep.result("map50", round(scores["map50"], 4), label="mAP@0.5")
     rep.result("map50_95", round(scores["map50_95"], 4), label="mAP@0.5:0.95")
-    rep.result("results_dir", str(run.path), label="Results saved to")
 
 
 def _eval_detector(o: dict[str, Any], names: list[str]) -> tuple[Detector, dict | None]:

@@ -46,3 +46,25 @@ def pr_curves(path: Path, names: list[str], scores: dict) -> None:
                title=f"mAP@0.5 = {scores['map50']:.3f}")  # fmt: skip
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
+
+
+def confusion_matrix(path: Path, names: list[str], matrix, conf: float) -> None:
+    """Plot the confusion matrix (rows predicted, columns true, + background), counts shown."""
+    import numpy as np
+
+    from dltool.report import figure
+
+    labels = [*names, "background"]
+    n = len(labels)
+    share = matrix / np.maximum(matrix.sum(0, keepdims=True), 1)  # colour: share of each truth
+    side = max(4.0, 0.5 * n + 2)
+    with figure(path, 1, 1, figsize=(side, side)) as (_fig, ax):
+        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        for i in range(n):
+            for j in range(n):
+                if matrix[i, j]:
+                    colour = "white" if share[i, j] > 0.5 else "black"
+                    ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", color=colour)
+        ax.set_xticks(range(n), labels, rotation=45, ha="right")
+        ax.set_yticks(range(n), labels)
+        ax.set(xlabel="true", ylabel="predicted", title=f"confusion at score ≥ {conf:.3f}, IoU 0.5")

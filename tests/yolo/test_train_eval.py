@@ -102,15 +102,35 @@ def metrics(run):
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+def cocoeval_map(folder):
+    """Return pycocotools' AP@0.5 of an evaluate run's predictions.json on its ground_truth.json."""
+    import contextlib
+    import io
+
+    pytest.importorskip("pycocotools")
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(str(folder / "ground_truth.json"))
+        ev = COCOeval(gt, gt.loadRes(str(folder / "predictions.json")), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev.stats[1]
+
+
 def test_synth_train_resume_evaluate_detect(cli, trained, run, tmp_path):
     """--resume RUN needs only --epochs; evaluate and detect take the run folder itself."""
     data, _ = trained
-    for name in ("best.weights", "last.weights", "last.pt", "model.cfg", "curves.png"):
+    for name in ("best.weights", "last.weights", "last.pt", "model.cfg", "curves.png",
+                 "confusion_matrix.png"):  # fmt: skip
         assert (run / name).is_file(), name
     result = cli("yolo", "train", "--resume", run, "--epochs", "2")
     assert result.exit_code == 0, result.output
     rows = metrics(run)
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["loss"] < rows[0]["loss"]
+    assert all(0.0 <= r["precision"] <= 1.0 and 0.0 <= r["recall"] <= 1.0 for r in rows)
     assert "epochs: 2" in (run / "config.yaml").read_text()
     result = cli("--json", "yolo", "evaluate", "--data", data, "--weights", run,
                  "--out", tmp_path / "ev")  # fmt: skip
@@ -119,6 +139,9 @@ def test_synth_train_resume_evaluate_detect(cli, trained, run, tmp_path):
     assert 0.0 <= doc["map50_95"] <= doc["map50"] <= 1.0
     assert [r["class"] for r in doc["per_class"]] == ["circle", "square", "triangle", "cross"]
     assert (tmp_path / "ev" / "pr_curve.png").is_file()
+    assert (tmp_path / "ev" / "confusion_matrix.png").is_file()
+    assert 0.0 <= doc["precision"] <= 1.0 and 0.0 <= doc["recall"] <= 1.0
+    assert cocoeval_map(tmp_path / "ev") == pytest.approx(doc["map50"], abs=1e-3)
     old = cli("--json", "yolo", "eval", "--data", data, "--weights", run / "best.weights",
               "--out", tmp_path / "ev2")  # fmt: skip
     assert old.exit_code == 0 and json.loads(old.stdout)["map50"] == doc["map50"]
