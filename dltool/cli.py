@@ -17,7 +17,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
-from dltool import COMPLETE_VAR, PROG, __version__
+from dltool import COMPLETE_VAR, PROG, __version__, runlog
 from dltool.context import Session, activate, peek
 from dltool.errors import EXIT_INTERRUPTED, DltoolError, env_flag, print_error
 from dltool.plugins import CommandEntry, PluginManager, load_object
@@ -206,7 +206,8 @@ class DltoolGroup(TyperGroup):
         ``DLTOOL_DEVICE``) there is none, and building one would fail the same way again.
         """
         try:
-            result = super().invoke(ctx)
+            with runlog.recording():  # run.json: finished, interrupted or failed
+                result = super().invoke(ctx)
             _flush()
             return result
         except DltoolError as exc:

@@ -85,11 +85,12 @@ class Session:
         return run
 
     def discard_failed_runs(self) -> None:
-        """Remove run folders this command made that hold only their config (a failed start)."""
+        """Remove run folders this command made holding only config and run.json (failed start)."""
         for path in self._new_runs:
             try:
-                if {p.name for p in path.iterdir()} <= {"config.yaml"}:
+                if {p.name for p in path.iterdir()} <= {"config.yaml", "run.json"}:
                     (path / "config.yaml").unlink(missing_ok=True)
+                    (path / "run.json").unlink(missing_ok=True)
                     path.rmdir()
             except OSError:
                 pass

@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from dltool import atomic
+from dltool import atomic, runlog
 from dltool.errors import DltoolError
 
 RUNS_ROOT_ENV = "DLTOOL_RUNS"
@@ -106,6 +106,50 @@ class RunDir:
         self.fresh = fresh
         self.created = created  # made by this command (a failed start may remove it)
         self._to_replace = {METRICS} if fresh else set()
+        self._header: list[str] | None = None  # results.csv's columns, once this run wrote it
+        self._record: dict[str, Any] | None = None  # run.json while this command runs
+        self._since = 0.0  # when this command started the run (curves drawn after it are its own)
+        self._best: dict[str, Any] | None = None
+
+    def start(self, plugin: str = "", command: str = "") -> RunDir:
+        """Record the run as ``running`` in ``run.json``; the command's exit finishes it."""
+        import time
+
+        if self._record is None:
+            if self.fresh:
+                self.file(runlog.RESULTS).unlink(missing_ok=True)  # an earlier run's, --exist-ok
+            self._since = time.time()
+            self._record = runlog.start_record(self.path, plugin, command)
+            runlog.write_record(self.path, self._record)
+            runlog.track(self)
+        return self
+
+    def best(self, metric: str, value: float, mode: str = "max") -> None:
+        """Report the best ``metric`` so far (``mode`` max or min); run.json keeps the best."""
+        value = float(value)
+        old = self._best or (self._record or {}).get("best") or {}
+        if old.get("metric") == metric and isinstance(old.get("value"), (int, float)):
+            better = value > old["value"] if mode == "max" else value < old["value"]
+            if not better:
+                return
+        self._best = {"metric": metric, "value": value, "mode": mode}
+
+    def finish(self, status: str) -> None:
+        """End the run with ``status`` in run.json and draw curves.png from results.csv."""
+        if self._record is None:
+            return
+        record = runlog.finish_record(self.path, self._record, status)
+        if self._best is not None:
+            record["best"] = self._best
+        self._record = None
+        if not holds_run(self.path):  # the command removed its run (a failed start)
+            for name in (runlog.RECORD, runlog.RESULTS):
+                self.file(name).unlink(missing_ok=True)
+            return
+        if not self.file(METRICS).is_file():  # results.csv mirrors the metrics it removed
+            self.file(runlog.RESULTS).unlink(missing_ok=True)
+        runlog.write_record(self.path, record)
+        runlog.draw_if_needed(self.path, self._since)
 
     @classmethod
     def create(
@@ -117,7 +161,7 @@ class RunDir:
         """
         try:
             if out is not None:
-                return cls._claim(Path(out), exist_ok)
+                return cls._claim(Path(out), exist_ok).start(plugin, command)
             base = runs_root() / plugin / command
             base.mkdir(parents=True, exist_ok=True)
             taken = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
@@ -125,7 +169,7 @@ class RunDir:
             while True:
                 try:
                     (base / str(n)).mkdir()
-                    return cls(base / str(n), fresh=True, created=True)
+                    return cls(base / str(n), fresh=True, created=True).start(plugin, command)
                 except FileExistsError:  # another process took n
                     n += 1
         except OSError as exc:
@@ -177,6 +221,16 @@ class RunDir:
             self._to_replace.discard(name)
             self.file(name).unlink(missing_ok=True)
         atomic.append_line(self.file(name), json.dumps(plain(row)))
+        if name == METRICS:
+            self._log_result(plain(row))
+
+    def _log_result(self, row: dict[str, Any]) -> None:
+        """Add ``row`` to results.csv (rebuilt from metrics.jsonl when a key is new)."""
+        self.start()  # a continued run (--resume) is running again
+        if self._header is not None and set(row) <= set(self._header):
+            runlog.append_result(self.path, self._header, row)
+        else:
+            self._header = runlog.rebuild_results(self.path, self.file(METRICS))
 
     def drop_rows_after(self, key: str, last: float, name: str = METRICS) -> None:
         """Keep the JSON lines of ``name`` whose ``key`` is at most ``last`` (a resumed run).
@@ -197,6 +251,8 @@ class RunDir:
             if isinstance(value, (int, float)) and value <= last:
                 kept.append(line)
         atomic.write_text(path, "".join(f"{line}\n" for line in kept))
+        if name == METRICS:
+            self._header = runlog.rebuild_results(self.path, path)
 
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``data`` as JSON, atomically."""

@@ -97,7 +97,11 @@ def test_cli_detects_a_url_and_skips_the_failures(cli, fails, tmp_path, server):
         bad, ("HTTP 404", "not an image", "over the 1 MB cap", "timed out"), strict=True
     ):
         assert f"{url}: " in tail and why in tail.split(f"{url}: ")[1].splitlines()[0]
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["coffee.png", "config.yaml"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "coffee.png",
+        "config.yaml",
+        "run.json",
+    ]
     fails(cli("yolo", "detect", *bad[:2], "--out", tmp_path / "x"), "none of the 2 file(s)")
 
 

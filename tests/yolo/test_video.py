@@ -122,7 +122,11 @@ def test_undecodable_videos_are_skipped_and_the_batch_goes_on(cli, fails, tmp_pa
     assert f"{bad[1]}: audio only" in tail
     assert f"{bad[2]}: no frames" in tail
     assert f"{bad[3]}: not a video FFmpeg can read" in tail
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["coffee.png", "config.yaml"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "coffee.png",
+        "config.yaml",
+        "run.json",
+    ]
     fails(cli("yolo", "detect", *bad, "--out", tmp_path / "x"), "none of the 4 file(s)")
 
 
