@@ -1,4 +1,4 @@
-"""Commands of the core: plugins, models, weights, doctor and completion."""
+"""Commands of the core: plugins, models, weights, runs, doctor and completion."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ COMPLETION_FILES = {"bash": "dltool.bash", "zsh": "_dltool", "fish": "dltool.fis
 
 weights_app = typer.Typer(
     help="List, fetch and verify pretrained weight files.", no_args_is_help=True
+)
+runs_app = typer.Typer(
+    help="List the runs under runs/ (newest first), or show one run.", invoke_without_command=True
 )
 completion_app = typer.Typer(
     help="Shell completion scripts for bash, zsh and fish.", no_args_is_help=True
@@ -188,6 +191,61 @@ def weights_path(
             typer.echo(str(p))
 
 
+@runs_app.callback()
+def runs_list(ctx: typer.Context) -> None:
+    """List the runs under $DLTOOL_RUNS or ./runs: plugin, command, status, epochs, best."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dltool import runlog
+
+    root = runlog.env_root()
+    rows = runlog.list_runs(root)
+    rep = current().reporter
+    rep.table(f"Runs under {root}", rows, key="runs")
+    if not rows:
+        rep.line(f"no runs under {root}")
+
+
+def _run_folder(target: str) -> Path:
+    """Return the run folder RUN names: a folder, a file in one, or a path under the runs root."""
+    from dltool import runlog
+    from dltool.runs import holds_run
+
+    path = Path(target)
+    if not path.exists() and (runlog.env_root() / target).exists():
+        path = runlog.env_root() / target
+    if path.is_file():
+        path = path.parent
+    if not holds_run(path):
+        what = "does not exist" if not path.exists() else "holds no config.yaml"
+        raise DltoolError(
+            f"run {target} {what}",
+            hint="give a run folder (runs/<plugin>/<command>/N, or <plugin>/<command>/N) or a "
+            "file inside it; 'dltool runs' lists them",
+        )
+    return path
+
+
+@runs_app.command("show")
+def runs_show(
+    run: str = typer.Argument(..., help="Run folder, a file inside it, or PLUGIN/COMMAND/N."),
+) -> None:
+    """Print one run's record, its config and its last metrics row."""
+    from dltool import runlog
+    from dltool.runs import METRICS, read_config
+
+    folder = _run_folder(run)
+    config = read_config(folder)
+    rows = runlog.read_rows(folder / METRICS)
+    rep = current().reporter
+    rep.table("Run", [runlog.run_row(folder, runlog.env_root())], key="run")
+    rep.table("Config", [{"option": k, "value": v} for k, v in config.items()], key="config")
+    last = rows[-1] if rows else {}
+    rep.table("Last metrics", [{"metric": k, "value": v} for k, v in last.items()], key="metrics")
+    if not last:
+        rep.line("no metrics logged")
+
+
 def doctor(ctx: typer.Context) -> None:
     """Check the installation: versions, devices, threads, cache, plugins and weights."""
     import platform
@@ -310,6 +368,7 @@ def register(app: typer.Typer) -> None:
         "plugins": plugins,
         "models": models,
         "weights": weights_app,
+        "runs": runs_app,
         "doctor": doctor,
         "completion": completion_app,
     }

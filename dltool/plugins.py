@@ -26,7 +26,14 @@ ENTRY_POINT_GROUP = "dltool"
 ENV_LOAD = "DLTOOL_PLUGINS"
 ENV_STRICT = "DLTOOL_STRICT_PLUGINS"
 HOOK_NAMES = ("register_commands", "register_models", "register_artifacts")
-CORE_COMMANDS = ("plugins", "models", "weights", "doctor", "completion")  # mounted by the core
+CORE_COMMANDS = (
+    "plugins",
+    "models",
+    "weights",
+    "runs",
+    "doctor",
+    "completion",
+)  # mounted by the core
 CORE_MODELS = (  # name, builder, description, input size: models of dltool/nn used by plugins
     (
         "efficientnet-lite0",

@@ -288,7 +288,10 @@ def find_runs(root: Path) -> list[Path]:
 def run_row(folder: Path, root: Path) -> dict[str, Any]:
     """Return the row ``dltool runs`` shows for one run folder."""
     record = read_record(folder)
-    parts = folder.relative_to(root).parts
+    try:
+        parts = folder.resolve().relative_to(root.resolve()).parts
+    except (OSError, ValueError):  # a run outside the runs root (--out)
+        parts = ()
     best = record.get("best") or {}
     started = record.get("started")
     if not started:

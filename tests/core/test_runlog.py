@@ -114,3 +114,33 @@ def test_a_failed_start_leaves_no_run_folder(cli, tmp_path):
     res = cli("basicnn", "train", "--dataset", "csv", "--data", tmp_path / "missing.csv")
     assert res.exit_code in (1, 2)
     assert not list((tmp_path / "runs").rglob("run.json"))
+
+
+def test_runs_lists_newest_first_and_shows_one(cli, tmp_path):
+    from conftest import check_failure
+
+    for epochs in ("20", "30"):
+        res = cli("--quiet", "basicnn", "train", "--dataset", "moons", "--epochs", epochs)
+        assert res.exit_code == 0, res.stderr
+    first = tmp_path / "runs" / "basicnn" / "train" / "1"
+    record = json.loads((first / "run.json").read_text())
+    (first / "run.json").write_text(json.dumps({**record, "started": "2000-01-01T00:00:00+0000"}))
+    doc = json.loads(cli("runs", "--json").stdout)["runs"]
+    assert [(r["run"], r["epochs"], r["status"]) for r in doc] == [
+        ("2", 30, "finished"),
+        ("1", 20, "finished"),
+    ]
+    assert doc[0]["plugin"] == "basicnn" and doc[0]["command"] == "train"
+    shown = json.loads(cli("runs", "show", "basicnn/train/2", "--json").stdout)
+    assert {"option": "epochs", "value": 30} in shown["config"]
+    assert {"metric": "epoch", "value": 30} in shown["metrics"]
+    assert shown["run"][0]["path"].endswith("2")
+    table = cli("runs")
+    assert table.exit_code == 0 and "basicnn" in table.stdout and "finished" in table.stdout
+    check_failure(cli("runs", "show", tmp_path / "nope"), "does not exist")
+    check_failure(cli("runs", "show", tmp_path), "holds no config.yaml")
+
+
+def test_runs_with_no_runs_says_so(cli):
+    res = cli("runs")
+    assert res.exit_code == 0 and "no runs under" in res.stdout
