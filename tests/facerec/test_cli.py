@@ -66,7 +66,10 @@ def test_annotated_copies_never_overwrite_each_other(cli, tmp_path, small):
     res = cli("facerec", "detect", str(folder), "--out", str(out))
     assert res.exit_code == 0, res.stderr
     # the core's output_name: each keeps its format, the second of a stem gets _2
-    assert sorted(p.name for p in out.iterdir() if p.suffix != ".yaml") == ["p.bmp", "p_2.png"]
+    assert sorted(p.name for p in out.iterdir() if p.suffix not in (".yaml", ".json")) == [
+        "p.bmp",
+        "p_2.png",
+    ]
     with Image.open(out / "p.bmp") as bmp_copy, Image.open(out / "p_2.png") as png_copy:
         assert bmp_copy.format == "BMP" and png_copy.format == "PNG"
         assert np.asarray(bmp_copy)[:, :8].tolist() != np.asarray(png_copy)[:, :8].tolist()
