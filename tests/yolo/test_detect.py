@@ -341,8 +341,8 @@ def test_outputs_keep_name_suffix_case_and_never_overwrite(cli, tmp_path):
     sources = [tmp_path / "a", tmp_path / "b", tmp_path / "x.webp", tmp_path / "noext"]
     result = cli("yolo", "detect", *map(str, sources), "--save-txt", "--out", str(out))
     assert result.exit_code == 0, result.output
-    written = {p.name: Image.open(p).format for p in out.iterdir() if p.suffix != ".yaml"
-               and p.is_file()}  # fmt: skip
+    written = {p.name: Image.open(p).format for p in out.iterdir()
+               if p.suffix not in (".yaml", ".json") and p.is_file()}  # fmt: skip
     assert written == {"cat.JPG": "JPEG", "cat_2.JPG": "JPEG", "x.webp": "WEBP", "noext.png": "PNG"}
     labels = sorted(p.name for p in (out / "labels").iterdir())
     assert labels == ["cat.txt", "cat_2.txt", "noext.txt", "x.txt"]
