@@ -102,7 +102,7 @@ def test_run_folder_outputs_keep_the_input_stem_and_suffix_case(run_json, tmp_pa
     assert (tmp_path / "c" / "config.yaml").is_file()
     run_json("augment", str(photo), "-n", "2", "--size", "32", "--out", str(tmp_path / "a"))
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == ["Cat_1.JPG", "Cat_2.JPG", "Cat_grid.png", "config.yaml"]
+    assert names == ["Cat_1.JPG", "Cat_2.JPG", "Cat_grid.png", "config.yaml", "run.json"]
 
 
 def test_conv_run_folder_is_never_silently_replaced(run_json, run, tmp_path):
