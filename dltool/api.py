@@ -1,4 +1,4 @@
-"""dltool from Python: every command's job called with keyword options, and lazy exports.
+"""dltool from Python: every command's job called with keyword options.
 
 ``run("yolo", "detect", "street.jpg", size=320)`` builds the command line the keywords
 name (``size`` -> ``--size 320``; ``True`` -> the flag, ``False`` -> its ``--no-`` form;
@@ -8,22 +8,19 @@ returns the JSON document the command prints, as a dict. A failure raises the sa
 its ``exit_code`` (2 for a value the options refuse); a keyword that names no option, or a
 word that names no command, raises ``UsageError`` (a subclass) before anything runs.
 
-``lazy_exports`` gives each plugin package its ``__all__`` and a PEP 562 ``__getattr__``:
-a public name is imported on first use, so ``import dltool_yolo`` stays as light as the
-start-up test wants. Only the standard library is imported here at module level.
+Each plugin package's ``__all__`` comes from :mod:`dltool.exports` (lazy, PEP 562).
+Only the standard library is imported here at module level.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import importlib
-import importlib.util
 import io
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from dltool.errors import EXIT_USAGE, DltoolError
@@ -170,36 +167,3 @@ def _parse(out: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         start = text.find("{")  # a line a command echoed before its document
         return json.loads(text[start:]) if start >= 0 else {"output": text}
-
-
-def lazy_exports(
-    package: str, table: dict[str, str], optional: Sequence[str] = ("course",)
-) -> tuple[list[str], Callable[[str], Any]]:
-    """Return ``(__all__, __getattr__)`` for ``package``: each name imported on first use.
-
-    ``table`` maps a public name to ``"module:attribute"`` or to ``"module"`` (the module
-    itself). Names in ``optional`` are listed only when their module is installed (the
-    ``course`` modules arrive plugin by plugin). ``__dir__`` is left alone on purpose:
-    pluggy reads every attribute ``dir()`` lists when it registers a plugin.
-    """
-    names = [n for n in table if n not in optional or _installed(table[n])]
-    namespace = sys.modules[package].__dict__
-
-    def __getattr__(name: str) -> Any:
-        if name not in names:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        module, _, attribute = table[name].partition(":")
-        value = importlib.import_module(module)
-        value = getattr(value, attribute) if attribute else value
-        namespace[name] = value  # the next look-up is a plain attribute
-        return value
-
-    return sorted(names), __getattr__
-
-
-def _installed(target: str) -> bool:
-    """Return whether the module of ``"module:attribute"`` can be found (nothing imported)."""
-    try:
-        return importlib.util.find_spec(target.partition(":")[0]) is not None
-    except (ImportError, ValueError):
-        return False

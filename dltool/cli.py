@@ -17,7 +17,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
-from dltool import COMPLETE_VAR, PROG, __version__, runlog
+from dltool import COMPLETE_VAR, PROG, __version__
 from dltool.context import Session, activate, peek
 from dltool.errors import EXIT_INTERRUPTED, DltoolError, env_flag, print_error
 from dltool.plugins import CommandEntry, PluginManager, load_object
@@ -205,6 +205,8 @@ class DltoolGroup(TyperGroup):
         The handlers only peek at the session: when the root callback itself failed (a bad
         ``DLTOOL_DEVICE``) there is none, and building one would fail the same way again.
         """
+        from dltool import runlog  # only when a command runs: --help and TAB never get here
+
         try:
             with runlog.recording():  # run.json: finished, interrupted or failed
                 result = super().invoke(ctx)

@@ -1,7 +1,7 @@
 """basicnn: logistic regression and L-layer networks from the course notes ("Basic NN")."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "Settings": "dltool.nn.training:Settings",

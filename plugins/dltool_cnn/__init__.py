@@ -1,7 +1,7 @@
 """cnn: convolution and pooling from scratch, classic CNN architectures, augmentation, training."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 MAX_LR = 10.0  # a learning rate above this only diverges (cnn train --lr)
 

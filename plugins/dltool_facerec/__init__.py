@@ -1,7 +1,7 @@
 """dltool facerec: face verification and recognition with 128-d encodings and triplet loss."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "FaceDatabase": "dltool_facerec.database:FaceDB",

@@ -1,7 +1,7 @@
 """optimizers: mini-batches, momentum, RMSprop, Adam, learning-rate decay, random search."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "Optimizer": "dltool.nn.optimizers:Optimizer",

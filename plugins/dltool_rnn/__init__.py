@@ -1,7 +1,7 @@
 """dltool rnn: basic RNN, GRU and LSTM from scratch and a character-level language model."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "CharModel": "dltool_rnn.cells_torch:CharModel",

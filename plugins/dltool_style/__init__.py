@@ -1,7 +1,7 @@
 """dltool style: neural style transfer (content cost, Gram matrices, style layers) on real nets."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "Settings": "dltool_style.transfer:Settings",

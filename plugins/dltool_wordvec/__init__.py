@@ -1,7 +1,7 @@
 """dltool wordvec: GloVe/word2vec vectors, similarity, analogies, debiasing, training."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "Embeddings": "dltool_wordvec.vectors:Embeddings",

@@ -1,7 +1,7 @@
 """dltool yolo: Darknet YOLO detectors in PyTorch, the YOLO math of the notes, anchors, mAP."""
 
 import dltool
-from dltool.api import lazy_exports
+from dltool.exports import lazy_exports
 
 _EXPORTS = {
     "Detector": "dltool_yolo.detect:Detector",
