@@ -122,11 +122,7 @@ class Detector:
         dets = self.postprocess(heads, image.shape[:2], **kw)
         t3 = time.perf_counter()
         if timing is not None:
-            timing.pre += (t1 - t0) * 1e3
-            timing.infer += (t2 - t1) * 1e3
-            timing.post += (t3 - t2) * 1e3
-            timing.images += 1
-            timing.per.append((t3 - t0) * 1e3)
+            timing.add(t0, t1, t2, t3)
         return dets
 
 

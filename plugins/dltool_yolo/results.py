@@ -41,6 +41,14 @@ class Timing:
     images: int = 0
     per: list[float] = field(default_factory=list)
 
+    def add(self, t0: float, t1: float, t2: float, t3: float) -> None:
+        """Count one image whose stages ran t0→t1 (pre), t1→t2 (infer), t2→t3 (post), in s."""
+        self.pre += (t1 - t0) * 1e3
+        self.infer += (t2 - t1) * 1e3
+        self.post += (t3 - t2) * 1e3
+        self.images += 1
+        self.per.append((t3 - t0) * 1e3)
+
 
 def read_names(path: Path) -> list[str]:
     """Return the class names of a Darknet ``.names`` file (one per line)."""
