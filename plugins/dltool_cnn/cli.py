@@ -221,6 +221,13 @@ def train(
         help="With --pretrained: backbone (new head only), none, or N (stem + N blocks, 0..16).",
         autocompletion=_complete_freeze,
     ),
+    nproc: int = typer.Option(
+        1,
+        "--nproc",
+        min=1,
+        max=256,
+        help="Local workers (DDP: gloo on CPU, NCCL on CUDA); --batch-size is the global batch.",
+    ),
     resume: str = resume_option(),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),

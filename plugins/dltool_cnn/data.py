@@ -183,10 +183,13 @@ class Batches:
     keeps the per-image overhead near zero, so throughput is the model's.
     """
 
-    def __init__(self, data: ImageSet, batch_size: int, ops: list[str] | None, seed: int) -> None:
+    def __init__(
+        self, data: ImageSet, batch_size: int, ops: list[str] | None, seed: int, shard=(0, 1)
+    ) -> None:
         import torch
 
         self.data, self.batch_size, self.ops, self.seed = data, batch_size, ops, seed
+        self.rank, self.world = shard  # with world > 1: batch_size is this rank's share
         self.X = torch.from_numpy(
             np.ascontiguousarray(data.X.transpose(0, 3, 1, 2))
         )  # (N, C, H, W)
@@ -194,13 +197,30 @@ class Batches:
         self.epoch = 0
 
     def __len__(self) -> int:
-        return -(-len(self.data.y) // self.batch_size)
+        per_rank = -(-len(self.data.y) // self.world)
+        return -(-per_rank // self.batch_size)
 
-    def __iter__(self):
+    def order(self):
+        """Return this epoch's image order (this rank's part of it when sharded).
+
+        One process draws ``randperm(N)`` seeded by (seed, epoch). Sharded, a DistributedSampler
+        with the same seed draws the same permutation and gives rank r the positions r, r+W, …,
+        so rank r's batch k holds its share of the single-process batch k (batch_size·W images).
+        """
         import torch
 
-        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        order = torch.randperm(len(self.y), generator=g)
+        if self.world == 1:
+            g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            return torch.randperm(len(self.y), generator=g)
+        from torch.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(range(len(self.y)), self.world, self.rank, shuffle=True,
+                                     seed=self.seed * 100_003)  # fmt: skip
+        sampler.set_epoch(self.epoch)
+        return torch.tensor(list(sampler), dtype=torch.long)
+
+    def __iter__(self):
+        order = self.order()
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             yield self._images(idx), self.y[idx]

@@ -291,24 +291,63 @@ def train_job(ctx, params: dict, run: dict) -> None:
 
     ``run`` holds the run options: resume, out, exist_ok and config (the --config file).
     """
+    from dltool import distributed
     from dltool_cnn import data as D
 
     check_lr(params["lr"])  # before plain(), which writes inf and nan as text
     params = plain(params)
+    session = current()
+    nproc = distributed.check_nproc(params.get("nproc", 1), session.reporter.warn)
     config, state, run_path = _start(ctx, params, run["resume"], run["out"], run["config"])
     check_config(config)
     config["image_size"] = _image_size(config)
-    dataset = D.load(config["data"], config["image_size"], _channels(config), config["seed"])
-    train_set, dev_set = D.split(dataset, config["dev_fraction"], config["seed"])
-    session = current()
-    folder = (
-        RunDir(run_path)
-        if run_path
-        else session.run_dir("cnn", "train", run["out"], run["exist_ok"])  # inputs are OK
-    )
-    folder.write_config(config)
-    training = Training(config, dataset.classes, train_set, dev_set, folder, session)
-    training.train(state)
+    if nproc > 1 and not distributed.launched():
+        return _launch(nproc, config["batch_size"], session)
+    here, device = distributed.join(session.device)
+    try:
+        distributed.rank_batch(config["batch_size"], here)
+        dataset = D.load(config["data"], config["image_size"], _channels(config), config["seed"])
+        train_set, dev_set = D.split(dataset, config["dev_fraction"], config["seed"])
+        folder = _run_folder(session, here, run_path, run) if here.writer else None
+        if folder is not None:
+            folder.write_config(config)
+        else:
+            session._reporter = _silent()
+        training = Training(config, dataset.classes, train_set, dev_set, folder, session)
+        training.distribute(here, device)
+        training.train(state)
+    finally:
+        distributed.leave()
+
+
+def _run_folder(session, here, run_path: Path | None, run: dict) -> RunDir:
+    """Return the resumed run's folder or a new one (rank 0 only: the writer)."""
+    if run_path:
+        return RunDir(run_path)
+    return session.run_dir("cnn", "train", run["out"], run["exist_ok"])  # inputs are OK
+
+
+def _silent():
+    """Return a reporter that shows nothing (ranks other than 0); warnings still show."""
+    from dltool.report import Reporter
+
+    return Reporter(json_mode=False, quiet=True)
+
+
+def _launch(nproc: int, batch_size: int, session) -> None:
+    """Start ``nproc`` local workers running this command line (they join the group)."""
+    import sys
+
+    from dltool import distributed
+
+    distributed.rank_batch(batch_size, distributed.Dist(0, nproc, 0, True))
+    if Path(sys.argv[0]).name not in ("dltool", "__main__.py", "dltool.exe"):
+        raise DltoolError(
+            "--nproc N starts workers from the dltool command line, and there is none here",
+            hint="run `dltool cnn train … --nproc N` in a shell, or launch with torchrun",
+        )
+    session.reporter.flushed = True  # rank 0 prints the results (and the JSON document)
+    distributed.launch(nproc, sys.argv[1:])
 
 
 class Training:
@@ -332,16 +371,38 @@ class Training:
         ops = [o.strip() for o in config["augment"].split(",")] if config.get("augment") else None
         self.loader = D.Batches(train_set, config["batch_size"], ops, config["seed"])
         self.meta = {"config": plain(config), "classes": list(classes), "channels": channels}
+        self.net, self.train_set, self.ops = self.model, train_set, ops  # net: without DDP
+        self.here = None
         self.history: list[dict] = []
+        self.steps: list[float] = []
         self.best = -1.0
         self.rep.info(f"{len(train_set.y)} train / {len(dev_set.y)} dev images, "
                       f"{len(classes)} classes, {config['image_size']}px, "
                       f"device {self.device}")  # fmt: skip
 
+    def distribute(self, here, device) -> None:
+        """Train as one rank of ``here``: DDP model, this rank's share of each global batch."""
+        from dltool import distributed
+        from dltool_cnn import data as D
+
+        if not here.active:
+            return
+        self.here, self.device = here, device
+        self.net = self.model = self.model.to(device)
+        self.model = distributed.wrap(self.net, here, device)
+        share = distributed.rank_batch(self.config["batch_size"], here)
+        self.loader = D.Batches(self.train_set, share, self.ops, self.config["seed"],
+                                (here.rank, here.world))  # fmt: skip
+        self.rep.info(f"rank {here.rank} of {here.world}: {share} images per step, "
+                      f"device {device}")  # fmt: skip
+
     def checkpoint(self, epoch: int, optimizer: bool = True, **extra) -> dict:
         """Return the checkpoint state after ``epoch`` epochs (tensors and plain values)."""
-        state = {**self.meta, "model": self.model.state_dict(), "epoch": epoch,
-                 "history": plain(self.history), "best_dev_acc": self.best, **extra}  # fmt: skip
+        import torch
+
+        state = {**self.meta, "model": self.net.state_dict(), "epoch": epoch,
+                 "history": plain(self.history), "best_dev_acc": self.best,
+                 "step_losses": torch.tensor(self.steps, dtype=torch.float64), **extra}  # fmt: skip
         if optimizer:
             state["optimizer"] = self.optimizer.state_dict()
         return state
@@ -349,13 +410,14 @@ class Training:
     def restore(self, state: dict) -> int:
         """Load a resumed run's weights, optimizer, history and best accuracy; return its epoch."""
         try:
-            self.model.load_state_dict(state["model"])
+            self.net.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, KeyError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DltoolError(f"{self.run.file('last.pt')} does not fit its run ({first})",
                               hint="start a new run") from None  # fmt: skip
         self.history, self.best = list(state["history"]), float(state["best_dev_acc"])
+        self.steps = [float(v) for v in state.get("step_losses", [])]
         self.rep.info(f"resuming {self.run.path} after epoch {state['epoch']} "
                       f"of {self.config['epochs']}")  # fmt: skip
         return int(state["epoch"])
@@ -365,7 +427,8 @@ class Training:
         start = self.restore(state) if state is not None else 0
         for epoch in range(start, self.config["epochs"]):
             self.epoch(epoch)
-        self.finish()
+        if self.run is not None:
+            self.finish()
 
     def _train_epoch(self, epoch: int) -> dict:
         """Run one epoch; on Ctrl-C save last.pt (the epochs done) and re-raise."""
@@ -375,8 +438,11 @@ class Training:
         total = self.config["epochs"]
         try:
             with self.rep.progress(len(self.loader), f"epoch {epoch + 1}/{total}") as bar:
-                return T.train_epoch(self.model, self.loader, self.optimizer, self.device, bar)
+                return T.train_epoch(self.model, self.loader, self.optimizer, self.device, bar,
+                                     here=self.here)  # fmt: skip
         except KeyboardInterrupt:
+            if self.run is None:
+                raise
             path = self.run.file(T.LAST)
             T.save_checkpoint(path, self.checkpoint(epoch, interrupted=True))
             self.rep.warn(f"saved {path} ({epoch} epochs done); "
@@ -388,7 +454,9 @@ class Training:
         from dltool_cnn import train as T
 
         kept = (
-            f"; {self.run.file(T.LAST)} keeps the weights after epoch {epoch}"
+            ""
+            if self.run is None
+            else f"; {self.run.file(T.LAST)} keeps the weights after epoch {epoch}"
             if self.run.file(T.LAST).is_file()
             else "; no checkpoint was written"
         )
@@ -404,7 +472,10 @@ class Training:
         stats = self._train_epoch(epoch)
         if not math.isfinite(stats["loss"]):
             raise self._diverged(epoch, stats["loss"])
-        dev_pred = T.predict_proba(self.model, self.dev_set.X, self.device).argmax(1)
+        self.steps.extend(stats["steps"])
+        if self.run is None:  # ranks other than 0: rank 0 evaluates and writes
+            return
+        dev_pred = T.predict_proba(self.net, self.dev_set.X, self.device).argmax(1)
         row = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_acc": stats["acc"],
                "dev_acc": float((dev_pred == self.dev_set.y).mean()),
                "images_per_s": stats["images"] / stats["seconds"]}  # fmt: skip
@@ -426,8 +497,8 @@ class Training:
         from dltool_cnn.plots import plot_confusion, plot_curves
 
         best = T.load_checkpoint(self.run.file(T.BEST))
-        self.model.load_state_dict(best["model"])
-        pred = T.predict_proba(self.model, self.dev_set.X, self.device).argmax(1)
+        self.net.load_state_dict(best["model"])
+        pred = T.predict_proba(self.net, self.dev_set.X, self.device).argmax(1)
         cm = T.confusion_matrix(self.dev_set.y, pred, len(self.classes))
         plot_confusion(self.run.file("confusion.png"), cm, self.classes)
         plot_curves(self.run.file("curves.png"), self.history)

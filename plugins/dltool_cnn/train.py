@@ -59,18 +59,25 @@ def load_checkpoint(path: Path) -> dict:
     return state
 
 
-def train_epoch(model, loader, optimizer, device, progress=None, report_every: int = 10) -> dict:
-    """Run one epoch of mini-batch updates; return mean loss, accuracy, images and seconds.
+def train_epoch(
+    model, loader, optimizer, device, progress=None, report_every: int = 10, here=None
+) -> dict:
+    """Run one epoch of mini-batch updates; return mean loss, accuracy, images, seconds, steps.
 
     Loss and accuracy are summed on the device and read back every ``report_every`` batches
     (for the progress bar and the divergence check), so a GPU is not synchronised after every
     step. A NaN or inf loss ends the epoch early; the returned loss is then not finite.
+    With ``here`` (a :class:`dltool.distributed.Dist`) the sums are reduced over the ranks
+    (so every rank takes the same decisions); ``steps`` holds each step's mean loss over the
+    global batch (ranks hold equal shares, so the mean of their means).
     """
+    from dltool.distributed import Dist
+
+    here = here or Dist()
     model.train()
     loss_fn = nn.CrossEntropyLoss()
-    total_loss = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    seen = step = 0
+    sums = torch.zeros(3, device=device, dtype=torch.float64)  # loss·m, correct, m
+    steps = []
     start = time.perf_counter()
     for step, (xb, yb) in enumerate(loader, 1):
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
@@ -79,21 +86,33 @@ def train_epoch(model, loader, optimizer, device, progress=None, report_every: i
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total_loss += loss.detach() * len(yb)
-        correct += (logits.argmax(1) == yb).sum()
-        seen += len(yb)
+        steps.append(loss.detach())
+        m = torch.tensor(float(len(yb)), device=device, dtype=torch.float64)
+        right = (logits.argmax(1) == yb).sum().double()
+        sums += torch.stack([loss.detach().double() * m, right, m])
         metrics = {}
         if step % report_every == 0:
-            metrics["loss"] = round(total_loss.item() / seen, 4)
+            now = _all_sum(sums, here)
+            metrics["loss"] = round(float(now[0] / now[2]), 4)
             if not math.isfinite(metrics["loss"]):
                 break
         if progress is not None:
             progress.advance(1, **metrics)
-    total = total_loss.item()
+    total = _all_sum(sums, here).tolist()
+    step_losses = _all_sum(torch.stack(steps).double(), here) / here.world if steps else None
     seconds = time.perf_counter() - start
     if progress is not None:
-        progress.advance(0, loss=round(total / seen, 4))
-    return {"loss": total / seen, "acc": int(correct) / seen, "images": seen, "seconds": seconds}
+        progress.advance(0, loss=round(total[0] / total[2], 4))
+    steps = [] if step_losses is None else step_losses.tolist()
+    loss, acc, seen = total[0] / total[2], total[1] / total[2], int(total[2])
+    return {"loss": loss, "acc": acc, "images": seen, "seconds": seconds, "steps": steps}
+
+
+def _all_sum(tensor, here):
+    """Return ``tensor`` summed over the ranks of ``here``."""
+    from dltool.distributed import all_sum
+
+    return all_sum(tensor, here)
 
 
 @torch.no_grad()
