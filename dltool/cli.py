@@ -362,4 +362,16 @@ def main(argv: list[str] | None = None, prog_name: str = PROG) -> None:
     except DltoolError as exc:
         print_error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
-    command.main(args=argv, prog_name=prog_name, complete_var=COMPLETE_VAR)
+    try:
+        command.main(args=argv, prog_name=prog_name, complete_var=COMPLETE_VAR)
+    except SystemExit as done:
+        _leave_group(done.code)
+        raise
+
+
+def _leave_group(code: Any) -> None:
+    """A distributed worker ends here without tearing its group down (see distributed.py)."""
+    if "dltool.distributed" in sys.modules:
+        from dltool.distributed import exit_if_joined
+
+        exit_if_joined(code if isinstance(code, int) else int(code is not None))

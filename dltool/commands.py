@@ -79,6 +79,17 @@ def resume_option(may_change: str = "--epochs") -> Any:
     )
 
 
+def nproc_option() -> Any:
+    """Return the ``--nproc N`` option of torch training commands: N local DDP workers."""
+    return typer.Option(
+        1,
+        "--nproc",
+        min=1,
+        max=256,
+        help="Local workers (DDP: gloo on CPU, NCCL on CUDA); --batch-size is the global batch.",
+    )
+
+
 def output_option(formats: str, default: str | None = None) -> Any:
     """Return the ``-o/--output FILE`` option: one file, in the format its suffix names."""
     where = f"[default: {default}]" if default else "[default: in the run folder]"

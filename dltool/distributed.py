@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,8 @@ from dltool.errors import DltoolError
 MAX_NPROC = 256
 FAULT_ENV = "DLTOOL_TEST_KILL_RANK"  # tests: the rank named here kills itself after joining
 ENV_KEYS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+_JOINED: list = []  # this process's Dist once it joined a group
+_KEEP: list = []  # DDP models: never freed before the process ends (see exit_if_joined)
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,11 @@ def check_nproc(nproc: Any, warn=None) -> int:
 def join(device: Any) -> tuple[Dist, Any]:
     """Join the process group from the launcher's environment; return (Dist, this rank's device).
 
-    Without that environment return the single-process Dist and ``device`` unchanged.
+    Without that environment return the single-process Dist and ``device`` unchanged. A group
+    that does not fill within DLTOOL_DIST_TIMEOUT seconds is one DltoolError.
     """
     if not launched():
         return Dist(), device
-    import datetime
-
     import torch
     import torch.distributed as dist
 
@@ -80,11 +83,15 @@ def join(device: Any) -> tuple[Dist, Any]:
     if device.type == "cuda":
         device = torch.device("cuda", local_rank % max(torch.cuda.device_count(), 1))
         torch.cuda.set_device(device)
+    _die_with_the_agent()
     if not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        timeout = datetime.timedelta(seconds=float(os.environ.get("DLTOOL_DIST_TIMEOUT", 600)))
-        dist.init_process_group(backend, timeout=timeout)
+        _init_group("nccl" if device.type == "cuda" else "gloo")
     here = Dist(dist.get_rank(), dist.get_world_size(), local_rank, True)
+    _JOINED.append(here)
+    if here.rank != 0 and "TORCHELASTIC_RUN_ID" in os.environ:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: rank 0 saves, the agent stops us
     if os.environ.get(FAULT_ENV) == str(here.rank):  # the fault test: this rank dies
         import signal
 
@@ -92,12 +99,98 @@ def join(device: Any) -> tuple[Dist, Any]:
     return here, device
 
 
-def leave() -> None:
-    """Leave the process group if this process joined one."""
+def timeout_s() -> float:
+    """Return DLTOOL_DIST_TIMEOUT (seconds a rendezvous or collective may wait; default 600)."""
+    raw = os.environ.get("DLTOOL_DIST_TIMEOUT", "600")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e7:
+        raise DltoolError(f"DLTOOL_DIST_TIMEOUT={raw!r} is not a number of seconds",
+                          hint="set it to e.g. 600, or unset it")  # fmt: skip
+    return value
+
+
+def _init_group(backend: str) -> None:
+    """init_process_group from the env; a group that does not fill in time is one line."""
+    import datetime
+
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    limit = timeout_s()
+    try:
+        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=limit))
+    except (RuntimeError, TimeoutError) as exc:
+        where = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise DltoolError(
+            f"rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']} could not join the "
+            f"group at {where} within {limit:g} s ({first})",
+            hint="start every worker with the same rendezvous endpoint and world size, "
+            "or raise DLTOOL_DIST_TIMEOUT",
+        ) from None
+
+
+def _die_with_the_agent() -> None:
+    """Under an elastic agent (torchrun, --nproc): ask Linux to kill us if the agent dies."""
+    if "TORCHELASTIC_RUN_ID" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
+@contextmanager
+def joined(session: Any) -> Iterator[tuple[Dist, Any]]:
+    """Join the group (if launched) for a command; ranks other than 0 report nothing.
+
+    A collective that fails because another worker died is one line naming this rank.
+    """
+    here, device = join(session.device)
+    if not here.writer:
+        from dltool.report import Reporter
+
+        session._reporter = Reporter(json_mode=False, quiet=True)  # warnings still show
+    try:
+        yield here, device
+    except RuntimeError as exc:
+        if not here.active or not _lost_peer(exc):
+            raise
+        raise DltoolError(
+            f"rank {here.rank} of {here.world} lost contact with another worker "
+            "(it failed or was stopped)",
+            hint="see the other workers' messages",
+        ) from None
+
+
+def _lost_peer(exc: BaseException) -> bool:
+    """Return True for torch.distributed's errors: a peer closed, reset or timed out."""
+    import torch.distributed as dist
+
+    text = str(exc)
+    return isinstance(exc, getattr(dist, "DistError", ())) or any(
+        k in text for k in ("Connection closed by peer", "Connection reset", "Timed out")
+    )
+
+
+def exit_if_joined(code: int) -> None:
+    """End a process that joined a group with ``code`` at once (after flushing its output).
+
+    Tearing a gloo group down from Python can deadlock (its worker thread waits for the GIL
+    while the main thread joins it in the destructor), so a worker leaves without teardown.
+    """
+    if not _JOINED:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def wrap(model: Any, here: Dist, device: Any) -> Any:
@@ -107,7 +200,9 @@ def wrap(model: Any, here: Dist, device: Any) -> Any:
     from torch.nn.parallel import DistributedDataParallel
 
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids)
+    wrapped = DistributedDataParallel(model, device_ids=ids)
+    _KEEP.append(wrapped)
+    return wrapped
 
 
 def all_sum(tensor: Any, here: Dist) -> Any:
@@ -158,12 +253,47 @@ def _failure_line(exc: Any) -> str:
     return "worker " + "; ".join(parts) + " failed; the other workers were stopped"
 
 
-def launch(nproc: int, argv: list[str], timeout_s: int = 120) -> None:
+def shard_order(n: int, seed: int, epoch: int, here: Dist) -> Any:
+    """Return this rank's positions of epoch ``epoch``'s shuffled order of ``n`` items.
+
+    A DistributedSampler (seed + epoch) for every world size: one process gets randperm(n),
+    rank r of W gets positions r, r+W, … of the same permutation, so rank r's batch k of size
+    b holds its share of the one-process batch k of size b·W.
+    """
+    import torch
+    from torch.utils.data.distributed import DistributedSampler
+
+    sampler = DistributedSampler(range(n), here.world, here.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return torch.tensor(list(sampler), dtype=torch.long)
+
+
+def start_workers(nproc: int, batch_size: int, session: Any, command: str, run: dict) -> None:
+    """Start ``nproc`` local workers re-running this command line (rank 0 prints the results).
+
+    ``run`` holds --out and --exist-ok: an --out that rank 0 would refuse is refused here.
+    """
+    from dltool.runs import check_out
+
+    rank_batch(batch_size, Dist(0, nproc, 0, True))
+    check_out(run.get("out"), run.get("exist_ok", False))
+    if os.path.basename(sys.argv[0]) not in ("dltool", "__main__.py", "dltool.exe"):
+        raise DltoolError(
+            "--nproc N starts workers from the dltool command line, and there is none here",
+            hint=f"run `dltool {command} … --nproc N` in a shell, or launch with torchrun",
+        )
+    session.reporter.flushed = True  # rank 0 prints the results (and the JSON document)
+    launch(nproc, sys.argv[1:])
+
+
+def launch(nproc: int, argv: list[str], rdzv_timeout_s: int = 120) -> None:
     """Run ``dltool ARGV`` in ``nproc`` local workers through torch's elastic launcher.
 
-    Each worker joins the group from the environment the launcher gives it. A failed worker
-    is a DltoolError naming its rank and cause (the agent stops the others first).
+    Each worker joins the group from the environment the launcher gives it (on 127.0.0.1).
+    A failed worker is a DltoolError naming its rank and cause (the agent stops the others
+    first); Ctrl-C reaches rank 0 through the agent and ends as KeyboardInterrupt.
     """
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -174,12 +304,13 @@ def launch(nproc: int, argv: list[str], timeout_s: int = 120) -> None:
         run_id=f"dltool-{uuid.uuid4().hex[:8]}",
         rdzv_backend="c10d",
         rdzv_endpoint="127.0.0.1:0",
-        rdzv_configs={"timeout": timeout_s},
+        rdzv_configs={"timeout": rdzv_timeout_s},
         max_restarts=0,
         monitor_interval=0.1,
         start_method="spawn",
+        local_addr="127.0.0.1",
     )
-    env_threads = os.environ.get("OMP_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS",)}
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # else torchrun's warning; --threads wins
     try:
         elastic_launch(config, sys.executable)(*_worker_argv(argv))
@@ -187,6 +318,13 @@ def launch(nproc: int, argv: list[str], timeout_s: int = 120) -> None:
         raise DltoolError(
             _failure_line(exc), hint="see the failing worker's message above"
         ) from None
+    except SignalException as exc:
+        import signal
+
+        if exc.sigval == signal.SIGINT:
+            raise KeyboardInterrupt from None
+        raise DltoolError(f"stopped by {exc.sigval.name}; the workers were stopped") from None
     finally:
-        if env_threads is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)

@@ -295,12 +295,15 @@ def read_config(run: Path) -> dict[str, Any]:
     return data
 
 
+PER_INVOCATION = ("nproc", "workers")  # how this invocation runs, not what it trains: free
+
+
 def resume_options(
     saved: dict[str, Any],
     params: dict[str, Any],
     given: dict[str, str],
     may_change: tuple[str, ...] = ("epochs",),
-    ignore: tuple[str, ...] = ("resume", "config", "out", "exist_ok"),
+    ignore: tuple[str, ...] = ("resume", "config", "out", "exist_ok", *PER_INVOCATION),
 ) -> dict[str, Any]:
     """Return the run's ``saved`` options with the ``may_change`` ones the user ``given``.
 

@@ -14,6 +14,7 @@ import typer
 from dltool.commands import (
     FiniteFloat,
     exist_ok_option,
+    nproc_option,
     out_option,
     output_option,
     plugin_app,
@@ -221,13 +222,7 @@ def train(
         help="With --pretrained: backbone (new head only), none, or N (stem + N blocks, 0..16).",
         autocompletion=_complete_freeze,
     ),
-    nproc: int = typer.Option(
-        1,
-        "--nproc",
-        min=1,
-        max=256,
-        help="Local workers (DDP: gloo on CPU, NCCL on CUDA); --batch-size is the global batch.",
-    ),
+    nproc: int = nproc_option(),
     resume: str = resume_option(),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),

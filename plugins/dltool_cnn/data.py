@@ -201,23 +201,11 @@ class Batches:
         return -(-per_rank // self.batch_size)
 
     def order(self):
-        """Return this epoch's image order (this rank's part of it when sharded).
+        """Return this epoch's image order (this rank's part of it when sharded)."""
+        from dltool.distributed import Dist, shard_order
 
-        One process draws ``randperm(N)`` seeded by (seed, epoch). Sharded, a DistributedSampler
-        with the same seed draws the same permutation and gives rank r the positions r, r+W, …,
-        so rank r's batch k holds its share of the single-process batch k (batch_size·W images).
-        """
-        import torch
-
-        if self.world == 1:
-            g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            return torch.randperm(len(self.y), generator=g)
-        from torch.utils.data.distributed import DistributedSampler
-
-        sampler = DistributedSampler(range(len(self.y)), self.world, self.rank, shuffle=True,
-                                     seed=self.seed * 100_003)  # fmt: skip
-        sampler.set_epoch(self.epoch)
-        return torch.tensor(list(sampler), dtype=torch.long)
+        here = Dist(self.rank, self.world, self.rank, self.world > 1)
+        return shard_order(len(self.y), self.seed * 100_003, self.epoch, here)
 
     def __iter__(self):
         order = self.order()

@@ -302,52 +302,24 @@ def train_job(ctx, params: dict, run: dict) -> None:
     check_config(config)
     config["image_size"] = _image_size(config)
     if nproc > 1 and not distributed.launched():
-        return _launch(nproc, config["batch_size"], session)
-    here, device = distributed.join(session.device)
-    try:
+        return distributed.start_workers(nproc, config["batch_size"], session, "cnn train", run)
+    with distributed.joined(session) as (here, device):
         distributed.rank_batch(config["batch_size"], here)
         dataset = D.load(config["data"], config["image_size"], _channels(config), config["seed"])
         train_set, dev_set = D.split(dataset, config["dev_fraction"], config["seed"])
-        folder = _run_folder(session, here, run_path, run) if here.writer else None
+        folder = _run_folder(session, run_path, run) if here.writer else None
         if folder is not None:
             folder.write_config(config)
-        else:
-            session._reporter = _silent()
         training = Training(config, dataset.classes, train_set, dev_set, folder, session)
         training.distribute(here, device)
         training.train(state)
-    finally:
-        distributed.leave()
 
 
-def _run_folder(session, here, run_path: Path | None, run: dict) -> RunDir:
+def _run_folder(session, run_path: Path | None, run: dict) -> RunDir:
     """Return the resumed run's folder or a new one (rank 0 only: the writer)."""
     if run_path:
         return RunDir(run_path)
     return session.run_dir("cnn", "train", run["out"], run["exist_ok"])  # inputs are OK
-
-
-def _silent():
-    """Return a reporter that shows nothing (ranks other than 0); warnings still show."""
-    from dltool.report import Reporter
-
-    return Reporter(json_mode=False, quiet=True)
-
-
-def _launch(nproc: int, batch_size: int, session) -> None:
-    """Start ``nproc`` local workers running this command line (they join the group)."""
-    import sys
-
-    from dltool import distributed
-
-    distributed.rank_batch(batch_size, distributed.Dist(0, nproc, 0, True))
-    if Path(sys.argv[0]).name not in ("dltool", "__main__.py", "dltool.exe"):
-        raise DltoolError(
-            "--nproc N starts workers from the dltool command line, and there is none here",
-            hint="run `dltool cnn train … --nproc N` in a shell, or launch with torchrun",
-        )
-    session.reporter.flushed = True  # rank 0 prints the results (and the JSON document)
-    distributed.launch(nproc, sys.argv[1:])
 
 
 class Training:

@@ -1,15 +1,19 @@
 """Distributed `cnn train` (issue 16): 2 gloo ranks on CPU equal one process; faults end the job.
 
-Each 2-worker launch costs ~5-10 s of imports, so there are two: the equivalence run and the
-fault run. Tolerance: float32 training, per-step losses and final weights equal to 1e-5
-(measured: ~5e-7 and ~1.3e-7; the ranks sum their gradients in another order than one process).
+Each 2-worker launch costs ~5-10 s of imports. Tolerance: float32 training, per-step losses and
+final weights equal to 1e-5 (measured: ~5e-7 and ~1.3e-7; the ranks sum their gradients in
+another order than one process). Every launch runs in its own session and is killed as a
+group if it overruns, so a hang fails its test and leaves no worker behind.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -20,33 +24,119 @@ from dltool.errors import DltoolError
 ARGS = ["--data", "digits", "--epochs", "2", "--batch-size", "32"]  # 1438 train: 44×32 + 30
 
 
-def _dltool(*args, env=None, cwd=None):
-    """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "dltool", "--quiet", "--threads", "1", "--seed", "0", *args],
-        capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}, cwd=cwd,
+def _dltool(*args, env=None, cwd=None, timeout=180):
+    """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in its own session."""
+    return _finish(_start(*args, env=env, cwd=cwd), timeout)
+
+
+def _start(*args, env=None, cwd=None, argv0=("-m", "dltool", "--quiet", "--threads", "1")):
+    """Start ``python ARGV0 --seed 0 ARGS`` in a new session (a process group of its own)."""
+    return subprocess.Popen(
+        [sys.executable, *argv0, "--seed", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60", **(env or {})}, cwd=cwd,
     )  # fmt: skip
 
 
-def test_two_ranks_equal_one_process(run, tmp_path):
-    """--nproc 2 (DDP, gloo, global batch 32 = 2×16) reproduces --nproc 1 (no DDP)."""
-    res = run("--seed", "0", "train", *ARGS, "--nproc", "1", "--out", str(tmp_path / "one"))
-    assert res.exit_code == 0, res.stderr
-    two = _dltool("cnn", "train", *ARGS, "--nproc", "2", "--out", str(tmp_path / "two"))
-    assert two.returncode == 0, two.stderr
-    a = torch.load(tmp_path / "one" / "last.pt", weights_only=True)
-    b = torch.load(tmp_path / "two" / "last.pt", weights_only=True)
-    assert len(a["step_losses"]) == len(b["step_losses"]) == 2 * 45
-    torch.testing.assert_close(b["step_losses"], a["step_losses"], rtol=0, atol=1e-5)
+def _finish(proc, timeout=180):
+    """Wait for ``proc``; on overrun kill its whole group and fail the test."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _same_weights(a_path, b_path, steps=True):
+    """Assert two last.pt files hold equal weights (and per-step losses) to 1e-5."""
+    a = torch.load(a_path, weights_only=True)
+    b = torch.load(b_path, weights_only=True)
+    if steps:
+        torch.testing.assert_close(b["step_losses"], a["step_losses"], rtol=0, atol=1e-5)
     assert a["model"].keys() == b["model"].keys()  # rank 0 saves the module, not DDP's wrapper
     for key, value in a["model"].items():
         torch.testing.assert_close(b["model"][key], value, rtol=0, atol=1e-5)
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    """The single-process reference run (no DDP), 2 epochs."""
+    out = tmp_path_factory.mktemp("one") / "run"
+    res = _dltool("cnn", "train", *ARGS, "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_two_ranks_equal_one_process(one_process, tmp_path):
+    """--nproc 2 (DDP, gloo, global batch 32 = 2×16) reproduces --nproc 1 (no DDP)."""
+    two = _dltool("cnn", "train", *ARGS, "--nproc", "2", "--out", str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr
+    a, b = _same_weights(one_process / "last.pt", tmp_path / "two" / "last.pt")
+    assert len(a["step_losses"]) == len(b["step_losses"]) == 2 * 45
     assert [r["train_loss"] for r in b["history"]] == pytest.approx(
         [r["train_loss"] for r in a["history"]], abs=1e-5
     )
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
-        p.name for p in (tmp_path / "one").iterdir()
+        p.name for p in one_process.iterdir()
     )
+
+
+def test_two_torchrun_nodes_equal_one_process(one_process, tmp_path):
+    """Two `torchrun --nnodes 2` launches (node ranks 0 and 1, one worker each) = one process."""
+    port = str(_free_port())
+    nodes = [
+        _start(
+            "cnn",
+            "train",
+            *ARGS,
+            "--out",
+            str(tmp_path / "two"),
+            argv0=(
+                "-m",
+                "torch.distributed.run",
+                "--nnodes",
+                "2",
+                "--node-rank",
+                str(rank),
+                "--nproc-per-node",
+                "1",
+                "--master-addr",
+                "127.0.0.1",
+                "--master-port",
+                port,
+                "-m",
+                "dltool",
+                "--quiet",
+                "--threads",
+                "1",
+            ),
+        )  # fmt: skip
+        for rank in (0, 1)
+    ]
+    for res in [_finish(p) for p in nodes]:
+        assert res.returncode == 0, res.stderr
+    _same_weights(one_process / "last.pt", tmp_path / "two" / "last.pt")
+
+
+def test_resume_with_another_worker_count(one_process, tmp_path):
+    """A 2-worker run of 1 epoch resumed by one process to 2 epochs = the 2-epoch run."""
+    out = tmp_path / "r"
+    first = _dltool("cnn", "train", *ARGS[:-4], "--epochs", "1", "--batch-size", "32",
+                    "--nproc", "2", "--out", str(out))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = _dltool("cnn", "train", "--resume", str(out), "--epochs", "2", "--nproc", "1")
+    assert again.returncode == 0, again.stderr
+    _same_weights(one_process / "last.pt", out / "last.pt")
 
 
 def test_dead_worker_ends_the_job_with_one_line(tmp_path):
@@ -58,6 +148,32 @@ def test_dead_worker_ends_the_job_with_one_line(tmp_path):
     assert len(errors) == 1, res.stderr
     assert "rank 1 (killed by SIGKILL)" in errors[0]
     assert not (tmp_path / "r" / "last.pt").exists()
+
+
+def test_ctrl_c_saves_once_and_exits_130(tmp_path):
+    """SIGINT to the launcher: rank 0 saves last.pt (interrupted) and the job exits 130."""
+    out = tmp_path / "c"
+    proc = _start("cnn", "train", *ARGS[:2], "--epochs", "50", "--batch-size", "32",
+                  "--nproc", "2", "--out", str(out))  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "results.csv").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the first epoch is done
+    proc.send_signal(signal.SIGINT)
+    res = _finish(proc, timeout=90)
+    assert res.returncode == 130, res.stderr
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["interrupted"] is True and 1 <= state["epoch"] < 50
+
+
+def test_rendezvous_that_never_fills_is_one_line(tmp_path):
+    """Rank 0 of 2 whose peer never comes: one line after DLTOOL_DIST_TIMEOUT, no run folder."""
+    env = {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": str(_free_port()), "DLTOOL_DIST_TIMEOUT": "3"}  # fmt: skip
+    res = _dltool("cnn", "train", *ARGS, "--out", str(tmp_path / "t"), env=env, timeout=90)
+    assert res.returncode == 1, res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "could not join the group" in errors[0], res.stderr
+    assert not (tmp_path / "t").exists()
 
 
 def test_nproc_checks():
