@@ -68,3 +68,31 @@ def confusion_matrix(path: Path, names: list[str], matrix, conf: float) -> None:
         ax.set_xticks(range(n), labels, rotation=45, ha="right")
         ax.set_yticks(range(n), labels)
         ax.set(xlabel="true", ylabel="predicted", title=f"confusion at score ≥ {conf:.3f}, IoU 0.5")
+
+
+def augment_grid(path: Path, rows: list[tuple[str, list]], names: list[str]) -> None:
+    """Draw one row per augmentation, one column per sample (image, labels), boxes outlined."""
+    from dltool.report import figure
+
+    ncols = max(len(samples) for _op, samples in rows)
+    size = (2.2 * ncols, 2.2 * len(rows))
+    with figure(path, len(rows), ncols, figsize=size, squeeze=False) as (_fig, axes):
+        for r, (op, samples) in enumerate(rows):
+            for c, ax in enumerate(axes[r]):
+                ax.set_axis_off()
+                if c < len(samples):
+                    _draw_sample(ax, *samples[c], names)
+            axes[r][0].set_title(op, loc="left", fontsize=9)
+
+
+def _draw_sample(ax, image, labels, names: list[str]) -> None:
+    """Show an image (S, S, 3) with its label rows [class, x_c, y_c, w, h] as named boxes."""
+    from matplotlib.patches import Rectangle
+
+    side = image.shape[0]
+    ax.imshow(image)
+    for cls, xc, yc, w, h in labels:
+        x1, y1 = (xc - w / 2) * side, (yc - h / 2) * side
+        colour = f"C{int(cls) % 10}"
+        ax.add_patch(Rectangle((x1, y1), w * side, h * side, fill=False, color=colour, lw=1))
+        ax.text(x1, y1, names[int(cls)], color=colour, fontsize=6, va="bottom")
