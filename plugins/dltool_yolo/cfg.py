@@ -175,6 +175,26 @@ REFUSED = {
 value each may hold (None: none; "stride": the section's own stride)."""
 
 
+def with_input_size(text: str, size: int) -> str:
+    """Return cfg ``text`` with the first section's ``width`` and ``height`` set to ``size``.
+
+    The first section is ``[net]`` (``parse_cfg`` refuses others); keys it lacks are added
+    under its header; everything else, comments included, is kept as it was.
+    """
+    lines = text.splitlines(keepends=True)
+    heads = [i for i, raw in enumerate(lines) if raw.split("#", 1)[0].strip().startswith("[")]
+    if not heads:
+        return text
+    end = heads[1] if len(heads) > 1 else len(lines)
+    missing = {"width", "height"}
+    for i in range(heads[0] + 1, end):
+        key = lines[i].split("#", 1)[0].split(";", 1)[0].split("=", 1)[0].strip()
+        if key in missing and "=" in lines[i]:
+            lines[i], missing = f"{key}={size}\n", missing - {key}
+    added = [f"{key}={size}\n" for key in ("width", "height") if key in missing]
+    return "".join(lines[: heads[0] + 1] + added + lines[heads[0] + 1 :])
+
+
 def check_options(s: Section) -> None:
     """Raise, naming file:line and option, on an option ``s`` cannot honour or does not know."""
     if s.type == "net":

@@ -75,7 +75,7 @@ def augment_grid(path: Path, rows: list[tuple[str, list]], names: list[str]) -> 
     from dltool.report import figure
 
     ncols = max(len(samples) for _op, samples in rows)
-    size = (2.2 * ncols, 2.2 * len(rows))
+    size = (1.9 * ncols, 1.9 * len(rows))
     with figure(path, len(rows), ncols, figsize=size, squeeze=False) as (_fig, axes):
         for r, (op, samples) in enumerate(rows):
             for c, ax in enumerate(axes[r]):

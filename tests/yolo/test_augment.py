@@ -197,3 +197,16 @@ def test_grid_rows_and_png(tmp_path):
         np.testing.assert_allclose(rows[1][1][k][1], [[k, 0.75, 0.5, 0.5, 0.5]])
     augment_grid(tmp_path / "grid.png", rows, ["a", "b", "c", "d"])
     assert (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_with_input_size_sets_the_net_side_only():
+    from dltool_yolo.cfg import parse_cfg, tiny_cfg, with_input_size
+
+    text = with_input_size(tiny_cfg(4, 0.5, 128), 96)
+    net = parse_cfg(text)[0]
+    assert (net.int("width"), net.int("height")) == (96, 96)
+    assert text.count("width=") == 1
+    mine = "[net]\n# mine\nwidth = 608 # comment\nchannels=3\n[convolutional]\nwidth=5\n"
+    assert with_input_size(mine, 320) == (
+        "[net]\nheight=320\n# mine\nwidth=320\nchannels=3\n[convolutional]\nwidth=5\n"
+    )
