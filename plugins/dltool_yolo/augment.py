@@ -117,8 +117,8 @@ def box_candidates(before: np.ndarray, after: np.ndarray, min_wh=2.0, min_area=0
 
 def hsv_jitter(image: np.ndarray, rng: np.random.Generator, gains=GAINS.hsv) -> np.ndarray:
     """Return the image with H·g_h mod 1, S·g_s, V·g_v (clipped), g = 1 + U(−1, 1)·gains."""
-    g = 1 + rng.uniform(-1, 1, 3) * np.asarray(gains)  # (3,)
-    h, s, v = rgb_to_hsv(image.astype(np.float64) / 255)  # (H, W) each, in [0, 1]
+    g = (1 + rng.uniform(-1, 1, 3) * np.asarray(gains)).astype(np.float32)  # (3,)
+    h, s, v = rgb_to_hsv(image.astype(np.float32) / 255)  # (H, W) each, in [0, 1]
     rgb = hsv_to_rgb((h * g[0]) % 1.0, np.clip(s * g[1], 0, 1), np.clip(v * g[2], 0, 1))
     return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)  # (H, W, 3)
 
@@ -127,21 +127,17 @@ def rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (H, S, V) of rgb (…, 3) in [0, 1]: V = max, S = (max − min)/max, H in [0, 1)."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     v, lo = rgb.max(-1), rgb.min(-1)
-    c = v - lo  # chroma
-    s = np.divide(c, v, out=np.zeros_like(v), where=v > 0)
-    safe = np.where(c > 0, c, 1.0)
-    h = np.where(v == r, (g - b) / safe, np.where(v == g, 2 + (b - r) / safe, 4 + (r - g) / safe))
-    return np.where(c > 0, (h / 6) % 1.0, 0.0), s, v
+    c = v - lo  # chroma; 0 for greys, whose hue is 0 (then v == r and g − b = 0)
+    s = c / np.maximum(v, 1e-12)
+    inv = 1 / np.maximum(c, 1e-12)
+    h = np.where(v == r, (g - b) * inv, np.where(v == g, (b - r) * inv + 2, (r - g) * inv + 4))
+    return (h / 6) % 1.0, s, v
 
 
 def hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Return rgb (…, 3) of H, S, V in [0, 1]: the sector ⌊6H⌋ picks v, t, p or q per channel."""
-    i = np.floor(h * 6).astype(int) % 6
-    f = h * 6 - np.floor(h * 6)
-    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
-    sectors = ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))
-    table = np.stack([np.stack(c, -1) for c in sectors])  # (6, …, 3)
-    return np.take_along_axis(table, i[None, ..., None], 0)[0]  # (…, 3)
+    """Return rgb (…, 3) of H, S, V in [0, 1]: V·(1 − S·clip(min(k, 4 − k), 0, 1)), k = n + 6H."""
+    k = (np.array([5, 3, 1], h.dtype) + 6 * h[..., None]) % 6  # (…, 3) for R, G, B
+    return v[..., None] * (1 - s[..., None] * np.clip(np.minimum(k, 4 - k), 0, 1))  # (…, 3)
 
 
 def flip_lr(image: np.ndarray, labels: np.ndarray) -> Sample:
