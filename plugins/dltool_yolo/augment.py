@@ -57,15 +57,15 @@ GAINS = Gains()
 
 
 def parse_ops(text: str | None) -> tuple[str, ...]:
-    """Return the ops of the comma list ``text`` in pipeline order; 'none' or '' is no op."""
+    """Return the ops of the comma list ``text`` in pipeline order; 'none' is no op, 'all' all."""
     names = [o.strip().lower() for o in (text or "").split(",") if o.strip()]
-    if names == ["none"]:
-        return ()
+    if names in (["none"], ["all"]):
+        return () if names == ["none"] else OPS
     unknown = [o for o in names if o not in OPS]
     if unknown:
         raise DltoolError(
             f"unknown augmentation '{','.join(unknown)}' in --augment {text}",
-            hint=f"a comma list of {', '.join(OPS)}, or none",
+            hint=f"a comma list of {', '.join(OPS)}; or all, or none",
         )
     return tuple(o for o in OPS if o in names)
 

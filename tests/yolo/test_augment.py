@@ -177,6 +177,7 @@ def test_all_ops_are_reproducible_by_seed_epoch_and_index():
 def test_parse_ops_and_size_refusals():
     assert A.parse_ops("mosaic, FLIP") == ("flip", "mosaic")  # pipeline order
     assert A.parse_ops("none") == () and A.parse_ops(A.DEFAULT_OPS) == ("flip",)
+    assert A.parse_ops("all") == A.OPS
     with pytest.raises(DltoolError, match="unknown augmentation 'blur'") as err:
         A.parse_ops("flip,blur")
     assert "flip, hsv, scale, translate, mosaic" in err.value.hint
