@@ -13,6 +13,7 @@ import typer
 
 from dltool.commands import (
     exist_ok_option,
+    nproc_option,
     out_option,
     plugin_app,
     positive_float,
@@ -26,6 +27,7 @@ MAX_SIZE = 4096  # network input side: 4096² is already ~1 GB of activations pe
 MAX_IMAGES = 100_000  # yolo synth --n
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
+MAX_WORKERS = 256  # yolo train --workers
 MAX_STRIDE = 100_000  # yolo detect --vid-stride
 MAX_DOWNLOAD_MB = 4096.0  # yolo detect --max-download-mb: the body is held in memory
 MAX_TIMEOUT_S = 3600.0  # yolo detect --download-timeout
@@ -204,13 +206,33 @@ def train(
         30, "--epochs", min=1, max=MAX_EPOCHS, help="Passes over the training images in total."
     ),
     batch_size: int = typer.Option(
-        16, "--batch-size", min=1, max=MAX_BATCH, help="Images per step."
+        16,
+        "--batch-size",
+        min=1,
+        max=MAX_BATCH,
+        help="Images per step (global: split over --nproc workers).",
     ),
     lr: float = typer.Option(
         2e-3, "--lr", min=0.0, max=10.0, help="Adam learning rate (cosine to 5%)."
     ),
     fit_anchors: bool = typer.Option(
         True, "--fit-anchors/--cfg-anchors", help="Built-in cfgs: anchors by k-means on the labels."
+    ),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        min=0,
+        max=MAX_WORKERS,
+        help="DataLoader processes reading images (0: in the main process).",
+    ),  # fmt: skip
+    nproc: int = nproc_option(),
+    amp: bool = typer.Option(
+        False,
+        "--amp",
+        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
+    ),  # fmt: skip
+    sync_bn: bool = typer.Option(
+        False, "--sync-bn", help="With several CUDA workers: batch norm over the global batch."
     ),
     resume: str = resume_option(),
     config: Path = typer.Option(

@@ -1,18 +1,24 @@
-"""Detection data in memory for training and scoring: letterboxed images and their labels.
+"""Detection data for training and scoring: letterboxed images and their labels, per sample.
 
-Every image of a split is read once, letterboxed to ``S×S`` (aspect kept, grey 127
-padding, bilinear resize) and kept as uint8 (N, 3, S, S); its label rows are mapped
-through the same letterbox. A batch is drawn by index, optionally flipped
-horizontally (``x_c → 1 − x_c``).
+Each image is letterboxed to ``S×S`` (aspect kept, grey 127 padding, bilinear resize) as
+uint8 (3, S, S); its label rows are mapped through the same letterbox. Training reads one
+sample at a time (:class:`YoloDataset`, through a ``DataLoader``), so memory does not grow
+with the split: ``load(i)`` reads and letterboxes image ``i``, ``__getitem__`` then
+augments it (a horizontal flip, ``x_c → 1 − x_c``, with probability 1/2) with randomness
+drawn from :meth:`YoloDataset.generator` — seeded by (seed, epoch, i), so the same sample
+gets the same draws in any worker process and on any rank. ``load_split`` reads a whole
+split into memory (``yolo evaluate``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.data import Dataset
 
 
 @dataclass
@@ -23,41 +29,121 @@ class Batch:
     targets: torch.Tensor
 
 
-def load_split(pairs, size: int, nc: int) -> tuple[torch.Tensor, list[np.ndarray]]:
-    """Return all images of a split letterboxed to size (N, 3, S, S) uint8, and their labels."""
-    from dltool.data.images import read_rgb
+def letterbox(image: np.ndarray, lab: np.ndarray, size: int) -> tuple[torch.Tensor, np.ndarray]:
+    """Return image (H, W, 3) letterboxed to uint8 (3, S, S) and labels (n, 5) mapped with it."""
     from dltool_yolo.boxes import letterbox_params
+
+    h, w = image.shape[:2]
+    r, (nh, nw), (top, left) = letterbox_params((h, w), size)
+    x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float()  # (1, 3, H, W)
+    x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
+    canvas = torch.full((3, size, size), 127.0)
+    canvas[:, top : top + nh, left : left + nw] = x[0]
+    lab = lab.copy()
+    lab[:, 1] = (lab[:, 1] * w * r + left) / size
+    lab[:, 2] = (lab[:, 2] * h * r + top) / size
+    lab[:, 3] *= w * r / size
+    lab[:, 4] *= h * r / size
+    return canvas.round().clamp(0, 255).to(torch.uint8), lab
+
+
+def read_sample(img_path: Path, lab_path: Path, size: int, nc: int):
+    """Return one letterboxed image uint8 (3, S, S) and its label rows (n, 5) float64."""
+    from dltool.data.images import read_rgb
     from dltool_yolo.labels import read_label_file
 
+    image = read_rgb(img_path)
+    lab = read_label_file(lab_path, nc) if lab_path.is_file() else np.zeros((0, 5))
+    return letterbox(image, lab, size)
+
+
+def load_split(pairs, size: int, nc: int) -> tuple[torch.Tensor, list[np.ndarray]]:
+    """Return all images of a split letterboxed to size (N, 3, S, S) uint8, and their labels."""
     images, labels = [], []
     for img_path, lab_path in pairs:
-        image = read_rgb(img_path)
-        h, w = image.shape[:2]
-        lab = read_label_file(lab_path, nc) if lab_path.is_file() else np.zeros((0, 5))
-        r, (nh, nw), (top, left) = letterbox_params((h, w), size)
-        x = torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float()
-        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-        canvas = torch.full((3, size, size), 127.0)
-        canvas[:, top : top + nh, left : left + nw] = x[0]
-        images.append(canvas.round().clamp(0, 255).to(torch.uint8))
-        lab = lab.copy()
-        lab[:, 1] = (lab[:, 1] * w * r + left) / size
-        lab[:, 2] = (lab[:, 2] * h * r + top) / size
-        lab[:, 3] *= w * r / size
-        lab[:, 4] *= h * r / size
+        image, lab = read_sample(img_path, lab_path, size, nc)
+        images.append(image)
         labels.append(lab)
     return torch.stack(images), labels
 
 
-def make_batch(images: torch.Tensor, labels: list[np.ndarray], idx, flip: torch.Tensor | None):
-    """Return the Batch of images ``idx``, flipping horizontally where ``flip`` is True."""
-    x = images[idx].float() / 255  # (B, 3, S, S)
-    rows = []
-    for k, i in enumerate(idx.tolist()):
-        lab = torch.from_numpy(labels[i]).float()
-        if flip is not None and bool(flip[k]):
+def check_readable(paths) -> None:
+    """Refuse, before training starts, an image file whose header Pillow cannot read."""
+    from PIL import Image, UnidentifiedImageError
+
+    from dltool.data.images import ImageReadError
+
+    for path in paths:
+        try:
+            with Image.open(path):
+                pass
+        except UnidentifiedImageError:
+            raise ImageReadError(
+                path, "not an image", f"{path} is not an image Pillow can read"
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ImageReadError(
+                path, reason, f"{path} is not a readable image ({reason})"
+            ) from None
+
+
+class YoloDataset(Dataset):
+    """A split read per sample: ``load(i)`` letterboxes, ``__getitem__`` augments (flip)."""
+
+    def __init__(self, pairs, size: int, nc: int, seed: int = 0, flip: bool = True) -> None:
+        self.pairs = list(pairs)  # [(image path, label path)]
+        self.size, self.nc, self.seed, self.flip = size, nc, seed, flip
+        self.epoch = 0  # set before each epoch: the draws depend on (seed, epoch, i)
+
+    def __len__(self) -> int:
+        """Return the number of images."""
+        return len(self.pairs)
+
+    def load(self, i: int) -> tuple[torch.Tensor, np.ndarray]:
+        """Return image ``i`` letterboxed uint8 (3, S, S), and its labels (n, 5)."""
+        img_path, lab_path = self.pairs[i]
+        return read_sample(img_path, lab_path, self.size, self.nc)
+
+    def generator(self, i: int) -> torch.Generator:
+        """Return sample ``i``'s generator this epoch: seeded by (seed, epoch, i) alone."""
+        seed = np.random.SeedSequence([self.seed, self.epoch, int(i)]).generate_state(2)
+        return torch.Generator().manual_seed(int(seed[0]) << 32 | int(seed[1]))
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return sample ``i`` augmented: uint8 image (3, S, S), labels float32 (n, 5)."""
+        image, lab = self.load(i)
+        lab = torch.from_numpy(lab).float()  # (n, 5)
+        gen = self.generator(i)
+        if self.flip and bool(torch.rand((), generator=gen) < 0.5):
+            image = image.flip(-1)
             lab[:, 1] = 1 - lab[:, 1]
-        rows.append(torch.cat([torch.full((len(lab), 1), float(k)), lab], 1))
-    if flip is not None:
-        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        return image, lab
+
+
+def collate(samples: list[tuple[torch.Tensor, torch.Tensor]]) -> Batch:
+    """Return the Batch of samples: images / 255 (B, 3, S, S), targets (n, 6) with image index."""
+    x = torch.stack([img for img, _ in samples]).float() / 255  # (B, 3, S, S)
+    rows = [torch.cat([torch.full((len(lab), 1), float(k)), lab], 1)
+            for k, (_, lab) in enumerate(samples)]  # fmt: skip
     return Batch(x, torch.cat(rows) if rows else torch.zeros(0, 6))
+
+
+class Streamed:
+    """A split as ``evaluate.collect`` reads it, one chunk at a time: images[s:e], labels[i]."""
+
+    def __init__(self, dataset: YoloDataset) -> None:
+        self.dataset = dataset
+        self.labels: dict[int, np.ndarray] = {}  # the last chunk's labels, by index
+
+    def __len__(self) -> int:
+        """Return the number of images."""
+        return len(self.dataset)
+
+    def __getitem__(self, chunk: slice) -> torch.Tensor:
+        """Return images ``chunk`` letterboxed (B, 3, S, S) uint8; keep their labels."""
+        index = range(*chunk.indices(len(self.dataset)))
+        samples = [self.dataset.load(i) for i in index]
+        self.labels.clear()
+        self.labels.update({i: lab for i, (_, lab) in zip(index, samples, strict=True)})
+        return torch.stack([img for img, _ in samples])

@@ -2,19 +2,22 @@
 
 A training run folder holds ``config.yaml`` (the resolved options), ``model.cfg`` (the
 exact network, anchors included), ``classes.names``, ``last.weights``/``best.weights``
-(Darknet format), ``last.pt`` (weights, optimizer and shuffle state for ``--resume``, a
-dltool torch checkpoint: loaded with ``weights_only=True``), ``metrics.jsonl`` (each epoch:
-loss, precision, recall, mAP@0.5, mAP@0.5:0.95), ``curves.png`` and the last epoch's
-``confusion_matrix.png``. ``evaluate`` writes ``pr_curve.png``, ``confusion_matrix.png``,
-``predictions.json`` and ``ground_truth.json`` (COCO JSON, ``coco.py``). ``detect`` and
-``evaluate`` take that folder (or a ``.weights`` file in it) as ``--weights`` and find
-the cfg, the class names and the input size in it.
+(Darknet format), ``last.pt`` (weights, optimizer, gradient scaler and seed for
+``--resume``, a dltool torch checkpoint: loaded with ``weights_only=True``),
+``metrics.jsonl``/``results.csv`` (each epoch: loss and its box/obj/cls parts, precision,
+recall, mAP@0.5, mAP@0.5:0.95, lr), ``curves.png``, and the last epoch's
+``confusion_matrix.png`` and val ``predictions.json``/``ground_truth.json`` (COCO JSON).
+``evaluate`` writes ``pr_curve.png``, ``confusion_matrix.png``, ``predictions.json``
+and ``ground_truth.json`` (COCO JSON, ``coco.py``). ``detect`` and ``evaluate`` take
+that folder (or a ``.weights`` file in it) as ``--weights`` and find the cfg, the class
+names and the input size in it.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,13 +39,16 @@ from dltool_yolo.labels import DataSpec, read_data_yaml, read_label_file
 if TYPE_CHECKING:  # torch is imported in the jobs that use it: an .onnx detect runs without it
     import torch
 
+    from dltool.distributed import Dist
+    from dltool.precision import Precision
     from dltool_yolo.darknet import Darknet
+    from dltool_yolo.dataset import Streamed
     from dltool_yolo.detect import Detector
 
 BUILTIN = {"small": (0.5, 128), "yolov3-tiny": (1.0, 416)}
 DEMO_SIZE = 320  # --demo's photos are filled by their subjects (README: yolo)
 CHECKPOINT = "dltool-yolo-train/1"
-CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "best_map", "generator")
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "best_map")
 CHECKPOINT_WHAT = "yolo training checkpoint"
 
 
@@ -275,41 +281,91 @@ def model_cfg(params: dict[str, Any], spec: DataSpec) -> str:
 
 @dataclass
 class Training:
-    """What the epochs of one training run share."""
+    """What the epochs of one training run share (on every rank)."""
 
-    model: Darknet
+    model: Darknet  # the network itself: its weights are saved and scored
     opt: torch.optim.Optimizer
-    gen: torch.Generator
-    run: RunDir
     params: dict[str, Any]
     spec: DataSpec
     device: torch.device
-    data: tuple  # train images, train labels, val images, val labels
+    seed: int  # the shuffle and augmentation draws depend on (seed, epoch, image)
+    prec: Precision
+    run: RunDir | None = None  # rank 0's run folder; None on the other ranks
+    here: Dist | None = None
+    ddp: Any = None  # the model in DistributedDataParallel (the model itself in one process)
+    loader: Any = None  # DataLoader of the train split (this rank's share of each batch)
+    val: Streamed | None = None
     start: int = 0
     best: float = -1.0
 
 
+def check_workers(workers: Any, warn) -> int:
+    """Refuse a --workers below 0; warn (through ``warn``) when it exceeds the CPU cores."""
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise DltoolError(f"--workers {workers!r} is not a number of processes ≥ 0",
+                          hint="use --workers 0 (read in the main process) or e.g. 2")  # fmt: skip
+    cores = os.cpu_count() or 1
+    if workers > cores:
+        warn(f"--workers {workers} starts more reading processes than this machine's {cores} cores")
+    return workers
+
+
 def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_ok: bool) -> None:
-    """Train per ``params`` (``dltool yolo train --help``), or go on with run ``resume``."""
-    from dltool_yolo.dataset import load_split
+    """Train per ``params`` (``dltool yolo train --help``), or go on with run ``resume``.
+
+    ``--nproc N`` (not under a launcher) starts N workers that re-run this command; each
+    (and a single process) then trains as one rank of the group, rank 0 writing the run.
+    """
+    from dltool import distributed
+    from dltool_yolo.dataset import check_readable
 
     check_train_options(params)
+    session = current()
+    nproc = distributed.check_nproc(params.get("nproc", 1), session.reporter.warn)
+    check_workers(params.get("workers", 0), session.reporter.warn)
+    _check_sync_bn(params, nproc)
     state = _load_checkpoint(resume, params["epochs"]) if resume is not None else None
     spec = read_data_yaml(Path(params["data"]))
     pairs = {split: spec.labelled(split) for split in ("train", "val")}
     cfg_text = _read_run_cfg(resume) if resume is not None else model_cfg(params, spec)
-    t = _setup(params, spec, cfg_text, state)
-    size, nc = t.model.width, len(spec.names)
-    current().reporter.info(f"loading {params['data']} at {size}×{size}")
-    t.data = (*load_split(pairs["train"], size, nc), *load_split(pairs["val"], size, nc))
-    t.run = _run_folder(params, resume, out, exist_ok)
+    check_readable([p for p, _ in pairs["train"] + pairs["val"]])
+    if nproc > 1 and not distributed.launched():
+        run = {"out": out, "exist_ok": exist_ok}
+        return distributed.start_workers(nproc, params["batch_size"], session, "yolo train", run)
+    with distributed.joined(session) as (here, device):
+        distributed.rank_batch(params["batch_size"], here)
+        t = _setup(params, spec, cfg_text, state, device)
+        _distribute(t, here, pairs)
+        if here.writer:
+            t.run = _run_folder(params, resume, out, exist_ok)
+            _start_files(t, resume, cfg_text)
+        scores = _fit(t)
+        if t.run is not None:
+            _report(t.run, spec, scores, t.best)
+            write_coco(t.run, scores["results"], [p for p, _ in pairs["val"]], t.model.width,
+                       spec.names)  # fmt: skip
+    return None
+
+
+def _check_sync_bn(params: dict[str, Any], nproc: int) -> None:
+    """Refuse --sync-bn with several CPU workers: torch's SyncBatchNorm runs on GPUs only."""
+    from dltool import distributed
+
+    several = nproc > 1 or (distributed.launched() and int(os.environ["WORLD_SIZE"]) > 1)
+    if params.get("sync_bn") and several and current().device.type != "cuda":
+        raise DltoolError(
+            "--sync-bn needs CUDA devices: torch's SyncBatchNorm does not run on the CPU",
+            hint="leave out --sync-bn (each rank then normalises its own share of the batch)",
+        )
+
+
+def _start_files(t: Training, resume: Path | None, cfg_text: str) -> None:
+    """Drop rows a killed run logged after its last.pt, or write model.cfg and classes.names."""
     if resume is not None:  # rows a killed run logged after its last.pt, a half-written line
         t.run.drop_rows_after("epoch", t.start)
-    else:
-        atomic.write_text(t.run.file("model.cfg"), cfg_text)
-        atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in spec.names))
-    scores = _fit(t)
-    _report(t.run, spec, scores, t.best)
+        return
+    atomic.write_text(t.run.file("model.cfg"), cfg_text)
+    atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in t.spec.names))
 
 
 def _run_folder(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> RunDir:
@@ -323,14 +379,17 @@ def _run_folder(params: dict, resume: Path | None, out: Path | None, exist_ok: b
     return run
 
 
-def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> Training:
-    """Return the model (initial or resumed weights), optimizer and generator of a run."""
+def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None, device) -> Training:
+    """Return the model (initial or resumed weights), optimizer and precision of a run."""
     import torch
 
+    from dltool.precision import Precision
     from dltool_yolo.darknet import Darknet, check_trainable, load_weights
 
     s = current()
     seed = s.seed if s.seed is not None else 0
+    if state is not None:
+        seed = int(state.get("seed", seed))  # the run's own draws, whatever --seed says now
     torch.manual_seed(seed)  # the initial weights too
     model = Darknet(parse_cfg(cfg_text, str(params["cfg"])), str(params["cfg"]))
     if model.classes != len(spec.names):
@@ -346,56 +405,110 @@ def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None) -> T
     check_trainable(model)
     if params.get("weights") and state is None:
         load_weights(model, model_files(Path(params["weights"])).weights)
-    model.to(s.device)
+    model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=params["lr"], weight_decay=5e-4)
-    gen = torch.Generator().manual_seed(seed)
-    t = Training(model, opt, gen, None, params, spec, s.device, ())
+    prec = Precision(device, bool(params.get("amp", False)))
+    t = Training(model, opt, params, spec, device, seed, prec)
     if state is not None:
         _restore(t, state)
     return t
 
 
+def _distribute(t: Training, here: Dist, pairs: dict) -> None:
+    """Wrap the model in DDP (SyncBatchNorm under --sync-bn) and build this rank's loaders."""
+    import torch
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    from dltool import distributed
+    from dltool_yolo.dataset import Streamed, YoloDataset, collate
+
+    t.here, nc, size = here, len(t.spec.names), t.model.width
+    net = t.model
+    if t.params.get("sync_bn") and here.active and here.world > 1:
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)  # shares t.model's modules
+    t.ddp = distributed.wrap(net, here, t.device)
+    data = YoloDataset(pairs["train"], size, nc, t.seed)
+    sampler = DistributedSampler(data, here.world, here.rank, shuffle=True, seed=t.seed)
+    share = distributed.rank_batch(t.params["batch_size"], here)
+    t.loader = DataLoader(data, batch_size=share, sampler=sampler, collate_fn=collate,
+                          num_workers=t.params.get("workers", 0),
+                          generator=torch.Generator().manual_seed(t.seed),
+                          pin_memory=t.device.type == "cuda")  # fmt: skip
+    t.val = Streamed(YoloDataset(pairs["val"], size, nc, t.seed, flip=False))
+    current().reporter.info(f"{len(data)} train / {len(t.val)} val images at {size}×{size}, "
+                            f"{share} per step on each of {here.world} rank(s), "
+                            f"{t.params.get('workers', 0)} reading worker(s)")  # fmt: skip
+
+
 def _fit(t: Training) -> dict:
     """Run the epochs from ``t.start`` to ``--epochs``; return the last epoch's scores."""
-    train_x = t.data[0]
-    steps = math.ceil(len(train_x) / t.params["batch_size"])
+    steps = len(t.loader)
     scores = {}
     with current().reporter.progress((t.params["epochs"] - t.start) * steps, "train") as bar:
         for epoch in range(t.start, t.params["epochs"]):
-            loss = _epoch(t, epoch, steps, bar)
-            scores = _end_epoch(t, epoch, loss)
+            parts = _epoch(t, epoch, bar)
+            scores = _end_epoch(t, epoch, parts)
     return scores
 
 
-def _epoch(t: Training, epoch: int, steps: int, bar: Any) -> float:
-    """Train one epoch (shuffled, flipped at random); return its mean loss."""
+def _lr(t: Training, step: int, total: int) -> float:
+    """Set and return lr = lr₀·(0.05 + 0.95·½(1 + cos(π·step/total))): cosine decay to 5 %."""
+    lr = t.params["lr"] * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
+    for g in t.opt.param_groups:
+        g["lr"] = lr
+    return lr
+
+
+def _epoch(t: Training, epoch: int, bar: Any) -> dict:
+    """Train one epoch (this rank's shuffled share, flipped at random); return its mean losses.
+
+    Each step's loss parts are averaged over the ranks (equal shares: the global batch's).
+    """
     import torch
 
-    from dltool_yolo.dataset import make_batch
+    from dltool.distributed import all_sum
 
-    train_x, train_y = t.data[0], t.data[1]
-    bs, total = t.params["batch_size"], t.params["epochs"] * steps
-    t.model.train()
-    order = torch.randperm(len(train_x), generator=t.gen)
-    running = 0.0
-    for i in range(steps):
-        step = epoch * steps + i
-        for g in t.opt.param_groups:  # cosine decay to 5 %
-            g["lr"] = t.params["lr"] * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
-        idx = order[i * bs : (i + 1) * bs]
-        flip = torch.rand(len(idx), generator=t.gen) < 0.5
-        batch = make_batch(train_x, train_y, idx, flip)
-        out = t.model(batch.images.to(t.device))
-        loss, _parts = yolo_loss(t.model, out, batch.targets.to(t.device))
-        value = loss.item()
-        if not math.isfinite(value):
-            _stop(t, f"the loss became {value} at epoch {epoch + 1}, step {i + 1}", epoch)
+    t.loader.sampler.set_epoch(epoch)
+    t.loader.dataset.epoch = epoch  # the workers get this copy when the epoch's iterator starts
+    steps = len(t.loader)
+    t.ddp.train()
+    sums = torch.zeros(4, dtype=torch.float64)  # loss, box, obj, cls summed over the steps
+    lr = t.params["lr"]
+    for i, batch in enumerate(_batches(t.loader)):
+        lr = _lr(t, epoch * steps + i, t.params["epochs"] * steps)
+        with t.prec.autocast():
+            out = t.ddp(batch.images.to(t.device, non_blocking=True))  # heads (B, A·(5+C), H, W)
+            loss, parts = yolo_loss(t.model, out, batch.targets.to(t.device))
+        here = torch.tensor([loss.item(), parts["box"], parts["obj"], parts["cls"]],
+                            dtype=torch.float64)  # fmt: skip
+        step = all_sum(here, t.here) / t.here.world  # (4,) the global batch's mean
+        if not math.isfinite(float(step[0])):
+            _stop(t, f"the loss became {float(step[0])} at epoch {epoch + 1}, step {i + 1}", epoch)
         t.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        t.opt.step()
-        running += value
-        bar.advance(loss=value, epoch=epoch + 1)
-    return running / steps
+        t.prec.step(loss, t.opt)
+        sums += step
+        bar.advance(loss=float(step[0]), epoch=epoch + 1)
+    mean = (sums / steps).tolist()
+    return {"loss": mean[0], "box_loss": mean[1], "obj_loss": mean[2], "cls_loss": mean[3],
+            "lr": lr}  # fmt: skip
+
+
+def _batches(loader) -> Any:
+    """Yield the loader's batches; an error raised in a reading worker is one DltoolError."""
+    it = iter(loader)
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        except RuntimeError as exc:
+            text = str(exc)
+            if not text.startswith("Caught ") or "DataLoader worker" not in text:
+                raise
+            last = [line for line in text.strip().splitlines() if line.strip()][-1]
+            raise DltoolError(last.split(": ", 1)[-1].strip(),
+                              hint="fix or remove that file and train again") from None  # fmt: skip
+        yield batch
 
 
 def yolo_loss(model: Darknet, out: list, targets: torch.Tensor) -> tuple:
@@ -407,24 +520,27 @@ def yolo_loss(model: Darknet, out: list, targets: torch.Tensor) -> tuple:
 
 def _stop(t: Training, why: str, done: int) -> None:
     """Stop training after ``done`` finished epochs: their last checkpoint stays as it is."""
-    kept = f"; {t.run.path}/last.pt keeps epoch {done}" if done else ""
+    kept = f"; {t.run.path}/last.pt keeps epoch {done}" if done and t.run is not None else ""
     raise DltoolError(f"{why}: training stopped{kept}", hint="train again with a smaller --lr")
 
 
-def _end_epoch(t: Training, epoch: int, loss: float) -> dict:
-    """Score the epoch on val, log its metrics, write best.weights and the checkpoint."""
+def _end_epoch(t: Training, epoch: int, parts: dict) -> dict:
+    """Rank 0: score the epoch on val, log its losses, metrics and lr, write the checkpoints."""
     import torch
 
     from dltool_yolo.darknet import save_weights
 
     if not all(bool(torch.isfinite(p).all()) for p in t.model.parameters()):
         _stop(t, f"the weights became NaN or inf in epoch {epoch + 1}", epoch)
+    if t.run is None:  # ranks other than 0: rank 0 scores and writes
+        return {}
     t.model.eval()
-    scores = _score(t.model, t.spec.names, t.device, t.data[2], t.data[3])
-    row = {"epoch": epoch + 1, "loss": loss, "precision": scores["precision"],
+    scores = _score(t.model, t.spec.names, t.device, t.val, t.val.labels)
+    row = {"epoch": epoch + 1, **parts, "precision": scores["precision"],
            "recall": scores["recall"], "map50": scores["map50"],
            "map50_95": scores["map50_95"]}  # fmt: skip
     t.run.log_metrics(**row)
+    t.run.best("map50", scores["map50"], "max")
     if scores["map50"] > t.best:
         t.best = scores["map50"]
         save_weights(t.model, t.run.file("best.weights"), seen=epoch + 1)
@@ -433,23 +549,24 @@ def _end_epoch(t: Training, epoch: int, loss: float) -> dict:
 
 
 def _score(model: Darknet, names: list[str], device, images, labels) -> dict:
-    """Return the mAP scores of a fused copy of ``model`` on the given images."""
+    """Return the mAP scores of a fused copy of ``model`` on the given images (and results)."""
     import torch
 
     from dltool_yolo.detect import Detector
 
     detector = Detector(copy.deepcopy(model), names, device, model.width)
     with torch.no_grad():
-        return score_results(collect(detector, images, labels), len(names))
+        results = collect(detector, images, labels)
+        return score_results(results, len(names)) | {"results": results}
 
 
 def _save_checkpoint(t: Training, epoch: int) -> None:
-    """Write last.weights and last.pt (weights, optimizer, shuffle generator, epoch)."""
+    """Write last.weights and last.pt (weights, optimizer, scaler, seed, epoch)."""
     from dltool_yolo.darknet import save_weights
 
     save_weights(t.model, t.run.file("last.weights"), seen=epoch)
     state = {"model": t.model.state_dict(), "optimizer": t.opt.state_dict(), "epoch": epoch,
-             "best_map": t.best, "generator": t.gen.get_state()}  # fmt: skip
+             "best_map": t.best, "seed": t.seed, "scaler": t.prec.state_dict()}  # fmt: skip
     save_torch(t.run.file("last.pt"), state, CHECKPOINT)
 
 
@@ -489,12 +606,12 @@ def _read_run_cfg(run: Path) -> str:
 
 
 def _restore(t: Training, state: dict) -> None:
-    """Load the checkpoint's weights, optimizer and generator state into ``t``."""
+    """Load the checkpoint's weights, optimizer and gradient-scaler state into ``t``."""
     try:
         t.model.load_state_dict(state["model"])
         t.opt.load_state_dict(state["optimizer"])
-        t.gen.set_state(state["generator"])  # the shuffles and flips an unbroken run would draw
-    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        t.prec.load_state_dict(state.get("scaler"))
+    except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DltoolError(
             f"last.pt does not fit its run's model.cfg: {first}",
