@@ -208,7 +208,7 @@ class DltoolGroup(TyperGroup):
         from dltool import runlog  # only when a command runs: --help and TAB never get here
 
         try:
-            with runlog.recording():  # run.json: finished, interrupted or failed
+            with runlog.recording(_reporter):  # run.json: finished, interrupted or failed
                 result = super().invoke(ctx)
             _flush()
             return result
@@ -273,6 +273,12 @@ def _unexpected(exc: Exception) -> tuple[str, str]:
         f"unexpected {type(exc).__name__}: {exc}",
         "rerun with --debug for the traceback and report it",
     )
+
+
+def _reporter() -> Any:
+    """Return the running session's reporter (the runs' epoch lines), or None before it."""
+    session = peek()
+    return None if session is None else session.reporter
 
 
 def _flush() -> None:

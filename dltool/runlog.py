@@ -11,7 +11,11 @@ starts, and updated when the command exits (``finished``, ``interrupted`` on Ctr
 end ``curves.png`` (one panel per numeric column against epoch/step) is drawn from
 ``results.csv`` unless the command drew its own during the run.
 
-This module imports only the standard library at import time (it is loaded for ``--help``).
+A metrics row with an ``epoch`` is also one console line on stderr through the running
+command's reporter (:func:`epoch_line`; hidden by ``--quiet``), and every metrics row goes to
+the run's TensorBoard events (:mod:`dltool.tensorboard`).
+
+This module imports only the standard library at import time (it is loaded when a command runs).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import io
 import json
 import math
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,7 @@ STATUSES = ("running", "finished", "interrupted", "failed")
 EXIT_INTERRUPTED = 130
 
 _ACTIVE: list[Any] = []  # RunDirs started or continued by the running command
+_REPORTERS: list[Callable[[], Any]] = []  # the running commands' reporter getters, innermost last
 
 
 def now() -> str:
@@ -154,15 +160,75 @@ def status_of(exc: BaseException | None) -> str:
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[None]:
-    """Finish the runs a command starts inside this block with the status its exit gives."""
+def recording(reporter: Callable[[], Any] | None = None) -> Iterator[None]:
+    """Finish the runs a command starts inside this block with the status its exit gives.
+
+    ``reporter`` returns the command's reporter (or None before it exists): the runs' epoch
+    lines and warnings go through it.
+    """
     first = len(_ACTIVE)
+    _REPORTERS.append(reporter or (lambda: None))
     try:
         yield
     except BaseException as exc:
         finish_runs(first, status_of(exc))
         raise
-    finish_runs(first, "finished")
+    else:
+        finish_runs(first, "finished")
+    finally:
+        _REPORTERS.pop()
+
+
+def _reporter() -> Any:
+    """Return the running command's reporter, or None (outside a command, or not made yet)."""
+    return _REPORTERS[-1]() if _REPORTERS else None
+
+
+def info(text: str) -> None:
+    """Log ``text`` on stderr through the command's reporter (--quiet hides it; silent outside)."""
+    reporter = _reporter()
+    if reporter is not None:
+        reporter.info(text)
+
+
+def warn(text: str) -> None:
+    """Log one warning through the command's reporter (plain stderr outside a command)."""
+    reporter = _reporter()
+    if reporter is not None:
+        reporter.warn(text)
+    else:
+        sys.stderr.write(f"warning: {text}\n")
+
+
+# ---------------------------------------------------------------- the epoch line
+
+
+def number(value: Any) -> str | None:
+    """Return a metric as the epoch line shows it: ints as is, floats to 4 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def epoch_line(row: dict[str, Any], epochs: int | None = None) -> str:
+    """Return ``epoch E/N  key value  …  time Ts``: the numeric values of ``row`` in its order."""
+    head = f"epoch {row['epoch']}" + (f"/{epochs}" if epochs else "")
+    parts = [head]
+    for key, value in row.items():
+        text = number(value)
+        if key not in ("epoch", "epochs", "time") and text is not None:
+            parts.append(f"{key} {text}")
+    if number(row.get("time")) is not None:
+        parts.append(f"time {row['time']:.1f}s")
+    return "  ".join(parts)
+
+
+def last_time(rows: list[dict[str, Any]]) -> float:
+    """Return the ``time`` of the last row that has one (0 when none: a new run)."""
+    for row in reversed(rows):
+        if number(row.get("time")) is not None:
+            return float(row["time"])
+    return 0.0
 
 
 def finish_runs(first: int, status: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,14 @@ class RunDir:
 
     ``RunDir(path)`` continues an earlier run (``--resume``: metrics are appended);
     ``RunDir.create`` starts a new one, whose metrics replace any left in a reused ``--out``.
+
+    Experiment logs: ``log_metrics(epoch=3, train_loss=0.41, dev_acc=0.93, lr=1e-3)`` adds a
+    ``time`` column (seconds of the run so far; a resumed run goes on from its last row's),
+    appends the row to ``metrics.jsonl`` and ``results.csv``, writes its numbers to the
+    TensorBoard events in ``tensorboard/`` (at the row's epoch, else its step) and, for a row
+    with an ``epoch``, prints one line ``epoch 3/10  train_loss 0.41  …  time 12.3s`` through
+    the command's reporter. ``log_images(tag, images, step)`` adds a sample of predictions
+    ((N, H, W, 3) uint8 or float 0..1) to the events. ``finish`` closes the events file.
     """
 
     def __init__(self, path: Path, fresh: bool = False, created: bool = False) -> None:
@@ -110,14 +119,20 @@ class RunDir:
         self._record: dict[str, Any] | None = None  # run.json while this command runs
         self._since = 0.0  # when this command started the run (curves drawn after it are its own)
         self._best: dict[str, Any] | None = None
+        self._clock = time.monotonic()  # when this command took the run (new or resumed)
+        self._time0: float | None = None  # the time column's value at _clock
+        self._epochs: int | None = None  # the run's --epochs, for the epoch line
+        self._board: Any = None  # its TensorBoard writer, made on the first row
+        self._rows = 0  # metrics rows this command logged (the x of a row without epoch/step)
 
     def start(self, plugin: str = "", command: str = "") -> RunDir:
         """Record the run as ``running`` in ``run.json``; the command's exit finishes it."""
-        import time
+        from dltool import tensorboard
 
         if self._record is None:
             if self.fresh:
                 self.file(runlog.RESULTS).unlink(missing_ok=True)  # an earlier run's, --exist-ok
+                tensorboard.clear(self.path)
             self._since = time.time()
             self._record = runlog.start_record(self.path, plugin, command)
             runlog.write_record(self.path, self._record)
@@ -135,7 +150,9 @@ class RunDir:
         self._best = {"metric": metric, "value": value, "mode": mode}
 
     def finish(self, status: str) -> None:
-        """End the run with ``status`` in run.json and draw curves.png from results.csv."""
+        """End the run with ``status`` in run.json, close its events, draw curves.png."""
+        if self._board is not None:
+            self._board.close()
         if self._record is None:
             return
         record = runlog.finish_record(self.path, self._record, status)
@@ -212,17 +229,62 @@ class RunDir:
         """Write the resolved configuration as YAML, atomically."""
         import yaml
 
+        epochs = config.get("epochs") if name == CONFIG else None
+        if isinstance(epochs, int) and not isinstance(epochs, bool):
+            self._epochs = epochs
         text = yaml.safe_dump(plain(config), sort_keys=False)
         return atomic.write_text(self.file(name), text)
 
     def log_metrics(self, name: str = METRICS, **row: Any) -> None:
-        """Append one JSON line of metrics (one write per line); a new run starts the file anew."""
+        """Append one JSON line of metrics (one write per line); a new run starts the file anew.
+
+        A ``metrics.jsonl`` row also gets ``time``, goes to results.csv and TensorBoard, and
+        one with an ``epoch`` is printed as the epoch line.
+        """
         if name in self._to_replace:
             self._to_replace.discard(name)
             self.file(name).unlink(missing_ok=True)
+        if name == METRICS and "time" not in row:
+            row = {**row, "time": round(self._elapsed(), 3)}
         atomic.append_line(self.file(name), json.dumps(plain(row)))
         if name == METRICS:
             self._log_result(plain(row))
+            self._publish(plain(row))
+
+    def _elapsed(self) -> float:
+        """Return the run's seconds so far: its last logged time plus this command's."""
+        if self._time0 is None:
+            self._time0 = runlog.last_time(runlog.read_rows(self.file(METRICS)))
+        return self._time0 + time.monotonic() - self._clock
+
+    def _publish(self, row: dict[str, Any]) -> None:
+        """Write ``row`` to TensorBoard; print the epoch line of a row with an ``epoch``."""
+        self._rows += 1
+        self.board().scalars(row, self._rows)
+        if "epoch" in row:
+            runlog.info(runlog.epoch_line(row, row.get("epochs") or self._total_epochs()))
+
+    def _total_epochs(self) -> int | None:
+        """Return the run's --epochs (from write_config, else its config.yaml; None if none)."""
+        if self._epochs is None and holds_run(self.path):
+            import contextlib
+
+            with contextlib.suppress(DltoolError):
+                epochs = read_config(self.path).get("epochs")
+                self._epochs = epochs if isinstance(epochs, int) and epochs > 0 else 0
+        return self._epochs or None
+
+    def board(self) -> Any:
+        """Return the run's TensorBoard writer (:class:`dltool.tensorboard.Board`)."""
+        if self._board is None:
+            from dltool.tensorboard import Board
+
+            self._board = Board(self.path, resumed=not self.fresh)
+        return self._board
+
+    def log_images(self, tag: str, images: Any, step: int) -> None:
+        """Add ``images`` ((N, H, W, 3) uint8, or float 0..1) to TensorBoard under ``tag``."""
+        self.board().images(tag, images, step)
 
     def _log_result(self, row: dict[str, Any]) -> None:
         """Add ``row`` to results.csv (rebuilt from metrics.jsonl when a key is new)."""

@@ -67,7 +67,7 @@ def test_a_new_key_widens_the_header_and_resume_rebuilds(tmp_path):
     run.log_metrics(epoch=2, loss=1.5)
     run.log_metrics(epoch=3, loss=1.0, map50=0.25)
     table = _csv(tmp_path / "x" / "results.csv")
-    assert list(table[0]) == ["epoch", "loss", "map50"]
+    assert list(table[0]) == ["epoch", "loss", "time", "map50"]  # time: added by the core
     assert [r["map50"] for r in table] == ["", "", "0.25"]
     run.best("map50", 0.25)
     run.best("map50", 0.1)  # not better
