@@ -156,7 +156,7 @@ def test_ctrl_c_saves_once_and_exits_130(tmp_path):
     proc = _start("cnn", "train", *ARGS[:2], "--epochs", "50", "--batch-size", "32",
                   "--nproc", "2", "--out", str(out))  # fmt: skip
     deadline = time.monotonic() + 120
-    while not (out / "results.csv").is_file() and time.monotonic() < deadline:
+    while not (out / "last.pt").is_file() and time.monotonic() < deadline:
         time.sleep(0.2)  # the first epoch is done
     proc.send_signal(signal.SIGINT)
     res = _finish(proc, timeout=90)
