@@ -14,6 +14,7 @@ import typer
 from dltool.commands import (
     FiniteFloat,
     exist_ok_option,
+    nproc_option,
     out_option,
     plugin_app,
     positive_float,
@@ -117,6 +118,12 @@ def train(
         help="Stop this invocation after this many seconds, checkpoint kept (0: no limit).",
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of TEXT_FILE."),
+    nproc: int = nproc_option(),
+    amp: bool = typer.Option(
+        False,
+        "--amp",
+        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
+    ),
     resume: str | None = resume_option("--epochs, --max-steps and --time-limit"),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),

@@ -34,6 +34,7 @@ from dltool_rnn.train import (
 MODEL_KEYS = ("cell", "hidden", "layers", "reset_after")
 RUN_KEYS = ("resume", "out", "exist_ok", "config")  # where the run is, not what it does
 RUN_ONLY = ("max_steps", "time_limit")  # limits of one invocation: a resume may change them
+PARALLEL = ("nproc", "amp")  # torch backend only
 EPOCHS = "epochs.jsonl"
 FINITE = ("lr", "clip", "val_fraction", "time_limit")
 SHAPES_BUDGET = 1 << 30  # bytes rnn shapes may allocate
@@ -120,13 +121,44 @@ def _prepare(params: dict, vocab: Vocabulary | None):
     return vocab, data, unigram_loss(train_ids, baseline_ids[1:], len(vocab)), source, len(ids)
 
 
-def _backend(params: dict, saved: dict, meta: dict | None, moments, device):
+def _check_backend(params: dict) -> None:
+    """Refuse --nproc > 1 and --amp with the NumPy backend (one process, float32 arrays)."""
+    if params["backend"] == "torch":
+        return
+    if params.get("nproc", 1) > 1:
+        hint = "the NumPy reference runs in one process; add --backend torch"
+        raise DltoolError("--nproc needs --backend torch", hint=hint)
+    if params.get("amp"):
+        hint = "the NumPy reference computes in float32; add --backend torch"
+        raise DltoolError("--amp needs --backend torch", hint=hint)
+
+
+def _shard(data: dict, here) -> dict:
+    """Return ``data`` with this rank's equal share of the training streams (rows of X, Y)."""
+    X, Y = data["train"]  # (m, L)
+    m = X.shape[0]
+    if m % here.world:
+        raise DltoolError(
+            f"the text makes {m} streams, which do not split evenly over {here.world} workers",
+            hint=f"use a --batch-size of at most {m} that {here.world} divides, or a longer text",
+        )
+    share = m // here.world
+    rows = slice(here.rank * share, (here.rank + 1) * share)
+    return {**data, "train": (X[rows], Y[rows])}
+
+
+def _backend(params: dict, saved: dict, meta: dict | None, moments, device, here=None):
     """Return (backend, Adam, TrainState), restored from a checkpoint when ``meta`` is set."""
     if params["backend"] == "torch":
         import torch
 
+        from dltool.precision import Precision
+
         torch.manual_seed(params["seed"])
-        backend = TorchBackend(saved, device)
+        precision = Precision(device, bool(params.get("amp")))
+        backend = TorchBackend(saved, device, here, precision)
+        if meta is not None:
+            precision.load_state_dict(meta.get("scaler"))
 
         def to_state(a):
             return torch.as_tensor(a, device=device)
@@ -196,39 +228,71 @@ def _report(s, params, backend, vocab, ts, val, unigram, seconds, run) -> None:
 
 
 def _train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> None:
-    """Train a new character model, or continue the run ``resume``, as ``params`` say."""
+    """Train a new character model, or continue the run ``resume``, as ``params`` say.
+
+    ``--nproc N`` (torch): the checks run here, then N workers re-run the command line,
+    each on its share of the streams (DDP); rank 0 alone writes the run and reports.
+    """
+    from dltool import distributed
+
     s = current()
     params = {k: v for k, v in params.items() if k not in RUN_KEYS}  # old runs saved them
     params.setdefault("seed", 0 if s.seed is None else s.seed)
     _check_numbers(params)
+    _check_backend(params)
+    nproc = distributed.check_nproc(params.get("nproc", 1), s.reporter.warn)
     saved, meta, moments = _resume(params, resume) if resume else (None, None, None)
     vocab = Vocabulary(meta["vocab"]) if meta else None
     vocab, data, unigram, source, n_chars = _prepare(params, vocab)
+    if nproc > 1 and not distributed.launched():
+        _shard(data, distributed.Dist(0, nproc, 0, True))
+        run = {"out": None if resume else out, "exist_ok": exist_ok}
+        return distributed.start_workers(nproc, params["batch_size"], s, "rnn train", run)
+    with distributed.joined(s) as (here, device):
+        data = _shard(data, here)
+        _fit_run(params, (saved, meta, moments), (vocab, data, unigram, source, n_chars),
+                 (here, device), (resume, out, exist_ok))  # fmt: skip
+
+
+def _fit_run(params: dict, restored, prepared, where, run_args) -> None:
+    """Build the model (new or restored), train it on this rank's streams, report (rank 0)."""
+    s = current()
+    saved, meta, moments = restored
+    vocab, data, unigram, source, n_chars = prepared
+    (here, device), (resume, out, exist_ok) = where, run_args
     if saved is None:
         rng = np.random.default_rng(params["seed"])
         saved = charmodel.init_model(
             params["cell"], len(vocab), params["hidden"], params["layers"], rng,
             params["reset_after"], np.float32,
         )  # fmt: skip
-    backend, adam, ts = _backend(params, saved, meta, moments, s.device)
-    run = RunDir(resume) if resume else _new_run(out, exist_ok)
-    if resume:  # rows a killed run logged after its checkpoint would repeat
-        for name in (METRICS, EPOCHS):
-            run.drop_rows_after("step", ts.step, name)
-    run.write_config(params)
+    backend, adam, ts = _backend(params, saved, meta, moments, device, here)
+    run = _open_run(params, resume, out, exist_ok, ts) if here.writer else None
     X = data["train"][0]
     s.reporter.info(
-        f"{source}: {n_chars} characters, vocabulary {len(vocab)}, {X.shape[0]} streams x "
-        f"{X.shape[1] // params['seq_len']} steps of {params['seq_len']} per epoch; "
-        f"unigram baseline {unigram:.3f} nats/char; run directory {run.path}"
+        f"{source}: {n_chars} characters, vocabulary {len(vocab)}, {X.shape[0] * here.world} "
+        f"streams x {X.shape[1] // params['seq_len']} steps of {params['seq_len']} per epoch; "
+        f"unigram baseline {unigram:.3f} nats/char; run directory {run and run.path}"
     )
     started = time.perf_counter()
     meta = _meta(params, vocab, unigram)
     with thread_limit(small_step_threads(s.threads)):  # small steps: one thread unless told
         ts = fit(backend, adam, data, params, meta, run, s.reporter, ts, resumed=bool(resume))
         seconds = time.perf_counter() - started
+        if run is None:
+            return
         val = mean_loss(backend, *data["val"], params["seq_len"]) if data["val"] else None
     _report(s, params, backend, vocab, ts, val, unigram, seconds, run)
+
+
+def _open_run(params: dict, resume: Path | None, out: Path | None, exist_ok: bool, ts) -> RunDir:
+    """Return the resumed run (rows after its checkpoint dropped) or a new one; save options."""
+    run = RunDir(resume) if resume else _new_run(out, exist_ok)
+    if resume:  # rows a killed run logged after its checkpoint would repeat
+        for name in (METRICS, EPOCHS):
+            run.drop_rows_after("step", ts.step, name)
+    run.write_config(params)
+    return run
 
 
 def sample(target: str, n: int, temperature: float, prefix: str, max_len: int) -> None:

@@ -61,6 +61,11 @@ class NumpyBackend:
         grads = charmodel.backward(self.cell, self.params, logp, Y, caches)
         return loss, {k: grads["d" + k] for k in self.params}, new_state
 
+    def train_step(self, X: np.ndarray, Y: np.ndarray, state, update):
+        """Return (J, ‖g‖ from ``update(J, grads)``, new state) of one step on (m, T)."""
+        loss, grads, new_state = self.loss_and_grads(X, Y, state)
+        return loss, update(loss, grads), new_state
+
     def evaluate(self, X: np.ndarray, Y: np.ndarray, state):
         """Return (J, new state) without gradients."""
         x = charmodel.one_hot(X, self.n_x, np.float32)
@@ -76,20 +81,48 @@ class NumpyBackend:
         return self.params
 
 
+class _Update:
+    """The rnn update (clip, Adam) dressed as a torch optimizer, for the gradient scaler.
+
+    ``GradScaler.step`` unscales ``param_groups``' gradients and calls :meth:`step` only when
+    they are finite; ``norm`` then holds ‖g‖ (None for a skipped step).
+    """
+
+    def __init__(self, model, update, loss: float) -> None:
+        self.model, self.update, self.loss = model, update, loss
+        self.param_groups = [{"params": list(model.parameters())}]
+        self.norm: float | None = None
+
+    def step(self) -> None:
+        """Apply ``update(J, {key: dJ/dθ})`` and keep the norm it returns."""
+        grads = {k: p.grad for k, p in self.model.flat_items()}
+        self.norm = self.update(self.loss, grads)
+
+
 class TorchBackend:
-    """The torch twin (``cells_torch.CharModel``) on a torch device, float32."""
+    """The torch twin (``cells_torch.CharModel``) on a torch device, float32.
+
+    ``here`` (a :class:`dltool.distributed.Dist`) wraps the model in DDP, so each rank's
+    gradient is the mean over the ranks (equal shares of the streams: the global mean);
+    ``precision`` (:class:`dltool.precision.Precision`) runs the forward pass under autocast.
+    """
 
     name = "torch"
 
-    def __init__(self, params: dict, device: Any) -> None:
+    def __init__(self, params: dict, device: Any, here=None, precision=None) -> None:
         import torch
 
+        from dltool import distributed
+        from dltool.precision import Precision
         from dltool_rnn.cells_torch import CharModel
 
         self.torch = torch
         self.device = device
         self.model = CharModel.from_flat(params, dtype=torch.float32).to(device)
         self.n_x = params["by"].shape[0]
+        self.here = here or distributed.Dist()
+        self.net = distributed.wrap(self.model, self.here, device)  # the model without DDP
+        self.precision = precision or Precision(device, False)
 
     def zero_state(self, m: int) -> None:
         """Return None: the model starts every layer from zeros."""
@@ -111,6 +144,25 @@ class TorchBackend:
         grads = {k: p.grad for k, p in self.model.flat_items()}
         detached = [tuple(s.detach() for s in st) for st in new_state]
         return float(loss.item()), grads, detached
+
+    def train_step(self, X, Y, state, update):
+        """Return (J over all ranks, ‖g‖ or None if skipped, new state) of one step on (m, T).
+
+        Forward under autocast; ``Precision.step`` runs backward (scaled on CUDA) and calls
+        ``update(J, grads)`` (clip, Adam) unless the scaled gradients overflowed.
+        """
+        from dltool import distributed
+        from dltool_rnn.cells_torch import sequence_loss
+
+        self.model.zero_grad(set_to_none=True)
+        with self.precision.autocast():
+            logp, new_state = self.net(self._x(X), state)  # (n_x, m, T)
+        loss = sequence_loss(logp.float(), self.torch.as_tensor(Y, device=self.device))
+        total = distributed.all_sum(loss.detach().double(), self.here) / self.here.world
+        box = _Update(self.model, update, float(total.item()))
+        self.precision.step(loss, box)
+        detached = [tuple(s.detach().float() for s in st) for st in new_state]
+        return box.loss, box.norm, detached
 
     def evaluate(self, X, Y, state):
         """Return (J, new state) without gradients."""
@@ -189,13 +241,14 @@ class Loop:
 
     def __init__(self, backend, adam: Adam, data: dict, cfg: dict, meta: dict, run, reporter):
         self.backend, self.adam, self.data, self.cfg = backend, adam, data, cfg
-        self.meta, self.run, self.reporter = meta, run, reporter
-        self.X, self.Y = data["train"]  # (m, L)
+        self.meta, self.run, self.reporter = meta, run, reporter  # run None: not rank 0
+        self.X, self.Y = data["train"]  # (m, L): this rank's streams
         self.T = cfg["seq_len"]
         self.per_epoch = self.X.shape[1] // self.T
         self.rng = np.random.default_rng(cfg["seed"])
-        self.ckpt = run.file(checkpoint.FILENAME)
-        self.started = time.perf_counter()
+        self.ckpt = run.file(checkpoint.FILENAME) if run is not None else None
+        self.started = self.epoch_started = time.perf_counter()
+        self.here = getattr(backend, "here", None)
 
     def start(self, ts: TrainState, resumed: bool) -> None:
         """Begin at ``ts``; a checkpoint counts as this run's only when ``resumed`` from it."""
@@ -213,6 +266,8 @@ class Loop:
 
     def save(self) -> None:
         """Write the checkpoint, once its weights are finite and give a finite loss."""
+        if self.run is None:  # ranks other than 0 write nothing
+            return
         ts, flat = self.ts, self.backend.to_flat()
         if not all(np.isfinite(np.asarray(v)).all() for v in flat.values()):
             self.stop_for_nan(f"weights became NaN or inf after step {ts.step}")
@@ -221,54 +276,89 @@ class Loop:
         if not math.isfinite(loss):
             self.stop_for_nan(f"loss became {loss} after step {ts.step}")
         self.meta.update(epoch=ts.epoch, step_in_epoch=ts.step_in_epoch, step=ts.step, loss=ts.loss)
+        precision = getattr(self.backend, "precision", None)
+        if precision is not None and precision.state_dict():
+            self.meta["scaler"] = precision.state_dict()  # CUDA --amp: the loss scale goes on
         checkpoint.save(self.ckpt, flat, self.meta, self.adam)
         self.saved_step = ts.step
+
+    def update(self, loss: float, grads: dict) -> float:
+        """Clip ``grads``, refuse a NaN/inf loss or norm, take the Adam step; return ‖g‖."""
+        grads, norm = clip(grads, self.cfg["clip_mode"], self.cfg["clip"])
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            what = f"loss became {loss}" if not math.isfinite(loss) else "gradients became NaN"
+            self.stop_for_nan(f"{what} at step {self.ts.step + 1}")
+        self.adam.step(self.backend.tensors(), grads)
+        return norm
 
     def step(self, state, bar):
         """Take one step of truncated BPTT (clip, Adam) from ``state``; return the new state."""
         ts, T = self.ts, self.T
         sl = slice(ts.step_in_epoch * T, (ts.step_in_epoch + 1) * T)
-        loss, grads, state = self.backend.loss_and_grads(self.X[:, sl], self.Y[:, sl], state)
-        grads, norm = clip(grads, self.cfg["clip_mode"], self.cfg["clip"])
-        if not (math.isfinite(loss) and math.isfinite(norm)):
-            what = f"loss became {loss}" if not math.isfinite(loss) else "gradients became NaN"
-            self.stop_for_nan(f"{what} at step {ts.step + 1}")
-        self.adam.step(self.backend.tensors(), grads)
+        x, y = self.X[:, sl], self.Y[:, sl]  # (m, T)
+        loss, norm, state = self.backend.train_step(x, y, state, self.update)
+        if not math.isfinite(loss):  # a step the gradient scaler skipped
+            self.stop_for_nan(f"loss became {loss} at step {ts.step + 1}")
         ts.step, ts.step_in_epoch, ts.loss = ts.step + 1, ts.step_in_epoch + 1, loss
+        self.epoch_losses.append(loss)
         bar.advance(1, loss=round(loss, 4), epoch=ts.epoch + 1)
+        if self.run is None:
+            return state
         if ts.step % 10 == 0:
             elapsed = round(time.perf_counter() - self.started, 3)
-            self.run.log_metrics(
-                step=ts.step, epoch=ts.epoch + 1, loss=loss, grad_norm=norm, seconds=elapsed
-            )
+            row = {"step": ts.step, "epoch": ts.epoch + 1, "loss": loss, "seconds": elapsed}
+            self.run.log_metrics(**row, **({} if norm is None else {"grad_norm": norm}))
         if self.cfg["sample_every"] and ts.step % self.cfg["sample_every"] == 0:
             flat = self.backend.to_flat()
             text = sampling.sample(flat, self.meta["vocab"], 1, 0.8, max_len=100, rng=self.rng)
             self.reporter.info(f"step {ts.step} loss {loss:.3f}: {text[0]!r}")
         return state
 
+    def _stop_now(self, interrupt: Interrupt) -> tuple[bool, bool]:
+        """Return (limit reached, interrupted), agreed over the ranks (any rank's says so)."""
+        ts = self.ts
+        limit = _limit_reached(
+            self.cfg, ts.step - self.first_step, time.perf_counter() - self.started
+        )
+        if self.here is None or not self.here.active:
+            return limit, interrupt.hit
+        import torch
+
+        from dltool.distributed import all_sum
+
+        flags = all_sum(torch.tensor([float(limit), float(interrupt.hit)]), self.here)
+        return bool(flags[0] > 0), bool(flags[1] > 0)
+
     def after_step(self, interrupt: Interrupt) -> bool:
         """Checkpoint when due; return True when this invocation's limits are reached."""
         ts = self.ts
         if ts.step % self.cfg["checkpoint_every"] == 0:
             self.save()
-        if _limit_reached(self.cfg, ts.step - self.first_step, time.perf_counter() - self.started):
+        limit, hit = self._stop_now(interrupt)
+        if limit:
             self.save()
             self.reporter.info(f"stopped at step {ts.step} (--max-steps/--time-limit)")
             return True
-        if interrupt.hit:
+        if hit:
             self.save()
             self.reporter.warn(f"interrupted at step {ts.step}; checkpoint saved to {self.ckpt}")
             raise KeyboardInterrupt
         return False
 
     def end_epoch(self) -> None:
-        """Log the epoch's train (and validation) loss and checkpoint it."""
+        """Log the epoch's losses, validation loss, lr and time; note the best; checkpoint."""
         ts = self.ts
         ts.epoch, ts.step_in_epoch = ts.epoch + 1, 0
-        row = {"epoch": ts.epoch, "step": ts.step, "train_loss": ts.loss}
+        if self.run is None:
+            return
+        losses = self.epoch_losses or [ts.loss]
+        row = {"epoch": ts.epoch, "step": ts.step, "train_loss": ts.loss,
+               "mean_train_loss": float(np.mean(losses))}  # fmt: skip
         if self.data.get("val") is not None:
             row["val_loss"] = mean_loss(self.backend, *self.data["val"], self.T)
+        row.update(lr=self.adam.lr, seconds=round(time.perf_counter() - self.epoch_started, 3))
+        key = "val_loss" if "val_loss" in row else "mean_train_loss"
+        self.run.best(key, row[key], "min")
         self.run.log_metrics(name="epochs.jsonl", **row)
         self.reporter.info(
             "  ".join(
@@ -280,6 +370,8 @@ class Loop:
     def epoch(self, bar, interrupt: Interrupt) -> bool:
         """Run the rest of the current epoch; return True when stopped early by a limit."""
         state = self.backend.zero_state(self.X.shape[0])
+        self.epoch_losses: list[float] = []
+        self.epoch_started = time.perf_counter()
         while self.ts.step_in_epoch < self.per_epoch:
             state = self.step(state, bar)
             if self.after_step(interrupt):
