@@ -57,8 +57,9 @@ GAINS = Gains()
 
 
 def parse_ops(text: str | None) -> tuple[str, ...]:
-    """Return the ops of the comma list ``text`` in pipeline order; 'none' is no op, 'all' all."""
-    names = [o.strip().lower() for o in (text or "").split(",") if o.strip()]
+    """Return the ops of the comma list ``text`` in pipeline order ('none', 'all'; None: flip)."""
+    text = DEFAULT_OPS if text is None else text
+    names = [o.strip().lower() for o in text.split(",") if o.strip()]
     if names in (["none"], ["all"]):
         return () if names == ["none"] else OPS
     unknown = [o for o in names if o not in OPS]

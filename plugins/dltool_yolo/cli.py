@@ -32,6 +32,7 @@ MAX_STRIDE = 100_000  # yolo detect --vid-stride
 MAX_DOWNLOAD_MB = 4096.0  # yolo detect --max-download-mb: the body is held in memory
 MAX_TIMEOUT_S = 3600.0  # yolo detect --download-timeout
 BUILTIN_CFGS = ("small", "yolov3-tiny", "yolov4", "yolov4-tiny")  # cfg.BUILTIN_CFGS + DARKNET_CFGS
+AUGMENT_OPS = ("flip", "hsv", "scale", "translate", "mosaic")  # augment.OPS, without numpy
 
 
 class Split(str, Enum):
@@ -68,6 +69,14 @@ def _size_option(default_help: str) -> typer.Option:
         max=MAX_SIZE,
         help=f"Network input size, a multiple of 32 [default: {default_help}].",
     )
+
+
+def _complete_ops(incomplete: str) -> list[str]:
+    """Complete a comma list of augmentations: the last item after the typed ones."""
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    ops = AUGMENT_OPS + (() if done else ("all", "none"))
+    return [prefix + op for op in ops if op.startswith(last) and op not in done.split(",")]
 
 
 @app.callback()
@@ -218,19 +227,27 @@ def train(
     fit_anchors: bool = typer.Option(
         True, "--fit-anchors/--cfg-anchors", help="Built-in cfgs: anchors by k-means on the labels."
     ),
+    size: int = _size_option("the cfg's width: 128 for small, 416 for yolov3-tiny"),
+    augment: str = typer.Option(
+        "flip",
+        "--augment",
+        help="Training augmentations: a comma list of flip, hsv, scale, translate, mosaic "
+        "(ultralytics' gains); or all, or none.",
+        autocompletion=_complete_ops,
+    ),
     workers: int = typer.Option(
         0,
         "--workers",
         min=0,
         max=MAX_WORKERS,
         help="DataLoader processes reading images (0: in the main process).",
-    ),  # fmt: skip
+    ),
     nproc: int = nproc_option(),
     amp: bool = typer.Option(
         False,
         "--amp",
         help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
-    ),  # fmt: skip
+    ),
     sync_bn: bool = typer.Option(
         False, "--sync-bn", help="With several CUDA workers: batch norm over the global batch."
     ),

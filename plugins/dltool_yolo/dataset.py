@@ -89,11 +89,18 @@ def check_readable(paths) -> None:
 
 
 class YoloDataset(Dataset):
-    """A split read per sample: ``load(i)`` letterboxes, ``__getitem__`` augments (flip)."""
+    """A split read per sample: ``load(i)`` letterboxes, ``__getitem__`` augments.
 
-    def __init__(self, pairs, size: int, nc: int, seed: int = 0, flip: bool = True) -> None:
+    ``ops`` (``augment.OPS``, from ``--augment``) replaces ``flip``: flip alone keeps the
+    torch flip below; any other op sends the sample through ``augment.augment``.
+    """
+
+    def __init__(self, pairs, size: int, nc: int, seed: int = 0, flip: bool = True,
+                 ops: tuple[str, ...] | None = None) -> None:  # fmt: skip
         self.pairs = list(pairs)  # [(image path, label path)]
-        self.size, self.nc, self.seed, self.flip = size, nc, seed, flip
+        self.size, self.nc, self.seed = size, nc, seed
+        self.ops = ("flip",) if ops is None and flip else tuple(ops or ())
+        self.flip = "flip" in self.ops
         self.epoch = 0  # set before each epoch: the draws depend on (seed, epoch, i)
 
     def __len__(self) -> int:
@@ -112,6 +119,8 @@ class YoloDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Return sample ``i`` augmented: uint8 image (3, S, S), labels float32 (n, 5)."""
+        if set(self.ops) - {"flip"}:
+            return self.augmented(i)
         image, lab = self.load(i)
         lab = torch.from_numpy(lab).float()  # (n, 5)
         gen = self.generator(i)
@@ -119,6 +128,20 @@ class YoloDataset(Dataset):
             image = image.flip(-1)
             lab[:, 1] = 1 - lab[:, 1]
         return image, lab
+
+    def sample(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``load(i)`` for NumPy: image (S, S, 3) uint8 and labels (n, 5)."""
+        image, lab = self.load(i)
+        return image.permute(1, 2, 0).numpy(), lab
+
+    def augmented(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return sample ``i`` after ``augment.augment`` with its (seed, epoch, i) generator."""
+        from dltool_yolo.augment import augment, sample_rng
+
+        rng = sample_rng(self.seed, self.epoch, int(i))
+        image, lab = augment(self.sample, int(i), len(self), self.ops, rng)  # (S, S, 3), (n, 5)
+        image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous()
+        return image, torch.from_numpy(lab).float()  # (3, S, S) uint8, (n, 5)
 
 
 def collate(samples: list[tuple[torch.Tensor, torch.Tensor]]) -> Batch:

@@ -30,7 +30,7 @@ from dltool.context import current
 from dltool.errors import DltoolError
 from dltool.runs import RunDir, find_run, plain
 from dltool_yolo import plots
-from dltool_yolo.cfg import BUILTIN_CFGS, parse_cfg, tiny_cfg
+from dltool_yolo.cfg import BUILTIN_CFGS, parse_cfg, tiny_cfg, with_input_size
 from dltool_yolo.coco import write_coco
 from dltool_yolo.evaluate import collect
 from dltool_yolo.evaluate import evaluate as score_results
@@ -254,13 +254,22 @@ def check_train_options(params: dict[str, Any]) -> None:
     lr = float(params["lr"])  # plain() writes NaN and inf as text
     if not (math.isfinite(lr) and lr > 0):
         raise DltoolError(f"--lr must be a positive finite number, got {lr}", hint="e.g. 0.002")
+    from dltool_yolo.augment import check_size, parse_ops
+
+    if params.get("size") is not None:
+        check_size(int(params["size"]))
+    parse_ops(params.get("augment"))
 
 
 def model_cfg(params: dict[str, Any], spec: DataSpec) -> str:
-    """Return the cfg text to train: a built-in sized for the data, or the user's file."""
+    """Return the cfg text to train: a built-in sized for the data, or the user's file.
+
+    ``--size`` sets the input side of either (the built-in's anchors are fitted at it).
+    """
     nc, name = len(spec.names), str(params["cfg"])
     if name in BUILTIN_CFGS:
         width, size = BUILTIN[name]
+        size = params.get("size") or size
         anchors = ""
         if params["fit_anchors"]:
             from dltool_yolo.anchors import kmeans
@@ -273,10 +282,11 @@ def model_cfg(params: dict[str, Any], spec: DataSpec) -> str:
                 anchors = ", ".join(f"{w * size:.0f},{h * size:.0f}" for w, h in centroids)
         return tiny_cfg(nc, width, size, anchors)
     try:
-        return Path(name).read_text(encoding="utf-8")
+        text = Path(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         why = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise DltoolError(f"cannot read cfg {name}: {why}", hint="give a Darknet .cfg") from exc
+    return with_input_size(text, params["size"]) if params.get("size") else text
 
 
 @dataclass
@@ -366,6 +376,17 @@ def _start_files(t: Training, resume: Path | None, cfg_text: str) -> None:
         return
     atomic.write_text(t.run.file("model.cfg"), cfg_text)
     atomic.write_text(t.run.file("classes.names"), "".join(n + "\n" for n in t.spec.names))
+    _augment_grid(t)
+
+
+def _augment_grid(t: Training) -> None:
+    """Write augment_grid.png: a row per --augment op (and all), a column per train image."""
+    from dltool_yolo.augment import grid_rows
+
+    data = t.loader.dataset
+    if data.ops:
+        rows = grid_rows(data.sample, len(data), data.ops, t.seed)
+        plots.augment_grid(t.run.file("augment_grid.png"), rows, t.spec.names)
 
 
 def _run_folder(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) -> RunDir:
@@ -416,18 +437,22 @@ def _setup(params: dict, spec: DataSpec, cfg_text: str, state: dict | None, devi
 
 def _distribute(t: Training, here: Dist, pairs: dict) -> None:
     """Wrap the model in DDP (SyncBatchNorm under --sync-bn) and build this rank's loaders."""
+    import warnings
+
     import torch
     from torch.utils.data import DataLoader, DistributedSampler
 
     from dltool import distributed
+    from dltool_yolo.augment import parse_ops
     from dltool_yolo.dataset import Streamed, YoloDataset, collate
 
+    warnings.filterwarnings("ignore", "This DataLoader will create")  # check_workers warned
     t.here, nc, size = here, len(t.spec.names), t.model.width
     net = t.model
     if t.params.get("sync_bn") and here.active and here.world > 1:
         net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)  # shares t.model's modules
     t.ddp = distributed.wrap(net, here, t.device)
-    data = YoloDataset(pairs["train"], size, nc, t.seed)
+    data = YoloDataset(pairs["train"], size, nc, t.seed, ops=parse_ops(t.params.get("augment")))
     sampler = DistributedSampler(data, here.world, here.rank, shuffle=True, seed=t.seed)
     share = distributed.rank_batch(t.params["batch_size"], here)
     t.loader = DataLoader(data, batch_size=share, sampler=sampler, collate_fn=collate,

@@ -177,7 +177,7 @@ def test_all_ops_are_reproducible_by_seed_epoch_and_index():
 def test_parse_ops_and_size_refusals():
     assert A.parse_ops("mosaic, FLIP") == ("flip", "mosaic")  # pipeline order
     assert A.parse_ops("none") == () and A.parse_ops(A.DEFAULT_OPS) == ("flip",)
-    assert A.parse_ops("all") == A.OPS
+    assert A.parse_ops("all") == A.OPS and A.parse_ops(None) == ("flip",)
     with pytest.raises(DltoolError, match="unknown augmentation 'blur'") as err:
         A.parse_ops("flip,blur")
     assert "flip, hsv, scale, translate, mosaic" in err.value.hint
@@ -211,3 +211,12 @@ def test_with_input_size_sets_the_net_side_only():
     assert with_input_size(mine, 320) == (
         "[net]\nheight=320\n# mine\nwidth=320\nchannels=3\n[convolutional]\nwidth=5\n"
     )
+
+
+def test_cli_completes_the_same_ops():
+    from dltool_yolo.cli import AUGMENT_OPS, _complete_ops
+
+    assert AUGMENT_OPS == A.OPS
+    assert _complete_ops("") == [*A.OPS, "all", "none"]
+    assert _complete_ops("flip,") == ["flip,hsv", "flip,scale", "flip,translate", "flip,mosaic"]
+    assert _complete_ops("hsv,m") == ["hsv,mosaic"]
