@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import signal
+import subprocess
 import sys
 
 import numpy as np
@@ -116,8 +119,8 @@ def test_a_run_written_over_another_drops_its_events(tmp_path):
 
 
 def test_without_tensorboard_one_warning_and_the_logs_go_on(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails
-    monkeypatch.setattr(tensorboard, "_WARNED", [])
+    monkeypatch.setitem(sys.modules, "tensorboard.summary.writer.event_file_writer", None)
+    monkeypatch.setattr(tensorboard, "_WARNED", set())
     rep = Reporter()
     with runlog.recording(lambda: rep):
         for name in ("a", "b"):
@@ -129,6 +132,40 @@ def test_without_tensorboard_one_warning_and_the_logs_go_on(tmp_path, monkeypatc
     assert len(rep.lines) == 4 and rep.lines[-1].startswith("epoch 2/2  train_loss 0.5")
     assert (tmp_path / "b" / "results.csv").is_file()
     assert not (tmp_path / "a" / "tensorboard").exists()
+
+
+NO_TORCH = """
+import sys
+import numpy as np
+from dltool import runlog
+from dltool.runs import RunDir
+with runlog.recording():
+    run = RunDir.create("p", "train", sys.argv[1])
+    run.write_config({"epochs": 2})
+    for epoch in (1, 2):
+        run.log_metrics(epoch=epoch, loss=1.0 / epoch)
+    run.log_images("sample", np.zeros((2, 3, 3), np.float32), step=2)
+print(",".join(m for m in ("torch", "tensorflow") if m in sys.modules))
+"""
+
+
+def test_events_are_written_without_importing_torch(tmp_path):
+    """A NumPy-only command (basicnn train) must not pay torch's import for its events."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", NO_TORCH, str(tmp_path / "r")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the logging script hung")
+    assert proc.returncode == 0, err
+    assert out.strip() == ""  # neither torch nor tensorflow was imported
+    acc = _events(tmp_path / "r")
+    assert [e.step for e in acc.Scalars("loss")] == [1, 2]
+    assert acc.Images("sample")[0].width == 2 * 3  # grayscale floats, one grid
 
 
 def test_log_images_refuses_a_wrong_shape(tmp_path):
