@@ -220,3 +220,9 @@ def test_cli_completes_the_same_ops():
     assert _complete_ops("") == [*A.OPS, "all", "none"]
     assert _complete_ops("flip,") == ["flip,hsv", "flip,scale", "flip,translate", "flip,mosaic"]
     assert _complete_ops("hsv,m") == ["hsv,mosaic"]
+
+
+def test_images_without_boxes_pass_every_op():
+    empty = [(grey(50 * k), np.zeros((0, 5))) for k in range(3)]
+    image, labels = A.augment(lambda i: empty[i], 0, 3, A.OPS, A.sample_rng(0, 0, 0))
+    assert image.shape == (S, S, 3) and labels.shape == (0, 5)
