@@ -5,7 +5,8 @@ exact network, anchors included), ``classes.names``, ``last.weights``/``best.wei
 (Darknet format), ``last.pt`` (weights, optimizer, gradient scaler and seed for
 ``--resume``, a dltool torch checkpoint: loaded with ``weights_only=True``),
 ``metrics.jsonl``/``results.csv`` (each epoch: loss and its box/obj/cls parts, precision,
-recall, mAP@0.5, mAP@0.5:0.95, lr), ``curves.png``, and the last epoch's
+recall, mAP@0.5, mAP@0.5:0.95, lr), ``augment_grid.png`` (the ``--augment`` ops on four
+training images), ``curves.png``, and the last epoch's
 ``confusion_matrix.png`` and val ``predictions.json``/``ground_truth.json`` (COCO JSON).
 ``evaluate`` writes ``pr_curve.png``, ``confusion_matrix.png``, ``predictions.json``
 and ``ground_truth.json`` (COCO JSON, ``coco.py``). ``detect`` and ``evaluate`` take
