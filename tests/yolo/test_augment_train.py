@@ -73,3 +73,14 @@ def test_train_at_size_with_every_augmentation_writes_the_grid(cli, data, tmp_pa
     assert "width=64\nheight=64\n" in (run / "model.cfg").read_text()
     config = (run / "config.yaml").read_text()
     assert "size: 64" in config and "augment: all" in config
+
+
+def test_two_reading_workers_draw_what_the_main_process_draws(data):
+    from dltool_yolo.dataset import collate
+    from torch.utils.data import DataLoader
+
+    dataset = _dataset(data, A.OPS)
+    batches = [list(DataLoader(dataset, batch_size=3, collate_fn=collate, num_workers=w))
+               for w in (0, 2)]  # fmt: skip
+    for one, two in zip(*batches, strict=True):
+        assert torch.equal(one.images, two.images) and torch.equal(one.targets, two.targets)
