@@ -8,7 +8,7 @@ first appeared; a row with a new key rewrites the file with the wider header, at
 ``run.json`` records who made the run and how it ended: written as ``running`` when the run
 starts, and updated when the command exits (``finished``, ``interrupted`` on Ctrl-C,
 ``failed``) by :func:`recording`, which the root command wraps around every command. At the
-end ``curves.png`` (one panel per numeric column against epoch/step) is drawn from
+end ``curves.png`` (one panel per numeric column but time, against epoch/step) is drawn from
 ``results.csv`` unless the command drew its own during the run.
 
 A metrics row with an ``epoch`` is also one console line on stderr through the running
@@ -267,12 +267,16 @@ def read_results(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def curve_columns(header: list[str], rows: list[list[str]]) -> tuple[str | None, list[str]]:
-    """Return the x column (epoch/step/…; None: row number) and the numeric columns to draw."""
+    """Return the x column (epoch/step/…; None: row number) and the numeric columns but time."""
     x = next((k for k in X_KEYS if k in header), None)
     ys = []
     for i, key in enumerate(header):
         cells = [r[i] for r in rows if i < len(r) and r[i] != ""]
-        if key != x and cells and all(numeric(c) is not None or c in ("nan", "inf") for c in cells):
+        if (
+            key not in (x, "time")
+            and cells
+            and all(numeric(c) is not None or c in ("nan", "inf") for c in cells)
+        ):
             ys.append(key)
     return x, ys[:MAX_PANELS]
 

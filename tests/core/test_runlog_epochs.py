@@ -56,6 +56,10 @@ def test_epoch_line_has_each_number_to_four_digits():
         "epoch 3/10  train_loss 0.4123  box 2  dev_acc 0.9311  lr 0.001  time 12.3s"
     )
     assert runlog.epoch_line({"epoch": 1, "loss": 123456.0}) == "epoch 1  loss 1.235e+05"
+    assert runlog.curve_columns(["epoch", "loss", "time"], [["1", "0.5", "0.1"]]) == (
+        "epoch",
+        ["loss"],
+    )  # curves.png has no time panel
 
 
 def test_one_line_per_epoch_time_column_and_events(tmp_path):
@@ -179,10 +183,11 @@ def test_a_command_prints_one_line_per_epoch_and_quiet_none(cli, tmp_path):
     res = cli(*args, "--out", tmp_path / "a")
     assert res.exit_code == 0, res.stderr
     rows = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     lines = [x for x in res.stderr.splitlines() if x.startswith("epoch ")]
-    assert [x.split("  ")[:2] for x in lines] == [
-        [f"epoch {r['epoch']}/4", f"cost {r['cost']:.4g}"] for r in rows
-    ]
-    assert sorted(_events(tmp_path / "a").Tags()["scalars"]) == ["cost", "time"]
+    assert lines == [runlog.epoch_line(r, 4) for r in rows]
+    assert lines[0].startswith("epoch 1/4  cost ") and lines[0].endswith("s")
+    columns = {k for r in rows for k in r} - {"epoch"}
+    assert sorted(_events(tmp_path / "a").Tags()["scalars"]) == sorted(columns)
     quiet = cli("--quiet", *args, "--out", tmp_path / "q")
     assert quiet.exit_code == 0 and "epoch" not in quiet.stderr
