@@ -13,6 +13,7 @@ import typer
 from dltool.commands import (
     FiniteFloat,
     exist_ok_option,
+    nproc_option,
     out_option,
     output_option,
     plugin_app,
@@ -265,6 +266,12 @@ def train(
     init_seed: int = typer.Option(
         0, "--init-seed", min=0, help="Seed of weights and augmentation (the global --seed wins)."
     ),
+    nproc: int = nproc_option(),
+    amp: bool = typer.Option(
+        False,
+        "--amp",
+        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
+    ),
     config: Path = typer.Option(
         None, "--config", help="YAML file of these options [default: none].", show_default=False
     ),
@@ -272,7 +279,10 @@ def train(
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),
 ) -> None:
-    """Train a FaceNet-style torch encoder with the triplet loss; saves encoder.pt."""
+    """Train a FaceNet-style torch encoder with the triplet loss; saves encoder.pt.
+
+    --nproc N: N DDP workers; the global batch is P·K faces and the triplets are mined over it.
+    """
     from dltool.config import resolve_config
     from dltool_facerec import jobs
 

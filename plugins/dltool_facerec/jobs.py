@@ -8,7 +8,6 @@ wire them to the session (device, reporter, run folders) and to the user's files
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -407,16 +406,46 @@ def check_params(p: dict[str, Any]) -> None:
         )
 
 
-def _chips(paths: list[Path]) -> Any:
-    """Return the aligned 96×96 chips of the largest face of each image."""
+def _chips(paths: list[Path], here: Any = None, device: Any = None) -> Any:
+    """Return the aligned 96×96 chips (N, 96, 96, 3) of the largest face of each image.
+
+    Under DDP rank r aligns images r, r + W, … and the ranks gather all chips.
+    """
+    import numpy as np
+    import torch
+
     from dltool_facerec.encoders import FaceFinder
     from dltool_facerec.facenet import INPUT_SIZE
-    from dltool_facerec.train import face_chips
+    from dltool_facerec.train import face_chips, gather_rows, share_positions
 
     s = current()
     finder = FaceFinder("hog", 1, quiet=s.quiet)
-    with s.reporter.progress(len(paths), "align faces") as bar:
-        return face_chips(finder, paths, INPUT_SIZE, bar)
+    world, rank = (here.world, here.rank) if here is not None and here.active else (1, 0)
+    positions = share_positions(len(paths), world)
+    mine = [paths[i] for i in positions[rank]]
+    with s.reporter.progress(len(mine), "align faces") as bar:
+        chips = face_chips(finder, mine, INPUT_SIZE, bar) if mine else None
+    if world == 1:
+        return chips
+    shape = (len(mine), INPUT_SIZE, INPUT_SIZE, 3)
+    local = torch.from_numpy(chips if mine else np.zeros(shape, np.uint8)).to(device)
+    return gather_rows(local, positions, here).cpu().numpy()  # (N, 96, 96, 3)
+
+
+EVAL_MAX = 1000  # training faces embedded after each epoch for its AUC (evenly spaced)
+
+
+def _fit_metrics(model: Any, chips: Any, labels: Any, device: Any) -> dict[str, float]:
+    """Return AUC, best balanced accuracy and threshold on (up to EVAL_MAX) training faces."""
+    import numpy as np
+
+    from dltool_facerec.evaluate import threshold_report
+    from dltool_facerec.facenet import embed_chips
+
+    pick = np.unique(np.linspace(0, len(chips) - 1, min(len(chips), EVAL_MAX)).astype(int))
+    rep = threshold_report(embed_chips(model, chips[pick], device), labels[pick], None)
+    return {"auc": rep["auc"], "balanced_acc": rep["best_balanced_accuracy"],
+            "threshold": rep["best_threshold"]}  # fmt: skip
 
 
 def _checkpoint(run: Any, model: Any, state: dict, rows: list, names: list[str]) -> None:
@@ -430,28 +459,50 @@ def _checkpoint(run: Any, model: Any, state: dict, rows: list, names: list[str])
     run.log_metrics(**rows[-1])
 
 
-def _resume(run: Any, model: Any, state: dict, names: list[str], epochs: int) -> list[dict]:
-    """Load last.pt of ``run`` into ``model`` and ``state``; return the rows trained so far."""
-    from dltool import atomic
+@dataclass
+class Trainee:
+    """What rank 0 reports on after each epoch: its run, the model, the faces and the rows."""
+
+    run: Any
+    model: Any
+    chips: Any
+    labels: Any
+    names: list[str]
+    rows: list[dict]
+    device: Any
+
+    def epoch_done(self, state: dict) -> None:
+        """Measure the training faces, checkpoint, log the row (the epoch line), track the AUC."""
+        row = self.rows[-1]
+        row.update(_fit_metrics(self.model, self.chips, self.labels, self.device))
+        _checkpoint(self.run, self.model, state, self.rows, self.names)
+        self.run.best("auc", row["auc"], "max")
+
+
+def _resume(path: Any, run: Any, model: Any, state: dict, names: list[str], epochs: int) -> list:
+    """Load last.pt of the run at ``path`` into ``model`` and ``state``; return its rows.
+
+    ``run`` (rank 0 only, else None): its metrics.jsonl is cut back to the checkpoint's rows.
+    """
     from dltool.checkpoints import load_torch
     from dltool_facerec.train import restore_state
 
-    saved = load_torch(run.file("last.pt"), TRAIN_FORMAT, "facerec training checkpoint")
+    saved = load_torch(Path(path) / "last.pt", TRAIN_FORMAT, "facerec training checkpoint")
     if saved.get("people") != names:
         raise DltoolError(
-            f"the people in --data differ from those {run.path} was trained on",
+            f"the people in --data differ from those {path} was trained on",
             hint="resume with the run's own data, or start a new run",
         )
     rows = list(saved["rows"])
     if len(rows) >= epochs:
         raise DltoolError(
-            f"{run.path} has already trained {len(rows)} epochs",
+            f"{path} has already trained {len(rows)} epochs",
             hint=f"give --epochs above {len(rows)} to train on",
         )
     model.load_state_dict(saved["model"])
     restore_state(state, saved["state"])
-    text = "".join(json.dumps(r) + "\n" for r in rows)  # the log ends where the checkpoint does
-    atomic.write_text(run.file("metrics.jsonl"), text)
+    if run is not None:  # the log ends where the checkpoint does
+        run.drop_rows_after("epoch", len(rows))
     return rows
 
 
@@ -469,53 +520,87 @@ def _start(ctx: Any, params: dict, config: Any, resume: Any) -> tuple:
     change); a new run takes the global --seed, else --init-seed.
     """
     from dltool.commands import resumed_options
+    from dltool.precision import check_amp
 
     if resume is not None:
         path, params = resumed_options(ctx, params, resume, "facerec", "train", config)
         check_params(params)
+        check_amp(current().device, bool(params.get("amp")))
         return path, params
     check_params(params)
     s = current()
+    check_amp(s.device, bool(params.get("amp")))
     return None, {**params, "init_seed": s.seed if s.seed is not None else params["init_seed"]}
 
 
 def train(ctx: Any, params: dict, config: Any, resume: Any, out: Any, exist_ok: bool) -> None:
-    """Train the encoder (or go on with --resume), choose its threshold, save encoder.pt."""
-    import torch
+    """Train the encoder (or go on with --resume), choose its threshold, save encoder.pt.
 
-    from dltool.runs import RunDir
-    from dltool_facerec.facenet import facenet_small
-    from dltool_facerec.train import Diverged, fit, identity_folders, new_state
+    ``--nproc N`` (N > 1) starts N local workers that each run this job as one DDP rank;
+    under torchrun the job joins the launcher's group. Only rank 0 writes and reports.
+    """
+    from dltool import distributed
+    from dltool_facerec.train import identity_folders
 
     s = current()
+    nproc = distributed.check_nproc(params.get("nproc", 1), s.reporter.warn)
     resumed, params = _start(ctx, params, config, resume)
-    paths, labels, names = identity_folders(params["data"])
-    chips = _chips(paths)
-    run = RunDir(resumed) if resumed else s.run_dir("facerec", "train", out, exist_ok)
+    data = identity_folders(params["data"])
+    if nproc > 1 and not distributed.launched():  # shares may be uneven: any batch splits
+        run = {"out": None if resumed else out, "exist_ok": exist_ok}
+        return distributed.start_workers(nproc, nproc, s, "facerec train", run)
+    with distributed.joined(s) as (here, device):
+        _train_rank(params, resumed, data, here, device, (out, exist_ok))
+
+
+def _train_run(params: dict, names: list[str], resumed: Any, where: tuple) -> Any:
+    """Return the run folder (resumed or new) with its config.yaml and people.json written."""
+    from dltool.runs import RunDir
+
+    run = RunDir(resumed) if resumed else current().run_dir("facerec", "train", *where)
     run.write_config({**params, "data": str(params["data"])})  # trains again with --config
     run.write_json("people.json", names)
+    return run
+
+
+def _train_rank(params: dict, resumed: Any, data: tuple, here: Any, device: Any, where: tuple):
+    """Train as rank ``here`` (or the only process) on ``device``; rank 0 writes the run."""
+    import torch
+
+    from dltool import distributed
+    from dltool_facerec.facenet import facenet_small
+    from dltool_facerec.train import Diverged, fit, new_state
+
+    s = current()
+    paths, labels, names = data
+    chips = _chips(paths, here, device)
+    run = _train_run(params, names, resumed, where) if here.writer else None
     torch.manual_seed(params["init_seed"])
-    model = facenet_small().to(s.device)
-    state = new_state(model, {**params, "seed": params["init_seed"]})
-    rows = _resume(run, model, state, names, params["epochs"]) if resumed else []
+    net = facenet_small().to(device)
+    state = new_state(net, {**params, "seed": params["init_seed"]})
+    rows = _resume(resumed, run, net, state, names, params["epochs"]) if resumed else []
+    model = distributed.wrap(net, here, device)
+    done = Trainee(run, net, chips, labels, names, rows, device).epoch_done if run else None
     n_batches = -(-len(names) // params["people_per_batch"])
     try:
         with s.reporter.progress((params["epochs"] - len(rows)) * n_batches, "train") as bar:
-            fit(chips, labels, params, s.device, model, rows, bar.advance,
-                lambda st: _checkpoint(run, model, st, rows, names), state)  # fmt: skip
+            fit(chips, labels, params, device, model, rows, bar.advance, done, state, here)
     except (KeyboardInterrupt, Diverged) as exc:  # keep the last finished epoch: save, then stop
-        _stop(exc, run, model, chips, labels, rows)
+        if run is not None:
+            _stop(exc, run, net, chips, labels, rows, device)
         raise
-    rep = _save(model, chips, labels, rows, run)
-    _report_train(rows, names, paths, rep, run)
+    if run is not None:
+        rep = _save(net, chips, labels, rows, run, device)
+        _report_train(rows, names, paths, rep, run)
 
 
-def _stop(exc: BaseException, run: Any, model: Any, chips: Any, labels: Any, rows: list) -> None:
+def _stop(exc: BaseException, run: Any, model: Any, chips: Any, labels: Any, rows: list,
+          device: Any) -> None:  # fmt: skip
     """Save the encoder of the last finished epoch after Ctrl-C or a non-finite loss."""
     if not rows:
         return
     _last_finished(run, model)
-    _save(model, chips, labels, rows, run)
+    _save(model, chips, labels, rows, run, device)
     what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped (non-finite loss)"
     current().reporter.warn(
         f"{what} after epoch {len(rows)}; encoder of epoch {len(rows)} saved to {run.path}"
@@ -525,7 +610,8 @@ def _stop(exc: BaseException, run: Any, model: Any, chips: Any, labels: Any, row
 def _report_train(rows: list, names: list, paths: list, rep: dict, run: Any) -> None:
     """Print the last epochs, the data sizes, the threshold and where the encoder is."""
     r = current().reporter
-    r.table("Training (triplet loss, fraction of active triplets)", rows[-5:], key="epochs")
+    title = "Training (triplet loss, active triplets; AUC, balanced accuracy on training faces)"
+    r.table(title, rows[-5:], key="epochs")
     r.result("people", len(names), label="Identities")
     r.result("images", len(paths), label="Images")
     r.result(
@@ -534,13 +620,13 @@ def _report_train(rows: list, names: list, paths: list, rep: dict, run: Any) -> 
     r.result("encoder", str(run.file("encoder.pt")), label="Encoder saved to (use --encoder)")
 
 
-def _save(model: Any, chips: Any, labels: Any, rows: list, run: Any) -> dict:
+def _save(model: Any, chips: Any, labels: Any, rows: list, run: Any, device: Any) -> dict:
     """Choose the threshold on the training faces; save encoder.pt and the plots."""
     from dltool_facerec.evaluate import threshold_report
     from dltool_facerec.facenet import embed_chips, save_encoder
     from dltool_facerec.plots import plot_curves, plot_evaluation
 
-    rep = threshold_report(embed_chips(model, chips, current().device), labels, None)
+    rep = threshold_report(embed_chips(model, chips, device), labels, None)
     save_encoder(model, run.file("encoder.pt"), rep["best_threshold"])
     plot_curves(run.file("loss.png"), rows)
     plot_evaluation(run.file("distances.png"), rep, "training faces")

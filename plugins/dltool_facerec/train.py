@@ -6,10 +6,18 @@ into 96×96 chips, augmented (mirror, crop-and-resize, brightness/contrast) and 
 the network in P×K batches (P identities, K images each). The loss is the triplet loss
 over batch-all or semi-hard online triplets; the fraction of valid triplets still
 violating the margin ("active") is shown with the loss.
+
+Distributed (``--nproc N`` or torchrun; :func:`fit` with a ``Dist``): every rank draws the
+same P×K batches and augmentation (one global batch of P·K faces), embeds its share of it
+(rows r, r + W, …) in a DDP model, and gathers all embeddings, so the triplets are mined
+over the global batch and the loss and gradient are the one-process ones. Not equal: batch
+norm, whose statistics each rank takes over its own share (torch's SyncBatchNorm has no CPU
+kernel); a network without batch norm trains as one process does (tests/facerec/test_ddp.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,20 +65,32 @@ def face_chips(finder: Any, paths: list[Path], size: int, progress: Any = None) 
     return np.stack(chips)
 
 
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Return x (m, 3, H, W) randomly mirrored, cropped-and-resized and color-jittered."""
-    m, _, h, w = x.shape
-    flip = torch.rand(m, generator=gen) < 0.5
-    x = torch.where(flip[:, None, None, None].to(x.device), x.flip(3), x)
+def augment_draws(m: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """Return the random draws of :func:`augment` for m images, in its order of drawing."""
+    flip = torch.rand(m, generator=gen) < 0.5  # (m,)
     scale = 0.85 + 0.15 * torch.rand(m, generator=gen)  # (m,)
     shift = (1 - scale)[:, None] * (2 * torch.rand(m, 2, generator=gen) - 1)  # (m, 2)
-    theta = torch.zeros(m, 2, 3)
-    theta[:, 0, 0], theta[:, 1, 1], theta[:, :, 2] = scale, scale, shift
+    gain = 0.8 + 0.4 * torch.rand(m, 1, 1, 1, generator=gen)  # (m, 1, 1, 1)
+    bias = 0.2 * torch.rand(m, 1, 1, 1, generator=gen) - 0.1  # (m, 1, 1, 1)
+    return {"flip": flip, "scale": scale, "shift": shift, "gain": gain, "bias": bias}
+
+
+def apply_augment(x: torch.Tensor, d: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Return x (m, 3, H, W) mirrored, cropped-and-resized and color-jittered by draws ``d``."""
+    m = x.shape[0]
+    if m == 0:  # a rank's empty share of a small batch
+        return x
+    x = torch.where(d["flip"][:, None, None, None].to(x.device), x.flip(3), x)
+    theta = torch.zeros(m, 2, 3)  # (m, 2, 3) affine maps
+    theta[:, 0, 0], theta[:, 1, 1], theta[:, :, 2] = d["scale"], d["scale"], d["shift"]
     grid = torch.nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
     x = torch.nn.functional.grid_sample(x, grid, padding_mode="reflection", align_corners=False)
-    gain = (0.8 + 0.4 * torch.rand(m, 1, 1, 1, generator=gen)).to(x)
-    bias = (0.2 * torch.rand(m, 1, 1, 1, generator=gen) - 0.1).to(x)
-    return (x * gain + bias).clamp(-1, 1)
+    return (x * d["gain"].to(x) + d["bias"].to(x)).clamp(-1, 1)
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Return x (m, 3, H, W) randomly mirrored, cropped-and-resized and color-jittered."""
+    return apply_augment(x, augment_draws(x.shape[0], gen))
 
 
 def pk_batches(labels: np.ndarray, p: int, k: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -86,21 +106,89 @@ def pk_batches(labels: np.ndarray, p: int, k: int, rng: np.random.Generator) -> 
     return batches
 
 
-def train_step(
-    model: Any, opt: Any, x: torch.Tensor, y: torch.Tensor, alpha: float, mining: str
-) -> tuple[float, float]:
-    """Take one optimizer step on the triplet loss; return (loss, active fraction)."""
-    model.train()
-    E = model(x)  # (m, 128)
+@dataclass
+class Ranks:
+    """Where a step runs: this rank's place (a ``Dist``) and the precision (``--amp``)."""
+
+    here: Any
+    precision: Any
+
+    @property
+    def world(self) -> int:
+        """Return the number of ranks (1 in one process)."""
+        return self.here.world
+
+
+def one_process(device: Any) -> Ranks:
+    """Return the Ranks of a float32 run in one process (no DDP)."""
+    from dltool.distributed import Dist
+    from dltool.precision import Precision
+
+    return Ranks(Dist(), Precision(device, False))
+
+
+def share_positions(m: int, world: int) -> list[np.ndarray]:
+    """Return each rank r's positions r, r + W, r + 2W, … of a batch of m rows (W ranks).
+
+    Strided as a DistributedSampler deals (without padding: shares differ by one row at most),
+    so each rank's share mixes the batch's people, as batch norm's statistics want.
+    """
+    return [np.arange(r, m, world) for r in range(world)]
+
+
+def gather_rows(local: torch.Tensor, positions: list[np.ndarray], here: Any) -> torch.Tensor:
+    """Return the batch's rows (m, d) in batch order from every rank's share; own rows live.
+
+    Shares may differ by one row: each is padded to the largest for ``all_gather`` and cut back.
+    """
+    if not here.active:
+        return local
+    import torch.distributed as dist
+
+    sizes = [len(p) for p in positions]
+    padded = local.new_zeros((max(sizes), *local.shape[1:]))  # (largest share, d)
+    padded[: len(local)] = local.detach()
+    parts = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(parts, padded)
+    rows = [part[:size] for part, size in zip(parts, sizes, strict=True)]
+    rows[here.rank] = local
+    order = torch.from_numpy(np.argsort(np.concatenate(positions), kind="stable"))
+    return torch.cat(rows)[order.to(local.device)]  # (m, d)
+
+
+def triplet_objective(E: torch.Tensor, y: torch.Tensor, alpha: float, mining: str) -> tuple:
+    """Return (triplet loss of the batch E (m, d), fraction of valid triplets still active)."""
     if mining == "batch-all":
-        loss, active = T.batch_all_triplet_loss(E, y, alpha)
-    else:
-        idx = T.semi_hard_triplets(E, y, alpha)  # (k, 3)
-        loss = T.triplet_loss(E[idx[:, 0]], E[idx[:, 1]], E[idx[:, 2]], alpha) / max(len(idx), 1)
-        active = T.batch_all_triplet_loss(E.detach(), y, alpha)[1]
+        return T.batch_all_triplet_loss(E, y, alpha)
+    idx = T.semi_hard_triplets(E, y, alpha)  # (k, 3)
+    loss = T.triplet_loss(E[idx[:, 0]], E[idx[:, 1]], E[idx[:, 2]], alpha) / max(len(idx), 1)
+    return loss, T.batch_all_triplet_loss(E.detach(), y, alpha)[1]
+
+
+def train_step(
+    model: Any,
+    opt: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    alpha: float,
+    mining: str,
+    ranks: Ranks | None = None,
+) -> tuple[float, float]:
+    """Take one optimizer step on the triplet loss of the global batch; return (loss, active).
+
+    ``x`` (m_r, 3, H, W) is this rank's share of the batch (all of it in one process), ``y``
+    (m,) the global batch's labels. Triplets are mined over the global batch: every rank
+    gathers all embeddings (its own rows live) and computes the same loss L; DDP averages
+    the ranks' gradients of W·L, which sum to ∇L, the one-process gradient.
+    """
+    ranks = ranks or one_process(x.device)
+    model.train()
+    with ranks.precision.autocast():
+        local = model(x).float()  # (m_r, 128)
+    E = gather_rows(local, share_positions(len(y), ranks.world), ranks.here)  # (m, 128)
+    loss, active = triplet_objective(E, y, alpha, mining)
     opt.zero_grad()
-    loss.backward()
-    opt.step()
+    ranks.precision.step(loss * ranks.world, opt)
     return loss.item(), float(active)
 
 
@@ -116,10 +204,14 @@ class Diverged(DltoolError):
 
 
 def new_state(model: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """Return what training carries between epochs: the optimizer and both generators."""
+    """Return what training carries between epochs: optimizer, precision, both generators."""
+    from dltool.precision import Precision
+
     seed = int(params["seed"])
+    device = next(model.parameters()).device
     return {
         "optimizer": torch.optim.Adam(model.parameters(), lr=params["lr"]),
+        "precision": Precision(device, bool(params.get("amp", False))),  # --amp: loss scaler
         "gen": torch.Generator().manual_seed(seed),  # augmentation
         "rng": np.random.default_rng(seed),  # batches
     }
@@ -129,6 +221,7 @@ def saved_state(state: dict[str, Any]) -> dict[str, Any]:
     """Return ``state`` as tensors and plain values (for a weights-only checkpoint)."""
     return {
         "optimizer": state["optimizer"].state_dict(),
+        "scaler": state["precision"].state_dict(),
         "gen": state["gen"].get_state(),
         "rng": state["rng"].bit_generator.state,
     }
@@ -137,6 +230,7 @@ def saved_state(state: dict[str, Any]) -> dict[str, Any]:
 def restore_state(state: dict[str, Any], saved: dict[str, Any]) -> None:
     """Load a ``saved_state`` back into ``state`` (optimizer moments, generator positions)."""
     state["optimizer"].load_state_dict(saved["optimizer"])
+    state["precision"].load_state_dict(saved.get("scaler"))
     state["gen"].set_state(saved["gen"])
     state["rng"].bit_generator.state = saved["rng"]
 
@@ -156,26 +250,33 @@ def fit(
     on_step: Any = None,
     on_epoch: Any = None,
     state: dict[str, Any] | None = None,
+    here: Any = None,
 ) -> None:
     """Train ``model`` on chips (N, 96, 96, 3) in place from epoch len(rows) + 1, one row each.
 
     ``state`` (from :func:`new_state`, possibly restored) carries the optimizer and the
     generators; ``on_epoch(state)`` runs after each epoch. A non-finite loss raises Diverged.
+    With ``here`` (a ``Dist``) of W > 1 ranks, ``model`` is DDP-wrapped and every rank draws
+    the same P×K batches and augmentation; rank r embeds only its share of each (rows r, r + W…).
     """
+    from dltool.distributed import Dist
     from dltool_facerec.facenet import chips_to_tensor
 
     state = state or new_state(model, params)
+    ranks = Ranks(here or Dist(), state["precision"])
     X = chips_to_tensor(chips, device)  # (N, 3, 96, 96)
-    Y = torch.from_numpy(labels).to(device)
-    P, K = params["people_per_batch"], params["images_per_person"]
+    Y = torch.from_numpy(labels).to(device)  # (N,)
     for epoch in range(len(rows) + 1, params["epochs"] + 1):
         losses, actives = [], []
-        for idx in pk_batches(labels, P, K, state["rng"]):
-            ix = torch.from_numpy(idx).to(device)
-            x = augment(X[ix], state["gen"])
-            loss, active = train_step(
-                model, state["optimizer"], x, Y[ix], params["margin"], params["mining"]
-            )
+        for idx in pk_batches(labels, params["people_per_batch"], params["images_per_person"],
+                              state["rng"]):  # fmt: skip
+            mine = share_positions(len(idx), ranks.world)[ranks.here.rank]  # (m_r,)
+            draws = augment_draws(len(idx), state["gen"])  # the global batch's draws
+            x = apply_augment(X[torch.from_numpy(idx[mine]).to(device)],
+                              {k: v[mine] for k, v in draws.items()})  # fmt: skip
+            loss, active = train_step(model, state["optimizer"], x,
+                                      Y[torch.from_numpy(idx).to(device)], params["margin"],
+                                      params["mining"], ranks)  # fmt: skip
             if not np.isfinite(loss):
                 raise Diverged(epoch, loss)
             losses.append(loss)
@@ -184,8 +285,8 @@ def fit(
                 on_step(loss=loss, active=active)
         if not _finite_weights(model):
             raise Diverged(epoch, float("nan"))
-        rows.append(
-            {"epoch": epoch, "loss": float(np.mean(losses)), "active": float(np.mean(actives))}
-        )
+        rows.append({"epoch": epoch, "loss": float(np.mean(losses)),
+                     "active": float(np.mean(actives)),
+                     "lr": float(state["optimizer"].param_groups[0]["lr"])})  # fmt: skip
         if on_epoch is not None:
             on_epoch(state)
