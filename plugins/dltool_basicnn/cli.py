@@ -14,6 +14,7 @@ import typer
 from dltool.commands import (
     FiniteFloat,
     exist_ok_option,
+    nproc_option,
     out_option,
     output_option,
     plugin_app,
@@ -175,6 +176,12 @@ def train(
     backend: Backend = typer.Option(Backend.numpy, "--backend", help="numpy (reference) or torch."),
     dtype: DType = typer.Option(DType.float64, "--dtype", help="Arithmetic precision."),
     force: bool = typer.Option(False, "--force", help="Train even above the memory estimate."),
+    nproc: int = nproc_option(),
+    amp: bool = typer.Option(
+        False,
+        "--amp",
+        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
+    ),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),
     resume: str | None = resume_option(),

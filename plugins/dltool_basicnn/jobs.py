@@ -201,6 +201,22 @@ class Checkpoints:
         self.last = start + epochs
         self.pending = {"epoch": start, "params": _copy(params)}  # not yet verified
         self.saved: int | None = None
+        self.columns = None  # (settings, evaluate): lr and dev metrics in each row
+
+    def row(self, epoch: int, cost: float, params: dict) -> dict:
+        """Return the metrics row of ``epoch``: cost (+ lr and dev metrics when set).
+
+        The run adds the time (seconds of the run) to every row.
+        """
+        row = {"epoch": epoch, "cost": cost}
+        if self.columns is None:
+            return row
+        settings, evaluate = self.columns
+        row["lr"] = settings.lr(epoch - self.start)
+        for key, value in evaluate(params).items():
+            row[key] = value
+            self.run.best(key, value, "max")
+        return row
 
     def save(self, cost) -> None:
         """Write the pending checkpoint (its weights gave ``cost``)."""
@@ -215,8 +231,9 @@ class Checkpoints:
         if self.pending["params"] is not None and self.pending["epoch"] == epoch - 1:
             self.save(cost)  # this epoch's finite cost was measured on those weights
         if epoch % self.every == 0 or epoch == self.last:
-            self.run.log_metrics(epoch=epoch, cost=cost)
-            self.pending.update(epoch=epoch, params=_copy(get_params()))
+            params = _copy(get_params())
+            self.run.log_metrics(**self.row(epoch, cost, params))
+            self.pending.update(epoch=epoch, params=params)
 
     def keep_newest(self) -> None:
         """Save the newest weights after an interrupt (not a divergence) if they are finite."""
@@ -240,22 +257,26 @@ class Checkpoints:
         )
 
 
-def _train_loop(run, X, y, params, settings, backend, meta, fit_fn=None, start=0):
+def _train_loop(run, X, y, params, settings, backend, meta, fit_fn=None, start=0, evaluate=None):
     """Run fit (or ``fit_fn``) with a progress bar, metrics and checkpoints; return (params, costs).
 
     ``start`` is the epoch the weights come from (a resumed run); ``settings.epochs`` more
-    are trained.
+    are trained. ``evaluate(params)`` -> {metric: value} adds dev metrics and lr to each
+    metrics row (the best kept in run.json). ``run`` None (ranks other than 0): no files.
     """
     import numpy as np
 
     from dltool.nn.training import NonFiniteCost, fit
 
     s = _session()
-    saver = Checkpoints(run, meta, params, start, settings.epochs)
+    saver = Checkpoints(run, meta, params, start, settings.epochs) if run is not None else None
+    if saver is not None and evaluate is not None:
+        saver.columns = (settings, evaluate)
 
     def on_epoch(epoch, cost, get_params):
         bar.advance(1, cost=cost)
-        saver.on_epoch(start + epoch, cost, get_params)
+        if saver is not None:
+            saver.on_epoch(start + epoch, cost, get_params)
 
     device = s.device if backend == "torch" else None
     try:
@@ -264,10 +285,14 @@ def _train_loop(run, X, y, params, settings, backend, meta, fit_fn=None, start=0
                 return fit_fn(X, y, params, settings, backend, device, on_epoch)
             return fit(X, y, params, settings, backend, device, on_epoch, s.threads)
     except KeyboardInterrupt:
-        saver.keep_newest()  # interrupted, not diverged: keep the newest weights
+        if saver is not None:
+            saver.keep_newest()  # interrupted, not diverged: keep the newest weights
         raise
     except NonFiniteCost as exc:
         exc.epoch += start
+        if saver is None:
+            raise DltoolError(f"the cost became {exc.cost} at epoch {exc.epoch}",
+                              hint="rank 0 reports the checkpoint kept") from None  # fmt: skip
         raise saver.diverged(exc, settings.learning_rate) from None
 
 
@@ -323,8 +348,49 @@ def _open_run(p: dict, dims: list[int], run_path: Path | None, start: int):
     return run
 
 
+def _check_parallel(p: dict) -> None:
+    """Refuse --nproc > 1 or --amp on the NumPy backend, and --amp with float64 arithmetic."""
+    flag = "--nproc" if p.get("nproc", 1) > 1 else "--amp" if p.get("amp") else None
+    if flag and p["backend"] != "torch":
+        raise DltoolError(f"{flag} needs --backend torch",
+                          hint="the NumPy reference runs in one process, in --dtype")  # fmt: skip
+    if p.get("amp") and p["dtype"] != "float32":
+        raise DltoolError(
+            f"--amp needs --dtype float32 (got {p['dtype']}): autocast leaves float64 as it is",
+            hint="add --dtype float32",
+        )
+
+
 def _train(p: dict, settings, run_path: Path | None) -> None:
-    """Train ``basicnn train``'s network from scratch or from the resumed run's checkpoint."""
+    """Train ``basicnn train``'s network from scratch or from the resumed run's checkpoint.
+
+    ``--nproc N`` (torch): the checks run here, then N workers re-run the command line, each
+    on its share of every mini-batch (DDP); rank 0 alone writes the run and reports.
+    """
+    from dltool import distributed
+
+    s = _session()
+    _check_parallel(p)
+    nproc = distributed.check_nproc(p.get("nproc", 1), s.reporter.warn)
+    params, meta, start, seed = None, None, 0, _seed()
+    if run_path is not None:
+        params, meta = _resume_point(run_path, p["epochs"])
+        start, seed = meta["epoch"], meta["seed"]
+    ds, splits, mu, sigma = _prepare(p, seed)
+    dims = _dims(p, ds)
+    if nproc > 1 and not distributed.launched():
+        batch = p["batch_size"] or nproc  # the full batch splits unevenly too (weighted shares)
+        run = {"out": None if run_path else p["out"], "exist_ok": p["exist_ok"]}
+        return distributed.start_workers(nproc, batch, s, "basicnn train", run)
+    with distributed.joined(s) as (here, device):
+        if p["batch_size"]:
+            distributed.rank_batch(p["batch_size"], here)
+        _train_rank(p, settings, (run_path, params, start, seed), (ds, splits, mu, sigma, dims),
+                    (here, device))  # fmt: skip
+
+
+def _train_rank(p: dict, settings, resumed, data, where) -> None:
+    """Train on this rank (``where``: Dist, device); rank 0 writes the model, results, plots."""
     from dataclasses import replace
 
     import numpy as np
@@ -333,15 +399,10 @@ def _train(p: dict, settings, run_path: Path | None) -> None:
     from dltool_basicnn import checkpoint
 
     s = _session()
-    params, meta, start, seed = None, None, 0, _seed()
-    if run_path is not None:
-        params, meta = _resume_point(run_path, p["epochs"])
-        start, seed = meta["epoch"], meta["seed"]
-    ds, splits, mu, sigma = _prepare(p, seed)
-    dims = _dims(p, ds)
-    m = splits["train"][1].size
-    check_training_memory(dims, m, p["batch_size"], p["dtype"], p["force"])
-    run = _open_run(p, dims, run_path, start)
+    (run_path, params, start, seed), (ds, splits, mu, sigma, dims) = resumed, data
+    here, device = where
+    check_training_memory(dims, splits["train"][1].size, p["batch_size"], p["dtype"], p["force"])
+    run = _open_run(p, dims, run_path, start) if here.writer else None
     if params is None:
         params = initial_parameters(dims, seed, p["init"], p["init_scale"], p["dtype"])
     else:
@@ -355,7 +416,13 @@ def _train(p: dict, settings, run_path: Path | None) -> None:
         + (f", resumed at epoch {start}" if start else "")
     )
     more = replace(settings, epochs=p["epochs"] - start)
-    params, costs = _train_loop(run, X, y, params, more, p["backend"], meta, start=start)
+    fit_fn = _torch_fit(p, here, device) if p["backend"] == "torch" else None
+    evaluate = _dev_accuracy(splits, p["activation"])
+    params, costs = _train_loop(
+        run, X, y, params, more, p["backend"], meta, fit_fn, start, evaluate
+    )
+    if run is None:
+        return
     checkpoint.save_model(run.file("model.npz"), params, {**meta, "epoch": start + len(costs)})
     device = str(s.device) if p["backend"] == "torch" else "cpu (numpy)"
     info = {"seed": seed, "device": device, "layers": dims, "classes": ds.classes}
@@ -363,6 +430,32 @@ def _train(p: dict, settings, run_path: Path | None) -> None:
     run.write_json("results.json", {**info, "final_cost": costs[-1], "accuracy": rows})
     pngs = _plots(run, costs, ds, splits, params, p["activation"], mu, sigma, f"{dims}", start + 1)
     _report_training(run, rows, costs[-1], pngs)
+
+
+def _torch_fit(p: dict, here, device):
+    """Return the torch backend's fit for ``_train_loop`` (DDP with ``here``, --amp)."""
+
+    def fit_fn(X, y, params, settings, backend, _device, on_epoch):
+        from dltool_basicnn import train_torch
+
+        threads = _session().threads
+        return train_torch.fit(
+            X, y, params, settings, device, on_epoch, threads, here, p.get("amp", False)
+        )
+
+    return fit_fn
+
+
+def _dev_accuracy(splits: dict, hidden: str):
+    """Return evaluate(params) -> {"dev_acc": accuracy on the dev split} ({} without one)."""
+
+    def evaluate(params: dict) -> dict:
+        from dltool.nn import network
+
+        X, y = splits["dev"]
+        return {"dev_acc": float(network.accuracy(X, y, params, hidden))} if y.size else {}
+
+    return evaluate
 
 
 def _report_training(run, rows: list[dict], final_cost: float, pngs: list[Path], extra=()) -> None:
