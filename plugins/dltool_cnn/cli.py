@@ -22,7 +22,7 @@ from dltool.commands import (
     resume_option,
 )
 from dltool.data.images import complete_image
-from dltool_cnn import MAX_LR, MODELS
+from dltool_cnn import MAX_LR, MAX_WORKERS, MODELS
 from dltool_cnn.filters import FILTER_NAMES
 
 app = plugin_app(
@@ -223,6 +223,21 @@ def train(
         autocompletion=_complete_freeze,
     ),
     nproc: int = nproc_option(),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        min=0,
+        max=MAX_WORKERS,
+        help="DataLoader processes reading an image folder per batch (0: the main process).",
+    ),
+    amp: bool = typer.Option(
+        False,
+        "--amp",
+        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
+    ),
+    sync_bn: bool = typer.Option(
+        False, "--sync-bn", help="With --nproc > 1 or torchrun: batch norm over the global batch."
+    ),
     resume: str = resume_option(),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),

@@ -227,3 +227,245 @@ class Batches:
             image, _ = random_augment(self.data.X[i], rng, self.ops)
             out.append(image.transpose(2, 0, 1))
         return torch.from_numpy(np.ascontiguousarray(np.stack(out)))
+
+
+# ---------------------------------------------------------------- image folders, streamed
+
+STATS_IMAGES = 1_000  # training images (evenly spaced) that give the input mean and std
+
+
+@dataclass
+class FolderSet:
+    """An image folder's files and labels y (N,); images are read per batch, never all at once."""
+
+    files: list[Path]
+    y: np.ndarray
+    classes: list[str]
+    channels: int
+    size: int
+
+    def pick(self, idx: np.ndarray) -> FolderSet:
+        """Return the subset at positions ``idx``."""
+        files = [self.files[i] for i in idx]
+        return FolderSet(files, self.y[idx], self.classes, self.channels, self.size)
+
+    def image(self, i: int) -> np.ndarray:
+        """Return image i as float32 (H, W, C) in [0, 1], resized to size × size."""
+        return load_image(self.files[i], "L" if self.channels == 1 else "RGB", self.size)
+
+
+def _labelled(files: dict[str, list[Path]], channels: int, size: int) -> FolderSet:
+    """Return the FolderSet of {class: files}, labels by the classes' sorted order."""
+    paths = [f for c in files for f in files[c]]
+    y = np.asarray([k for k, c in enumerate(files) for _ in files[c]], dtype=np.int64)
+    return FolderSet(paths, y, list(files), channels, size)
+
+
+def check_headers(files: list[Path]) -> None:
+    """Refuse a file Pillow cannot identify as an image (reads headers only, not pixels)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from dltool.data.images import ImageReadError
+
+    for path in files:
+        try:
+            with Image.open(path):
+                pass
+        except UnidentifiedImageError:
+            raise ImageReadError(
+                path, "not an image", f"{path} is not an image Pillow can read"
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ImageReadError(path, reason, f"{path} cannot be read ({reason})") from None
+
+
+def split_folders(root: Path) -> tuple[Path, Path] | None:
+    """Return (root/train, root/val) when root holds both; refuse one without the other."""
+    train, val = root / "train", root / "val"
+    if train.is_dir() and val.is_dir():
+        return train, val
+    if train.is_dir() != val.is_dir():
+        have, lack = ("train", "val") if train.is_dir() else ("val", "train")
+        raise DltoolError(
+            f"{root} has a {have}/ folder but no {lack}/ folder",
+            hint=f"add {root / lack}/<class>/ images, or put the class folders in {root} "
+            "and let --dev-fraction split them",
+        )
+    return None
+
+
+def _same_classes(train: list[str], val: list[str], root: Path) -> None:
+    """Refuse train/ and val/ class lists that differ, naming the first difference."""
+    if train == val:
+        return
+    only_val, only_train = sorted(set(val) - set(train)), sorted(set(train) - set(val))
+    if only_val:
+        what = f"val/ class '{only_val[0]}' has no folder in train/"
+    else:
+        what = f"train/ class '{only_train[0]}' has no folder in val/"
+    raise DltoolError(
+        f"{root}: {what} ({len(only_val) + len(only_train)} class(es) differ)",
+        hint="train/ and val/ need the same class sub-folders",
+    )
+
+
+def folder_sets(root: Path, size: int, channels: int, dev_fraction: float, seed: int):
+    """Return (train, dev) FolderSets of root/train and root/val, or of root split by class."""
+    halves = split_folders(root)
+    if halves is not None:
+        train_files, val_files = class_files(halves[0]), class_files(halves[1])
+        _same_classes(list(train_files), list(val_files), root)
+        train, dev = _labelled(train_files, channels, size), _labelled(val_files, channels, size)
+        check_headers(train.files + dev.files)
+        return train, dev
+    data = _labelled(class_files(root), channels, size)
+    check_headers(data.files)
+    idx_train, idx_dev = _split_indices(data.y, len(data.classes), dev_fraction, seed)
+    return data.pick(idx_train), data.pick(idx_dev)
+
+
+def _split_indices(y: np.ndarray, n_classes: int, dev_fraction: float, seed: int):
+    """Return (train positions, dev positions), stratified by class, as :func:`split` draws them."""
+    from sklearn.model_selection import train_test_split
+
+    if np.bincount(y, minlength=n_classes).min() < 2:
+        raise DltoolError("every class needs at least 2 images to make a train/dev split")
+    n_dev = _dev_count(len(y), n_classes, dev_fraction)
+    return train_test_split(np.arange(len(y)), test_size=n_dev, stratify=y, random_state=seed)
+
+
+def open_sets(source: str, size: int, channels: int, dev_fraction: float, seed: int):
+    """Return (train, dev): built-in sets in memory (ImageSet), image folders streamed."""
+    if source in ("digits", "shapes"):
+        return split(load(source, size, channels, seed), dev_fraction, seed)
+    root = Path(source)
+    if not root.is_dir():
+        class_files(root)  # refuses a file or a missing folder with its own line
+    return folder_sets(root, size, channels, dev_fraction, seed)
+
+
+def channel_stats(data) -> tuple[np.ndarray, np.ndarray]:
+    """Return the per-channel mean μ and std σ + 1e-6 of the training images.
+
+    In memory: over all pixels. A folder: over up to STATS_IMAGES evenly spaced images, read
+    one at a time (σ² = E[x²] − μ², summed in float64).
+    """
+    if isinstance(data, ImageSet):
+        return data.X.mean(axis=(0, 1, 2)), data.X.std(axis=(0, 1, 2)) + 1e-6
+    n = len(data.y)
+    picks = np.unique(np.linspace(0, n - 1, min(n, STATS_IMAGES)).round().astype(int))
+    sums = np.zeros((2, data.channels))  # Σx, Σx² per channel
+    count = 0
+    for i in picks:
+        image = data.image(int(i)).astype(np.float64)  # (H, W, C)
+        sums += [image.sum(axis=(0, 1)), (image**2).sum(axis=(0, 1))]
+        count += image.shape[0] * image.shape[1]
+    mean = sums[0] / count
+    std = np.sqrt(np.maximum(sums[1] / count - mean**2, 0.0))
+    return mean.astype(np.float32), (std + 1e-6).astype(np.float32)
+
+
+class FolderImages:
+    """A map-style dataset: item i is (image (C, H, W) float32 tensor, label), read from disk.
+
+    With ``ops`` image i of epoch e is augmented with its own generator seeded (seed, e, i),
+    as :class:`Batches` does, so the batches do not depend on the number of loader workers.
+    """
+
+    def __init__(self, data: FolderSet, ops: list[str] | None = None, seed: int = 0) -> None:
+        self.data, self.ops, self.seed, self.epoch = data, ops, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.data.y)
+
+    def __getitem__(self, i: int):
+        import torch
+
+        image = self.data.image(i)  # (H, W, C)
+        if self.ops:
+            from dltool_cnn.augment import random_augment
+
+            rng = np.random.default_rng((self.seed, self.epoch, i))
+            image, _ = random_augment(image, rng, self.ops)
+        chw = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)  # (C, H, W)
+        return torch.from_numpy(chw), int(self.data.y[i])
+
+
+def _worker_error(exc: Exception) -> Exception:
+    """Return a loader worker's re-raised dltool error as the one line it began as, else ``exc``.
+
+    The DataLoader re-raises a worker's exception with the worker's traceback as its text (as
+    a RuntimeError when the type cannot be rebuilt from a message alone).
+    """
+    text = str(exc)
+    if "Original Traceback" not in text:
+        return exc
+    last = [line for line in text.strip().splitlines() if line.strip()][-1]
+    kind, _, message = last.partition(": ")
+    if not kind.startswith(("dltool.", "dltool_")) or not message:
+        return exc
+    return DltoolError(message, hint="replace or remove that image")
+
+
+def _loaded(loader):
+    """Yield the batches of ``loader``; a dltool error in a worker is one line."""
+    try:
+        yield from loader
+    except (DltoolError, RuntimeError) as exc:
+        error = _worker_error(exc)
+        if error is exc:
+            raise
+        raise error from None
+
+
+class FolderBatches:
+    """Mini-batches of a FolderSet read by a DataLoader (``workers`` processes, 0: this one).
+
+    A DistributedSampler (seed, set_epoch) orders each epoch, for one process too, so the
+    order is :func:`dltool.distributed.shard_order`'s, as :class:`Batches` draws it.
+    """
+
+    def __init__(self, data: FolderSet, batch_size: int, ops, seed: int, shard=(0, 1),
+                 workers: int = 0, pin: bool = False) -> None:  # fmt: skip
+        from torch.utils.data import DataLoader
+        from torch.utils.data.distributed import DistributedSampler
+
+        self.data, self.images = data, FolderImages(data, ops, seed)
+        self.sampler = DistributedSampler(range(len(data.y)), shard[1], shard[0], shuffle=True,
+                                          seed=seed * 100_003)  # fmt: skip
+        self.loader = DataLoader(self.images, batch_size, sampler=self.sampler,
+                                 num_workers=workers, pin_memory=pin)  # fmt: skip
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        self.sampler.set_epoch(self.epoch)
+        self.images.epoch = self.epoch  # workers get a copy of the dataset at each iter()
+        yield from _loaded(self.loader)
+
+
+def in_order(data, batch_size: int = 256, workers: int = 0):
+    """Yield (x (m, C, H, W) tensor, y (m,) array) of ``data`` in its own order, unaugmented."""
+    import torch
+
+    if isinstance(data, ImageSet):
+        for i in range(0, len(data.y), batch_size):
+            xb = np.ascontiguousarray(data.X[i : i + batch_size].transpose(0, 3, 1, 2))
+            yield torch.from_numpy(xb), data.y[i : i + batch_size]
+        return
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(FolderImages(data), batch_size, num_workers=workers)
+    for xb, yb in _loaded(loader):
+        yield xb, yb.numpy()
+
+
+def train_batches(data, batch_size: int, ops, seed: int, shard=(0, 1), workers: int = 0,
+                  pin: bool = False):  # fmt: skip
+    """Return the training batches: :class:`Batches` in memory, :class:`FolderBatches` streamed."""
+    if isinstance(data, ImageSet):
+        return Batches(data, batch_size, ops, seed, shard)
+    return FolderBatches(data, batch_size, ops, seed, shard, workers, pin)

@@ -13,6 +13,7 @@ from typing import Any
 
 from dltool.context import current
 from dltool.errors import DltoolError
+from dltool.precision import check_amp
 from dltool.runs import RunDir, check_not_input, plain
 
 FLEXIBLE_SIZE = 32  # default --image-size for models that take any size
@@ -269,6 +270,27 @@ def _channels(config: dict) -> int:
     return 1 if config["data"] == "digits" and not config.get("pretrained") else 3
 
 
+def check_workers(workers: Any) -> int:
+    """Refuse a --workers that is not a whole number from 0 to MAX_WORKERS (a --config value)."""
+    from dltool_cnn import MAX_WORKERS
+
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= MAX_WORKERS:
+        raise DltoolError(
+            f"--workers {workers!r} is not a number of loader processes from 0 to {MAX_WORKERS}",
+            hint="use --workers 0 (read images in the main process) or a few, e.g. --workers 2",
+        )
+    return workers
+
+
+def check_sync_bn(config: dict, device, distributed: bool) -> None:
+    """Refuse --sync-bn for several ranks off CUDA: torch's SyncBatchNorm runs on GPUs only."""
+    if config.get("sync_bn") and distributed and device.type != "cuda":
+        raise DltoolError(
+            f"--sync-bn needs CUDA: torch's SyncBatchNorm does not run on {device.type}",
+            hint="leave out --sync-bn (each rank then normalizes its own share of the batch)",
+        )
+
+
 def _start(ctx, params: dict, resume: Path | None, out: Path | None, config_path):
     """Return (config, checkpoint or None, run path or None) for a new or resumed run."""
     from dltool.commands import resumed_options
@@ -298,21 +320,40 @@ def train_job(ctx, params: dict, run: dict) -> None:
     params = plain(params)
     session = current()
     nproc = distributed.check_nproc(params.get("nproc", 1), session.reporter.warn)
+    check_workers(params.get("workers", 0))
     config, state, run_path = _start(ctx, params, run["resume"], run["out"], run["config"])
     check_config(config)
+    check_amp(session.device, bool(config.get("amp")))
+    check_sync_bn(config, session.device, nproc > 1 or distributed.launched())
     config["image_size"] = _image_size(config)
     if nproc > 1 and not distributed.launched():
         return distributed.start_workers(nproc, config["batch_size"], session, "cnn train", run)
     with distributed.joined(session) as (here, device):
         distributed.rank_batch(config["batch_size"], here)
-        dataset = D.load(config["data"], config["image_size"], _channels(config), config["seed"])
-        train_set, dev_set = D.split(dataset, config["dev_fraction"], config["seed"])
+        train_set, dev_set = D.open_sets(config["data"], config["image_size"], _channels(config),
+                                         config["dev_fraction"], config["seed"])  # fmt: skip
+        _warn_workers(config, train_set, session.reporter) if here.writer else None
+        stats = D.channel_stats(train_set)  # reads a folder's images: errors before the run
         folder = _run_folder(session, run_path, run) if here.writer else None
         if folder is not None:
             folder.write_config(config)
-        training = Training(config, dataset.classes, train_set, dev_set, folder, session)
+        training = Training(config, (train_set, dev_set), stats, folder, session)
         training.distribute(here, device)
         training.train(state)
+
+
+def _warn_workers(config: dict, train_set, rep) -> None:
+    """Warn about --workers above the CPU cores, or given for a built-in set held in memory."""
+    import os
+
+    from dltool_cnn import data as D
+
+    workers, cores = config.get("workers", 0), os.cpu_count() or 1
+    if workers > cores:
+        rep.warn(f"--workers {workers} starts more loader processes than this machine's "
+                 f"{cores} CPU cores")  # fmt: skip
+    if workers and isinstance(train_set, D.ImageSet):
+        rep.info(f"{config['data']} is held in memory: --workers reads image folders only")
 
 
 def _run_folder(session, run_path: Path | None, run: dict) -> RunDir:
@@ -325,46 +366,79 @@ def _run_folder(session, run_path: Path | None, run: dict) -> RunDir:
 class Training:
     """One training run: the model, its optimizer, the epochs loop, checkpoints and reports."""
 
-    def __init__(self, config: dict, classes: list[str], train_set, dev_set, run: RunDir, session):
+    def __init__(self, config: dict, sets: tuple, stats: tuple, run: RunDir, session):
+        """Build the model (Normalize(mean, std) first), its optimizer and the batches.
+
+        ``sets`` are (train, dev); ``stats`` the training images' per-channel (mean, std).
+        """
         import torch
 
+        from dltool.precision import Precision
         from dltool_cnn import data as D
         from dltool_cnn import train as T
 
+        (train_set, dev_set), (mean, std), classes = sets, stats, sets[0].classes
         self.config, self.classes, self.dev_set, self.run = config, classes, dev_set, run
         self.rep, self.device = session.reporter, session.device
-        mean = train_set.X.mean(axis=(0, 1, 2))
-        std = train_set.X.std(axis=(0, 1, 2)) + 1e-6
+        self.workers = config.get("workers", 0)
+        self.precision = Precision(self.device, bool(config.get("amp")))
         torch.manual_seed(config["seed"])
         channels = train_set.channels
         model = T.build_classifier(config, len(classes), channels, mean, std)
         self.model = model.to(self.device)
         self.optimizer = T.make_optimizer(config, self.model)
         ops = [o.strip() for o in config["augment"].split(",")] if config.get("augment") else None
-        self.loader = D.Batches(train_set, config["batch_size"], ops, config["seed"])
+        self.loader = self._batches(train_set, config["batch_size"], ops, (0, 1))
         self.meta = {"config": plain(config), "classes": list(classes), "channels": channels}
         self.net, self.train_set, self.ops = self.model, train_set, ops  # net: without DDP
         self.here = None
         self.history: list[dict] = []
         self.steps: list[float] = []
         self.best = -1.0
+        amp = f", amp {self.precision.dtype_name}" if self.precision.enabled else ""
+        streamed = "" if isinstance(train_set, D.ImageSet) else ", read per batch"
         self.rep.info(f"{len(train_set.y)} train / {len(dev_set.y)} dev images, "
                       f"{len(classes)} classes, {config['image_size']}px, "
-                      f"device {self.device}")  # fmt: skip
+                      f"device {self.device}{amp}{streamed}")  # fmt: skip
+
+    def _batches(self, train_set, batch_size: int, ops, shard):
+        """Return the training batches of this rank (in memory, or read by a DataLoader)."""
+        from dltool_cnn import data as D
+
+        return D.train_batches(train_set, batch_size, ops, self.config["seed"], shard,
+                               self.workers, self.device.type == "cuda")  # fmt: skip
+
+    def _sync_bn(self, here) -> None:
+        """Under --sync-bn: batch norm over the global batch (SyncBatchNorm) with several ranks."""
+        from dltool_cnn import train as T
+
+        if not self.config.get("sync_bn"):
+            return
+        if not T.has_batchnorm(self.net):
+            name = self.config.get("pretrained") or self.config["model"]
+            if here.writer:
+                self.rep.warn(f"--sync-bn: {name} has no batch norm layers; "
+                              "it trains as without --sync-bn")  # fmt: skip
+        elif here.world > 1:
+            self.net = T.sync_batchnorm(self.net)
+        elif here.writer:
+            self.rep.warn("--sync-bn acts with --nproc > 1 or under torchrun; "
+                          "one process normalizes over the whole batch already")  # fmt: skip
 
     def distribute(self, here, device) -> None:
         """Train as one rank of ``here``: DDP model, this rank's share of each global batch."""
         from dltool import distributed
-        from dltool_cnn import data as D
+        from dltool.precision import Precision
 
+        self._sync_bn(here)
         if not here.active:
             return
         self.here, self.device = here, device
-        self.net = self.model = self.model.to(device)
+        self.precision = Precision(device, bool(self.config.get("amp")))
+        self.net = self.model = self.net.to(device)
         self.model = distributed.wrap(self.net, here, device)
         share = distributed.rank_batch(self.config["batch_size"], here)
-        self.loader = D.Batches(self.train_set, share, self.ops, self.config["seed"],
-                                (here.rank, here.world))  # fmt: skip
+        self.loader = self._batches(self.train_set, share, self.ops, (here.rank, here.world))
         self.rep.info(f"rank {here.rank} of {here.world}: {share} images per step, "
                       f"device {device}")  # fmt: skip
 
@@ -374,7 +448,8 @@ class Training:
 
         state = {**self.meta, "model": self.net.state_dict(), "epoch": epoch,
                  "history": plain(self.history), "best_dev_acc": self.best,
-                 "step_losses": torch.tensor(self.steps, dtype=torch.float64), **extra}  # fmt: skip
+                 "step_losses": torch.tensor(self.steps, dtype=torch.float64),
+                 "scaler": self.precision.state_dict(), **extra}  # fmt: skip
         if optimizer:
             state["optimizer"] = self.optimizer.state_dict()
         return state
@@ -384,6 +459,7 @@ class Training:
         try:
             self.net.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
+            self.precision.load_state_dict(state.get("scaler"))
         except (RuntimeError, KeyError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DltoolError(f"{self.run.file('last.pt')} does not fit its run ({first})",
@@ -398,28 +474,34 @@ class Training:
         """Train the remaining epochs, then report on the best model."""
         start = self.restore(state) if state is not None else 0
         for epoch in range(start, self.config["epochs"]):
-            self.epoch(epoch)
+            try:
+                self.epoch(epoch)
+            except KeyboardInterrupt:
+                self._save_interrupted(epoch)
+                raise
         if self.run is not None:
             self.finish()
 
+    def _save_interrupted(self, epoch: int) -> None:
+        """Ctrl-C in ``epoch`` (0-based; training, evaluation or saving): rank 0 saves last.pt."""
+        from dltool_cnn import train as T
+
+        if self.run is None:
+            return
+        path = self.run.file(T.LAST)
+        T.save_checkpoint(path, self.checkpoint(epoch, interrupted=True))
+        self.rep.warn(f"saved {path} ({epoch} epochs done); "
+                      f"continue with: dltool cnn train --resume {self.run.path}")  # fmt: skip
+
     def _train_epoch(self, epoch: int) -> dict:
-        """Run one epoch; on Ctrl-C save last.pt (the epochs done) and re-raise."""
+        """Run one epoch's mini-batch updates; return its stats."""
         from dltool_cnn import train as T
 
         self.loader.epoch = epoch
         total = self.config["epochs"]
-        try:
-            with self.rep.progress(len(self.loader), f"epoch {epoch + 1}/{total}") as bar:
-                return T.train_epoch(self.model, self.loader, self.optimizer, self.device, bar,
-                                     here=self.here)  # fmt: skip
-        except KeyboardInterrupt:
-            if self.run is None:
-                raise
-            path = self.run.file(T.LAST)
-            T.save_checkpoint(path, self.checkpoint(epoch, interrupted=True))
-            self.rep.warn(f"saved {path} ({epoch} epochs done); "
-                          f"continue with: dltool cnn train --resume {self.run.path}")  # fmt: skip
-            raise
+        with self.rep.progress(len(self.loader), f"epoch {epoch + 1}/{total}") as bar:
+            return T.train_epoch(self.model, self.loader, self.optimizer, self.device, bar,
+                                 here=self.here, precision=self.precision)  # fmt: skip
 
     def _diverged(self, epoch: int, loss: float) -> DltoolError:
         """Return the error for a NaN/inf loss in ``epoch`` (0-based); last.pt stays as it was."""
@@ -437,22 +519,38 @@ class Training:
             hint=f"train again with a smaller --lr than {self.config['lr']:g}",
         )
 
-    def epoch(self, epoch: int) -> None:
-        """Train one epoch, evaluate on dev, log and checkpoint (best and last)."""
+    def _dev_predictions(self):
+        """Return (predicted class (N,), true class (N,)) of the dev images."""
+        from dltool_cnn import data as D
         from dltool_cnn import train as T
 
+        batches = D.in_order(self.dev_set, workers=self.workers)
+        probs, labels = T.predict_batches(self.net, batches, self.device)
+        return probs.argmax(1), labels
+
+    def epoch(self, epoch: int) -> None:
+        """Train one epoch, evaluate on dev, log (lr, time) and checkpoint (best and last)."""
+        import time
+
+        from dltool_cnn import train as T
+
+        start = time.perf_counter()
         stats = self._train_epoch(epoch)
         if not math.isfinite(stats["loss"]):
             raise self._diverged(epoch, stats["loss"])
         self.steps.extend(stats["steps"])
         if self.run is None:  # ranks other than 0: rank 0 evaluates and writes
             return
-        dev_pred = T.predict_proba(self.net, self.dev_set.X, self.device).argmax(1)
+        dev_pred, dev_y = self._dev_predictions()
+        before = float(self.history[-1].get("time", 0.0)) if self.history else 0.0
         row = {"epoch": epoch + 1, "train_loss": stats["loss"], "train_acc": stats["acc"],
-               "dev_acc": float((dev_pred == self.dev_set.y).mean()),
+               "dev_acc": float((dev_pred == dev_y).mean()),
+               "lr": float(self.optimizer.param_groups[0]["lr"]),
+               "time": round(before + time.perf_counter() - start, 3),
                "images_per_s": stats["images"] / stats["seconds"]}  # fmt: skip
         self.history.append(row)
         self.run.log_metrics(**row)
+        self.run.best("dev_acc", row["dev_acc"], "max")
         improved = row["dev_acc"] > self.best
         if improved:
             self.best = row["dev_acc"]
@@ -461,6 +559,7 @@ class Training:
         best = "  (best)" if improved else ""
         self.rep.info(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}  "
                       f"train {row['train_acc']:.3f}  dev {row['dev_acc']:.3f}{best}"
+                      f"  lr {row['lr']:.3g}  {time.perf_counter() - start:.1f} s"
                       f"  {row['images_per_s']:.0f} img/s")  # fmt: skip
 
     def finish(self) -> None:
@@ -470,8 +569,8 @@ class Training:
 
         best = T.load_checkpoint(self.run.file(T.BEST))
         self.net.load_state_dict(best["model"])
-        pred = T.predict_proba(self.net, self.dev_set.X, self.device).argmax(1)
-        cm = T.confusion_matrix(self.dev_set.y, pred, len(self.classes))
+        pred, dev_y = self._dev_predictions()
+        cm = T.confusion_matrix(dev_y, pred, len(self.classes))
         plot_confusion(self.run.file("confusion.png"), cm, self.classes)
         plot_curves(self.run.file("curves.png"), self.history)
         self.run.write_json("confusion.json", {"classes": self.classes, "matrix": cm.tolist()})

@@ -60,8 +60,9 @@ def load_checkpoint(path: Path) -> dict:
 
 
 def train_epoch(
-    model, loader, optimizer, device, progress=None, report_every: int = 10, here=None
-) -> dict:
+    model, loader, optimizer, device, progress=None, report_every: int = 10, here=None,
+    precision=None,
+) -> dict:  # fmt: skip
     """Run one epoch of mini-batch updates; return mean loss, accuracy, images, seconds, steps.
 
     Loss and accuracy are summed on the device and read back every ``report_every`` batches
@@ -69,11 +70,14 @@ def train_epoch(
     step. A NaN or inf loss ends the epoch early; the returned loss is then not finite.
     With ``here`` (a :class:`dltool.distributed.Dist`) the sums are reduced over the ranks
     (so every rank takes the same decisions); ``steps`` holds each step's mean loss over the
-    global batch (ranks hold equal shares, so the mean of their means).
+    global batch (ranks hold equal shares, so the mean of their means). ``precision`` (a
+    :class:`dltool.precision.Precision`) runs the forward pass under autocast (``--amp``).
     """
     from dltool.distributed import Dist
+    from dltool.precision import Precision
 
     here = here or Dist()
+    precision = precision or Precision(device, False)
     model.train()
     loss_fn = nn.CrossEntropyLoss()
     sums = torch.zeros(3, device=device, dtype=torch.float64)  # loss·m, correct, m
@@ -81,11 +85,11 @@ def train_epoch(
     start = time.perf_counter()
     for step, (xb, yb) in enumerate(loader, 1):
         xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-        logits = model(xb)  # (m, classes)
-        loss = loss_fn(logits, yb)
+        with precision.autocast():
+            logits = model(xb)  # (m, classes)
+            loss = loss_fn(logits, yb)  # float32 under autocast too
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        precision.step(loss, optimizer)
         steps.append(loss.detach())
         m = torch.tensor(float(len(yb)), device=device, dtype=torch.float64)
         right = (logits.argmax(1) == yb).sum().double()
@@ -124,6 +128,27 @@ def predict_proba(model, X: np.ndarray, device, batch_size: int = 256) -> np.nda
         xb = torch.from_numpy(np.ascontiguousarray(X[i : i + batch_size].transpose(0, 3, 1, 2)))
         out.append(torch.softmax(model(xb.to(device)), 1).float().cpu().numpy())
     return np.concatenate(out)
+
+
+@torch.no_grad()
+def predict_batches(model, batches, device) -> tuple[np.ndarray, np.ndarray]:
+    """Return (softmax probabilities (N, classes), labels (N,)) over (x, y) ``batches``."""
+    model.eval()
+    probs, labels = [], []
+    for xb, yb in batches:
+        probs.append(torch.softmax(model(xb.to(device)), 1).float().cpu().numpy())
+        labels.append(np.asarray(yb))
+    return np.concatenate(probs), np.concatenate(labels)
+
+
+def has_batchnorm(model: nn.Module) -> bool:
+    """Return True when ``model`` holds a BatchNorm layer (1d, 2d or 3d)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def sync_batchnorm(model: nn.Module) -> nn.Module:
+    """Return ``model`` with each BatchNorm a SyncBatchNorm (same parameters, same buffers)."""
+    return nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
 
 def confusion_matrix(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
