@@ -133,3 +133,48 @@ def test_streams_that_do_not_split_are_refused(cli, fails, tmp_path):
     path.write_text(TEXT, encoding="utf-8")
     res = cli("rnn", "train", path, *TINY, "--nproc", "3", "--out", tmp_path / "run")
     fails(res, "do not split evenly over 3 workers")
+
+
+def _backend_with_scaler(params, init_scale: float):
+    """Return a TorchBackend whose Precision holds a CPU gradient scaler (as CUDA --amp does)."""
+    import torch
+    from dltool_rnn.train import TorchBackend
+
+    from dltool.precision import Precision
+
+    precision = Precision(torch.device("cpu"), False)
+    precision.scaler = torch.amp.GradScaler("cpu", init_scale=init_scale)
+    return TorchBackend(params, torch.device("cpu"), precision=precision)
+
+
+def test_scaled_step_equals_the_plain_step_and_skips_overflow():
+    """The rnn update as the scaler's optimizer: S = 16 gives the unscaled step (exact in
+    float32, S a power of 2); S = inf overflows every gradient, so the step is skipped."""
+    import torch
+    from dltool_rnn import charmodel
+    from dltool_rnn.optim import Adam
+    from dltool_rnn.train import TorchBackend, clip
+
+    rng = np.random.default_rng(0)
+    params = charmodel.init_model("lstm", 6, 8, 1, rng, dtype=np.float32)
+    X, Y = rng.integers(0, 6, (3, 7)), rng.integers(0, 6, (3, 7))
+    results = []
+    for backend in (TorchBackend(params, torch.device("cpu")), _backend_with_scaler(params, 16.0)):
+        adam = Adam(lr=0.01)
+
+        def update(loss, grads, backend=backend, adam=adam):
+            grads, norm = clip(grads, "norm", 5.0)
+            adam.step(backend.tensors(), grads)
+            return norm
+
+        loss, norm, _ = backend.train_step(X, Y, None, update)
+        results.append((loss, norm, backend.to_flat()))
+    (loss_a, norm_a, flat_a), (loss_b, norm_b, flat_b) = results
+    assert loss_a == loss_b and norm_b == pytest.approx(norm_a, rel=1e-6)
+    for key in flat_a:
+        np.testing.assert_allclose(flat_b[key], flat_a[key], rtol=0, atol=1e-7)
+    big = _backend_with_scaler(params, float("inf"))  # S·∇J: inf
+    loss, norm, _ = big.train_step(X, Y, None, lambda *_: pytest.fail("overflow not skipped"))
+    assert norm is None and math.isfinite(loss)
+    for key, value in big.to_flat().items():
+        np.testing.assert_array_equal(value, params[key])
