@@ -340,8 +340,11 @@ class Loop:
             self.reporter.info(f"stopped at step {ts.step} (--max-steps/--time-limit)")
             return True
         if hit:
-            self.save()
-            self.reporter.warn(f"interrupted at step {ts.step}; checkpoint saved to {self.ckpt}")
+            if self.run is not None:  # rank 0 saves and says so; the other ranks just stop
+                self.save()
+                self.reporter.warn(
+                    f"interrupted at step {ts.step}; checkpoint saved to {self.ckpt}"
+                )
             raise KeyboardInterrupt
         return False
 

@@ -103,6 +103,23 @@ def test_resume_with_another_worker_count(workdir, cli, monkeypatch):
     assert [r["epoch"] for r in _epochs(workdir / "mixed")] == [1, 2]
 
 
+def test_ctrl_c_stops_every_rank_and_rank_0_saves(workdir):
+    """Ctrl-C on a 2-worker run: the ranks agree to stop at one step, rank 0 saves, exit 130."""
+    import time
+
+    args = ("rnn", "train", "cats.txt", *TINY, "--epochs", "5000", "--nproc", "2", "--out", "cc")
+    proc = _start(*args, cwd=workdir)
+    deadline = time.time() + 120
+    while not (workdir / "cc" / "metrics.jsonl").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    res = _finish(proc, timeout=60)
+    assert res.returncode == 130, res.stderr
+    assert res.stderr.count("checkpoint saved to") == 1, res.stderr
+    _, meta, _ = checkpoint.load(workdir / "cc")
+    assert meta["step"] >= 10
+
+
 def test_amp_on_cpu_trains(cli, tmp_path):
     """--amp on CPU (bfloat16 autocast) runs; each epoch's loss is finite and falls."""
     path = tmp_path / "cats.txt"
