@@ -312,7 +312,7 @@ def test_train_and_anchors_refuse_a_dataset_without_labels(cli, fails, trained, 
 
 
 def test_resume_after_a_crash_repeats_the_unbroken_run(cli, trained, tmp_path, monkeypatch):
-    """last.pt keeps the shuffle/flip generator: a resumed run draws what an unbroken one does."""
+    """Shuffles and flips depend on (seed, epoch, image): a resumed run draws the unbroken one's."""
     import dltool_yolo.jobs as jobs
 
     from dltool.errors import DltoolError
