@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import check_failure as _fail
 
-LOGS = ("run.json", "results.csv", "curves.png")  # the core's experiment logs
+LOGS = ("run.json", "results.csv", "curves.png", "tensorboard")  # the core's experiment logs
 
 
 @pytest.fixture
