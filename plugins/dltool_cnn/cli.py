@@ -31,7 +31,7 @@ app = plugin_app(
 
 MAX_EPOCHS = 10_000  # one checkpoint and one metrics row each
 MAX_BATCH = 4_096
-MAX_IMAGE_SIZE = 1_024  # pixels per side; the data set is held in memory at this size
+MAX_IMAGE_SIZE = 1_024  # pixels per side; digits and shapes are held in memory at this size
 MAX_AUGMENT_SIZE = 2_048
 MAX_STRIDE = 100_000  # a stride past the image gives a 1x1 output, nothing more
 MAX_PAD = 10_000  # the memory estimate refuses far less on large images
