@@ -467,13 +467,23 @@ def _distribute(t: Training, here: Dist, pairs: dict) -> None:
 
 
 def _fit(t: Training) -> dict:
-    """Run the epochs from ``t.start`` to ``--epochs``; return the last epoch's scores."""
-    steps = len(t.loader)
+    """Run the epochs from ``t.start`` to ``--epochs``; return the last epoch's scores.
+
+    Ctrl-C: last.pt keeps the last finished epoch (a resume repeats the broken one exactly).
+    """
+    steps, epoch = len(t.loader), t.start
     scores = {}
-    with current().reporter.progress((t.params["epochs"] - t.start) * steps, "train") as bar:
-        for epoch in range(t.start, t.params["epochs"]):
-            parts = _epoch(t, epoch, bar)
-            scores = _end_epoch(t, epoch, parts)
+    try:
+        with current().reporter.progress((t.params["epochs"] - t.start) * steps, "train") as bar:
+            for epoch in range(t.start, t.params["epochs"]):
+                parts = _epoch(t, epoch, bar)
+                scores = _end_epoch(t, epoch, parts)
+    except KeyboardInterrupt:
+        if t.run is not None and t.run.file("last.pt").is_file():
+            current().reporter.warn(f"interrupted in epoch {epoch + 1}: {t.run.path}/last.pt "
+                                    "keeps the last finished epoch; continue with: "
+                                    f"dltool yolo train --resume {t.run.path}")  # fmt: skip
+        raise
     return scores
 
 

@@ -179,3 +179,26 @@ def test_bad_workers_sync_bn_and_damaged_images(cli, fails, data, tmp_path, monk
     result = cli("yolo", "train", "--data", copy_ / "data.yaml", "--cfg", data / "t.cfg",
                  "--workers", "2", "--out", tmp_path / "bad")  # fmt: skip
     fails(result, f"{png} is not a readable image")
+
+
+def test_ctrl_c_keeps_the_last_finished_epoch_and_says_how_to_resume(cli, data, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    import dltool_yolo.jobs as jobs
+
+    score, calls = jobs._score, []
+
+    def interrupt_in_epoch_2(*a):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return score(*a)
+
+    monkeypatch.setattr(jobs, "_score", interrupt_in_epoch_2)
+    out = tmp_path / "r"
+    args = ["yolo", "train", "--data", data / "syn" / "data.yaml", "--cfg", data / "t.cfg"]
+    result = cli(*args, *ARGS, "--out", out)
+    assert result.exit_code == 130
+    said = " ".join(result.stderr.split())  # Rich wraps long lines
+    assert f"interrupted in epoch 2: {out}/last.pt keeps the last finished epoch" in said
+    assert f"dltool yolo train --resume {out}" in said
+    assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 1
