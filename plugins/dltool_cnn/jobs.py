@@ -556,11 +556,6 @@ class Training:
             self.best = row["dev_acc"]
             T.save_checkpoint(self.run.file(T.BEST), self.checkpoint(epoch + 1, optimizer=False))
         T.save_checkpoint(self.run.file(T.LAST), self.checkpoint(epoch + 1))
-        best = "  (best)" if improved else ""
-        self.rep.info(f"epoch {epoch + 1}: loss {row['train_loss']:.4f}  "
-                      f"train {row['train_acc']:.3f}  dev {row['dev_acc']:.3f}{best}"
-                      f"  lr {row['lr']:.3g}  {time.perf_counter() - start:.1f} s"
-                      f"  {row['images_per_s']:.0f} img/s")  # fmt: skip
 
     def finish(self) -> None:
         """Reload the best model, write the confusion matrix and curves, report the results."""

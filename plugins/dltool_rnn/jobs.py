@@ -22,6 +22,7 @@ from dltool_rnn import charmodel, checkpoint, sampling
 from dltool_rnn.corpus import Vocabulary, read_text
 from dltool_rnn.optim import Adam
 from dltool_rnn.train import (
+    STEPS,
     NumpyBackend,
     TorchBackend,
     TrainState,
@@ -35,7 +36,6 @@ MODEL_KEYS = ("cell", "hidden", "layers", "reset_after")
 RUN_KEYS = ("resume", "out", "exist_ok", "config")  # where the run is, not what it does
 RUN_ONLY = ("max_steps", "time_limit")  # limits of one invocation: a resume may change them
 PARALLEL = ("nproc", "amp")  # torch backend only
-EPOCHS = "epochs.jsonl"
 FINITE = ("lr", "clip", "val_fraction", "time_limit")
 SHAPES_BUDGET = 1 << 30  # bytes rnn shapes may allocate
 SAMPLE_BUDGET = 10_000_000  # characters rnn sample may draw (-n × --max-len)
@@ -190,7 +190,7 @@ def _new_run(out: Path | None, exist_ok: bool) -> RunDir:
     earlier run's rows to be read as its own.
     """
     run = current().run_dir("rnn", "train", out, exist_ok)
-    return run.clear(METRICS, EPOCHS, checkpoint.FILENAME)
+    return run.clear(METRICS, STEPS, checkpoint.FILENAME)
 
 
 def _meta(params: dict, vocab: Vocabulary, unigram: float) -> dict:
@@ -289,7 +289,7 @@ def _open_run(params: dict, resume: Path | None, out: Path | None, exist_ok: boo
     """Return the resumed run (rows after its checkpoint dropped) or a new one; save options."""
     run = RunDir(resume) if resume else _new_run(out, exist_ok)
     if resume:  # rows a killed run logged after its checkpoint would repeat
-        for name in (METRICS, EPOCHS):
+        for name in (METRICS, STEPS):
             run.drop_rows_after("step", ts.step, name)
     run.write_config(params)
     return run

@@ -23,6 +23,8 @@ from dltool.errors import DltoolError
 from dltool_rnn import charmodel, checkpoint, clipping, sampling
 from dltool_rnn.optim import Adam
 
+STEPS = "steps.jsonl"  # a row every 10 steps; the epoch rows go to metrics.jsonl
+
 
 def streams(ids: np.ndarray, batch: int, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Return inputs and targets (m, L), L a multiple of seq_len, from m contiguous streams."""
@@ -307,7 +309,8 @@ class Loop:
         if ts.step % 10 == 0:
             elapsed = round(time.perf_counter() - self.started, 3)
             row = {"step": ts.step, "epoch": ts.epoch + 1, "loss": loss, "seconds": elapsed}
-            self.run.log_metrics(**row, **({} if norm is None else {"grad_norm": norm}))
+            extra = {} if norm is None else {"grad_norm": norm}
+            self.run.log_metrics(name=STEPS, **row, **extra)
         if self.cfg["sample_every"] and ts.step % self.cfg["sample_every"] == 0:
             flat = self.backend.to_flat()
             text = sampling.sample(flat, self.meta["vocab"], 1, 0.8, max_len=100, rng=self.rng)
@@ -362,12 +365,7 @@ class Loop:
         row.update(lr=self.adam.lr, seconds=round(time.perf_counter() - self.epoch_started, 3))
         key = "val_loss" if "val_loss" in row else "mean_train_loss"
         self.run.best(key, row[key], "min")
-        self.run.log_metrics(name="epochs.jsonl", **row)
-        self.reporter.info(
-            "  ".join(
-                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
-            )
-        )
+        self.run.log_metrics(**row)  # the core prints its epoch line
         self.save()
 
     def epoch(self, bar, interrupt: Interrupt) -> bool:

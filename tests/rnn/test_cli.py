@@ -59,8 +59,11 @@ def test_train_learns_and_writes_a_run(cli, text_file, tmp_path, backend, cell):
     assert doc["val_loss"] < doc["unigram_loss"] - 0.5  # learnt more than letter frequencies
     assert len(doc["samples"]) == 3
     assert (out / "config.yaml").exists() and (out / "checkpoint.npz").exists()
-    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
     assert rows and {"step", "loss", "grad_norm"} <= rows[0].keys()
+    epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in epochs] == [1, 2, 3, 4, 5, 6]
+    assert {"train_loss", "val_loss", "lr", "time"} <= epochs[0].keys()
     meta = _meta(out)
     assert meta["cell"] == cell and meta["step"] == doc["steps"] and meta["epoch"] == 6
     assert not list(out.glob("*.part"))
@@ -261,16 +264,18 @@ def test_resume_drops_metric_rows_written_after_the_checkpoint(cli, text_file, t
     args = ["rnn", "train", text_file, *TINY, "--backend", "numpy", "--out", out]
     assert cli(*args, "--epochs", "1", "--checkpoint-every", "20").exit_code == 0
     step = _meta(out)["step"]
-    with open(out / "metrics.jsonl", "a") as fh:  # what a run killed after its checkpoint left
+    with open(out / "steps.jsonl", "a") as fh:  # what a run killed after its checkpoint left
         fh.write(json.dumps({"step": step + 10, "loss": 9.0}) + "\n" + '{"step": ')
-    with open(out / "epochs.jsonl", "a") as fh:
+    with open(out / "metrics.jsonl", "a") as fh:
         fh.write(json.dumps({"epoch": 2, "step": 2 * step, "train_loss": 9.0}) + "\n")
     assert cli("rnn", "train", "--resume", out, "--epochs", "2").exit_code == 0
-    for name in ("metrics.jsonl", "epochs.jsonl"):
+    for name in ("steps.jsonl", "metrics.jsonl"):
         rows = [json.loads(line) for line in (out / name).read_text().splitlines()]
         steps = [r["step"] for r in rows]
         assert steps == sorted(set(steps)) and 9.0 not in [r.get("loss") for r in rows], name
-    epochs = [json.loads(line)["epoch"] for line in (out / "epochs.jsonl").read_text().splitlines()]
+    epochs = [
+        json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()
+    ]
     assert epochs == [1, 2]
 
 
@@ -285,10 +290,10 @@ def test_a_finished_run_is_not_replaced_without_exist_ok(cli, text_file, tmp_pat
         _diverge_after(patch, 0, "loss")
         msg = _error(cli(*args, "--epochs", "1", "--exist-ok"))
     assert "this run wrote none" in msg and "(step" not in msg  # the old checkpoint is not ours
-    assert not (out / "epochs.jsonl").exists() and not (out / "checkpoint.npz").exists()
-    assert not (out / "metrics.jsonl").exists()  # no step rows of the earlier run either
+    assert not (out / "metrics.jsonl").exists() and not (out / "checkpoint.npz").exists()
+    assert not (out / "steps.jsonl").exists()  # no step rows of the earlier run either
     assert cli(*args, "--epochs", "1", "--exist-ok").exit_code == 0
-    rows = [json.loads(line) for line in (out / "epochs.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1]
 
 
@@ -406,7 +411,7 @@ def test_help_is_light_and_ctrl_c_keeps_a_checkpoint(text_file, tmp_path):
         env={**os.environ, "DLTOOL_RUNS": str(tmp_path / "runs")},
     )
     deadline = time.time() + 120
-    while not (out / "metrics.jsonl").exists() and time.time() < deadline:
+    while not (out / "steps.jsonl").exists() and time.time() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -51,8 +51,8 @@ def _finish(proc, timeout=180):
 
 
 def _epochs(run) -> list[dict]:
-    """Return the rows of the run's epochs.jsonl."""
-    return [json.loads(line) for line in (run / "epochs.jsonl").read_text().splitlines()]
+    """Return the rows of the run's metrics.jsonl (one per epoch)."""
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 def _same_model(a, b) -> None:
@@ -110,7 +110,7 @@ def test_ctrl_c_stops_every_rank_and_rank_0_saves(workdir):
     args = ("rnn", "train", "cats.txt", *TINY, "--epochs", "5000", "--nproc", "2", "--out", "cc")
     proc = _start(*args, cwd=workdir)
     deadline = time.time() + 120
-    while not (workdir / "cc" / "metrics.jsonl").exists() and time.time() < deadline:
+    while not (workdir / "cc" / "steps.jsonl").exists() and time.time() < deadline:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
     res = _finish(proc, timeout=60)
