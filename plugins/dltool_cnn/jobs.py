@@ -528,6 +528,19 @@ class Training:
         probs, labels = T.predict_batches(self.net, batches, self.device)
         return probs.argmax(1), labels
 
+    def _log_samples(self, epoch: int, n: int = 16) -> None:
+        """Add the first ``n`` dev images with their predicted class to TensorBoard."""
+        from dltool_cnn import data as D
+        from dltool_cnn import train as T
+        from dltool_cnn.plots import prediction_tiles
+
+        xb, yb = next(iter(D.in_order(self.dev_set, batch_size=n)), (None, None))
+        if xb is None:
+            return
+        probs, _ = T.predict_batches(self.net, [(xb, yb)], self.device)
+        tiles = prediction_tiles(xb.numpy(), probs.argmax(1), yb, self.classes)
+        self.run.log_images("dev predictions", tiles, epoch)
+
     def epoch(self, epoch: int) -> None:
         """Train one epoch, evaluate on dev, log (lr, time) and checkpoint (best and last)."""
         import time
@@ -551,6 +564,7 @@ class Training:
         self.history.append(row)
         self.run.log_metrics(**row)
         self.run.best("dev_acc", row["dev_acc"], "max")
+        self._log_samples(epoch + 1)
         improved = row["dev_acc"] > self.best
         if improved:
             self.best = row["dev_acc"]

@@ -78,3 +78,26 @@ def plot_augmented(path: Path, img: np.ndarray, copies: list, applied: list[list
             ax = axes[k // cols, k % cols]
             ax.imshow(np.clip(copy, 0, 1))
             ax.set_title("+".join(chosen), fontsize=9)
+
+
+def prediction_tiles(
+    x: np.ndarray, pred: np.ndarray, true: np.ndarray, classes: list[str], size: int = 64
+) -> np.ndarray:
+    """Return (N, size, size, 3) uint8 tiles of images x (N, C, H, W): min-max scaled, framed
+    green (pred = true) or red, the predicted class written on top (TensorBoard samples)."""
+    from PIL import Image, ImageDraw
+
+    tiles = []
+    for img, p, t in zip(x, pred, true, strict=True):
+        plane = np.repeat(img, 3, 0) if img.shape[0] == 1 else img[:3]  # (3, H, W)
+        lo, hi = float(plane.min()), float(plane.max())
+        scaled = (plane - lo) / (hi - lo) if hi > lo else np.zeros_like(plane)
+        pixels = (scaled.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)  # (H, W, 3)
+        tile = Image.fromarray(pixels).resize((size, size), Image.NEAREST)
+        draw = ImageDraw.Draw(tile)
+        colour = (0, 200, 0) if p == t else (230, 0, 0)
+        draw.rectangle([0, 0, size - 1, size - 1], outline=colour, width=3)
+        draw.rectangle([3, 3, size - 4, 14], fill=(0, 0, 0))
+        draw.text((5, 3), str(classes[int(p)])[:10], fill=colour)
+        tiles.append(np.asarray(tile))
+    return np.stack(tiles) if tiles else np.zeros((0, size, size, 3), np.uint8)
