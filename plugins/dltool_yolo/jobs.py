@@ -514,7 +514,8 @@ def _epoch(t: Training, epoch: int, bar: Any) -> dict:
         lr = _lr(t, epoch * steps + i, t.params["epochs"] * steps)
         with t.prec.autocast():
             out = t.ddp(batch.images.to(t.device, non_blocking=True))  # heads (B, A·(5+C), H, W)
-            loss, parts = yolo_loss(t.model, out, batch.targets.to(t.device))
+        out = [o.float() for o in out]  # the loss in float32: exp(t_w) overflows float16
+        loss, parts = yolo_loss(t.model, out, batch.targets.to(t.device))
         here = torch.tensor([loss.item(), parts["box"], parts["obj"], parts["cls"]],
                             dtype=torch.float64)  # fmt: skip
         step = all_sum(here, t.here) / t.here.world  # (4,) the global batch's mean
