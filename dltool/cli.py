@@ -363,6 +363,10 @@ def create_app(manager: PluginManager | None = None) -> typer.Typer:
 
 def main(argv: list[str] | None = None, prog_name: str = PROG) -> None:
     """Console-script entry point."""
+    if "TORCHELASTIC_RUN_ID" in os.environ:  # a worker: die with its launcher from the start
+        from dltool.distributed import die_with_the_agent
+
+        die_with_the_agent()
     try:
         command = typer.main.get_command(create_app())
     except DltoolError as exc:
@@ -373,11 +377,15 @@ def main(argv: list[str] | None = None, prog_name: str = PROG) -> None:
     except SystemExit as done:
         _leave_group(done.code)
         raise
+    except BaseException:  # --debug re-raises: a worker shows the traceback and leaves safely
+        _leave_group(1, with_traceback=True)
+        raise
 
 
-def _leave_group(code: Any) -> None:
+def _leave_group(code: Any, with_traceback: bool = False) -> None:
     """A distributed worker ends here without tearing its group down (see distributed.py)."""
     if "dltool.distributed" in sys.modules:
         from dltool.distributed import exit_if_joined
 
-        exit_if_joined(code if isinstance(code, int) else int(code is not None))
+        status = code if isinstance(code, int) else int(code is not None)
+        exit_if_joined(status, with_traceback)

@@ -90,6 +90,15 @@ def nproc_option() -> Any:
     )
 
 
+def amp_option() -> Any:
+    """Return the ``--amp`` flag of torch training commands (see dltool.precision)."""
+    return typer.Option(
+        False,
+        "--amp",
+        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
+    )
+
+
 def output_option(formats: str, default: str | None = None) -> Any:
     """Return the ``-o/--output FILE`` option: one file, in the format its suffix names."""
     where = f"[default: {default}]" if default else "[default: in the run folder]"

@@ -29,6 +29,7 @@ from typing import Any
 from dltool.errors import DltoolError
 
 MAX_NPROC = 256
+LAUNCHER_ENV = "DLTOOL_NPROC_LAUNCHER"  # set for workers that `--nproc` started
 FAULT_ENV = "DLTOOL_TEST_KILL_RANK"  # tests: the rank named here kills itself after joining
 ENV_KEYS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 _JOINED: list = []  # this process's Dist once it joined a group
@@ -63,7 +64,7 @@ def check_nproc(nproc: Any, warn=None) -> int:
             hint="use --nproc 1 (one process) or --nproc N for N local workers",
         )
     cores = os.cpu_count() or 1
-    if nproc > cores and warn is not None:
+    if nproc > cores and warn is not None and not launched():  # the launcher warns, once
         warn(f"--nproc {nproc} starts more workers than this machine's {cores} CPU cores")
     return nproc
 
@@ -83,20 +84,32 @@ def join(device: Any) -> tuple[Dist, Any]:
     if device.type == "cuda":
         device = torch.device("cuda", local_rank % max(torch.cuda.device_count(), 1))
         torch.cuda.set_device(device)
-    _die_with_the_agent()
+    die_with_the_agent()
     if not dist.is_initialized():
         _init_group("nccl" if device.type == "cuda" else "gloo")
     here = Dist(dist.get_rank(), dist.get_world_size(), local_rank, True)
     _JOINED.append(here)
-    if here.rank != 0 and "TORCHELASTIC_RUN_ID" in os.environ:
-        import signal
-
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: rank 0 saves, the agent stops us
+    _on_signals(here)
     if os.environ.get(FAULT_ENV) == str(here.rank):  # the fault test: this rank dies
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
     return here, device
+
+
+def _on_signals(here: Dist) -> None:
+    """SIGTERM (the agent stopping us) ends the command as a failure, so run.json says so;
+    under an agent, ranks other than 0 ignore Ctrl-C (rank 0 saves, then the agent stops them).
+    """
+    import signal
+
+    def stopped(signum, frame):
+        """Leave through SystemExit(143): the run's status becomes failed."""
+        raise SystemExit(128 + signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stopped)
+    if here.rank != 0 and "TORCHELASTIC_RUN_ID" in os.environ:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def timeout_s() -> float:
@@ -132,7 +145,7 @@ def _init_group(backend: str) -> None:
         ) from None
 
 
-def _die_with_the_agent() -> None:
+def die_with_the_agent() -> None:
     """Under an elastic agent (torchrun, --nproc): ask Linux to kill us if the agent dies."""
     if "TORCHELASTIC_RUN_ID" not in os.environ or not sys.platform.startswith("linux"):
         return
@@ -162,6 +175,8 @@ def joined(session: Any) -> Iterator[tuple[Dist, Any]]:
     except RuntimeError as exc:
         if not here.active or not _lost_peer(exc):
             raise
+        if os.environ.get(LAUNCHER_ENV):  # --nproc: the launcher names the rank that failed
+            raise SystemExit(1) from None
         raise DltoolError(
             f"rank {here.rank} of {here.world} lost contact with another worker "
             "(it failed or was stopped)",
@@ -179,14 +194,19 @@ def _lost_peer(exc: BaseException) -> bool:
     )
 
 
-def exit_if_joined(code: int) -> None:
+def exit_if_joined(code: int, with_traceback: bool = False) -> None:
     """End a process that joined a group with ``code`` at once (after flushing its output).
 
     Tearing a gloo group down from Python can deadlock (its worker thread waits for the GIL
     while the main thread joins it in the destructor), so a worker leaves without teardown.
+    ``with_traceback``: print the exception being handled first (--debug).
     """
     if not _JOINED:
         return
+    if with_traceback:
+        import traceback
+
+        traceback.print_exc()
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError, ValueError):
             stream.flush()
@@ -241,7 +261,9 @@ def _failure_line(exc: Any) -> str:
     import signal
 
     parts = []
-    for rank, failure in sorted(exc.failures.items()):
+    stopped = (-signal.SIGTERM, 128 + signal.SIGTERM)  # ranks the agent stopped
+    failures = {r: f for r, f in exc.failures.items() if f.exitcode not in stopped}
+    for rank, failure in sorted((failures or exc.failures).items()):
         code = failure.exitcode
         if code is not None and code < 0:
             try:
@@ -272,6 +294,19 @@ def shard_order(n: int, seed: int, epoch: int, here: Dist) -> Any:
     return torch.tensor(list(sampler), dtype=torch.long)
 
 
+def spawned(nproc: int, batch_size: int, session: Any, command: str, run: dict) -> bool:
+    """Start ``nproc`` local workers for this command and return True (its work is done), or
+    return False: this process trains, alone or as a rank a launcher (torchrun) started."""
+    if launched():
+        if nproc > 1:
+            session.reporter.warn(f"--nproc {nproc} is ignored: torchrun started the workers")
+        return False
+    if nproc == 1:
+        return False
+    start_workers(nproc, batch_size, session, command, run)
+    return True
+
+
 def start_workers(nproc: int, batch_size: int, session: Any, command: str, run: dict) -> None:
     """Start ``nproc`` local workers re-running this command line (rank 0 prints the results).
 
@@ -281,6 +316,8 @@ def start_workers(nproc: int, batch_size: int, session: Any, command: str, run: 
 
     rank_batch(batch_size, Dist(0, nproc, 0, True))
     check_out(run.get("out"), run.get("exist_ok", False))
+    timeout_s()
+    _check_gpus(nproc, session.device)
     if os.path.basename(sys.argv[0]) not in ("dltool", "__main__.py", "dltool.exe"):
         raise DltoolError(
             "--nproc N starts workers from the dltool command line, and there is none here",
@@ -288,6 +325,28 @@ def start_workers(nproc: int, batch_size: int, session: Any, command: str, run: 
         )
     session.reporter.flushed = True  # rank 0 prints the results (and the JSON document)
     launch(nproc, sys.argv[1:])
+
+
+def _check_gpus(nproc: int, device: Any) -> None:
+    """On CUDA each local rank takes one GPU: refuse more workers than GPUs."""
+    if device.type != "cuda":
+        return
+    import torch
+
+    count = torch.cuda.device_count()
+    if nproc > count:
+        raise DltoolError(
+            f"--nproc {nproc} needs {nproc} GPUs, and this machine has {count}",
+            hint=f"use --nproc {count} (one worker per GPU), or --device cpu",
+        )
+
+
+def _quiet_agent(debug: bool) -> None:
+    """Keep torch's elastic agent to errors dltool does not report itself (all with --debug)."""
+    import logging
+
+    if not debug:
+        logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
 
 
 def launch(nproc: int, argv: list[str], rdzv_timeout_s: int = 120) -> None:
@@ -314,8 +373,10 @@ def launch(nproc: int, argv: list[str], rdzv_timeout_s: int = 120) -> None:
         start_method="spawn",
         local_addr="127.0.0.1",
     )
-    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS",)}
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", LAUNCHER_ENV)}
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # else torchrun's warning; --threads wins
+    os.environ[LAUNCHER_ENV] = "1"
+    _quiet_agent(debug="--debug" in argv or os.environ.get("DLTOOL_DEBUG", "") not in ("", "0"))
     try:
         elastic_launch(config, sys.executable)(*_worker_argv(argv))
     except ChildFailedError as exc:
@@ -325,10 +386,12 @@ def launch(nproc: int, argv: list[str], rdzv_timeout_s: int = 120) -> None:
     except SignalException as exc:
         import signal
 
-        if exc.sigval == signal.SIGINT:
-            raise KeyboardInterrupt from None
+        if exc.sigval == signal.SIGINT:  # rank 0 saved and said "interrupted"
+            raise SystemExit(130) from None
         raise DltoolError(f"stopped by {exc.sigval.name}; the workers were stopped") from None
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -64,7 +64,7 @@ class Reporter:
         self.quiet = quiet
         wide = None if sys.stdout.isatty() else 160  # pipes and files get full rows
         self.out = Console(file=sys.stdout, soft_wrap=True, width=wide)
-        self.err = Console(file=sys.stderr)
+        self.err = Console(file=sys.stderr, soft_wrap=True)  # a log line stays one line
         self.document: dict[str, Any] = {}
         self.flushed = False
 

@@ -5,6 +5,7 @@ A module with a unique name (not ``conftest``), so tests in any folder can impor
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -158,3 +159,33 @@ def caught_in_a_notebook(calls, course) -> list[str]:
         except course.DltoolError as error:
             hints.append(error.hint)
     return hints
+
+
+def descendants(pid: int) -> list[int]:
+    """Return the pids of every process below ``pid`` (children first), read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found.extend(kids)
+        todo.extend(kids)
+    return found
+
+
+def kill_tree(proc) -> None:
+    """SIGKILL a launched process, its group and every process below it (workers that
+    torch's launcher starts in sessions of their own included)."""
+    import signal
+
+    below = descendants(proc.pid)
+    for pid in [proc.pid, *below]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)

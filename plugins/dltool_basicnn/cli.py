@@ -13,6 +13,7 @@ import typer
 
 from dltool.commands import (
     FiniteFloat,
+    amp_option,
     exist_ok_option,
     nproc_option,
     out_option,
@@ -177,11 +178,7 @@ def train(
     dtype: DType = typer.Option(DType.float64, "--dtype", help="Arithmetic precision."),
     force: bool = typer.Option(False, "--force", help="Train even above the memory estimate."),
     nproc: int = nproc_option(),
-    amp: bool = typer.Option(
-        False,
-        "--amp",
-        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
-    ),
+    amp: bool = amp_option(),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),
     resume: str | None = resume_option(),

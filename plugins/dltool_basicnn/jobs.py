@@ -378,10 +378,10 @@ def _train(p: dict, settings, run_path: Path | None) -> None:
         start, seed = meta["epoch"], meta["seed"]
     ds, splits, mu, sigma = _prepare(p, seed)
     dims = _dims(p, ds)
-    if nproc > 1 and not distributed.launched():
-        batch = p["batch_size"] or nproc  # the full batch splits unevenly too (weighted shares)
-        run = {"out": None if run_path else p["out"], "exist_ok": p["exist_ok"]}
-        return distributed.start_workers(nproc, batch, s, "basicnn train", run)
+    batch = p["batch_size"] or nproc  # the full batch splits unevenly too (weighted shares)
+    run = {"out": None if run_path else p["out"], "exist_ok": p["exist_ok"]}
+    if distributed.spawned(nproc, batch, s, "basicnn train", run):
+        return None
     with distributed.joined(s) as (here, device):
         if p["batch_size"]:
             distributed.rank_batch(p["batch_size"], here)

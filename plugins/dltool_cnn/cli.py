@@ -13,6 +13,7 @@ import typer
 
 from dltool.commands import (
     FiniteFloat,
+    amp_option,
     exist_ok_option,
     nproc_option,
     out_option,
@@ -230,11 +231,7 @@ def train(
         max=MAX_WORKERS,
         help="DataLoader processes reading an image folder per batch (0: the main process).",
     ),
-    amp: bool = typer.Option(
-        False,
-        "--amp",
-        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
-    ),
+    amp: bool = amp_option(),
     sync_bn: bool = typer.Option(
         False, "--sync-bn", help="With --nproc > 1 or torchrun: batch norm over the global batch."
     ),

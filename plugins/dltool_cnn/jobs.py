@@ -326,8 +326,8 @@ def train_job(ctx, params: dict, run: dict) -> None:
     check_amp(session.device, bool(config.get("amp")))
     check_sync_bn(config, session.device, nproc > 1 or distributed.launched())
     config["image_size"] = _image_size(config)
-    if nproc > 1 and not distributed.launched():
-        return distributed.start_workers(nproc, config["batch_size"], session, "cnn train", run)
+    if distributed.spawned(nproc, config["batch_size"], session, "cnn train", run):
+        return
     with distributed.joined(session) as (here, device):
         distributed.rank_batch(config["batch_size"], here)
         train_set, dev_set = D.open_sets(config["data"], config["image_size"], _channels(config),

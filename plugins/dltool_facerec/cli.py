@@ -12,6 +12,7 @@ import typer
 
 from dltool.commands import (
     FiniteFloat,
+    amp_option,
     exist_ok_option,
     nproc_option,
     out_option,
@@ -267,11 +268,7 @@ def train(
         0, "--init-seed", min=0, help="Seed of weights and augmentation (the global --seed wins)."
     ),
     nproc: int = nproc_option(),
-    amp: bool = typer.Option(
-        False,
-        "--amp",
-        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
-    ),
+    amp: bool = amp_option(),
     config: Path = typer.Option(
         None, "--config", help="YAML file of these options [default: none].", show_default=False
     ),

@@ -546,9 +546,9 @@ def train(ctx: Any, params: dict, config: Any, resume: Any, out: Any, exist_ok: 
     nproc = distributed.check_nproc(params.get("nproc", 1), s.reporter.warn)
     resumed, params = _start(ctx, params, config, resume)
     data = identity_folders(params["data"])
-    if nproc > 1 and not distributed.launched():  # shares may be uneven: any batch splits
-        run = {"out": None if resumed else out, "exist_ok": exist_ok}
-        return distributed.start_workers(nproc, nproc, s, "facerec train", run)
+    run = {"out": None if resumed else out, "exist_ok": exist_ok}
+    if distributed.spawned(nproc, nproc, s, "facerec train", run):  # uneven shares are fine
+        return None
     with distributed.joined(s) as (here, device):
         _train_rank(params, resumed, data, here, device, (out, exist_ok))
 

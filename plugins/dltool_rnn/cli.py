@@ -13,6 +13,7 @@ import typer
 
 from dltool.commands import (
     FiniteFloat,
+    amp_option,
     exist_ok_option,
     nproc_option,
     out_option,
@@ -119,11 +120,7 @@ def train(
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of TEXT_FILE."),
     nproc: int = nproc_option(),
-    amp: bool = typer.Option(
-        False,
-        "--amp",
-        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
-    ),
+    amp: bool = amp_option(),
     resume: str | None = resume_option("--epochs, --max-steps and --time-limit"),
     out: Path | None = out_option(),
     exist_ok: bool = exist_ok_option(),

@@ -244,10 +244,11 @@ def _train(params: dict, resume: Path | None, out: Path | None, exist_ok: bool) 
     saved, meta, moments = _resume(params, resume) if resume else (None, None, None)
     vocab = Vocabulary(meta["vocab"]) if meta else None
     vocab, data, unigram, source, n_chars = _prepare(params, vocab)
-    if nproc > 1 and not distributed.launched():
+    if nproc > 1 and not distributed.launched():  # refused before any worker starts
         _shard(data, distributed.Dist(0, nproc, 0, True))
-        run = {"out": None if resume else out, "exist_ok": exist_ok}
-        return distributed.start_workers(nproc, params["batch_size"], s, "rnn train", run)
+    run = {"out": None if resume else out, "exist_ok": exist_ok}
+    if distributed.spawned(nproc, params["batch_size"], s, "rnn train", run):
+        return None
     with distributed.joined(s) as (here, device):
         data = _shard(data, here)
         _fit_run(params, (saved, meta, moments), (vocab, data, unigram, source, n_chars),

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from dltool.commands import (
+    amp_option,
     exist_ok_option,
     nproc_option,
     out_option,
@@ -243,11 +244,7 @@ def train(
         help="DataLoader processes reading images (0: in the main process).",
     ),
     nproc: int = nproc_option(),
-    amp: bool = typer.Option(
-        False,
-        "--amp",
-        help="Mixed precision: autocast bfloat16 on CPU, float16 + gradient scaler on CUDA.",
-    ),
+    amp: bool = amp_option(),
     sync_bn: bool = typer.Option(
         False, "--sync-bn", help="With several CUDA workers: batch norm over the global batch."
     ),

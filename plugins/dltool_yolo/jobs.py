@@ -340,9 +340,10 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
     pairs = {split: spec.labelled(split) for split in ("train", "val")}
     cfg_text = _read_run_cfg(resume) if resume is not None else model_cfg(params, spec)
     check_readable([p for p, _ in pairs["train"] + pairs["val"]])
-    if nproc > 1 and not distributed.launched():
-        run = {"out": out, "exist_ok": exist_ok}
-        return distributed.start_workers(nproc, params["batch_size"], session, "yolo train", run)
+    if distributed.spawned(
+        nproc, params["batch_size"], session, "yolo train", run={"out": out, "exist_ok": exist_ok}
+    ):
+        return
     with distributed.joined(session) as (here, device):
         distributed.rank_batch(params["batch_size"], here)
         t = _setup(params, spec, cfg_text, state, device)

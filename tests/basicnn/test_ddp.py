@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from dltool_basicnn import checkpoint
+from dltool_support import kill_tree
 
 ARGS = ["-d", "moons", "--samples", "199", "--epochs", "3", "--batch-size", "48"]
 ARGS += ["--keep-prob", "0.8", "--l2", "0.1", "--optimizer", "adam", "--lr", "0.01"]
@@ -36,8 +36,8 @@ def _dltool(*args, cwd, timeout=180):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        kill_tree(proc)
+        out, err = proc.communicate(timeout=30)
         pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 

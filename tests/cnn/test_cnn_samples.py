@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from dltool_cnn.plots import prediction_tiles
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-from dltool_cnn.plots import prediction_tiles
 
 
 def test_tiles_are_framed_green_when_right_red_when_wrong():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ import pytest
 import torch
 from conftest import check_failure as _fail
 from dltool_cnn import data as D
+from dltool_support import kill_tree
 from PIL import Image
 
 CLASSES = ("circle", "square")
@@ -157,8 +157,8 @@ def _launch(*args, timeout=180) -> int:
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
+        kill_tree(proc)
+        _, err = proc.communicate(timeout=30)
         pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
     assert proc.returncode == 0, err
     return proc.returncode

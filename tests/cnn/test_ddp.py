@@ -17,6 +17,7 @@ import time
 
 import pytest
 import torch
+from dltool_support import kill_tree
 
 from dltool import distributed
 from dltool.errors import DltoolError
@@ -43,8 +44,8 @@ def _finish(proc, timeout=180):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        kill_tree(proc)
+        out, err = proc.communicate(timeout=30)
         pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 

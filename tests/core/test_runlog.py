@@ -55,7 +55,7 @@ def test_rnn_train_writes_results_csv_and_curves(cli, tmp_path):
     res = cli("--quiet", "rnn", "train", text, *RNN, "--epochs", "2", "--out", out)
     assert res.exit_code == 0, res.stderr
     _, table = _same_rows(out)
-    assert {"step", "loss"} <= table[0].keys()
+    assert {"epoch", "train_loss", "val_loss", "lr", "time"} <= table[0].keys()  # epoch rows
     assert (out / "curves.png").stat().st_size > 0
     assert json.loads((out / "run.json").read_text())["status"] == "finished"
 

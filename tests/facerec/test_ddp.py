@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -92,8 +91,10 @@ def _launch(args: list[str], timeout: float = 180) -> subprocess.CompletedProces
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        from dltool_support import kill_tree  # not at the top: torchrun runs this file too
+
+        kill_tree(proc)
+        out, err = proc.communicate(timeout=30)
         pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 

@@ -414,7 +414,13 @@ def test_help_is_light_and_ctrl_c_keeps_a_checkpoint(text_file, tmp_path):
     while not (out / "steps.jsonl").exists() and time.time() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        from dltool_support import kill_tree
+
+        kill_tree(proc)
+        pytest.fail("the interrupted training did not stop within 60 s")
     assert proc.returncode == 130, err
     assert "checkpoint saved" in err and "Traceback" not in err
     assert _meta(out)["step"] >= 10

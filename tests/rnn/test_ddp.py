@@ -20,6 +20,7 @@ import sys
 import numpy as np
 import pytest
 from dltool_rnn import checkpoint
+from dltool_support import kill_tree
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on the mat.\n" * 30
 TINY = ["--hidden", "12", "--seq-len", "16", "--batch-size", "8", "--sample-every", "0"]
@@ -44,8 +45,8 @@ def _finish(proc, timeout=180):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        kill_tree(proc)
+        out, err = proc.communicate(timeout=30)
         pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
 import torch
+from dltool_support import kill_tree
 
 ARGS = ["--epochs", "2", "--batch-size", "4", "--cfg-anchors"]
 
@@ -36,8 +36,8 @@ def _finish(proc, timeout=240):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        kill_tree(proc)
+        out, err = proc.communicate(timeout=30)
         pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
