@@ -298,7 +298,7 @@ def spawned(nproc: int, batch_size: int, session: Any, command: str, run: dict) 
     """Start ``nproc`` local workers for this command and return True (its work is done), or
     return False: this process trains, alone or as a rank a launcher (torchrun) started."""
     if launched():
-        if nproc > 1:
+        if nproc > 1 and not os.environ.get(LAUNCHER_ENV):  # our own workers see --nproc too
             session.reporter.warn(f"--nproc {nproc} is ignored: torchrun started the workers")
         return False
     if nproc == 1:

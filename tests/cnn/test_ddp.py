@@ -213,3 +213,19 @@ def test_shards_make_the_global_batches():
         want = [y.tolist() for _, y in one]
         assert [sorted(a + b) for a, b in got] == [sorted(w) for w in want]
     assert len(ranks[0]) == len(one) == 6
+
+
+def test_nproc_under_torchrun_is_ignored_with_a_warning(monkeypatch):
+    """Under a launcher that is not --nproc (torchrun), --nproc 2 trains as the given rank."""
+
+    warned = []
+    session = type("S", (), {"reporter": type("R", (), {"warn": warned.append})()})()
+    env = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": "1"}  # fmt: skip
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert distributed.spawned(2, 32, session, "cnn train", {}) is False
+    assert warned == ["--nproc 2 is ignored: torchrun started the workers"]
+    monkeypatch.setenv(distributed.LAUNCHER_ENV, "1")  # a worker --nproc started: no warning
+    assert distributed.spawned(2, 32, session, "cnn train", {}) is False
+    assert len(warned) == 1
