@@ -345,8 +345,11 @@ def _quiet_agent(debug: bool) -> None:
     """Keep torch's elastic agent to errors dltool does not report itself (all with --debug)."""
     import logging
 
-    if not debug:
-        logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    if debug:
+        return
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("torch.distributed")]
+    for name in ["torch.distributed.elastic", *names]:  # each sets its own level
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def launch(nproc: int, argv: list[str], rdzv_timeout_s: int = 120) -> None:
