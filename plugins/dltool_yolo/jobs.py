@@ -579,11 +579,24 @@ def _end_epoch(t: Training, epoch: int, parts: dict) -> dict:
            "map50_95": scores["map50_95"]}  # fmt: skip
     t.run.log_metrics(**row)
     t.run.best("map50", scores["map50"], "max")
+    _log_samples(t, epoch + 1, scores["results"])
     if scores["map50"] > t.best:
         t.best = scores["map50"]
         save_weights(t.model, t.run.file("best.weights"), seen=epoch + 1)
     _save_checkpoint(t, epoch + 1)
     return scores
+
+
+def _log_samples(t: Training, epoch: int, results: list, n: int = 8) -> None:
+    """Add the first ``n`` val images with their detections (score ≥ 0.25) to TensorBoard."""
+    from dltool_yolo.plots import prediction_tiles
+
+    n = min(n, len(results))
+    if n:
+        images = [t.val.dataset.load(i)[0].numpy() for i in range(n)]  # (3, S, S) uint8
+        t.run.log_images(
+            "val predictions", prediction_tiles(images, results[:n], t.spec.names), epoch
+        )
 
 
 def _score(model: Darknet, names: list[str], device, images, labels) -> dict:

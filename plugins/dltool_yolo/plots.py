@@ -96,3 +96,22 @@ def _draw_sample(ax, image, labels, names: list[str]) -> None:
         colour = f"C{int(cls) % 10}"
         ax.add_patch(Rectangle((x1, y1), w * side, h * side, fill=False, color=colour, lw=1))
         ax.text(x1, y1, names[int(cls)], color=colour, fontsize=6, va="bottom")
+
+
+def prediction_tiles(images: list, results: list, names: list[str], conf: float = 0.25):
+    """Return (N, S, S, 3) uint8: each letterboxed val image (3, S, S) with its detections of
+    score ≥ ``conf`` drawn as ``detect`` draws them (TensorBoard samples)."""
+    import numpy as np
+
+    from dltool_yolo.annotate import draw
+    from dltool_yolo.results import Detection
+
+    tiles = []
+    for image, result in zip(images, results, strict=True):
+        keep = result.scores >= conf
+        dets = [Detection(int(c), names[int(c)], float(s), tuple(float(v) for v in b))
+                for b, s, c in zip(result.boxes[keep], result.scores[keep],
+                                   result.classes[keep], strict=True)]  # fmt: skip
+        pixels = np.ascontiguousarray(np.asarray(image).transpose(1, 2, 0))  # (S, S, 3)
+        tiles.append(np.asarray(draw(pixels, dets, line_width=1)))
+    return np.stack(tiles)

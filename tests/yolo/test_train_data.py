@@ -127,6 +127,12 @@ def test_epoch_rows_best_metric_and_coco_predictions(run0):
     truth = json.loads((run0 / "ground_truth.json").read_text())
     assert len(truth["images"]) == 4 and {p["image_id"] for p in predictions} <= {0, 1, 2, 3}
     assert torch.load(run0 / "last.pt", weights_only=True)["seed"] == 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    board = EventAccumulator(str(run0 / "tensorboard"), size_guidance={"images": 0})
+    board.Reload()
+    assert [s.step for s in board.Images("val predictions")] == [1, 2]  # 4 val images a step
+    assert board.Scalars("map50")[-1].value == pytest.approx(rows[-1]["map50"], abs=1e-6)
 
 
 def test_amp_on_cpu_trains_with_a_finite_falling_loss(cli, data, tmp_path):
