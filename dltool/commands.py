@@ -99,6 +99,13 @@ def amp_option() -> Any:
     )
 
 
+def sync_bn_option() -> Any:
+    """Return the ``--sync-bn`` flag: batch norm over the global batch on several CUDA ranks."""
+    return typer.Option(
+        False, "--sync-bn", help="With several CUDA workers: batch norm over the global batch."
+    )
+
+
 def output_option(formats: str, default: str | None = None) -> Any:
     """Return the ``-o/--output FILE`` option: one file, in the format its suffix names."""
     where = f"[default: {default}]" if default else "[default: in the run folder]"

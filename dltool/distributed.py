@@ -229,6 +229,44 @@ def wrap(model: Any, here: Dist, device: Any) -> Any:
     return wrapped
 
 
+def several_ranks(nproc: int) -> bool:
+    """Return True when the command trains on 2+ ranks (--nproc N > 1, or a launcher's group)."""
+    return nproc > 1 or (launched() and int(os.environ["WORLD_SIZE"]) > 1)
+
+
+def check_sync_bn(sync_bn: bool, nproc: int, device: Any) -> None:
+    """Refuse --sync-bn with several ranks off CUDA: torch's SyncBatchNorm runs on GPUs only."""
+    if sync_bn and several_ranks(nproc) and device.type != "cuda":
+        raise DltoolError(
+            f"--sync-bn needs CUDA: torch's SyncBatchNorm does not run on {device.type}",
+            hint="leave out --sync-bn (each rank then normalizes its own share of the batch)",
+        )
+
+
+def has_batchnorm(model: Any) -> bool:
+    """Return True when ``model`` holds a BatchNorm layer (1d, 2d or 3d)."""
+    from torch import nn
+
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def sync_batchnorm(model: Any, here: Dist, warn: Any, name: str) -> Any:
+    """Return ``model`` with each BatchNorm a SyncBatchNorm (statistics over the global batch)
+    when ``here`` has 2+ ranks; rank 0 warns (``warn``) when --sync-bn cannot act."""
+    from torch import nn
+
+    if not has_batchnorm(model):
+        if here.writer:
+            warn(f"--sync-bn: {name} has no batch norm layers; it trains as without --sync-bn")
+        return model
+    if here.world > 1:
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)  # the same parameters, buffers
+    if here.writer:
+        warn("--sync-bn acts with --nproc > 1 or under torchrun; "
+             "one process normalizes over the whole batch already")  # fmt: skip
+    return model
+
+
 def all_sum(tensor: Any, here: Dist) -> Any:
     """Return ``tensor`` summed over the ranks (itself in one process or a group of one)."""
     if not here.active or here.world == 1:

@@ -21,6 +21,7 @@ from dltool.commands import (
     plugin_app,
     positive_float,
     resume_option,
+    sync_bn_option,
 )
 from dltool.data.images import complete_image
 from dltool_cnn import MAX_LR, MAX_WORKERS, MODELS
@@ -232,9 +233,7 @@ def train(
         help="DataLoader processes reading an image folder per batch (0: the main process).",
     ),
     amp: bool = amp_option(),
-    sync_bn: bool = typer.Option(
-        False, "--sync-bn", help="With --nproc > 1 or torchrun: batch norm over the global batch."
-    ),
+    sync_bn: bool = sync_bn_option(),
     resume: str = resume_option(),
     out: Path = out_option(),
     exist_ok: bool = exist_ok_option(),

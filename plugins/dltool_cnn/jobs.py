@@ -282,15 +282,6 @@ def check_workers(workers: Any) -> int:
     return workers
 
 
-def check_sync_bn(config: dict, device, distributed: bool) -> None:
-    """Refuse --sync-bn for several ranks off CUDA: torch's SyncBatchNorm runs on GPUs only."""
-    if config.get("sync_bn") and distributed and device.type != "cuda":
-        raise DltoolError(
-            f"--sync-bn needs CUDA: torch's SyncBatchNorm does not run on {device.type}",
-            hint="leave out --sync-bn (each rank then normalizes its own share of the batch)",
-        )
-
-
 def _start(ctx, params: dict, resume: Path | None, out: Path | None, config_path):
     """Return (config, checkpoint or None, run path or None) for a new or resumed run."""
     from dltool.commands import resumed_options
@@ -324,7 +315,7 @@ def train_job(ctx, params: dict, run: dict) -> None:
     config, state, run_path = _start(ctx, params, run["resume"], run["out"], run["config"])
     check_config(config)
     check_amp(session.device, bool(config.get("amp")))
-    check_sync_bn(config, session.device, nproc > 1 or distributed.launched())
+    distributed.check_sync_bn(bool(config.get("sync_bn")), nproc, session.device)
     config["image_size"] = _image_size(config)
     if distributed.spawned(nproc, config["batch_size"], session, "cnn train", run):
         return
@@ -410,20 +401,11 @@ class Training:
 
     def _sync_bn(self, here) -> None:
         """Under --sync-bn: batch norm over the global batch (SyncBatchNorm) with several ranks."""
-        from dltool_cnn import train as T
+        from dltool import distributed
 
-        if not self.config.get("sync_bn"):
-            return
-        if not T.has_batchnorm(self.net):
+        if self.config.get("sync_bn"):
             name = self.config.get("pretrained") or self.config["model"]
-            if here.writer:
-                self.rep.warn(f"--sync-bn: {name} has no batch norm layers; "
-                              "it trains as without --sync-bn")  # fmt: skip
-        elif here.world > 1:
-            self.net = T.sync_batchnorm(self.net)
-        elif here.writer:
-            self.rep.warn("--sync-bn acts with --nproc > 1 or under torchrun; "
-                          "one process normalizes over the whole batch already")  # fmt: skip
+            self.net = distributed.sync_batchnorm(self.net, here, self.rep.warn, name)
 
     def distribute(self, here, device) -> None:
         """Train as one rank of ``here``: DDP model, this rank's share of each global batch."""

@@ -141,16 +141,6 @@ def predict_batches(model, batches, device) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(probs), np.concatenate(labels)
 
 
-def has_batchnorm(model: nn.Module) -> bool:
-    """Return True when ``model`` holds a BatchNorm layer (1d, 2d or 3d)."""
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-def sync_batchnorm(model: nn.Module) -> nn.Module:
-    """Return ``model`` with each BatchNorm a SyncBatchNorm (same parameters, same buffers)."""
-    return nn.SyncBatchNorm.convert_sync_batchnorm(model)
-
-
 def confusion_matrix(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
     """Return the (k, k) matrix M[true, predicted] of counts."""
     return np.bincount(y * k + pred, minlength=k * k).reshape(k, k)

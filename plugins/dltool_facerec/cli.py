@@ -19,6 +19,7 @@ from dltool.commands import (
     output_option,
     plugin_app,
     resume_option,
+    sync_bn_option,
 )
 from dltool.data.images import complete_image
 
@@ -269,6 +270,7 @@ def train(
     ),
     nproc: int = nproc_option(),
     amp: bool = amp_option(),
+    sync_bn: bool = sync_bn_option(),
     config: Path = typer.Option(
         None, "--config", help="YAML file of these options [default: none].", show_default=False
     ),

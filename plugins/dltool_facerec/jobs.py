@@ -544,6 +544,7 @@ def train(ctx: Any, params: dict, config: Any, resume: Any, out: Any, exist_ok: 
 
     s = current()
     nproc = distributed.check_nproc(params.get("nproc", 1), s.reporter.warn)
+    distributed.check_sync_bn(bool(params.get("sync_bn")), nproc, s.device)
     resumed, params = _start(ctx, params, config, resume)
     data = identity_folders(params["data"])
     run = {"out": None if resumed else out, "exist_ok": exist_ok}
@@ -579,7 +580,10 @@ def _train_rank(params: dict, resumed: Any, data: tuple, here: Any, device: Any,
     net = facenet_small().to(device)
     state = new_state(net, {**params, "seed": params["init_seed"]})
     rows = _resume(resumed, run, net, state, names, params["epochs"]) if resumed else []
-    model = distributed.wrap(net, here, device)
+    synced = net  # under --sync-bn a SyncBatchNorm copy sharing net's parameters and buffers
+    if params.get("sync_bn"):
+        synced = distributed.sync_batchnorm(net, here, s.reporter.warn, "the encoder")
+    model = distributed.wrap(synced, here, device)
     done = Trainee(run, net, chips, labels, names, rows, device).epoch_done if run else None
     n_batches = -(-len(names) // params["people_per_batch"])
     try:

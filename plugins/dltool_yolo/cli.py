@@ -19,6 +19,7 @@ from dltool.commands import (
     plugin_app,
     positive_float,
     resume_option,
+    sync_bn_option,
 )
 from dltool.data.images import complete_image
 
@@ -245,9 +246,7 @@ def train(
     ),
     nproc: int = nproc_option(),
     amp: bool = amp_option(),
-    sync_bn: bool = typer.Option(
-        False, "--sync-bn", help="With several CUDA workers: batch norm over the global batch."
-    ),
+    sync_bn: bool = sync_bn_option(),
     resume: str = resume_option(),
     config: Path = typer.Option(
         None, "--config", help="YAML file of these options [default: none]."

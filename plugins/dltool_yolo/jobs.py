@@ -334,7 +334,7 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
     session = current()
     nproc = distributed.check_nproc(params.get("nproc", 1), session.reporter.warn)
     check_workers(params.get("workers", 0), session.reporter.warn)
-    _check_sync_bn(params, nproc)
+    distributed.check_sync_bn(bool(params.get("sync_bn")), nproc, session.device)
     state = _load_checkpoint(resume, params["epochs"]) if resume is not None else None
     spec = read_data_yaml(Path(params["data"]))
     pairs = {split: spec.labelled(split) for split in ("train", "val")}
@@ -357,18 +357,6 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
             write_coco(t.run, scores["results"], [p for p, _ in pairs["val"]], t.model.width,
                        spec.names)  # fmt: skip
     return None
-
-
-def _check_sync_bn(params: dict[str, Any], nproc: int) -> None:
-    """Refuse --sync-bn with several CPU workers: torch's SyncBatchNorm runs on GPUs only."""
-    from dltool import distributed
-
-    several = nproc > 1 or (distributed.launched() and int(os.environ["WORLD_SIZE"]) > 1)
-    if params.get("sync_bn") and several and current().device.type != "cuda":
-        raise DltoolError(
-            "--sync-bn needs CUDA devices: torch's SyncBatchNorm does not run on the CPU",
-            hint="leave out --sync-bn (each rank then normalises its own share of the batch)",
-        )
 
 
 def _start_files(t: Training, resume: Path | None, cfg_text: str) -> None:
@@ -451,8 +439,8 @@ def _distribute(t: Training, here: Dist, pairs: dict) -> None:
     warnings.filterwarnings("ignore", "This DataLoader will create")  # check_workers warned
     t.here, nc, size = here, len(t.spec.names), t.model.width
     net = t.model
-    if t.params.get("sync_bn") and here.active and here.world > 1:
-        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)  # shares t.model's modules
+    if t.params.get("sync_bn"):  # a SyncBatchNorm copy shares t.model's parameters
+        net = distributed.sync_batchnorm(net, here, current().reporter.warn, "the cfg's network")
     t.ddp = distributed.wrap(net, here, t.device)
     data = YoloDataset(pairs["train"], size, nc, t.seed, ops=parse_ops(t.params.get("augment")))
     sampler = DistributedSampler(data, here.world, here.rank, shuffle=True, seed=t.seed)

@@ -16,6 +16,8 @@ from conftest import check_failure as _fail
 from dltool_cnn import models
 from dltool_cnn import train as T
 
+from dltool import distributed
+
 ARGS = ("--data", "digits", "--epochs", "2", "--batch-size", "32", "--lr", "0.003")
 
 
@@ -35,12 +37,20 @@ def test_amp_loss_falls_like_float32(run_json, tmp_path):
 
 def test_sync_bn_converts_batch_norm():
     net = models.resnet18(num_classes=2)
-    synced = T.sync_batchnorm(net)
+    warned = []
+    two = distributed.Dist(0, 2, 0, True)
+    synced = distributed.sync_batchnorm(net, two, warned.append, "resnet18")
+    assert not warned
     kinds = {type(m) for m in synced.modules()}
     assert torch.nn.SyncBatchNorm in kinds and torch.nn.BatchNorm2d not in kinds
     assert synced.state_dict().keys() == models.resnet18(num_classes=2).state_dict().keys()
-    assert T.has_batchnorm(net) and T.has_batchnorm(models.resnet50(num_classes=2))
-    assert not T.has_batchnorm(models.lenet5()) and not T.has_batchnorm(models.googlenet())
+    assert distributed.has_batchnorm(net)
+    assert distributed.has_batchnorm(models.resnet50(num_classes=2))
+    assert not distributed.has_batchnorm(models.lenet5())
+    assert not distributed.has_batchnorm(models.googlenet())
+    lenet = models.lenet5()
+    assert distributed.sync_batchnorm(lenet, two, warned.append, "lenet5") is lenet
+    assert warned == ["--sync-bn: lenet5 has no batch norm layers; it trains as without --sync-bn"]
 
 
 def test_sync_bn_on_cpu_ranks_is_one_line_and_warnings(run, tmp_path):

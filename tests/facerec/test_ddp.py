@@ -165,3 +165,14 @@ def test_amp_trains_on_cpu_like_float32(cli, faces_dir, tmp_path):
 
 if __name__ == "__main__":
     _worker(sys.argv[1])
+
+
+def test_sync_bn_on_cpu_ranks_is_refused_and_one_process_warns(cli, faces_dir, tmp_path):
+    """--sync-bn with 2 CPU ranks: one line before any worker; with one process: a warning."""
+    args = ["facerec", "train", "--data", faces_dir, "--sync-bn"]
+    res = cli(*args, "--nproc", "2", "--out", tmp_path / "two")
+    assert res.exit_code == 1 and "--sync-bn needs CUDA" in res.stderr
+    assert not (tmp_path / "two").exists()
+    res = cli(*args, "--epochs", "1", "--out", tmp_path / "one")
+    assert res.exit_code == 0, res.stderr
+    assert "--sync-bn acts with --nproc > 1 or under torchrun" in res.stderr
