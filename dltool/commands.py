@@ -99,6 +99,19 @@ def amp_option() -> Any:
     )
 
 
+def workers_option(what: str = "images") -> Any:
+    """Return the ``--workers N`` option: DataLoader processes reading ``what`` (0: this one)."""
+    from dltool.data.loading import MAX_WORKERS
+
+    return typer.Option(
+        0,
+        "--workers",
+        min=0,
+        max=MAX_WORKERS,
+        help=f"DataLoader processes reading {what} per batch (0: the main process).",
+    )
+
+
 def sync_bn_option() -> Any:
     """Return the ``--sync-bn`` flag: batch norm over the global batch on several CUDA ranks."""
     return typer.Option(

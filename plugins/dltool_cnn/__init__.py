@@ -4,7 +4,6 @@ import dltool
 from dltool.exports import lazy_exports
 
 MAX_LR = 10.0  # a learning rate above this only diverges (cnn train --lr)
-MAX_WORKERS = 64  # DataLoader processes of cnn train --workers
 
 MODELS = (
     ("lenet5", "lenet5", "LeNet-5 (LeCun 1998): tanh, average-pool subsampling", (1, 32, 32)),

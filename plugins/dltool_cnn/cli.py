@@ -22,9 +22,10 @@ from dltool.commands import (
     positive_float,
     resume_option,
     sync_bn_option,
+    workers_option,
 )
 from dltool.data.images import complete_image
-from dltool_cnn import MAX_LR, MAX_WORKERS, MODELS
+from dltool_cnn import MAX_LR, MODELS
 from dltool_cnn.filters import FILTER_NAMES
 
 app = plugin_app(
@@ -225,13 +226,7 @@ def train(
         autocompletion=_complete_freeze,
     ),
     nproc: int = nproc_option(),
-    workers: int = typer.Option(
-        0,
-        "--workers",
-        min=0,
-        max=MAX_WORKERS,
-        help="DataLoader processes reading an image folder per batch (0: the main process).",
-    ),
+    workers: int = workers_option("an image folder"),
     amp: bool = amp_option(),
     sync_bn: bool = sync_bn_option(),
     resume: str = resume_option(),

@@ -392,31 +392,11 @@ class FolderImages:
         return torch.from_numpy(chw), int(self.data.y[i])
 
 
-def _worker_error(exc: Exception) -> Exception:
-    """Return a loader worker's re-raised dltool error as the one line it began as, else ``exc``.
-
-    The DataLoader re-raises a worker's exception with the worker's traceback as its text (as
-    a RuntimeError when the type cannot be rebuilt from a message alone).
-    """
-    text = str(exc)
-    if "Original Traceback" not in text:
-        return exc
-    last = [line for line in text.strip().splitlines() if line.strip()][-1]
-    kind, _, message = last.partition(": ")
-    if not kind.startswith(("dltool.", "dltool_")) or not message:
-        return exc
-    return DltoolError(message, hint="replace or remove that image")
-
-
 def _loaded(loader):
-    """Yield the batches of ``loader``; a dltool error in a worker is one line."""
-    try:
-        yield from loader
-    except (DltoolError, RuntimeError) as exc:
-        error = _worker_error(exc)
-        if error is exc:
-            raise
-        raise error from None
+    """Yield the batches of ``loader``; a reading worker's error is one line."""
+    from dltool.data.loading import loaded
+
+    return loaded(loader, hint="replace or remove that image")
 
 
 class FolderBatches:

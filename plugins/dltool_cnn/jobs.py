@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dltool.context import current
+from dltool.data.loading import check_workers
 from dltool.errors import DltoolError
 from dltool.precision import check_amp
 from dltool.runs import RunDir, check_not_input, plain
@@ -270,18 +271,6 @@ def _channels(config: dict) -> int:
     return 1 if config["data"] == "digits" and not config.get("pretrained") else 3
 
 
-def check_workers(workers: Any) -> int:
-    """Refuse a --workers that is not a whole number from 0 to MAX_WORKERS (a --config value)."""
-    from dltool_cnn import MAX_WORKERS
-
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= MAX_WORKERS:
-        raise DltoolError(
-            f"--workers {workers!r} is not a number of loader processes from 0 to {MAX_WORKERS}",
-            hint="use --workers 0 (read images in the main process) or a few, e.g. --workers 2",
-        )
-    return workers
-
-
 def _start(ctx, params: dict, resume: Path | None, out: Path | None, config_path):
     """Return (config, checkpoint or None, run path or None) for a new or resumed run."""
     from dltool.commands import resumed_options
@@ -311,7 +300,7 @@ def train_job(ctx, params: dict, run: dict) -> None:
     params = plain(params)
     session = current()
     nproc = distributed.check_nproc(params.get("nproc", 1), session.reporter.warn)
-    check_workers(params.get("workers", 0))
+    check_workers(params.get("workers", 0), session.reporter.warn)
     config, state, run_path = _start(ctx, params, run["resume"], run["out"], run["config"])
     check_config(config)
     check_amp(session.device, bool(config.get("amp")))
@@ -334,15 +323,10 @@ def train_job(ctx, params: dict, run: dict) -> None:
 
 
 def _warn_workers(config: dict, train_set, rep) -> None:
-    """Warn about --workers above the CPU cores, or given for a built-in set held in memory."""
-    import os
-
+    """Say that --workers does nothing for a built-in set held in memory."""
     from dltool_cnn import data as D
 
-    workers, cores = config.get("workers", 0), os.cpu_count() or 1
-    if workers > cores:
-        rep.warn(f"--workers {workers} starts more loader processes than this machine's "
-                 f"{cores} CPU cores")  # fmt: skip
+    workers = config.get("workers", 0)
     if workers and isinstance(train_set, D.ImageSet):
         rep.info(f"{config['data']} is held in memory: --workers reads image folders only")
 

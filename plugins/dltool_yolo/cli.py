@@ -20,6 +20,7 @@ from dltool.commands import (
     positive_float,
     resume_option,
     sync_bn_option,
+    workers_option,
 )
 from dltool.data.images import complete_image
 
@@ -29,7 +30,6 @@ MAX_SIZE = 4096  # network input side: 4096² is already ~1 GB of activations pe
 MAX_IMAGES = 100_000  # yolo synth --n
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
-MAX_WORKERS = 256  # yolo train --workers
 MAX_STRIDE = 100_000  # yolo detect --vid-stride
 MAX_DOWNLOAD_MB = 4096.0  # yolo detect --max-download-mb: the body is held in memory
 MAX_TIMEOUT_S = 3600.0  # yolo detect --download-timeout
@@ -237,13 +237,7 @@ def train(
         "(ultralytics' gains); or all, or none.",
         autocompletion=_complete_ops,
     ),
-    workers: int = typer.Option(
-        0,
-        "--workers",
-        min=0,
-        max=MAX_WORKERS,
-        help="DataLoader processes reading images (0: in the main process).",
-    ),
+    workers: int = workers_option("images and labels"),
     nproc: int = nproc_option(),
     amp: bool = amp_option(),
     sync_bn: bool = sync_bn_option(),

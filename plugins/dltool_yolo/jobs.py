@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ import numpy as np
 from dltool import atomic
 from dltool.checkpoints import load_torch, require_finite, save_torch
 from dltool.context import current
+from dltool.data.loading import check_workers
 from dltool.errors import DltoolError
 from dltool.runs import RunDir, find_run, plain
 from dltool_yolo import plots
@@ -310,17 +310,6 @@ class Training:
     best: float = -1.0
 
 
-def check_workers(workers: Any, warn) -> int:
-    """Refuse a --workers below 0; warn (through ``warn``) when it exceeds the CPU cores."""
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
-        raise DltoolError(f"--workers {workers!r} is not a number of processes ≥ 0",
-                          hint="use --workers 0 (read in the main process) or e.g. 2")  # fmt: skip
-    cores = os.cpu_count() or 1
-    if workers > cores:
-        warn(f"--workers {workers} starts more reading processes than this machine's {cores} cores")
-    return workers
-
-
 def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_ok: bool) -> None:
     """Train per ``params`` (``dltool yolo train --help``), or go on with run ``resume``.
 
@@ -521,20 +510,9 @@ def _epoch(t: Training, epoch: int, bar: Any) -> dict:
 
 def _batches(loader) -> Any:
     """Yield the loader's batches; an error raised in a reading worker is one DltoolError."""
-    it = iter(loader)
-    while True:
-        try:
-            batch = next(it)
-        except StopIteration:
-            return
-        except RuntimeError as exc:
-            text = str(exc)
-            if not text.startswith("Caught ") or "DataLoader worker" not in text:
-                raise
-            last = [line for line in text.strip().splitlines() if line.strip()][-1]
-            raise DltoolError(last.split(": ", 1)[-1].strip(),
-                              hint="fix or remove that file and train again") from None  # fmt: skip
-        yield batch
+    from dltool.data.loading import loaded
+
+    return loaded(loader, hint="fix or remove that file and train again")
 
 
 def yolo_loss(model: Darknet, out: list, targets: torch.Tensor) -> tuple:

@@ -178,7 +178,7 @@ def test_bad_workers_sync_bn_and_damaged_images(cli, fails, data, tmp_path, monk
     assert not (tmp_path / "r").exists()
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     result = cli(*args, "--workers", "3", "--epochs", "1", "--out", tmp_path / "many")
-    assert result.exit_code == 0 and "--workers 3 starts more reading processes" in result.stderr
+    assert result.exit_code == 0 and "--workers 3 starts more loader processes" in result.stderr
     copy_ = shutil.copytree(data / "syn", tmp_path / "syn")
     png = sorted((copy_ / "images" / "train").glob("*.png"))[0]
     png.write_bytes(png.read_bytes()[:120])  # the header reads, the pixels do not
