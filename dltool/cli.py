@@ -214,7 +214,7 @@ class DltoolGroup(TyperGroup):
             return result
         except DltoolError as exc:
             _after_failure(keep_document=True)
-            print_error(exc.message, exc.hint or f"see '{self._help_path(ctx)} --help'")
+            _fail(exc.message, exc.hint or f"see '{self._help_path(ctx)} --help'")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
@@ -235,12 +235,19 @@ class DltoolGroup(TyperGroup):
             if (session is not None and session.debug) or env_flag("DLTOOL_DEBUG"):
                 raise
             _after_failure(keep_document=False)
-            print_error(*_unexpected(exc))
+            _fail(*_unexpected(exc))
             raise typer.Exit(1) from None
 
     def _help_path(self, ctx: Any) -> str:
         """Return the command line that shows the failed command's help (``dltool yolo detect``)."""
         return " ".join([ctx.command_path, *self._path])
+
+
+def _fail(message: str, hint: str | None) -> None:
+    """Print the error, or hand it to the --nproc launcher, which prints the first one once."""
+    group = sys.modules.get("dltool.distributed")  # a worker imported it to join its group
+    if group is None or not group.report_to_launcher(message, hint):
+        print_error(message, hint)
 
 
 def _usage_exit(exc: ClickException, path: str) -> typer.Exit:

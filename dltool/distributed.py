@@ -294,6 +294,48 @@ def _worker_argv(argv: list[str]) -> list[str]:
     return ["-m", "dltool", *argv]
 
 
+def report_to_launcher(message: str, hint: str | None) -> bool:
+    """In a worker that --nproc started: hand the error to the launcher, which prints it once
+    (torch's error file, which the agent reads); print nothing and return True. Else False."""
+    path = os.environ.get("TORCHELASTIC_ERROR_FILE")
+    if not os.environ.get(LAUNCHER_ENV) or not path:
+        return False
+    import json
+    import time
+
+    rank = int(os.environ.get("RANK", "0"))
+    record = {"rank": rank, "message": message, "hint": hint, "time": time.time()}
+    data = {
+        "message": f"rank {rank}: {message}",
+        "timestamp": int(record["time"]),
+        "dltool": record,
+    }
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+    except OSError:
+        return False
+    return True
+
+
+def _reported(exc: Any) -> DltoolError | None:
+    """Return the first error a failed worker handed over (report_to_launcher), or None."""
+    import json
+
+    found = []
+    for failure in exc.failures.values():
+        try:
+            with open(failure.error_file, encoding="utf-8") as fh:
+                record = json.load(fh)["dltool"]
+            found.append((float(record["time"]), int(record["rank"]), record))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if not found:
+        return None
+    _, rank, record = min(found, key=lambda f: (f[0], f[1]))
+    return DltoolError(f"rank {rank}: {record['message']}", hint=record.get("hint"))
+
+
 def _failure_line(exc: Any) -> str:
     """Return one line naming the failed rank(s) and the cause from a ChildFailedError."""
     import signal
@@ -421,8 +463,12 @@ def launch(nproc: int, argv: list[str], rdzv_timeout_s: int = 120) -> None:
     try:
         elastic_launch(config, sys.executable)(*_worker_argv(argv))
     except ChildFailedError as exc:
+        reported = _reported(exc)
+        if reported is not None:
+            raise reported from None
         raise DltoolError(
-            _failure_line(exc), hint="see the failing worker's message above"
+            _failure_line(exc),
+            hint="a killed worker often ran out of memory: try a smaller --batch-size",
         ) from None
     except SignalException as exc:
         import signal

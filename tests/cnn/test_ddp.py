@@ -229,3 +229,29 @@ def test_nproc_under_torchrun_is_ignored_with_a_warning(monkeypatch):
     monkeypatch.setenv(distributed.LAUNCHER_ENV, "1")  # a worker --nproc started: no warning
     assert distributed.spawned(2, 32, session, "cnn train", {}) is False
     assert len(warned) == 1
+
+
+def test_a_worker_error_reaches_the_launcher_once(tmp_path, monkeypatch, capsys):
+    """A worker --nproc started hands its error over (torch's error file) and prints nothing;
+    the launcher raises the earliest one, rank-prefixed, with the worker's hint."""
+    from types import SimpleNamespace
+
+    failures = {}
+    for rank, when in ((1, "early"), (0, "late")):
+        path = tmp_path / f"error{rank}.json"
+        monkeypatch.setenv(distributed.LAUNCHER_ENV, "1")
+        monkeypatch.setenv("TORCHELASTIC_ERROR_FILE", str(path))
+        monkeypatch.setenv("RANK", str(rank))
+        assert distributed.report_to_launcher(f"{when} failure", f"hint {rank}") is True
+        failures[rank] = SimpleNamespace(error_file=str(path), exitcode=1, message="")
+        time.sleep(0.01)
+    assert capsys.readouterr().err == ""
+    error = distributed._reported(SimpleNamespace(failures=failures))
+    assert error.message == "rank 1: early failure" and error.hint == "hint 1"
+    monkeypatch.delenv(distributed.LAUNCHER_ENV)  # torchrun's workers print their own errors
+    assert distributed.report_to_launcher("x", None) is False
+    killed = {1: SimpleNamespace(error_file=str(tmp_path / "none.json"), exitcode=-9, message="")}
+    assert distributed._reported(SimpleNamespace(failures=killed)) is None
+    assert distributed._failure_line(SimpleNamespace(failures=killed)).startswith(
+        "worker rank 1 (killed by SIGKILL)"
+    )
