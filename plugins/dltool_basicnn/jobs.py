@@ -436,6 +436,7 @@ def _torch_fit(p: dict, here, device):
     """Return the torch backend's fit for ``_train_loop`` (DDP with ``here``, --amp)."""
 
     def fit_fn(X, y, params, settings, backend, _device, on_epoch):
+        """Train ``params`` on X (n_x, m), labels y (m,) with train_torch.fit: (params, costs)."""
         from dltool_basicnn import train_torch
 
         threads = _session().threads
@@ -450,6 +451,7 @@ def _dev_accuracy(splits: dict, hidden: str):
     """Return evaluate(params) -> {"dev_acc": accuracy on the dev split} ({} without one)."""
 
     def evaluate(params: dict) -> dict:
+        """Return {"dev_acc": mean(predict(X_dev) = y_dev)} ({} for an empty dev split)."""
         from dltool.nn import network
 
         X, y = splits["dev"]
