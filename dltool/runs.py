@@ -160,8 +160,11 @@ class RunDir:
             record["best"] = self._best
         self._record = None
         if not holds_run(self.path):  # the command removed its run (a failed start)
+            from dltool import tensorboard
+
             for name in (runlog.RECORD, runlog.RESULTS):
                 self.file(name).unlink(missing_ok=True)
+            tensorboard.remove(self.path)
             return
         if not self.file(METRICS).is_file():  # results.csv mirrors the metrics it removed
             self.file(runlog.RESULTS).unlink(missing_ok=True)

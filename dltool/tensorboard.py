@@ -18,6 +18,7 @@ the standard library at import time.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,13 @@ def clear(folder: Path) -> None:
     """Remove the events an earlier run left in ``folder`` (a new run written over it)."""
     for path in (Path(folder) / FOLDER).glob(EVENTS):
         path.unlink(missing_ok=True)
+
+
+def remove(folder: Path) -> None:
+    """Remove the events and the ``tensorboard/`` folder of a run that is gone (a failed start)."""
+    clear(folder)
+    with contextlib.suppress(OSError):
+        (Path(folder) / FOLDER).rmdir()  # only when nothing else is in it
 
 
 def grid(images: Any, ncols: int = 8) -> Any:
