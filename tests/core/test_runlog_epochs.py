@@ -114,12 +114,26 @@ def test_resume_goes_on_in_time_and_in_a_new_events_file(tmp_path):
 
 def test_a_run_written_over_another_drops_its_events(tmp_path):
     with runlog.recording(Reporter):
-        _train(RunDir.create("p", "train", tmp_path / "r"), 2, steps=0)
+        run = RunDir.create("p", "train", tmp_path / "r")
+        run.write_config({"epochs": 2})
+        _train(run, 2, steps=0)
     with runlog.recording(Reporter):
         run = RunDir.create("p", "train", tmp_path / "r", exist_ok=True)
+        run.write_config({"epochs": 1})
         run.log_metrics(epoch=1, other=2.0)
     assert len(list((tmp_path / "r" / "tensorboard").glob("events.out.tfevents.*"))) == 1
     assert _events(tmp_path / "r").Tags()["scalars"] == ["other", "time"]
+
+
+def test_a_failed_start_takes_its_events_along(tmp_path):
+    """A run whose command removed it (no config.yaml left) leaves no tensorboard/ folder."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n")
+    with runlog.recording(Reporter):
+        run = RunDir.create("p", "train", folder, exist_ok=True)
+        run.log_metrics(epoch=1, loss=1.0)
+    assert sorted(p.name for p in folder.iterdir()) == ["metrics.jsonl", "notes.txt"]
 
 
 def test_without_tensorboard_one_warning_and_the_logs_go_on(tmp_path, monkeypatch):
