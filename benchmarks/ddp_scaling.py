@@ -1,6 +1,7 @@
 """Data-parallel scaling of ``cnn train`` on this machine (issue 16), medians of several runs.
 
-LeNet-5 on the built-in digits (1,438 training images), global batch 64, float32, 3 epochs;
+LeNet-5 on the built-in digits (1,438 training images), global batch 64 (``--batch-size``),
+float32, 3 epochs;
 the figure is the training throughput (images/s over all ranks, the ``images_per_s`` column of
 ``metrics.jsonl``, epochs 2 and 3, so process start-up and the first epoch's warm-up are out):
 
@@ -11,7 +12,10 @@ the figure is the training throughput (images/s over all ranks, the ``images_per
 
 The configurations run interleaved, ``--repeats`` rounds, so a noisy neighbour hits them all.
 
-    .venv/bin/python benchmarks/ddp_scaling.py [--repeats 3] [--epochs 3]
+    .venv/bin/python benchmarks/ddp_scaling.py [--repeats 3] [--epochs 3] [--batch-size 64]
+
+At one rank dltool trains the bare model (``distributed.wrap``: nothing to average), so
+figure 2 is the cost of the launcher and the group, not of DDP's gradient hooks.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-TRAIN = ["cnn", "train", "--model", "lenet5", "--data", "digits", "--batch-size", "64"]
+TRAIN = ["cnn", "train", "--model", "lenet5", "--data", "digits"]
 CONFIGS = {
     "1 process, 2 threads": (["-m", "dltool", "--threads", "2"], []),
     "--nproc 2, 1 thread each": (["-m", "dltool", "--threads", "1"], ["--nproc", "2"]),
@@ -47,10 +51,10 @@ CONFIGS = {
 }
 
 
-def throughput(argv0: list[str], extra: list[str], epochs: int, out: Path) -> float:
+def throughput(argv0: list[str], extra: list[str], epochs: int, batch: int, out: Path) -> float:
     """Train once; return the mean images/s of epochs 2.. (all ranks together)."""
     cmd = [sys.executable, *argv0, "--quiet", "--seed", "0", *TRAIN, "--epochs", str(epochs),
-           *extra, "--out", str(out)]  # fmt: skip
+           "--batch-size", str(batch), *extra, "--out", str(out)]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=600)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -62,15 +66,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64, help="the global batch")
     args = parser.parse_args()
     results: dict[str, list[float]] = {name: [] for name in CONFIGS}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeats):
             for i, (name, (argv0, extra)) in enumerate(CONFIGS.items()):
                 out = Path(tmp) / f"{r}-{i}"
-                results[name].append(throughput(argv0, extra, args.epochs, out))
+                results[name].append(throughput(argv0, extra, args.epochs, args.batch_size, out))
     med = {name: statistics.median(v) for name, v in results.items()}
-    print(f"cpu cores: {os.cpu_count()}; repeats: {args.repeats}; epochs: {args.epochs} "
+    print(f"cpu cores: {os.cpu_count()}; batch {args.batch_size}; repeats: {args.repeats}; "
+          f"epochs: {args.epochs} "
           f"(throughput of epochs 2..{args.epochs}); load {os.getloadavg()[0]:.1f}")  # fmt: skip
     for name, value in med.items():
         spread = ", ".join(f"{v:.0f}" for v in results[name])
