@@ -30,7 +30,6 @@ from dltool.errors import DltoolError
 
 MAX_NPROC = 256
 LAUNCHER_ENV = "DLTOOL_NPROC_LAUNCHER"  # set for workers that `--nproc` started
-FAULT_ENV = "DLTOOL_TEST_KILL_RANK"  # tests: the rank named here kills itself after joining
 ENV_KEYS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 _JOINED: list = []  # this process's Dist once it joined a group
 _KEEP: list = []  # DDP models: never freed before the process ends (see exit_if_joined)
@@ -90,10 +89,6 @@ def join(device: Any) -> tuple[Dist, Any]:
     here = Dist(dist.get_rank(), dist.get_world_size(), local_rank, True)
     _JOINED.append(here)
     _on_signals(here)
-    if os.environ.get(FAULT_ENV) == str(here.rank):  # the fault test: this rank dies
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
     return here, device
 
 

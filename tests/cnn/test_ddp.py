@@ -8,12 +8,14 @@ group if it overruns, so a hang fails its test and leaves no worker behind.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -140,15 +142,39 @@ def test_resume_with_another_worker_count(one_process, tmp_path):
     _same_weights(one_process / "last.pt", out / "last.pt")
 
 
+def _rank_pid(launcher: int, rank: int) -> int | None:
+    """Return the pid of the worker of ``launcher`` whose environment says RANK=rank."""
+    from dltool_support import descendants
+
+    for pid in descendants(launcher):
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"RANK={rank}".encode() in env:
+            return pid
+    return None
+
+
 def test_dead_worker_ends_the_job_with_one_line(tmp_path):
-    """Rank 1 killed after joining: the agent stops rank 0; one error line names rank 1."""
-    res = _dltool("cnn", "train", *ARGS, "--nproc", "2", "--out", str(tmp_path / "r"),
-                  env={distributed.FAULT_ENV: "1"})  # fmt: skip
+    """Rank 1 killed mid-training: the agent stops rank 0; one error line names rank 1."""
+    out = tmp_path / "r"
+    proc = _start("cnn", "train", *ARGS[:2], "--epochs", "50", "--batch-size", "32",
+                  "--nproc", "2", "--out", str(out))  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the first epoch is done: both ranks joined and train
+    pid = _rank_pid(proc.pid, 1)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    res = _finish(proc, timeout=90)
     assert res.returncode == 1, res.stderr
     errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, res.stderr
     assert "rank 1 (killed by SIGKILL)" in errors[0]
-    assert not (tmp_path / "r" / "last.pt").exists()
+    state = torch.load(out / "last.pt", weights_only=True)  # a whole checkpoint, not a torn one
+    assert state["epoch"] >= 1
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"  # rank 0: SIGTERM
 
 
 def test_ctrl_c_saves_once_and_exits_130(tmp_path):
