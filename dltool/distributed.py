@@ -8,9 +8,11 @@
   runs), each re-running the same command line; each worker then takes the path above.
 
 Backend: NCCL on CUDA (one GPU per local rank), gloo on CPU. Only rank 0 writes (run folder,
-checkpoints, logs, progress, tables); the other ranks stay quiet unless they fail. A worker
-that dies ends the job: the elastic agent stops the others, and :func:`launch` turns its
-report into one DltoolError naming the rank and the cause.
+checkpoints, logs, progress, tables); the other ranks stay quiet. A worker that dies ends the
+job: the elastic agent stops the others, and :func:`launch` turns its report into one
+DltoolError naming the rank and the cause; a worker's own error reaches the launcher through
+torch's error file (:func:`report_to_launcher`) and is printed once. A worker leaves through
+:func:`exit_if_joined` (``os._exit``), never tearing its group down (that can deadlock).
 
 Without the launcher's environment and with ``--nproc 1`` nothing here is used: the command
 runs in one process without DDP (:attr:`Dist.active` is False).
