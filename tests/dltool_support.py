@@ -189,3 +189,33 @@ def kill_tree(proc) -> None:
             os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+LAUNCHED = ("-m", "dltool", "--quiet", "--threads", "1")  # a launched dltool: quiet, one thread
+
+
+def start_launch(argv, env=None, cwd=None):
+    """Start ``python ARGV`` in a session of its own (``DLTOOL_DIST_TIMEOUT=60``), piped."""
+    return subprocess.Popen(
+        [sys.executable, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60", **(env or {})},
+        cwd=cwd,
+    )  # fmt: skip
+
+
+def finish_launch(proc, timeout: float = 180):
+    """Wait for ``proc``; on overrun kill it and every process below it, and fail the test."""
+    import pytest
+
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc)
+        out, err = proc.communicate(timeout=30)
+        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def launch_dltool(*args, env=None, cwd=None, timeout: float = 180):
+    """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` as a launch; its result."""
+    return finish_launch(start_launch([*LAUNCHED, "--seed", "0", *args], env, cwd), timeout)

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from dltool_basicnn import checkpoint
-from dltool_support import kill_tree
+from dltool_support import launch_dltool
 
 ARGS = ["-d", "moons", "--samples", "199", "--epochs", "3", "--batch-size", "48"]
 ARGS += ["--keep-prob", "0.8", "--l2", "0.1", "--optimizer", "adam", "--lr", "0.01"]
@@ -28,18 +25,7 @@ ARGS += ["--backend", "torch", "--dtype", "float32"]
 
 def _dltool(*args, cwd, timeout=180):
     """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in its own session."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dltool", "--quiet", "--threads", "1", "--seed", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60"}, cwd=cwd,
-    )  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        out, err = proc.communicate(timeout=30)
-        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return launch_dltool(*args, cwd=cwd, timeout=timeout)
 
 
 def _rows(run) -> list[dict]:

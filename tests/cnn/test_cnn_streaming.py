@@ -8,16 +8,13 @@ order, same augmentation seeds), so --workers 0 and --workers 2 give identical w
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from conftest import check_failure as _fail
 from dltool_cnn import data as D
-from dltool_support import kill_tree
+from dltool_support import launch_dltool
 from PIL import Image
 
 CLASSES = ("circle", "square")
@@ -148,17 +145,7 @@ def test_two_ranks_on_a_folder_equal_one_process(tree, tmp_path):
 
 
 def _launch(*args, timeout=180) -> int:
-    """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in its own process group."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dltool", "--quiet", "--threads", "1", "--seed", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60"},
-    )  # fmt: skip
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        _, err = proc.communicate(timeout=30)
-        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
-    assert proc.returncode == 0, err
-    return proc.returncode
+    """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in its own session; exit 0."""
+    res = launch_dltool(*args, timeout=timeout)
+    assert res.returncode == 0, res.stderr
+    return res.returncode

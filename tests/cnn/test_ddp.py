@@ -12,14 +12,12 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
-from dltool_support import kill_tree
+from dltool_support import LAUNCHED, finish_launch, launch_dltool, start_launch
 
 from dltool import distributed
 from dltool.errors import DltoolError
@@ -29,27 +27,15 @@ ARGS = ["--data", "digits", "--epochs", "2", "--batch-size", "32"]  # 1438 train
 
 def _dltool(*args, env=None, cwd=None, timeout=180):
     """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in its own session."""
-    return _finish(_start(*args, env=env, cwd=cwd), timeout)
+    return launch_dltool(*args, env=env, cwd=cwd, timeout=timeout)
 
 
-def _start(*args, env=None, cwd=None, argv0=("-m", "dltool", "--quiet", "--threads", "1")):
-    """Start ``python ARGV0 --seed 0 ARGS`` in a new session (a process group of its own)."""
-    return subprocess.Popen(
-        [sys.executable, *argv0, "--seed", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60", **(env or {})}, cwd=cwd,
-    )  # fmt: skip
+def _start(*args, env=None, cwd=None, argv0=LAUNCHED):
+    """Start ``python ARGV0 --seed 0 ARGS`` in a session of its own."""
+    return start_launch([*argv0, "--seed", "0", *args], env, cwd)
 
 
-def _finish(proc, timeout=180):
-    """Wait for ``proc``; on overrun kill its whole group and fail the test."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        out, err = proc.communicate(timeout=30)
-        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+_finish = finish_launch
 
 
 def _free_port() -> int:

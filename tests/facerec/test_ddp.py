@@ -18,7 +18,6 @@ session and are killed as a group on overrun.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,21 +81,10 @@ def _worker(out: str) -> None:
 
 
 def _launch(args: list[str], timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run ``python ARGS`` in its own session; on overrun kill its group and fail."""
-    proc = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60",
-                                     "OMP_NUM_THREADS": "1"},
-    )  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        from dltool_support import kill_tree  # not at the top: torchrun runs this file too
+    """Run ``python ARGS`` in its own session; on overrun kill its tree and fail."""
+    from dltool_support import finish_launch, start_launch  # here: torchrun runs this file too
 
-        kill_tree(proc)
-        out, err = proc.communicate(timeout=30)
-        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return finish_launch(start_launch(args, env={"OMP_NUM_THREADS": "1"}), timeout)
 
 
 def test_two_ranks_equal_one_process_without_batch_norm(tmp_path):

@@ -14,13 +14,11 @@ import json
 import math
 import os
 import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from dltool_rnn import checkpoint
-from dltool_support import kill_tree
+from dltool_support import LAUNCHED, finish_launch, launch_dltool, start_launch
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on the mat.\n" * 30
 TINY = ["--hidden", "12", "--seq-len", "16", "--batch-size", "8", "--sample-every", "0"]
@@ -28,27 +26,15 @@ TINY = ["--hidden", "12", "--seq-len", "16", "--batch-size", "8", "--sample-ever
 
 def _dltool(*args, cwd, timeout=180):
     """Run ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in its own session."""
-    return _finish(_start(*args, cwd=cwd), timeout)
+    return launch_dltool(*args, cwd=cwd, timeout=timeout)
 
 
 def _start(*args, cwd):
-    """Start ``python -m dltool … --seed 0 ARGS`` in a new session (a process group of its own)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "dltool", "--quiet", "--threads", "1", "--seed", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60"}, cwd=cwd,
-    )  # fmt: skip
+    """Start ``python -m dltool … --seed 0 ARGS`` in a session of its own."""
+    return start_launch([*LAUNCHED, "--seed", "0", *args], cwd=cwd)
 
 
-def _finish(proc, timeout=180):
-    """Wait for ``proc``; on overrun kill its whole group and fail the test."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        out, err = proc.communicate(timeout=30)
-        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+_finish = finish_launch
 
 
 def _epochs(run) -> list[dict]:

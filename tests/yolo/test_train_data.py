@@ -12,34 +12,22 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
-from dltool_support import kill_tree
+from dltool_support import LAUNCHED, finish_launch, start_launch
 
 ARGS = ["--epochs", "2", "--batch-size", "4", "--cfg-anchors"]
 
 
 def _start(*args, cwd=None):
-    """Start ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in a new session."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "dltool", "--quiet", "--threads", "1", "--seed", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "DLTOOL_DIST_TIMEOUT": "60"}, cwd=cwd,
-    )  # fmt: skip
+    """Start ``python -m dltool --quiet --threads 1 --seed 0 ARGS`` in a session of its own."""
+    return start_launch([*LAUNCHED, "--seed", "0", *args], cwd=cwd)
 
 
 def _finish(proc, timeout=240):
-    """Wait for ``proc``; on overrun kill its whole group and fail the test."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        out, err = proc.communicate(timeout=30)
-        pytest.fail(f"launch hung for {timeout} s; stderr:\n{err[-3000:]}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    """Wait for ``proc`` (240 s: yolo's launch is the slowest); kill its tree on overrun."""
+    return finish_launch(proc, timeout)
 
 
 def metrics(run) -> list[dict]:
