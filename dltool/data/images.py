@@ -181,6 +181,25 @@ def open_upright(path: Path) -> Any:
         raise ImageReadError(path, reason, f"{path} is not a readable image ({reason})") from None
 
 
+def check_headers(paths: Any) -> None:
+    """Refuse, before any work, a file whose header Pillow cannot read (pixels are not read)."""
+    from PIL import Image, UnidentifiedImageError
+
+    for path in paths:
+        try:
+            with Image.open(path):
+                pass
+        except UnidentifiedImageError:
+            raise ImageReadError(
+                path, "not an image", f"{path} is not an image Pillow can read"
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ImageReadError(
+                path, reason, f"{path} is not a readable image ({reason})"
+            ) from None
+
+
 def to_8bit(img: Any) -> Any:
     """Return a PIL image of 16-bit or float pixels as 8-bit 'L', scaled by its depth."""
     import numpy as np

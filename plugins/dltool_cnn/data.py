@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dltool.data.images import IMAGE_SUFFIXES, is_image_name
+from dltool.data.images import IMAGE_SUFFIXES, check_headers, is_image_name
 from dltool.errors import DltoolError
 from dltool_cnn.images import load_image
 
@@ -259,25 +259,6 @@ def _labelled(files: dict[str, list[Path]], channels: int, size: int) -> FolderS
     paths = [f for c in files for f in files[c]]
     y = np.asarray([k for k, c in enumerate(files) for _ in files[c]], dtype=np.int64)
     return FolderSet(paths, y, list(files), channels, size)
-
-
-def check_headers(files: list[Path]) -> None:
-    """Refuse a file Pillow cannot identify as an image (reads headers only, not pixels)."""
-    from PIL import Image, UnidentifiedImageError
-
-    from dltool.data.images import ImageReadError
-
-    for path in files:
-        try:
-            with Image.open(path):
-                pass
-        except UnidentifiedImageError:
-            raise ImageReadError(
-                path, "not an image", f"{path} is not an image Pillow can read"
-            ) from None
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise ImageReadError(path, reason, f"{path} cannot be read ({reason})") from None
 
 
 def split_folders(root: Path) -> tuple[Path, Path] | None:

@@ -67,27 +67,6 @@ def load_split(pairs, size: int, nc: int) -> tuple[torch.Tensor, list[np.ndarray
     return torch.stack(images), labels
 
 
-def check_readable(paths) -> None:
-    """Refuse, before training starts, an image file whose header Pillow cannot read."""
-    from PIL import Image, UnidentifiedImageError
-
-    from dltool.data.images import ImageReadError
-
-    for path in paths:
-        try:
-            with Image.open(path):
-                pass
-        except UnidentifiedImageError:
-            raise ImageReadError(
-                path, "not an image", f"{path} is not an image Pillow can read"
-            ) from None
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise ImageReadError(
-                path, reason, f"{path} is not a readable image ({reason})"
-            ) from None
-
-
 class YoloDataset(Dataset):
     """A split read per sample: ``load(i)`` letterboxes, ``__getitem__`` augments.
 

@@ -317,7 +317,7 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
     (and a single process) then trains as one rank of the group, rank 0 writing the run.
     """
     from dltool import distributed
-    from dltool_yolo.dataset import check_readable
+    from dltool.data.images import check_headers
 
     check_train_options(params)
     session = current()
@@ -328,7 +328,7 @@ def train(params: dict[str, Any], resume: Path | None, out: Path | None, exist_o
     spec = read_data_yaml(Path(params["data"]))
     pairs = {split: spec.labelled(split) for split in ("train", "val")}
     cfg_text = _read_run_cfg(resume) if resume is not None else model_cfg(params, spec)
-    check_readable([p for p, _ in pairs["train"] + pairs["val"]])
+    check_headers([p for p, _ in pairs["train"] + pairs["val"]])
     if distributed.spawned(
         nproc, params["batch_size"], session, "yolo train", run={"out": out, "exist_ok": exist_ok}
     ):

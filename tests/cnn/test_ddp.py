@@ -142,14 +142,20 @@ def _rank_pid(launcher: int, rank: int) -> int | None:
     return None
 
 
-def test_dead_worker_ends_the_job_with_one_line(tmp_path):
-    """Rank 1 killed mid-training: the agent stops rank 0; one error line names rank 1."""
-    out = tmp_path / "r"
+def _training_two_ranks(out):
+    """Start a 50-epoch 2-rank cnn train into ``out``; return once its first epoch is saved."""
     proc = _start("cnn", "train", *ARGS[:2], "--epochs", "50", "--batch-size", "32",
                   "--nproc", "2", "--out", str(out))  # fmt: skip
     deadline = time.monotonic() + 120
     while not (out / "last.pt").is_file() and time.monotonic() < deadline:
-        time.sleep(0.2)  # the first epoch is done: both ranks joined and train
+        time.sleep(0.2)  # both ranks joined and train
+    return proc
+
+
+def test_dead_worker_ends_the_job_with_one_line(tmp_path):
+    """Rank 1 killed mid-training: the agent stops rank 0; one error line names rank 1."""
+    out = tmp_path / "r"
+    proc = _training_two_ranks(out)
     pid = _rank_pid(proc.pid, 1)
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
@@ -166,11 +172,7 @@ def test_dead_worker_ends_the_job_with_one_line(tmp_path):
 def test_ctrl_c_saves_once_and_exits_130(tmp_path):
     """SIGINT to the launcher: rank 0 saves last.pt (interrupted) and the job exits 130."""
     out = tmp_path / "c"
-    proc = _start("cnn", "train", *ARGS[:2], "--epochs", "50", "--batch-size", "32",
-                  "--nproc", "2", "--out", str(out))  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (out / "last.pt").is_file() and time.monotonic() < deadline:
-        time.sleep(0.2)  # the first epoch is done
+    proc = _training_two_ranks(out)
     proc.send_signal(signal.SIGINT)
     res = _finish(proc, timeout=90)
     assert res.returncode == 130, res.stderr
